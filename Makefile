@@ -1,0 +1,38 @@
+# Everything a fresh machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TESTSTAMP := $(VENV)/.installed-test
+
+.PHONY: demo test bench lint clean install
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TESTSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/director-tui demo
+
+test: $(TESTSTAMP)
+	$(BIN)/ruff check director_tui tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(TESTSTAMP)
+	$(BIN)/python tests/perf/run_all.py
+
+lint: $(TESTSTAMP)
+	$(BIN)/ruff check director_tui tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .bench

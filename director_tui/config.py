@@ -1,0 +1,121 @@
+"""Settings (TOML), workspace resolution and keymap overrides.
+
+Config file: `$DIRECTOR_CONFIG`, else `<user config dir>/director-tui/config.toml`.
+
+    player = ["mpv", "--really-quiet", "{path}"]   # optional; default: mpv, else xdg-open
+    player_in_terminal = "auto"                   # auto | always | never
+    auto_generate = true       # queue missing keyframes when a stream is opened
+    auto_queue_video = true    # queue the clip when a keyframe is approved
+    kill_grace_s = 5.0
+
+    [keymap]                   # binding id = keys (comma-separated)
+    approve = "space,y"
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "director-tui"
+
+
+class ConfigError(Exception):
+    """A config problem; the message names the file and the key."""
+
+
+@dataclass
+class Settings:
+    home: Path
+    user: str
+    player: list[str] | None = None
+    player_in_terminal: str = "auto"
+    auto_generate: bool = True
+    auto_queue_video: bool = True
+    kill_grace_s: float = 5.0
+    keymap: dict[str, str] = field(default_factory=dict)
+    config_path: Path | None = None
+
+
+def resolve_home(home: str | Path | None) -> Path:
+    """--home, else $DIRECTOR_HOME, else the platform's user data folder."""
+    if home:
+        return Path(home).expanduser().resolve()
+    env = os.environ.get("DIRECTOR_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def current_user() -> str:
+    user = os.environ.get("USER") or os.environ.get("LOGNAME")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def config_file() -> Path:
+    env = os.environ.get("DIRECTOR_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def _expect(cond: bool, where: str, what: str) -> None:
+    if not cond:
+        raise ConfigError(f"{where}: {what}")
+
+
+def load_settings(home: str | Path | None = None, path: Path | None = None) -> Settings:
+    settings = Settings(home=resolve_home(home), user=current_user())
+    path = path or config_file()
+    if not path.exists():
+        return settings
+    settings.config_path = path
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from exc
+
+    known = {"player", "player_in_terminal", "auto_generate", "auto_queue_video",
+             "kill_grace_s", "keymap"}
+    for key in data:
+        _expect(key in known, f"{path}: {key}", "unknown setting")
+    if "player" in data:
+        player = data["player"]
+        _expect(isinstance(player, list) and player and all(isinstance(a, str) for a in player),
+                f"{path}: player", "must be a non-empty list of strings")
+        _expect(any("{path}" in a for a in player), f"{path}: player", "must contain {path}")
+        settings.player = list(player)
+    if "player_in_terminal" in data:
+        value = data["player_in_terminal"]
+        _expect(value in ("auto", "always", "never"), f"{path}: player_in_terminal",
+                "must be auto, always or never")
+        settings.player_in_terminal = value
+    for flag in ("auto_generate", "auto_queue_video"):
+        if flag in data:
+            _expect(isinstance(data[flag], bool), f"{path}: {flag}", "must be true or false")
+            setattr(settings, flag, data[flag])
+    if "kill_grace_s" in data:
+        value = data["kill_grace_s"]
+        _expect(isinstance(value, int | float) and value >= 0, f"{path}: kill_grace_s",
+                "must be a number of seconds")
+        settings.kill_grace_s = float(value)
+    if "keymap" in data:
+        keymap = data["keymap"]
+        _expect(isinstance(keymap, dict), f"{path}: keymap", "must be a table of id = \"keys\"")
+        for binding_id, keys in keymap.items():
+            _expect(isinstance(keys, str) and keys.strip() != "", f"{path}: keymap.{binding_id}",
+                    "must be a string of keys")
+        settings.keymap = dict(keymap)
+    return settings

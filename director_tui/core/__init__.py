@@ -1,0 +1,1 @@
+"""The store and the domain logic. Never imports textual: the CLI and the UI share it."""

@@ -1,0 +1,123 @@
+"""The store: an engine built from a URL, migrations applied on open.
+
+Everything SQLite-specific lives here. Writes go through `Store.write()`,
+which on SQLite starts with BEGIN IMMEDIATE: a deferred transaction that reads
+and then writes after another connection committed fails at once with
+"database is locked", whatever the busy timeout (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from director_tui.core import models  # noqa: F401  (registers the tables)
+from director_tui.core.migrations import HEAD_REVISION
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message is for the user."""
+
+
+def _sqlite_engine(url: str, immediate: bool) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        # Let us issue BEGIN ourselves (pysqlite's own BEGIN is deferred).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: object) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[attr-defined]
+
+    return engine
+
+
+class Store:
+    """Two engines on one database: one for reads (deferred), one for writes."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite"):
+            self.read_engine = _sqlite_engine(url, immediate=False)
+            self.write_engine = _sqlite_engine(url, immediate=True)
+        else:
+            self.read_engine = self.write_engine = create_engine(url)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.read_engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A short write transaction, committed on exit, rolled back on error."""
+        with Session(self.write_engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (cheap change detection)."""
+        with self.read_engine.connect() as conn:
+            if self.url.startswith("sqlite"):
+                return int(conn.exec_driver_sql("PRAGMA data_version").scalar() or 0)
+            return 0
+
+    def migrate(self) -> None:
+        """Bring the schema to head. Fast path: a single query when already there."""
+        try:
+            with self.read_engine.connect() as conn:
+                current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception:
+            current = None
+        if current == HEAD_REVISION:
+            return
+        from director_tui.core.migrations import upgrade_to_head
+
+        upgrade_to_head(self.write_engine)
+
+    def dispose(self) -> None:
+        self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            self.write_engine.dispose()
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def open_store(home: Path) -> Store:
+    """Open (creating if needed) the workspace database under `home`."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "media").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"workspace {home}: cannot create it ({exc.strerror})") from exc
+    if not os.access(home, os.W_OK):
+        raise StoreError(f"workspace {home}: not writable")
+    store = Store(sqlite_url(home / "director.db"))
+    try:
+        store.migrate()
+    except Exception as exc:  # a corrupt or foreign file, a full disk
+        store.dispose()
+        raise StoreError(f"workspace {home}: cannot open director.db ({exc})") from exc
+    return store

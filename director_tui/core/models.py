@@ -1,0 +1,228 @@
+"""SQLModel tables for every thing in the domain (see shared/DESIGN.md).
+
+Times are stored as UTC `datetime`s. Enum-like columns are plain strings so
+that a newer instance can add a state without a schema change breaking older
+readers; the allowed values live in the classes below.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Asset:
+    KEYFRAME = "keyframe"
+    VIDEO = "video"
+    ALL = (KEYFRAME, VIDEO)
+
+
+class AssetState:
+    """The review state of one asset of one segment."""
+
+    NONE = "none"  # no version yet
+    REVIEW = "review"  # a current version waits for a decision
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REGENERATE = "regenerate"  # the director asked for another version
+    STALE = "stale"  # video made from a keyframe that is no longer the approved one
+
+
+class Decision:
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REGENERATE = "regenerate"
+
+
+class TaskState:
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    ACTIVE = (QUEUED, RUNNING)
+    FINISHED = (SUCCEEDED, FAILED, CANCELLED, INTERRUPTED)
+
+
+class Stream(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(index=True, unique=True)
+    title: str
+    # The generator settings from the spec, as JSON text ({} = built-in).
+    generators_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    width: int = 1280
+    height: int = 720
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = ""
+
+
+class Segment(SQLModel, table=True):
+    __table_args__ = (Index("ix_segment_stream_position", "stream_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream_id: int = Field(foreign_key="stream.id")
+    position: int
+    title: str
+    image_prompt: str = Field(sa_column=Column(Text, nullable=False))
+    motion_prompt: str = Field(default="", sa_column=Column(Text, nullable=False))
+    duration: float = 4.0
+    keyframe_version_id: int | None = Field(default=None)
+    keyframe_state: str = AssetState.NONE
+    video_version_id: int | None = Field(default=None)
+    video_state: str = AssetState.NONE
+    comment_count: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Version(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("segment_id", "asset", "number", name="uq_version_number"),
+        Index("ix_version_segment_asset", "segment_id", "asset"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    segment_id: int = Field(foreign_key="segment.id")
+    asset: str
+    number: int
+    path: str  # relative to the workspace's media/ folder
+    prompt: str = Field(sa_column=Column(Text, nullable=False))
+    seed: int
+    generator: str = Field(default="", sa_column=Column(Text, nullable=False))
+    parent_version_id: int | None = None  # the version this one varies
+    reference_version_id: int | None = None  # for a video: the keyframe it animates
+    variation_group: str | None = None
+    width: int = 0
+    height: int = 0
+    duration: float | None = None
+    size_bytes: int = 0
+    checksum: str = ""  # sha256 of the file
+    decision: str | None = None  # latest review decision, cached for display
+    archive_location: str | None = None
+    task_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Review(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="version.id", index=True)
+    segment_id: int = Field(foreign_key="segment.id")
+    decision: str
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reviewer: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Comment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    segment_id: int = Field(foreign_key="segment.id", index=True)
+    version_id: int | None = None
+    timecode: float | None = None
+    author: str = ""
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PromptRevision(SQLModel, table=True):
+    __table_args__ = (Index("ix_prompt_revision_segment", "segment_id", "field"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    segment_id: int = Field(foreign_key="segment.id")
+    field: str  # "image" or "motion"
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = ""
+    preset_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_task_state_priority", "state", "priority", "id"),
+        Index("ix_task_segment", "segment_id", "asset"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream_id: int = Field(foreign_key="stream.id")
+    segment_id: int = Field(foreign_key="segment.id")
+    asset: str
+    state: str = TaskState.QUEUED
+    priority: int = 0  # higher runs first
+    prompt: str = Field(sa_column=Column(Text, nullable=False))
+    seed: int = 0
+    reference_version_id: int | None = None
+    parent_version_id: int | None = None
+    variation_group: str | None = None
+    progress: float = 0.0  # 0..1
+    message: str = Field(default="", sa_column=Column(Text, nullable=False))
+    error: str = Field(default="", sa_column=Column(Text, nullable=False))
+    pid: int | None = None
+    pgid: int | None = None
+    owner: str | None = None  # instance id that claimed it
+    owner_pid: int | None = None
+    heartbeat_at: datetime | None = None
+    log_path: str | None = None
+    version_id: int | None = None  # the version it produced
+    requested_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class Activity(SQLModel, table=True):
+    __table_args__ = (Index("ix_activity_stream_time", "stream_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream_id: int | None = None
+    segment_id: int | None = None
+    actor: str = ""
+    kind: str  # e.g. "stream.created", "version.approved", "task.queued"
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Preset(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    category: str = ""
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Draft(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("user", "segment_id", "field", name="uq_draft"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user: str
+    segment_id: int = Field(foreign_key="segment.id")
+    field: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class UIState(SQLModel, table=True):
+    __tablename__ = "ui_state"
+    __table_args__ = (UniqueConstraint("user", "stream_id", name="uq_ui_state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user: str
+    stream_id: int = Field(foreign_key="stream.id")
+    state_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Checkpoint(SQLModel, table=True):
+    """A gate of the pipeline; time spent on it runs from started_at to completed_at."""
+
+    __table_args__ = (UniqueConstraint("stream_id", "name", name="uq_checkpoint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream_id: int = Field(foreign_key="stream.id")
+    name: str  # "keyframes", "videos", "final_cut"
+    started_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None

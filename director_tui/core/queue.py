@@ -1,0 +1,98 @@
+"""Putting generation tasks on the queue (the runner in jobs/ takes them off)."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from director_tui.core import activity
+from director_tui.core.models import (
+    Asset,
+    AssetState,
+    Decision,
+    Review,
+    Segment,
+    Task,
+    TaskState,
+    Version,
+)
+from director_tui.core.review import mark_video_stale
+from director_tui.core.streams import NotFound
+
+
+class QueueError(Exception):
+    """A task that cannot be queued now; the message says why."""
+
+
+def new_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+def active_task(session: Session, segment_id: int, asset: str) -> Task | None:
+    return session.execute(
+        select(Task).where(Task.segment_id == segment_id, Task.asset == asset,
+                           Task.state.in_(TaskState.ACTIVE))  # type: ignore[attr-defined]
+    ).scalars().first()
+
+
+def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priority: int = 0,
+            seed: int | None = None, regenerate: bool = False) -> Task:
+    """Queue one generation of `asset` for the segment.
+
+    A video needs an approved keyframe: that keyframe is its `{reference}`.
+    With `regenerate`, an undecided current version is marked "regenerate
+    requested" and an approved keyframe's clip becomes stale.
+    """
+    seg = session.get(Segment, segment_id)
+    if seg is None:
+        raise NotFound(f"segment {segment_id} not found")
+    if asset not in Asset.ALL:
+        raise QueueError(f"unknown asset {asset!r} (keyframe or video)")
+    if active_task(session, segment_id, asset) is not None:
+        raise QueueError(f"segment {seg.position}: a {asset} task is already queued or running")
+    reference = None
+    if asset == Asset.VIDEO:
+        if seg.keyframe_state != AssetState.APPROVED or seg.keyframe_version_id is None:
+            raise QueueError(f"segment {seg.position}: approve a keyframe before generating its video")
+        reference = seg.keyframe_version_id
+        prompt = seg.motion_prompt
+    else:
+        prompt = seg.image_prompt
+    current_id = seg.keyframe_version_id if asset == Asset.KEYFRAME else seg.video_version_id
+    if regenerate and current_id is not None:
+        current = session.get(Version, current_id)
+        state = seg.keyframe_state if asset == Asset.KEYFRAME else seg.video_state
+        if current is not None and state == AssetState.REVIEW:
+            current.decision = Decision.REGENERATE
+            session.add(Review(version_id=current.id, segment_id=seg.id,
+                               decision=Decision.REGENERATE, reviewer=actor))
+            if asset == Asset.KEYFRAME:
+                seg.keyframe_state = AssetState.REGENERATE
+            else:
+                seg.video_state = AssetState.REGENERATE
+        if asset == Asset.KEYFRAME and seg.keyframe_state == AssetState.APPROVED:
+            mark_video_stale(session, seg, actor, "its approved keyframe is being regenerated")
+    task = Task(stream_id=seg.stream_id, segment_id=seg.id, asset=asset, priority=priority,  # type: ignore[arg-type]
+                prompt=prompt, seed=new_seed() if seed is None else seed,
+                reference_version_id=reference, requested_by=actor)
+    session.add(task)
+    session.flush()
+    activity.record(session, "task.queued", actor, seg.stream_id, seg.id, asset=asset,
+                    task=task.id, regenerate=regenerate)
+    return task
+
+
+def queue_missing_keyframes(session: Session, stream_id: int, actor: str) -> list[Task]:
+    """Queue a keyframe for every segment that has none and none on the way."""
+    busy = set(session.execute(
+        select(Task.segment_id).where(Task.stream_id == stream_id, Task.asset == Asset.KEYFRAME,
+                                      Task.state.in_(TaskState.ACTIVE))  # type: ignore[attr-defined]
+    ).scalars())
+    missing = session.execute(
+        select(Segment.id).where(Segment.stream_id == stream_id,
+                                 Segment.keyframe_version_id.is_(None))  # type: ignore[union-attr]
+        .order_by(Segment.position)
+    ).scalars()
+    return [enqueue(session, sid, Asset.KEYFRAME, actor) for sid in missing if sid not in busy]

@@ -1,0 +1,284 @@
+"""Production specs: load (JSON or TOML), validate, create a stream, export.
+
+Every problem is reported as one line naming the field and its position, e.g.
+`segments[3].image_prompt: missing`. Nothing is written unless the whole spec
+is valid.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from director_tui.core import activity
+from director_tui.core.models import Asset, Checkpoint, PromptRevision, Segment, Stream
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SLUG_MAX = 64
+PROMPT_MAX = 1_000_000  # characters; real prompts are far shorter, 100 KB must pass
+DURATION_MAX = 600.0
+SIZE_MIN, SIZE_MAX = 16, 8192
+
+# Placeholders a generator command may use (DESIGN.md, "Generators").
+GENERATOR_PLACEHOLDERS = frozenset(
+    {"prompt", "output", "seed", "reference", "segment", "stream", "duration", "width", "height"}
+)
+PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
+GENERATOR_KEYS = {"command", "timeout_s", "concurrency", "pace_s"}
+DEFAULT_CONCURRENCY = {Asset.KEYFRAME: 2, Asset.VIDEO: 1}
+DEFAULT_TIMEOUT_S = 600.0
+
+
+class SpecError(Exception):
+    """A spec problem: `where` is the field path, the message says what is wrong."""
+
+    def __init__(self, where: str, what: str) -> None:
+        super().__init__(f"{where}: {what}")
+        self.where = where
+        self.what = what
+
+
+@dataclass
+class SegmentSpec:
+    title: str
+    image_prompt: str
+    motion_prompt: str = "static"
+    duration: float = 4.0
+
+
+@dataclass
+class StreamSpec:
+    slug: str
+    title: str
+    segments: list[SegmentSpec]
+    generators: dict[str, dict[str, Any]] = field(default_factory=dict)
+    width: int = 1280
+    height: int = 720
+
+
+def check_slug(slug: object, where: str = "stream") -> str:
+    if not isinstance(slug, str) or not slug:
+        raise SpecError(where, "missing")
+    if len(slug) > SLUG_MAX or not SLUG_RE.match(slug):
+        raise SpecError(
+            where,
+            f"{slug!r} is not a valid slug (lowercase letters, digits and '-', "
+            f"starting with a letter or digit, at most {SLUG_MAX} characters)",
+        )
+    return slug
+
+
+def read_spec_file(path: Path) -> dict[str, Any]:
+    """Parse a JSON or TOML file; errors name the file and the line."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError(name, "file not found") from None
+    except OSError as exc:
+        raise SpecError(name, f"cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(name, f"not UTF-8 text (byte {exc.start})") from None
+    is_toml = path.suffix.lower() == ".toml" or (
+        path.suffix.lower() != ".json" and not text.lstrip().startswith("{")
+    )
+    if is_toml:
+        try:
+            data: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(name, f"invalid TOML: {exc}") from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(
+                name, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from None
+    if not isinstance(data, dict):
+        raise SpecError(name, "the top level must be an object/table")
+    return data
+
+
+def _string(value: object, where: str, *, required: bool, default: str = "") -> str:
+    if value is None:
+        if required:
+            raise SpecError(where, "missing")
+        return default
+    if not isinstance(value, str):
+        raise SpecError(where, f"must be a string, not {type(value).__name__}")
+    if required and not value.strip():
+        raise SpecError(where, "must not be empty")
+    if len(value) > PROMPT_MAX:
+        raise SpecError(where, f"too long ({len(value)} characters, at most {PROMPT_MAX})")
+    if "\x00" in value:
+        raise SpecError(where, "contains a NUL character")
+    return value
+
+
+def _number(value: object, where: str, lo: float, hi: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SpecError(where, f"must be a number, not {type(value).__name__}")
+    if not lo < value <= hi:
+        raise SpecError(where, f"must be greater than {lo:g} and at most {hi:g}, not {value}")
+    return float(value)
+
+
+def _validate_generator(asset: str, value: object) -> dict[str, Any]:
+    where = f"generators.{asset}"
+    if not isinstance(value, dict):
+        raise SpecError(where, "must be an object/table")
+    for key in value:
+        if key not in GENERATOR_KEYS:
+            raise SpecError(f"{where}.{key}", f"unknown field (expected one of {sorted(GENERATOR_KEYS)})")
+    out: dict[str, Any] = {}
+    if "command" in value:
+        cmd = value["command"]
+        if not isinstance(cmd, list) or not cmd:
+            raise SpecError(f"{where}.command", "must be a non-empty list of strings (an argv)")
+        for i, arg in enumerate(cmd):
+            if not isinstance(arg, str):
+                raise SpecError(f"{where}.command[{i}]", f"must be a string, not {type(arg).__name__}")
+            for name in PLACEHOLDER_RE.findall(arg):
+                if name not in GENERATOR_PLACEHOLDERS:
+                    raise SpecError(f"{where}.command[{i}]", f"unknown placeholder {{{name}}}")
+        if not cmd[0].strip():
+            raise SpecError(f"{where}.command[0]", "the program must not be empty")
+        if not any("{output}" in arg for arg in cmd):
+            raise SpecError(f"{where}.command", "must contain {output}")
+        out["command"] = list(cmd)
+    if "timeout_s" in value:
+        out["timeout_s"] = _number(value["timeout_s"], f"{where}.timeout_s", 0, 86_400)
+    if "concurrency" in value:
+        conc = value["concurrency"]
+        if isinstance(conc, bool) or not isinstance(conc, int) or not 1 <= conc <= 64:
+            raise SpecError(f"{where}.concurrency", "must be a whole number from 1 to 64")
+        out["concurrency"] = conc
+    if "pace_s" in value:
+        out["pace_s"] = _number(value["pace_s"], f"{where}.pace_s", -1e-9, 600)
+    return out
+
+
+def validate_spec(data: dict[str, Any], slug: str | None = None) -> StreamSpec:
+    """Validate a parsed spec. `slug` (from the command line) overrides `stream`."""
+    known = {"stream", "title", "segments", "generators", "width", "height"}
+    for key in data:
+        if key not in known:
+            raise SpecError(key, f"unknown field (expected one of {sorted(known)})")
+    if slug is not None:
+        slug = check_slug(slug, "slug")
+    else:
+        slug = check_slug(data.get("stream"), "stream")
+    title = _string(data.get("title"), "title", required=False, default=slug) or slug
+    width, height = 1280, 720
+    for key in ("width", "height"):
+        if key in data:
+            v = data[key]
+            if isinstance(v, bool) or not isinstance(v, int) or not SIZE_MIN <= v <= SIZE_MAX:
+                raise SpecError(key, f"must be a whole number from {SIZE_MIN} to {SIZE_MAX}")
+            if v % 2:
+                raise SpecError(key, "must be even (H.264 needs even sizes)")
+    width = int(data.get("width", width))
+    height = int(data.get("height", height))
+
+    raw_segments = data.get("segments")
+    if raw_segments is None:
+        raise SpecError("segments", "missing")
+    if not isinstance(raw_segments, list):
+        raise SpecError("segments", "must be a list")
+    if not raw_segments:
+        raise SpecError("segments", "must hold at least one segment")
+    segments = []
+    seg_keys = {"title", "image_prompt", "motion_prompt", "duration"}
+    for i, seg in enumerate(raw_segments):
+        where = f"segments[{i}]"
+        if not isinstance(seg, dict):
+            raise SpecError(where, "must be an object/table")
+        for key in seg:
+            if key not in seg_keys:
+                raise SpecError(f"{where}.{key}", f"unknown field (expected one of {sorted(seg_keys)})")
+        segments.append(
+            SegmentSpec(
+                title=_string(seg.get("title"), f"{where}.title", required=False,
+                              default=f"Segment {i + 1}") or f"Segment {i + 1}",
+                image_prompt=_string(seg.get("image_prompt"), f"{where}.image_prompt", required=True),
+                motion_prompt=_string(seg.get("motion_prompt"), f"{where}.motion_prompt",
+                                      required=False, default="static") or "static",
+                duration=_number(seg.get("duration", 4.0), f"{where}.duration", 0, DURATION_MAX),
+            )
+        )
+
+    generators: dict[str, dict[str, Any]] = {}
+    raw_gen = data.get("generators")
+    if raw_gen is not None:
+        if not isinstance(raw_gen, dict):
+            raise SpecError("generators", "must be an object/table")
+        for asset, value in raw_gen.items():
+            if asset not in Asset.ALL:
+                raise SpecError(f"generators.{asset}", "unknown asset (expected keyframe or video)")
+            generators[asset] = _validate_generator(asset, value)
+    return StreamSpec(slug=slug, title=title, segments=segments, generators=generators,
+                      width=width, height=height)
+
+
+def load_spec(path: Path, slug: str | None = None) -> StreamSpec:
+    try:
+        return validate_spec(read_spec_file(path), slug)
+    except SpecError as exc:
+        if exc.where.startswith(str(path)):
+            raise
+        raise SpecError(f"{path}: {exc.where}", exc.what) from None
+
+
+class StreamExists(SpecError):
+    pass
+
+
+def create_stream(session: Session, spec: StreamSpec, actor: str) -> Stream:
+    """Insert the stream, its segments and their first prompt revisions."""
+    if session.execute(select(Stream.id).where(Stream.slug == spec.slug)).first():
+        raise StreamExists("stream", f"{spec.slug!r} already exists")
+    stream = Stream(slug=spec.slug, title=spec.title, width=spec.width, height=spec.height,
+                    generators_json=json.dumps(spec.generators), created_by=actor)
+    session.add(stream)
+    session.flush()
+    assert stream.id is not None
+    for pos, seg in enumerate(spec.segments, start=1):
+        row = Segment(stream_id=stream.id, position=pos, title=seg.title,
+                      image_prompt=seg.image_prompt, motion_prompt=seg.motion_prompt,
+                      duration=seg.duration)
+        session.add(row)
+        session.flush()
+        session.add(PromptRevision(segment_id=row.id, field="image", text=seg.image_prompt, author=actor))
+        session.add(PromptRevision(segment_id=row.id, field="motion", text=seg.motion_prompt, author=actor))
+    session.add(Checkpoint(stream_id=stream.id, name="keyframes"))
+    activity.record(session, "stream.created", actor, stream.id, segments=len(spec.segments),
+                    title=spec.title)
+    return stream
+
+
+def export_spec(session: Session, stream: Stream) -> dict[str, Any]:
+    """The stream as a spec that `import` takes back."""
+    segs = session.execute(
+        select(Segment).where(Segment.stream_id == stream.id).order_by(Segment.position)
+    ).scalars()
+    out: dict[str, Any] = {"stream": stream.slug, "title": stream.title}
+    if (stream.width, stream.height) != (1280, 720):
+        out["width"], out["height"] = stream.width, stream.height
+    out["segments"] = [
+        {"title": s.title, "image_prompt": s.image_prompt, "motion_prompt": s.motion_prompt,
+         "duration": s.duration}
+        for s in segs
+    ]
+    gens = json.loads(stream.generators_json or "{}")
+    if gens:
+        out["generators"] = gens
+    return out

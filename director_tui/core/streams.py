@@ -1,0 +1,201 @@
+"""Read models: streams, segment rows, versions, checkpoint totals, status."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from director_tui.core.models import Asset, AssetState, Segment, Stream, Task, TaskState, Version
+
+
+class NotFound(Exception):
+    """A stream, segment or version that does not exist; the message says which."""
+
+
+@dataclass
+class SegmentRow:
+    """What the segment table shows for one segment."""
+
+    id: int
+    position: int
+    title: str
+    image_prompt: str
+    motion_prompt: str
+    duration: float
+    keyframe_version_id: int | None
+    keyframe_number: int | None
+    keyframe_state: str
+    video_version_id: int | None
+    video_number: int | None
+    video_state: str
+    comment_count: int
+
+    def version_id(self, asset: str) -> int | None:
+        return self.keyframe_version_id if asset == Asset.KEYFRAME else self.video_version_id
+
+    def number(self, asset: str) -> int | None:
+        return self.keyframe_number if asset == Asset.KEYFRAME else self.video_number
+
+    def state(self, asset: str) -> str:
+        return self.keyframe_state if asset == Asset.KEYFRAME else self.video_state
+
+    def needs_review(self, asset: str) -> bool:
+        return self.state(asset) in (AssetState.REVIEW, AssetState.STALE)
+
+
+@dataclass
+class TaskView:
+    id: int
+    segment_id: int
+    asset: str
+    state: str
+    progress: float
+    message: str
+    error: str
+
+
+def get_stream(session: Session, slug: str) -> Stream:
+    stream = session.execute(select(Stream).where(Stream.slug == slug)).scalar_one_or_none()
+    if stream is None:
+        raise NotFound(f"stream {slug!r} not found (see `director-tui list`)")
+    return stream
+
+
+def segment_rows(session: Session, stream_id: int, segment_ids: list[int] | None = None) -> list[SegmentRow]:
+    kv = aliased(Version)
+    vv = aliased(Version)
+    query = (
+        select(
+            Segment.id, Segment.position, Segment.title, Segment.image_prompt,
+            Segment.motion_prompt, Segment.duration,
+            Segment.keyframe_version_id, kv.number, Segment.keyframe_state,
+            Segment.video_version_id, vv.number, Segment.video_state, Segment.comment_count,
+        )
+        .outerjoin(kv, kv.id == Segment.keyframe_version_id)
+        .outerjoin(vv, vv.id == Segment.video_version_id)
+        .where(Segment.stream_id == stream_id)
+        .order_by(Segment.position)
+    )
+    if segment_ids is not None:
+        query = query.where(Segment.id.in_(segment_ids))  # type: ignore[union-attr]
+    return [SegmentRow(*row) for row in session.execute(query)]
+
+
+def active_tasks(session: Session, stream_id: int) -> list[TaskView]:
+    rows = session.execute(
+        select(Task.id, Task.segment_id, Task.asset, Task.state, Task.progress, Task.message, Task.error)
+        .where(Task.stream_id == stream_id, Task.state.in_(TaskState.ACTIVE))  # type: ignore[attr-defined]
+        .order_by(Task.id)
+    )
+    return [TaskView(*row) for row in rows]
+
+
+def latest_tasks(session: Session, stream_id: int) -> dict[tuple[int, str], TaskView]:
+    """The newest task per (segment, asset)."""
+    newest = (
+        select(func.max(Task.id).label("id"))
+        .where(Task.stream_id == stream_id)
+        .group_by(Task.segment_id, Task.asset)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Task.id, Task.segment_id, Task.asset, Task.state, Task.progress, Task.message, Task.error)
+        .join(newest, newest.c.id == Task.id)
+    )
+    return {(r[1], r[2]): TaskView(*r) for r in rows}
+
+
+def versions(session: Session, segment_id: int, asset: str) -> list[Version]:
+    return list(
+        session.execute(
+            select(Version)
+            .where(Version.segment_id == segment_id, Version.asset == asset)
+            .order_by(Version.number.desc())  # type: ignore[attr-defined]
+        ).scalars()
+    )
+
+
+@dataclass
+class Totals:
+    segments: int
+    keyframes_approved: int
+    videos_approved: int
+
+    @property
+    def final_cut_ready(self) -> bool:
+        return self.segments > 0 and self.videos_approved == self.segments
+
+
+def totals(session: Session, stream_id: int) -> Totals:
+    row = session.execute(
+        select(
+            func.count(Segment.id),
+            func.sum(func.iif(Segment.keyframe_state == AssetState.APPROVED, 1, 0)),
+            func.sum(func.iif(Segment.video_state == AssetState.APPROVED, 1, 0)),
+        ).where(Segment.stream_id == stream_id)
+    ).one()
+    return Totals(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+
+
+def list_streams(session: Session) -> list[dict[str, Any]]:
+    out = []
+    for stream in session.execute(select(Stream).order_by(Stream.slug)).scalars():
+        t = totals(session, stream.id)  # type: ignore[arg-type]
+        out.append({"slug": stream.slug, "title": stream.title, "segments": t.segments,
+                    "keyframes_approved": t.keyframes_approved,
+                    "videos_approved": t.videos_approved,
+                    "created_at": stream.created_at.isoformat(timespec="seconds")})
+    return out
+
+
+def status(session: Session, slug: str) -> dict[str, Any]:
+    """The stream's state as plain data (what `status --json` prints)."""
+    stream = get_stream(session, slug)
+    assert stream.id is not None
+    rows = segment_rows(session, stream.id)
+    tasks = latest_tasks(session, stream.id)
+    t = totals(session, stream.id)
+    running = sum(1 for v in tasks.values() if v.state == TaskState.RUNNING)
+    queued = session.execute(
+        select(func.count(Task.id)).where(and_(Task.stream_id == stream.id, Task.state == TaskState.QUEUED))
+    ).scalar_one()
+
+    def task_info(seg_id: int, asset: str) -> dict[str, Any] | None:
+        view = tasks.get((seg_id, asset))
+        if view is None:
+            return None
+        info = asdict(view)
+        info.pop("segment_id")
+        info.pop("asset")
+        return info
+
+    segments = []
+    for r in rows:
+        segments.append({
+            "position": r.position,
+            "title": r.title,
+            "image_prompt": r.image_prompt,
+            "motion_prompt": r.motion_prompt,
+            "duration": r.duration,
+            "keyframe": {"version": r.keyframe_number, "state": r.keyframe_state,
+                         "task": task_info(r.id, Asset.KEYFRAME)},
+            "video": {"version": r.video_number, "state": r.video_state,
+                      "task": task_info(r.id, Asset.VIDEO)},
+            "comments": r.comment_count,
+        })
+    return {
+        "stream": stream.slug,
+        "title": stream.title,
+        "segments": segments,
+        "totals": {
+            "segments": t.segments,
+            "keyframes": {"approved": t.keyframes_approved, "total": t.segments},
+            "videos": {"approved": t.videos_approved, "total": t.segments},
+            "final_cut": {"ready": t.final_cut_ready},
+        },
+        "tasks": {"running": running, "queued": queued},
+    }

@@ -1,0 +1,1 @@
+"""Generation jobs: the runner, generator commands, the built-in generator. No textual here."""
