@@ -1,0 +1,117 @@
+"""Generator commands: settings, placeholder substitution, progress parsing.
+
+A generator is any program, started with an argv list (never a shell). Each
+placeholder is replaced inside each argument in a single pass, so a prompt
+that itself contains `{output}` or `$(...)` reaches the program byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+
+from director_tui.core.models import Asset
+from director_tui.core.spec import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_TIMEOUT_S,
+    GENERATOR_PLACEHOLDERS,
+    PLACEHOLDER_RE,
+)
+
+OUTPUT_SUFFIX = {Asset.KEYFRAME: ".png", Asset.VIDEO: ".mp4"}
+
+
+@dataclass(frozen=True)
+class GeneratorSettings:
+    asset: str
+    command: tuple[str, ...] | None  # None: the built-in procedural generator
+    timeout_s: float
+    concurrency: int
+    pace_s: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return "procedural" if self.command is None else self.command[0]
+
+    def template(self) -> list[str]:
+        if self.command is not None:
+            return list(self.command)
+        return builtin_command(self.asset, self.pace_s)
+
+    def describe(self) -> str:
+        """What a version records as its generator."""
+        return json.dumps({"name": self.name, "command": self.template()}, ensure_ascii=False)
+
+
+def builtin_command(asset: str, pace_s: float = 0.0) -> list[str]:
+    base = [sys.executable, "-m", "director_tui.jobs.procedural", asset,
+            "--prompt", "{prompt}", "--seed", "{seed}", "--out", "{output}",
+            "--width", "{width}", "--height", "{height}", "--segment", "segment {segment}",
+            "--pace", f"{pace_s:g}"]
+    if asset == Asset.VIDEO:
+        base += ["--reference", "{reference}", "--duration", "{duration}"]
+    return base
+
+
+def settings_for(generators_json: str, asset: str) -> GeneratorSettings:
+    config = (json.loads(generators_json or "{}") or {}).get(asset, {})
+    command = config.get("command")
+    return GeneratorSettings(
+        asset=asset,
+        command=tuple(command) if command else None,
+        timeout_s=float(config.get("timeout_s", DEFAULT_TIMEOUT_S)),
+        concurrency=int(config.get("concurrency", DEFAULT_CONCURRENCY[asset])),
+        pace_s=float(config.get("pace_s", 0.0)),
+    )
+
+
+def substitute(arg: str, values: dict[str, str]) -> str:
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1)
+        return values[name] if name in GENERATOR_PLACEHOLDERS and name in values else m.group(0)
+
+    return PLACEHOLDER_RE.sub(repl, arg)
+
+
+def build_argv(template: list[str], values: dict[str, str]) -> list[str]:
+    return [substitute(arg, values) for arg in template]
+
+
+# --- progress -------------------------------------------------------------
+
+_PROGRESS_RE = re.compile(r"^\s*PROGRESS\s+(\d+(?:\.\d+)?)%?\s*(.*)$")
+# tqdm: "desc:  45%|████▌     | 12/24 [00:03<00:03,  3.9it/s]"
+_TQDM_RE = re.compile(r"(?:^|\s|:)(\d{1,3})%\|[^|]*\|\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class Progress:
+    fraction: float  # 0..1
+    message: str
+
+
+def parse_progress(line: str) -> Progress | None:
+    """Read progress from one line of generator output, or None."""
+    m = _PROGRESS_RE.match(line)
+    if m:
+        return Progress(min(1.0, float(m.group(1)) / 100), m.group(2).strip())
+    stripped = line.strip()
+    if stripped.startswith("{") and "progress" in stripped:
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            return None
+        value = data.get("progress") if isinstance(data, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            frac = float(value) / 100 if value > 1 else float(value)
+            return Progress(max(0.0, min(1.0, frac)), str(data.get("message", ""))[:200])
+        return None
+    m = _TQDM_RE.search(line)
+    if m:
+        detail = m.group(2).strip()
+        # keep "12/24" and drop the timing bracket
+        message = detail.split("[", 1)[0].strip()
+        return Progress(min(1.0, int(m.group(1)) / 100), message)
+    return None

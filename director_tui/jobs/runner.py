@@ -1,0 +1,441 @@
+"""The in-process asyncio runner: claims queued tasks, runs generators, records versions.
+
+It reports through `RunnerEvent`s (started, progress, log, finished) to a
+callback; the UI turns them into messages and coalesces them. Database writes
+for progress are batched by a flusher (one short transaction a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+
+from director_tui.core import activity
+from director_tui.core.db import Store
+from director_tui.core.models import (
+    Asset,
+    AssetState,
+    Segment,
+    Stream,
+    Task,
+    TaskState,
+    Version,
+    utcnow,
+)
+from director_tui.jobs.generators import (
+    OUTPUT_SUFFIX,
+    GeneratorSettings,
+    build_argv,
+    parse_progress,
+    settings_for,
+)
+from director_tui.media.ffmpeg import MediaError, validate_image, validate_video
+
+READ_CHUNK = 65536
+MAX_LINE = 64 * 1024  # longer "lines" are cut, never raise (see DESIGN.md)
+TAIL_LINES = 3
+
+
+@dataclass(frozen=True)
+class RunnerEvent:
+    kind: str  # "started" | "progress" | "log" | "finished"
+    task_id: int
+    stream_id: int
+    segment_id: int
+    asset: str
+    state: str = ""
+    progress: float = 0.0
+    message: str = ""
+    line: str = ""
+    version_id: int | None = None
+
+
+EventCallback = Callable[[RunnerEvent], None]
+
+
+class TaskFailed(Exception):
+    """A generation that produced no version; the message is the reason shown to the user."""
+
+
+@dataclass
+class _Running:
+    task: Task
+    proc: asyncio.subprocess.Process | None = None
+    progress: float = 0.0
+    message: str = ""
+    dirty: bool = False
+    cancel_reason: str | None = None
+    tail: list[str] = field(default_factory=list)
+
+
+class Runner:
+    def __init__(self, store: Store, home: Path, stream_ids: list[int], *, actor: str = "",
+                 on_event: EventCallback | None = None, kill_grace_s: float = 5.0,
+                 poll_interval_s: float = 1.0, flush_interval_s: float = 1.0) -> None:
+        self.store = store
+        self.home = home
+        self.stream_ids = list(stream_ids)
+        self.actor = actor
+        self.on_event = on_event or (lambda _e: None)
+        self.kill_grace_s = kill_grace_s
+        self.poll_interval_s = poll_interval_s
+        self.flush_interval_s = flush_interval_s
+        self.instance_id = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.running: dict[int, _Running] = {}
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._flush_task: asyncio.Task[None] | None = None
+        self._jobs: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._settings: dict[tuple[int, str], GeneratorSettings] = {}
+
+    # --- lifecycle -----------------------------------------------------------
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._main_loop(), name="runner")
+        self._flush_task = asyncio.create_task(self._flush_loop(), name="runner-flush")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self, reason: str = "the app closed") -> None:
+        """Stop claiming, stop every generator we started, put their tasks back on the queue."""
+        self._stopping = True
+        for t in (self._loop_task, self._flush_task):
+            if t is not None:
+                t.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
+        for run in list(self.running.values()):
+            run.cancel_reason = f"interrupted: {reason}"
+        await asyncio.gather(*(self._kill(r) for r in list(self.running.values())),
+                             return_exceptions=True)
+        if self._jobs:
+            await asyncio.gather(*self._jobs, return_exceptions=True)
+
+    async def run_until_idle(self, timeout_s: float | None = None) -> None:
+        """Run until no task of our streams is queued or running (CLI and tests)."""
+        if self._loop_task is None:
+            self.start()
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            await asyncio.sleep(0.05)
+            if not self.running and not self._jobs and self._count_queued() == 0:
+                return
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError("tasks still running")
+
+    # --- queue ---------------------------------------------------------------
+    def settings(self, stream_id: int, asset: str) -> GeneratorSettings:
+        key = (stream_id, asset)
+        if key not in self._settings:
+            with self.store.read() as s:
+                stream = s.get(Stream, stream_id)
+                self._settings[key] = settings_for(stream.generators_json if stream else "{}", asset)
+        return self._settings[key]
+
+    def _count_queued(self) -> int:
+        with self.store.read() as s:
+            return int(s.execute(select(func.count(Task.id)).where(
+                Task.state == TaskState.QUEUED, Task.stream_id.in_(self.stream_ids))).scalar_one())  # type: ignore[attr-defined]
+
+    def _claim(self, stream_id: int, asset: str) -> Task | None:
+        """Atomically move the best queued task to running, owned by this instance."""
+        with self.store.write() as s:
+            task = s.execute(
+                select(Task).where(Task.state == TaskState.QUEUED, Task.stream_id == stream_id,
+                                   Task.asset == asset)
+                .order_by(Task.priority.desc(), Task.id).limit(1)  # type: ignore[attr-defined]
+            ).scalar_one_or_none()
+            if task is None:
+                return None
+            now = utcnow()
+            claimed = s.execute(
+                update(Task).where(Task.id == task.id, Task.state == TaskState.QUEUED)  # type: ignore[arg-type]
+                .values(state=TaskState.RUNNING, owner=self.instance_id, owner_pid=os.getpid(),
+                        started_at=now, heartbeat_at=now, progress=0.0, message="starting",
+                        error="")
+            ).rowcount
+            if not claimed:
+                return None
+            s.refresh(task)
+            return task
+
+    async def _main_loop(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            for stream_id in self.stream_ids:
+                for asset in Asset.ALL:
+                    limit = self.settings(stream_id, asset).concurrency
+                    while sum(1 for r in self.running.values()
+                              if r.task.asset == asset and r.task.stream_id == stream_id) < limit:
+                        task = await asyncio.to_thread(self._claim, stream_id, asset)
+                        if task is None:
+                            break
+                        run = _Running(task)
+                        self.running[task.id] = run  # type: ignore[index]
+                        job = asyncio.create_task(self._execute(run), name=f"task-{task.id}")
+                        self._jobs.add(job)
+                        job.add_done_callback(self._jobs.discard)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+
+    async def _flush_loop(self) -> None:
+        """Write progress of all running tasks in one short transaction, at most once a second."""
+        while True:
+            await asyncio.sleep(self.flush_interval_s)
+            await asyncio.to_thread(self.flush_progress)
+
+    def flush_progress(self) -> None:
+        dirty = [r for r in self.running.values() if r.dirty]
+        now = utcnow()
+        with self.store.write() as s:
+            for run in self.running.values():
+                values: dict[str, object] = {"heartbeat_at": now}
+                if run.dirty:
+                    values.update(progress=run.progress, message=run.message[:500])
+                s.execute(update(Task).where(Task.id == run.task.id,  # type: ignore[arg-type]
+                                             Task.state == TaskState.RUNNING).values(**values))
+        for run in dirty:
+            run.dirty = False
+
+    # --- one task ------------------------------------------------------------
+    def _emit(self, run: _Running, kind: str, **kw: object) -> None:
+        t = run.task
+        self.on_event(RunnerEvent(kind, t.id, t.stream_id, t.segment_id, t.asset, **kw))  # type: ignore[arg-type]
+
+    async def _execute(self, run: _Running) -> None:
+        task = run.task
+        self._emit(run, "started", state=TaskState.RUNNING)
+        logs = self.home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_path = logs / f"task-{task.id}.log"
+        tmp_path: Path | None = None
+        try:
+            with log_path.open("a", encoding="utf-8", errors="replace") as log:
+                argv, tmp_path, settings = self._prepare(task)
+                log.write(f"$ {argv!r}\n")
+                await self._run_generator(run, argv, settings, log)
+                info = await asyncio.to_thread(_validate, task.asset, tmp_path)
+                version_id = await asyncio.to_thread(self._record, task, tmp_path, settings, info)
+            self.running.pop(task.id, None)  # type: ignore[arg-type]
+            self._emit(run, "finished", state=TaskState.SUCCEEDED, progress=1.0,
+                       message="done", version_id=version_id)
+        except (TaskFailed, MediaError, OSError) as exc:
+            state = TaskState.FAILED
+            reason = str(exc)
+            if run.cancel_reason is not None:
+                state = TaskState.QUEUED if run.cancel_reason.startswith("interrupted") else TaskState.CANCELLED
+                reason = run.cancel_reason
+            self.running.pop(task.id, None)  # type: ignore[arg-type]
+            await asyncio.to_thread(self._finish_unsuccessful, task, state, reason, str(log_path))
+            self._emit(run, "finished", state=state, progress=run.progress, message=reason)
+        finally:
+            if tmp_path is not None and tmp_path.exists():
+                tmp_path.unlink()  # partial or invalid output never stays
+
+    def _prepare(self, task: Task) -> tuple[list[str], Path, GeneratorSettings]:
+        with self.store.read() as s:
+            stream = s.get(Stream, task.stream_id)
+            seg = s.get(Segment, task.segment_id)
+            ref = s.get(Version, task.reference_version_id) if task.reference_version_id else None
+        if stream is None or seg is None:
+            raise TaskFailed("its segment no longer exists")
+        settings = self.settings(task.stream_id, task.asset)
+        tmp_dir = self.home / "media" / stream.slug / ".tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp_path = tmp_dir / f"task-{task.id}{OUTPUT_SUFFIX[task.asset]}"
+        reference = str(self.home / "media" / ref.path) if ref is not None else ""
+        values = {
+            "prompt": task.prompt, "output": str(tmp_path), "seed": str(task.seed),
+            "reference": reference, "segment": str(seg.position), "stream": stream.slug,
+            "duration": f"{seg.duration:g}", "width": str(stream.width), "height": str(stream.height),
+        }
+        return build_argv(settings.template(), values), tmp_path, settings
+
+    async def _run_generator(self, run: _Running, argv: list[str], settings: GeneratorSettings,
+                             log: object) -> None:
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+            )
+        except FileNotFoundError:
+            raise TaskFailed(f"generator not found: {argv[0]!r} (not on PATH or no such file)") from None
+        except PermissionError:
+            raise TaskFailed(f"generator not executable: {argv[0]!r}") from None
+        run.proc = proc
+        await asyncio.to_thread(self._set_pid, run.task, proc.pid, log.name)  # type: ignore[attr-defined]
+        try:
+            await asyncio.wait_for(self._read_output(run, proc, log), settings.timeout_s)
+        except TimeoutError:
+            await self._kill(run)
+            raise TaskFailed(f"timed out after {settings.timeout_s:g} s") from None
+        code = await proc.wait()
+        if run.cancel_reason is not None:
+            raise TaskFailed(run.cancel_reason)
+        if code != 0:
+            tail = " | ".join(run.tail[-TAIL_LINES:]) or "no output"
+            what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            raise TaskFailed(f"generator {what}: {tail}")
+
+    async def _read_output(self, run: _Running, proc: asyncio.subprocess.Process, log: object) -> None:
+        assert proc.stdout is not None
+        pending = b""
+        while True:
+            chunk = await proc.stdout.read(READ_CHUNK)
+            if not chunk:
+                break
+            pending += chunk
+            # tqdm redraws with \r; treat it as a line end too.
+            parts = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+            pending = parts.pop()
+            if len(pending) > MAX_LINE:
+                parts.append(pending[:MAX_LINE])
+                pending = b""
+            for raw in parts:
+                self._handle_line(run, raw.decode("utf-8", errors="replace"), log)
+        if pending:
+            self._handle_line(run, pending.decode("utf-8", errors="replace"), log)
+        await proc.wait()
+
+    def _handle_line(self, run: _Running, line: str, log: object) -> None:
+        if not line.strip():
+            return
+        log.write(line + "\n")  # type: ignore[attr-defined]
+        prog = parse_progress(line)
+        if prog is not None:
+            run.progress, run.message, run.dirty = prog.fraction, prog.message, True
+            self._emit(run, "progress", state=TaskState.RUNNING, progress=prog.fraction,
+                       message=prog.message)
+        else:
+            run.tail = (run.tail + [line.strip()[:300]])[-TAIL_LINES:]
+        self._emit(run, "log", line=line[:2000])
+
+    async def _kill(self, run: _Running) -> None:
+        """SIGTERM to the process group, SIGKILL after the grace period."""
+        proc = run.proc
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), self.kill_grace_s)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+        # children that outlived the leader
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    async def cancel(self, task_id: int, reason: str = "cancelled") -> bool:
+        run = self.running.get(task_id)
+        if run is None:
+            return False
+        run.cancel_reason = reason
+        await self._kill(run)
+        return True
+
+    # --- store updates -------------------------------------------------------
+    def _set_pid(self, task: Task, pid: int, log_path: str) -> None:
+        with self.store.write() as s:
+            s.execute(update(Task).where(Task.id == task.id).values(pid=pid, pgid=pid,  # type: ignore[arg-type]
+                                                                    log_path=log_path))
+
+    def _finish_unsuccessful(self, task: Task, state: str, reason: str, log_path: str) -> None:
+        with self.store.write() as s:
+            values: dict[str, object] = {"state": state, "error": reason[:2000], "pid": None,
+                                         "pgid": None, "log_path": log_path}
+            if state == TaskState.QUEUED:  # put back for the next instance
+                values.update(owner=None, owner_pid=None, started_at=None, progress=0.0,
+                              message=reason[:500])
+            else:
+                values.update(finished_at=utcnow(), message=reason[:500])
+            s.execute(update(Task).where(Task.id == task.id).values(**values))  # type: ignore[arg-type]
+            kind = {TaskState.FAILED: "task.failed", TaskState.CANCELLED: "task.cancelled",
+                    TaskState.QUEUED: "task.interrupted"}[state]
+            activity.record(s, kind, self.actor, task.stream_id, task.segment_id,
+                            asset=task.asset, task=task.id, reason=reason[:500])
+
+    def _record(self, task: Task, tmp_path: Path, settings: GeneratorSettings, info: object) -> int:
+        """Move the validated file into media/ and record the version, in one transaction."""
+        digest = _sha256(tmp_path)
+        size = tmp_path.stat().st_size
+        with self.store.write() as s:
+            stream = s.get(Stream, task.stream_id)
+            seg = s.get(Segment, task.segment_id)
+            assert stream is not None and seg is not None
+            number = int(s.execute(select(func.coalesce(func.max(Version.number), 0)).where(
+                Version.segment_id == seg.id, Version.asset == task.asset)).scalar_one()) + 1
+            rel = Path(stream.slug) / f"s{seg.id:05d}" / f"{task.asset}-v{number:03d}{tmp_path.suffix}"
+            dest = self.home / "media" / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            _fsync_file(tmp_path)
+            os.replace(tmp_path, dest)  # never overwrites: number is new
+            _fsync_dir(dest.parent)
+            version = Version(
+                segment_id=seg.id, asset=task.asset, number=number, path=str(rel), prompt=task.prompt,  # type: ignore[arg-type]
+                seed=task.seed, generator=settings.describe(),
+                parent_version_id=task.parent_version_id,
+                reference_version_id=task.reference_version_id,
+                variation_group=task.variation_group, width=info.width, height=info.height,  # type: ignore[attr-defined]
+                duration=info.duration, size_bytes=size, checksum=digest, task_id=task.id,  # type: ignore[attr-defined]
+            )
+            s.add(version)
+            s.flush()
+            if task.asset == Asset.KEYFRAME:
+                seg.keyframe_version_id, seg.keyframe_state = version.id, AssetState.REVIEW
+            else:
+                seg.video_version_id, seg.video_state = version.id, AssetState.REVIEW
+                if seg.keyframe_version_id != task.reference_version_id:
+                    seg.video_state = AssetState.STALE
+            seg.updated_at = utcnow()
+            s.execute(update(Task).where(Task.id == task.id).values(  # type: ignore[arg-type]
+                state=TaskState.SUCCEEDED, progress=1.0, message="done", finished_at=utcnow(),
+                version_id=version.id, pid=None, pgid=None,
+                log_path=str(self.home / "logs" / f"task-{task.id}.log")))
+            activity.record(s, "version.created", self.actor, seg.stream_id, seg.id,
+                            asset=task.asset, version=number, task=task.id, seed=task.seed)
+            from director_tui.core.review import update_checkpoints
+
+            update_checkpoints(s, seg.stream_id)
+            return int(version.id)  # type: ignore[arg-type]
+
+
+def _validate(asset: str, path: Path):  # type: ignore[no-untyped-def]
+    return validate_image(path) if asset == Asset.KEYFRAME else validate_video(path)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
