@@ -1,0 +1,54 @@
+"""Every binding of the app, each with an id users can remap in their config.
+
+    [keymap]
+    approve = "space,y"
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+MAIN_BINDINGS: list[Binding] = [
+    Binding("j,down", "cursor_down", "Down", id="cursor-down", tooltip="Move to the next segment", show=False),
+    Binding("k,up", "cursor_up", "Up", id="cursor-up", tooltip="Move to the previous segment", show=False),
+    Binding("n", "next_segment", "Next", id="next-segment", tooltip="Next segment", show=False),
+    Binding("p", "previous_segment", "Previous", id="previous-segment", tooltip="Previous segment", show=False),
+    Binding("g,home", "first_segment", "First", id="first-segment", tooltip="First segment", show=False),
+    Binding("G,end", "last_segment", "Last", id="last-segment", tooltip="Last segment", show=False),
+    Binding("pagedown,ctrl+d", "page_down", "Page down", id="page-down", tooltip="Down a page", show=False),
+    Binding("pageup,ctrl+u", "page_up", "Page up", id="page-up", tooltip="Up a page", show=False),
+    Binding("h,left", "asset('keyframe')", "Keyframe", id="asset-keyframe", tooltip="Review keyframes (left column)", show=False),
+    Binding("l,right", "asset('video')", "Video", id="asset-video", tooltip="Review videos (right column)", show=False),
+    Binding("space", "approve", "Approve", id="approve", tooltip="Approve the current version, jump to the next to review"),
+    Binding("d", "reject", "Reject", id="reject", tooltip="Reject the current version"),
+    Binding("r", "regenerate", "Regenerate", id="regenerate", tooltip="Queue a new version"),
+    Binding("o", "open_player", "Open", id="open-player", tooltip="Open the version in the external player"),
+    Binding("v", "toggle_versions", "Versions", id="toggle-versions", tooltip="Show/hide the version history"),
+    Binding("escape", "close", "Close", id="close", tooltip="Close what is open", show=False),
+]
+
+APP_BINDINGS: list[Binding] = [
+    Binding("question_mark", "help", "Help", id="help", tooltip="This help"),
+    Binding("q", "quit", "Quit", id="quit", tooltip="Quit (state is kept)"),
+]
+
+HELP_BINDINGS: list[Binding] = [
+    Binding("escape,q,question_mark", "dismiss", "Close", id="help-close", tooltip="Close the help"),
+]
+
+
+def all_bindings() -> list[Binding]:
+    return MAIN_BINDINGS + APP_BINDINGS + HELP_BINDINGS
+
+
+def effective_keys(binding: Binding, keymap: dict[str, str]) -> str:
+    """The keys a binding answers to, after the user's keymap."""
+    if binding.id and binding.id in keymap:
+        return keymap[binding.id]
+    return binding.key
+
+
+def check_keymap(keymap: dict[str, str]) -> list[str]:
+    """Ids in the user's keymap that no binding has (reported, not fatal)."""
+    ids = {b.id for b in all_bindings()}
+    return sorted(k for k in keymap if k not in ids)

@@ -1,0 +1,54 @@
+"""How states, versions and progress look in a cell (Rich Text, no widgets)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from director_tui.core.models import AssetState, TaskState
+
+STATE_STYLE = {
+    AssetState.NONE: ("—", "dim"),
+    AssetState.REVIEW: ("●", "bold yellow"),
+    AssetState.APPROVED: ("✓", "bold green"),
+    AssetState.REJECTED: ("✗", "bold red"),
+    AssetState.REGENERATE: ("↻", "magenta"),
+    AssetState.STALE: ("⚠", "dark_orange"),
+}
+STATE_WORD = {
+    AssetState.NONE: "",
+    AssetState.REVIEW: "review",
+    AssetState.APPROVED: "approved",
+    AssetState.REJECTED: "rejected",
+    AssetState.REGENERATE: "regen",
+    AssetState.STALE: "stale",
+}
+
+
+def clip(text: str, width: int) -> str:
+    """One line of at most `width` characters (prompts can be 100 KB with newlines)."""
+    flat = " ".join(text[: width * 4].split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def asset_cell(number: int | None, state: str) -> Text:
+    glyph, style = STATE_STYLE.get(state, ("?", ""))
+    if number is None:
+        return Text("—", style="dim")
+    return Text.assemble((f"{glyph} ", style), (f"v{number} ", "bold"), (STATE_WORD.get(state, state), style))
+
+
+def progress_cell(state: str | None, progress: float = 0.0, message: str = "", width: int = 30) -> Text:
+    if state == TaskState.RUNNING:
+        return Text(clip(f"⟳ {progress * 100:3.0f}% {message}", width), style="cyan")
+    if state == TaskState.QUEUED:
+        return Text("… queued", style="dim cyan")
+    if state == TaskState.FAILED:
+        return Text(clip(f"✗ failed: {message}", width), style="red")
+    if state == TaskState.CANCELLED:
+        return Text("cancelled", style="dim")
+    return Text("")
+
+
+def bar(done: int, total: int, width: int = 12) -> Text:
+    filled = 0 if total == 0 else round(width * done / total)
+    return Text.assemble(("█" * filled, "green"), ("░" * (width - filled), "grey37"))

@@ -1,0 +1,340 @@
+"""The main review screen: segment table, version pane, live task log."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+
+from director_tui.core import queue, review, streams
+from director_tui.core.models import Asset, TaskState, UIState, Version, utcnow
+from director_tui.core.queue import QueueError
+from director_tui.core.review import ReviewError
+from director_tui.core.streams import NotFound, SegmentRow
+from director_tui.jobs.runner import RunnerEvent
+from director_tui.media.player import PlayerError, launch_detached, plan_player, run_in_terminal
+from director_tui.ui.bindings import MAIN_BINDINGS
+from director_tui.ui.widgets.segment_table import SegmentTable
+from director_tui.ui.widgets.status_header import StatusHeader
+from director_tui.ui.widgets.task_log import TaskLog
+from director_tui.ui.widgets.version_pane import VersionPane
+
+if TYPE_CHECKING:
+    from director_tui.ui.app import DirectorApp
+
+FLUSH_INTERVAL_S = 0.1  # at most ~10 UI updates a second, whatever the generators print
+STATE_SAVE_DELAY_S = 1.5
+PAGE = 20
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = MAIN_BINDINGS  # type: ignore[assignment]
+    app: DirectorApp  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.asset = Asset.KEYFRAME
+        self._progress: dict[int, tuple[str, float, str, str]] = {}
+        self._reload: set[int] = set()
+        self._counts_dirty = False
+        self._state_timer: object | None = None
+        self._restored = False
+
+    # --- layout --------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="status")
+        with Vertical(id="body"):
+            yield SegmentTable(id="segments")
+            yield VersionPane(id="versions")
+        yield TaskLog(id="tasklog")
+        yield Footer()
+
+    @property
+    def table(self) -> SegmentTable:
+        return self.query_one(SegmentTable)
+
+    def on_mount(self) -> None:
+        with self.app.store.read() as s:
+            rows = streams.segment_rows(s, self.app.stream_id)
+            latest = streams.latest_tasks(s, self.app.stream_id)
+            saved = s.query(UIState).filter_by(user=self.app.settings.user,
+                                               stream_id=self.app.stream_id).one_or_none()
+        table = self.table
+        table.load(rows)
+        for (seg_id, asset), view in latest.items():
+            if view.state in (TaskState.QUEUED, TaskState.RUNNING, TaskState.FAILED):
+                table.set_progress(seg_id, view.state, view.progress,
+                                   view.error or view.message, asset)
+        self._restore(json.loads(saved.state_json) if saved else {})
+        self.refresh_counts()
+        table.focus()
+        self.set_interval(FLUSH_INTERVAL_S, self.flush_events)
+        self._restored = True
+
+    # --- session state -------------------------------------------------------
+    def _restore(self, state: dict[str, object]) -> None:
+        self.set_asset(str(state.get("asset", Asset.KEYFRAME)))
+        self.query_one(VersionPane).display = bool(state.get("versions_open", False))
+        seg_id = state.get("segment_id")
+        index = self.table.index_of(seg_id) if isinstance(seg_id, int) else None
+        if index is not None:
+            self.table.move_cursor(row=index, animate=False)
+        self.update_versions()
+
+    def ui_state(self) -> dict[str, object]:
+        row = self.table.current
+        return {"segment_id": row.id if row else None, "asset": self.asset,
+                "versions_open": bool(self.query_one(VersionPane).display)}
+
+    def save_state(self) -> None:
+        state = json.dumps(self.ui_state())
+        app = self.app
+        with app.store.write() as s:
+            row = s.query(UIState).filter_by(user=app.settings.user, stream_id=app.stream_id).one_or_none()
+            if row is None:
+                s.add(UIState(user=app.settings.user, stream_id=app.stream_id, state_json=state))
+            elif row.state_json != state:
+                row.state_json, row.updated_at = state, utcnow()
+
+    def _schedule_state_save(self) -> None:
+        if not self._restored:
+            return
+        if self._state_timer is not None:
+            self._state_timer.stop()  # type: ignore[attr-defined]
+        self._state_timer = self.set_timer(STATE_SAVE_DELAY_S, self.save_state)
+
+    # --- live updates ----------------------------------------------------------
+    def runner_event(self, event: RunnerEvent) -> None:
+        """Called for every runner event; only buffers. flush_events() draws."""
+        if event.stream_id != self.app.stream_id:
+            return
+        log = self.query_one(TaskLog)
+        pos = self.table.rows_by_id.get(event.segment_id)
+        label = f"#{event.task_id} {pos.position if pos else '?'}·{event.asset[0]}"
+        if event.kind == "log":
+            log.add(label, event.line)
+            return
+        self._progress[event.segment_id] = (event.state, event.progress, event.message, event.asset)
+        if event.kind in ("started", "finished"):
+            self._counts_dirty = True
+            if event.kind == "finished":
+                self._reload.add(event.segment_id)
+                style = "green" if event.state == TaskState.SUCCEEDED else "red"
+                log.add(label, f"{event.state}: {event.message}", style)
+
+    def flush_events(self) -> None:
+        if not (self._progress or self._reload or self._counts_dirty
+                or self.query_one(TaskLog).pending):
+            return
+        table = self.table
+        with self.app.batch_update():
+            progress, self._progress = self._progress, {}
+            for seg_id, (state, frac, message, asset) in progress.items():
+                shown = None if state == TaskState.SUCCEEDED else state
+                table.set_progress(seg_id, shown, frac, message, asset)
+            if self._reload:
+                self.reload_segments(list(self._reload))
+                self._reload.clear()
+            if self._counts_dirty:
+                self.refresh_counts()
+            self.query_one(TaskLog).flush()
+
+    def reload_segments(self, ids: list[int]) -> None:
+        with self.app.store.read() as s:
+            rows = streams.segment_rows(s, self.app.stream_id, ids)
+        for row in rows:
+            self.table.update_segment(row)
+        current = self.table.current
+        if current is not None and current.id in ids:
+            self.update_versions()
+
+    def refresh_counts(self) -> None:
+        self._counts_dirty = False
+        app = self.app
+        with app.store.read() as s:
+            totals = streams.totals(s, app.stream_id)
+            active = streams.active_tasks(s, app.stream_id)
+        running = sum(1 for t in active if t.state == TaskState.RUNNING)
+        queued = sum(1 for t in active if t.state == TaskState.QUEUED)
+        self.query_one(StatusHeader).show(app.stream_title, totals, running, queued, self.asset)
+
+    # --- selection -------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#segments")
+    def _row_changed(self, _event: DataTable.RowHighlighted) -> None:
+        self.update_versions()
+        self._schedule_state_save()
+
+    def update_versions(self) -> None:
+        pane = self.query_one(VersionPane)
+        row = self.table.current
+        if not pane.display or row is None:
+            return
+        with self.app.store.read() as s:
+            versions = streams.versions(s, row.id, self.asset)
+        pane.show(f"{row.position}. {row.title} — {self.asset} versions", versions,
+                  row.version_id(self.asset))
+
+    def set_asset(self, asset: str) -> None:
+        if asset not in Asset.ALL:
+            asset = Asset.KEYFRAME
+        self.asset = asset
+        self.table.set_active_asset(asset)
+
+    # --- movement --------------------------------------------------------------
+    def _move_to(self, index: int) -> None:
+        table = self.table
+        if table.row_count:
+            table.move_cursor(row=max(0, min(index, table.row_count - 1)), animate=False)
+
+    def action_cursor_down(self) -> None:
+        self._move_to(self.table.cursor_row + 1)
+
+    def action_cursor_up(self) -> None:
+        self._move_to(self.table.cursor_row - 1)
+
+    action_next_segment = action_cursor_down
+    action_previous_segment = action_cursor_up
+
+    def action_first_segment(self) -> None:
+        self._move_to(0)
+
+    def action_last_segment(self) -> None:
+        self._move_to(self.table.row_count - 1)
+
+    def action_page_down(self) -> None:
+        self._move_to(self.table.cursor_row + PAGE)
+
+    def action_page_up(self) -> None:
+        self._move_to(self.table.cursor_row - PAGE)
+
+    def action_asset(self, asset: str) -> None:
+        self.set_asset(asset)
+        self.refresh_counts()
+        self.update_versions()
+        self._schedule_state_save()
+
+    def action_toggle_versions(self) -> None:
+        pane = self.query_one(VersionPane)
+        pane.display = not pane.display
+        self.update_versions()
+        self._schedule_state_save()
+
+    def action_close(self) -> None:
+        pane = self.query_one(VersionPane)
+        if pane.display:
+            pane.display = False
+            self._schedule_state_save()
+
+    def next_needing_review(self, after: int) -> int | None:
+        """The next row (wrapping) whose active asset waits for a decision."""
+        table = self.table
+        n = len(table.order)
+        for step in range(1, n + 1):
+            i = (after + step) % n
+            if table.rows_by_id[table.order[i]].needs_review(self.asset):
+                return i
+        return None
+
+    # --- decisions -------------------------------------------------------------
+    def _current_or_warn(self) -> SegmentRow | None:
+        row = self.table.current
+        if row is None:
+            self.notify("no segment selected", severity="warning")
+        return row
+
+    def action_approve(self) -> None:
+        row = self._current_or_warn()
+        if row is None:
+            return
+        app = self.app
+        queued_video = False
+        try:
+            with app.store.write() as s:
+                result = review.approve(s, row.id, self.asset, app.settings.user)
+                if (self.asset == Asset.KEYFRAME and app.settings.auto_queue_video
+                        and queue.active_task(s, row.id, Asset.VIDEO) is None):
+                    queue.enqueue(s, row.id, Asset.VIDEO, app.settings.user)
+                    queued_video = True
+        except (ReviewError, QueueError, NotFound) as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._after_change(row.id, queued=queued_video, asset=Asset.VIDEO)
+        note = f"{row.position}. {row.title}: {self.asset} v{result.version_number} approved"
+        if queued_video:
+            note += " — video queued"
+        if result.video_marked_stale:
+            note += " — its video is now stale"
+        self.notify(note, timeout=2.5)
+        nxt = self.next_needing_review(self.table.cursor_row)
+        if nxt is None:
+            self.notify(f"every {self.asset} has a decision", timeout=3)
+        else:
+            self._move_to(nxt)
+
+    def action_reject(self) -> None:
+        row = self._current_or_warn()
+        if row is None:
+            return
+        try:
+            with self.app.store.write() as s:
+                result = review.reject(s, row.id, self.asset, self.app.settings.user)
+        except (ReviewError, NotFound) as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._after_change(row.id)
+        self.notify(f"{row.position}. {row.title}: {self.asset} v{result.version_number} rejected "
+                    f"— press r to regenerate", timeout=2.5)
+
+    def action_regenerate(self) -> None:
+        row = self._current_or_warn()
+        if row is None:
+            return
+        try:
+            with self.app.store.write() as s:
+                queue.enqueue(s, row.id, self.asset, self.app.settings.user, regenerate=True)
+        except (QueueError, NotFound) as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._after_change(row.id, queued=True, asset=self.asset)
+        self.notify(f"{row.position}. {row.title}: {self.asset} queued", timeout=2)
+
+    def _after_change(self, segment_id: int, queued: bool = False, asset: str = "") -> None:
+        self.reload_segments([segment_id])
+        if queued:
+            self.table.set_progress(segment_id, TaskState.QUEUED, asset=asset)
+            self.app.wake_runner()
+        self.refresh_counts()
+
+    # --- player ----------------------------------------------------------------
+    def action_open_player(self) -> None:
+        row = self._current_or_warn()
+        if row is None:
+            return
+        version_id = row.version_id(self.asset)
+        if version_id is None:
+            self.notify(f"segment {row.position} has no {self.asset} yet", severity="warning")
+            return
+        with self.app.store.read() as s:
+            version = s.get(Version, version_id)
+        assert version is not None
+        path = self.app.settings.home / "media" / version.path
+        if not path.exists():
+            self.notify(f"file missing: {path}", severity="error")
+            return
+        settings = self.app.settings
+        try:
+            plan = plan_player(path, settings.player, settings.player_in_terminal,
+                               is_image=self.asset == Asset.KEYFRAME)
+            if plan.in_terminal and not self.app.is_headless:
+                with self.app.suspend():
+                    run_in_terminal(plan)
+            else:
+                launch_detached(plan)
+                self.notify(f"opened v{version.number} in {plan.argv[0].rsplit('/', 1)[-1]}", timeout=2)
+        except PlayerError as exc:
+            self.notify(str(exc), severity="error", timeout=6)

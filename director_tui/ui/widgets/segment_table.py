@@ -1,0 +1,109 @@
+"""The segment table: one row per segment, updated cell by cell by row key."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from director_tui.core.models import Asset
+from director_tui.core.streams import SegmentRow
+from director_tui.ui.cells import asset_cell, clip, progress_cell
+
+COLUMNS: list[tuple[str, str, int]] = [
+    ("pos", "#", 4),
+    ("title", "Title", 18),
+    ("image", "Image prompt", 34),
+    ("motion", "Motion prompt", 22),
+    (Asset.KEYFRAME, "Keyframe", 15),
+    (Asset.VIDEO, "Video", 15),
+    ("note", "💬", 3),
+    ("progress", "Progress", 28),
+]
+ASSET_LABEL = {Asset.KEYFRAME: "Keyframe", Asset.VIDEO: "Video"}
+
+
+class SegmentTable(DataTable[Text | str], inherit_bindings=False):
+    """Keys come from the screen (every binding has an id); this table only draws."""
+
+    DEFAULT_CSS = """
+    SegmentTable { height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        self.rows_by_id: dict[int, SegmentRow] = {}
+        self.order: list[int] = []
+        self.active_asset = Asset.KEYFRAME
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
+        self.set_active_asset(self.active_asset)
+
+    @staticmethod
+    def cells(row: SegmentRow) -> list[Text | str]:
+        return [
+            Text(str(row.position), style="dim", justify="right"),
+            clip(row.title, 18),
+            clip(row.image_prompt, 34),
+            clip(row.motion_prompt, 22),
+            asset_cell(row.keyframe_number, row.keyframe_state),
+            asset_cell(row.video_number, row.video_state),
+            Text("💬" if row.comment_count else ""),
+            Text(""),
+        ]
+
+    def load(self, rows: list[SegmentRow]) -> None:
+        self.clear()
+        self.rows_by_id = {r.id: r for r in rows}
+        self.order = [r.id for r in rows]
+        self.add_rows_keyed(rows)
+
+    def add_rows_keyed(self, rows: list[SegmentRow]) -> None:
+        for row in rows:
+            self.add_row(*self.cells(row), key=str(row.id))
+
+    def update_segment(self, row: SegmentRow) -> None:
+        """Refresh the cells of one segment that can change."""
+        old = self.rows_by_id.get(row.id)
+        self.rows_by_id[row.id] = row
+        key = str(row.id)
+        new = self.cells(row)
+        for (col, _label, _w), value in zip(COLUMNS, new, strict=True):
+            if col == "progress":
+                continue
+            if old is not None and col in ("pos",):
+                continue
+            self.update_cell(key, col, value, update_width=False)
+
+    def set_progress(self, segment_id: int, state: str | None, progress: float = 0.0,
+                     message: str = "", asset: str = "") -> None:
+        if segment_id not in self.rows_by_id:
+            return
+        text = progress_cell(state, progress, message, 28)
+        if asset == Asset.VIDEO and text.plain:
+            text = Text.assemble(("▶ ", "dim"), text)
+        self.update_cell(str(segment_id), "progress", text, update_width=False)
+
+    def set_active_asset(self, asset: str) -> None:
+        self.active_asset = asset
+        for key in Asset.ALL:
+            column = self.columns.get(key)  # type: ignore[call-overload]
+            if column is None:
+                continue
+            label = ASSET_LABEL[key]
+            column.label = Text(f"▸ {label}", style="bold reverse") if key == asset else Text(label)
+        self._require_update_dimensions = True
+        self.refresh()
+
+    @property
+    def current(self) -> SegmentRow | None:
+        if not self.order or self.cursor_row < 0 or self.cursor_row >= len(self.order):
+            return None
+        return self.rows_by_id.get(self.order[self.cursor_row])
+
+    def index_of(self, segment_id: int) -> int | None:
+        try:
+            return self.order.index(segment_id)
+        except ValueError:
+            return None

@@ -1,0 +1,61 @@
+"""The version history of the selected segment and asset."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Label
+
+from director_tui.core.models import Version
+from director_tui.ui.cells import STATE_STYLE
+
+DECISION_STATE = {"approved": "approved", "rejected": "rejected", "regenerate": "regenerate"}
+
+
+def generator_name(version: Version) -> str:
+    import json
+
+    try:
+        return str(json.loads(version.generator).get("name", ""))[:16]
+    except (ValueError, AttributeError):
+        return version.generator[:16]
+
+
+class VersionPane(Vertical):
+    DEFAULT_CSS = """
+    VersionPane { height: 10; border-top: solid $primary-darken-2; padding: 0 1; }
+    VersionPane > Label { text-style: bold; width: 1fr; }
+    VersionPane > DataTable { height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label("Versions", id="versions-title")
+        table: DataTable[Text | str] = DataTable(cursor_type="row", id="versions-table")
+        yield table
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.can_focus = False
+        for key, label, width in (("n", "v", 4), ("time", "Time", 11), ("seed", "Seed", 10),
+                                  ("decision", "Decision", 11), ("gen", "Generator", 12)):
+            table.add_column(label, key=key, width=width)
+
+    def show(self, title: str, versions: list[Version], current_id: int | None) -> None:
+        self.query_one("#versions-title", Label).update(title)
+        table = self.query_one(DataTable)
+        table.clear()
+        for v in versions:
+            decision = v.decision or ""
+            glyph, style = STATE_STYLE.get(DECISION_STATE.get(decision, "review"), ("", ""))
+            marker = "▸" if v.id == current_id else " "
+            table.add_row(
+                Text(f"{marker}{v.number}", style="bold" if v.id == current_id else ""),
+                v.created_at.strftime("%m-%d %H:%M"),
+                str(v.seed),
+                Text(f"{glyph} {decision}" if decision else "", style=style),
+                generator_name(v),
+                key=str(v.id),
+            )
+        if not versions:
+            table.add_row(Text("—", style="dim"), Text("no versions yet", style="dim"), "", "", "")
