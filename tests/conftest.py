@@ -1,0 +1,101 @@
+"""Shared fixtures: a real workspace (SQLite file + media/) in a temporary folder."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from director_tui.config import Settings
+from director_tui.core.db import Store, open_store
+from director_tui.core.models import Stream
+from director_tui.core.spec import create_stream, validate_spec
+from director_tui.jobs.runner import Runner, RunnerEvent
+
+GENERATORS = Path(__file__).parent / "generators"
+PY = sys.executable
+
+
+def gen(name: str) -> str:
+    return str(GENERATORS / name)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's config or workspace."""
+    monkeypatch.setenv("DIRECTOR_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("USER", "tester")
+    monkeypatch.delenv("DIRECTOR_HOME", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "workspace"
+
+
+@pytest.fixture
+def store(home: Path) -> Iterator[Store]:
+    s = open_store(home)
+    yield s
+    s.dispose()
+
+
+def spec_dict(n: int = 3, generators: dict[str, Any] | None = None, slug: str = "film",
+              duration: float = 0.5) -> dict[str, Any]:
+    moves = ["slow pan left", "zoom in", "static", "tilt up", "pan right"]
+    data: dict[str, Any] = {
+        "stream": slug,
+        "title": "Test Film",
+        "width": 320,
+        "height": 180,
+        "segments": [
+            {"title": f"Shot {i + 1}", "image_prompt": f"a harbour at dawn, shot {i + 1}",
+             "motion_prompt": moves[i % len(moves)], "duration": duration}
+            for i in range(n)
+        ],
+    }
+    if generators is not None:
+        data["generators"] = generators
+    return data
+
+
+@pytest.fixture
+def make_stream(store: Store) -> Callable[..., Stream]:
+    def _make(data: dict[str, Any] | None = None, **kw: Any) -> Stream:
+        spec = validate_spec(data or spec_dict(**kw))
+        with store.write() as s:
+            return create_stream(s, spec, "tester")
+
+    return _make
+
+
+def run_tasks(store: Store, home: Path, stream_id: int, timeout: float = 120,
+              events: list[RunnerEvent] | None = None, kill_grace_s: float = 1.0) -> None:
+    """Run every queued task of the stream to the end with a real Runner."""
+
+    async def go() -> None:
+        runner = Runner(store, home, [stream_id], actor="tester",
+                        on_event=(events.append if events is not None else None),
+                        kill_grace_s=kill_grace_s, poll_interval_s=0.1)
+        try:
+            await runner.run_until_idle(timeout)
+        finally:
+            await runner.stop()
+
+    asyncio.run(go())
+
+
+@pytest.fixture
+def settings(home: Path, tmp_path: Path) -> Settings:
+    return Settings(
+        home=home, user="tester",
+        player=[PY, gen("record_player.py"), "{path}"],
+        player_in_terminal="never",
+        auto_generate=False, auto_queue_video=False, kill_grace_s=1.0,
+    )

@@ -1,0 +1,78 @@
+"""The store: migrations on open, WAL, write transactions, activity rows."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import select
+
+from director_tui.core import queue, review
+from director_tui.core.db import StoreError, open_store
+from director_tui.core.migrations import HEAD_REVISION, alembic_config
+from director_tui.core.models import Activity, Asset, AssetState, Segment
+
+
+def test_head_constant_matches_the_migration_scripts() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_open_creates_schema_in_wal_mode(home: Path) -> None:
+    store = open_store(home)
+    store.dispose()
+    conn = sqlite3.connect(home / "director.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD_REVISION
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"stream", "segment", "version", "review", "comment", "promptrevision", "task",
+            "activity", "preset", "draft", "ui_state", "checkpoint"} <= tables
+    assert (home / "media").is_dir()
+
+
+def test_a_workspace_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    home.mkdir()
+    (home / "director.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open director.db"):
+        open_store(home)
+    assert (home / "director.db").read_bytes().startswith(b"this is not sqlite")
+
+
+def test_another_connection_commit_changes_data_version(store, make_stream) -> None:  # type: ignore[no-untyped-def]
+    before = store.data_version()
+    other = open_store(Path(store.url.removeprefix("sqlite:///")).parent)
+    with other.write() as s:
+        s.add(Activity(kind="test.ping", actor="other"))
+    other.dispose()
+    assert store.data_version() != before
+
+
+def test_decisions_write_activity_and_checkpoints(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import run_tasks
+
+    stream = make_stream(n=2)
+    with store.write() as s:
+        queue.queue_missing_keyframes(s, stream.id, "tester")
+    run_tasks(store, home, stream.id)
+    with store.read() as s:
+        segs = s.execute(select(Segment).order_by(Segment.position)).scalars().all()
+    with store.write() as s:
+        review.approve(s, segs[0].id, Asset.KEYFRAME, "tester")
+        review.reject(s, segs[1].id, Asset.KEYFRAME, "tester", notes="too dark")
+    with store.read() as s:
+        kinds = [a.kind for a in s.execute(select(Activity).order_by(Activity.id)).scalars()]
+        assert kinds[0] == "stream.created"
+        assert kinds.count("task.queued") == 2 and kinds.count("version.created") == 2
+        assert kinds[-2:] == ["version.approved", "version.rejected"]
+        actors = {a.actor for a in s.execute(select(Activity)).scalars() if a.kind.startswith("version.")}
+        assert actors == {"tester"}
+        assert s.get(Segment, segs[1].id).keyframe_state == AssetState.REJECTED
+    with store.write() as s:
+        with pytest.raises(queue.QueueError, match="approve a keyframe"):
+            queue.enqueue(s, segs[1].id, Asset.VIDEO, "tester")
+        review.approve(s, segs[1].id, Asset.KEYFRAME, "tester")
+    with store.read() as s:
+        kinds = [a.kind for a in s.execute(select(Activity).order_by(Activity.id)).scalars()]
+        assert "checkpoint.passed" in kinds
