@@ -49,16 +49,20 @@ class DirectorApp(App[None]):
                         severity="warning", timeout=8)
         self.set_keymap(self.settings.keymap)
         self._install_signal_handlers()
-        if self.settings.auto_generate:
-            # Before the screen mounts, so the first frame already shows them queued.
-            with self.store.write() as s:
-                queue.queue_missing_keyframes(s, self.stream_id, self.settings.user)
-        self.push_screen(self.main_screen)
         if self.start_runner:
             self.runner = Runner(self.store, self.settings.home, [self.stream_id],
                                  actor=self.settings.user, on_event=self._on_runner_event,
                                  kill_grace_s=self.settings.kill_grace_s)
             self.runner.start()
+
+    def get_default_screen(self) -> MainScreen:
+        return self.main_screen
+
+    def queue_missing_keyframes(self) -> None:
+        """Called by the main screen before its first frame, so queued rows show at once."""
+        if self.settings.auto_generate:
+            with self.store.write() as s:
+                queue.queue_missing_keyframes(s, self.stream_id, self.settings.user)
 
     def _install_signal_handlers(self) -> None:
         """A dropped SSH connection (SIGHUP) or SIGTERM shuts down cleanly."""
@@ -71,7 +75,14 @@ class DirectorApp(App[None]):
 
     def _on_signal(self, sig: int) -> None:
         self.exit_message = f"stopped by {signal.Signals(sig).name}"
+        self._save_state()
         self.exit()
+
+    def _save_state(self) -> None:
+        try:
+            self.main_screen.save_state()
+        except Exception as exc:  # never block quitting; say why
+            self.exit_message = self.exit_message or f"could not save the session state: {exc}"
 
     def _on_runner_event(self, event: RunnerEvent) -> None:
         self.main_screen.runner_event(event)
@@ -85,11 +96,10 @@ class DirectorApp(App[None]):
             self.push_screen(HelpScreen(self.settings.keymap))
 
     async def action_quit(self) -> None:
+        self._save_state()
         self.exit()
 
     async def on_unmount(self) -> None:
-        with contextlib.suppress(Exception):
-            self.main_screen.save_state()
         if self.runner is not None:
             await self.runner.stop(self.exit_message or "the app closed")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -59,11 +61,11 @@ class MainScreen(Screen[None]):
         return self.query_one(SegmentTable)
 
     def on_mount(self) -> None:
+        self.app.queue_missing_keyframes()
         with self.app.store.read() as s:
             rows = streams.segment_rows(s, self.app.stream_id)
             latest = streams.latest_tasks(s, self.app.stream_id)
-            saved = s.query(UIState).filter_by(user=self.app.settings.user,
-                                               stream_id=self.app.stream_id).one_or_none()
+            saved = self._saved_state(s)
         table = self.table
         table.load(rows)
         for (seg_id, asset), view in latest.items():
@@ -86,6 +88,10 @@ class MainScreen(Screen[None]):
             self.table.move_cursor(row=index, animate=False)
         self.update_versions()
 
+    def _saved_state(self, s: Session) -> UIState | None:
+        return s.execute(select(UIState).where(UIState.user == self.app.settings.user,
+                                               UIState.stream_id == self.app.stream_id)).scalar_one_or_none()
+
     def ui_state(self) -> dict[str, object]:
         row = self.table.current
         return {"segment_id": row.id if row else None, "asset": self.asset,
@@ -95,7 +101,7 @@ class MainScreen(Screen[None]):
         state = json.dumps(self.ui_state())
         app = self.app
         with app.store.write() as s:
-            row = s.query(UIState).filter_by(user=app.settings.user, stream_id=app.stream_id).one_or_none()
+            row = self._saved_state(s)
             if row is None:
                 s.add(UIState(user=app.settings.user, stream_id=app.stream_id, state_json=state))
             elif row.state_json != state:

@@ -1,0 +1,204 @@
+"""The real app, driven by Pilot, on a real workspace with the real procedural generator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from director_tui.core import queue
+from director_tui.core.models import Asset, AssetState, Segment, Task, TaskState, Version
+from director_tui.ui.app import DirectorApp, make_app
+from director_tui.ui.screens.help import HelpScreen
+from director_tui.ui.widgets.segment_table import SegmentTable
+from director_tui.ui.widgets.version_pane import VersionPane
+from tests.conftest import run_tasks
+
+SIZE = (160, 48)
+
+
+@pytest.fixture
+def film(store, home, make_stream):  # type: ignore[no-untyped-def]
+    """A 4-segment stream whose keyframes are generated (v1, awaiting review)."""
+    stream = make_stream(n=4)
+    with store.write() as s:
+        queue.queue_missing_keyframes(s, stream.id, "tester")
+    run_tasks(store, home, stream.id)
+    return stream
+
+
+def segs(store) -> list[Segment]:  # type: ignore[no-untyped-def]
+    with store.read() as s:
+        return list(s.execute(select(Segment).order_by(Segment.position)).scalars())
+
+
+def cell(app: DirectorApp, seg_id: int, column: str) -> str:
+    return str(app.query_one(SegmentTable).get_cell(str(seg_id), column))
+
+
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    steps = int(timeout / 0.1)
+    for _ in range(steps):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("condition not met in time")
+
+
+async def test_moves_with_vim_keys_and_arrows(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(SegmentTable)
+        assert table.row_count == 4 and table.cursor_row == 0
+        for key, row in (("j", 1), ("down", 2), ("k", 1), ("n", 2), ("p", 1), ("G", 3), ("g", 0),
+                         ("end", 3), ("home", 0)):
+            await pilot.press(key)
+            assert table.cursor_row == row, key
+        assert app.main_screen.asset == Asset.KEYFRAME
+        await pilot.press("l")
+        assert app.main_screen.asset == Asset.VIDEO and "▸ Video" in str(table.columns["video"].label)
+        await pilot.press("h")
+        assert app.main_screen.asset == Asset.KEYFRAME
+
+
+async def test_space_approves_and_jumps_to_next_needing_review(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    s1, s2, s3, s4 = segs(store)
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(SegmentTable)
+        await pilot.press("j", "space")  # approve segment 2
+        assert table.cursor_row == 2
+        assert "approved" in cell(app, s2.id, "keyframe")
+        await pilot.press("space", "space")  # 3 and 4, then wraps to 1
+        assert table.cursor_row == 0
+        await pilot.press("space")
+        assert "approved" in cell(app, s1.id, "keyframe")
+        assert "Keyframes ██████████ 4/4" in str(app.main_screen.query_one("#status").render())
+    states = [(s.keyframe_state, s.video_state) for s in segs(store)]
+    assert states == [(AssetState.APPROVED, AssetState.NONE)] * 4
+
+
+async def test_reject_then_regenerate_runs_the_generator_live(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    s1 = segs(store)[0]
+    app = make_app(settings, store, "film")  # with the runner
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        assert "rejected" in cell(app, s1.id, "keyframe")
+        await pilot.press("r")
+        with store.read() as s:
+            task = s.execute(select(Task).where(Task.segment_id == s1.id).order_by(Task.id.desc())).scalars().first()
+            assert task.requested_by == "tester" and task.state in (TaskState.QUEUED, TaskState.RUNNING, TaskState.SUCCEEDED)
+        await wait_for(pilot, lambda: "v2" in cell(app, s1.id, "keyframe"))
+        assert "review" in cell(app, s1.id, "keyframe")
+        assert cell(app, s1.id, "progress") == ""
+    with store.read() as s:
+        numbers = sorted(v.number for v in s.execute(
+            select(Version).where(Version.segment_id == s1.id)).scalars())
+        assert numbers == [1, 2]
+        first = s.execute(select(Version).where(Version.segment_id == s1.id, Version.number == 1)).scalar_one()
+        assert first.decision == "rejected"
+
+
+async def test_approving_a_keyframe_queues_its_video_and_regenerating_makes_it_stale(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    settings.auto_queue_video = True
+    s1 = segs(store)[0]
+    app = make_app(settings, store, "film")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await wait_for(pilot, lambda: "v1" in cell(app, s1.id, "video"))
+        await pilot.press("g", "r")  # regenerate the approved keyframe
+        assert "stale" in cell(app, s1.id, "video")
+        await wait_for(pilot, lambda: "v2" in cell(app, s1.id, "keyframe"))
+    with store.read() as s:
+        seg = s.get(Segment, s1.id)
+        video = s.get(Version, seg.video_version_id)
+        assert seg.video_state == AssetState.STALE
+        assert video.reference_version_id != seg.keyframe_version_id
+
+
+async def test_video_needs_an_approved_keyframe(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("l", "r")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("approve a keyframe before generating its video" in m for m in messages)
+    with store.read() as s:
+        assert s.execute(select(Task).where(Task.asset == Asset.VIDEO)).first() is None
+
+
+async def test_open_plays_the_current_version(store, settings, film, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    record = tmp_path / "player.jsonl"
+    monkeypatch.setenv("PLAYER_RECORD", str(record))
+    s2 = segs(store)[1]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "o")
+        for _ in range(50):
+            if record.exists():
+                break
+            await pilot.pause(0.1)
+    argv = json.loads(record.read_text().splitlines()[0])
+    with store.read() as s:
+        version = s.get(Version, s2.keyframe_version_id)
+    assert argv == [str(settings.home / "media" / version.path)]
+
+
+async def test_help_lists_every_binding_with_its_id(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-table")
+        ids = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert {"approve", "reject", "regenerate", "open-player", "toggle-versions", "quit",
+                "cursor-down", "asset-video", "help"} <= ids
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_keymap_remaps_binding_ids(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    settings.keymap = {"approve": "y", "cursor-down": "ctrl+n"}
+    s1 = segs(store)[0]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        assert "review" in cell(app, s1.id, "keyframe")
+        await pilot.press("y")
+        assert "approved" in cell(app, s1.id, "keyframe")
+        await pilot.press("g", "ctrl+n")
+        assert app.query_one(SegmentTable).cursor_row == 1
+
+
+async def test_version_pane_and_session_state_survive_a_restart(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "j", "v")
+        pane = app.query_one(VersionPane)
+        assert pane.display
+        assert "3. Shot 3 — keyframe versions" in str(pane.query_one("#versions-title").render())
+        assert pane.query_one("#versions-table").row_count == 1
+        await pilot.press("l")
+        await pilot.press("q")
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE):
+        assert app.query_one(SegmentTable).cursor_row == 2
+        assert app.main_screen.asset == Asset.VIDEO
+        assert app.query_one(VersionPane).display
+
+
+async def test_opening_generates_missing_keyframes_live(store, settings, make_stream) -> None:  # type: ignore[no-untyped-def]
+    settings.auto_generate = True
+    make_stream(n=3)
+    app = make_app(settings, store, "film")
+    async with app.run_test(size=SIZE) as pilot:
+        ids = [s.id for s in segs(store)]
+        await wait_for(pilot, lambda: all("v1" in cell(app, i, "keyframe") for i in ids))
+        log_lines = [str(line.text) for line in app.query_one("#tasklog").lines]
+        assert any("PROGRESS" in line for line in log_lines)
+        assert any("succeeded" in line for line in log_lines)
+    with store.read() as s:
+        assert {t.state for t in s.execute(select(Task)).scalars()} == {TaskState.SUCCEEDED}
