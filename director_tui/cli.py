@@ -177,24 +177,21 @@ def export_spec_cmd(stream: Annotated[str, typer.Argument(help="The stream's slu
 
 
 def _open(slug: str) -> None:
-    from director_tui.core.streams import NotFound, get_stream
-
-    s = settings()
-    store = store_for(s)
-    try:
-        with store.read() as session:
-            get_stream(session, slug)
-    except NotFound as exc:
-        raise fail(str(exc)) from None
+    from director_tui.core.errors import NotFound, StoreError
     from director_tui.ui.app import make_app
 
+    s = settings()
     try:
-        director = make_app(s, store, slug)
-    except ConfigError as exc:
+        director = make_app(s, None, slug)
+    except NotFound as exc:
         raise fail(str(exc)) from None
+    except StoreError as exc:
+        raise fail(str(exc), 1) from None
     director.run()
     if director.exit_message:
-        typer.echo(director.exit_message, err=True)
+        typer.echo(f"director-tui: {director.exit_message}", err=True)
+    if director.return_code:
+        raise typer.Exit(director.return_code)
 
 
 @app.command("open")

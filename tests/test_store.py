@@ -16,7 +16,10 @@ from director_tui.core.models import Activity, Asset, AssetState, Segment
 
 
 def test_head_constant_matches_the_migration_scripts() -> None:
+    from director_tui.core import fastread
+
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+    assert fastread.HEAD_REVISION == HEAD_REVISION
 
 
 def test_open_creates_schema_in_wal_mode(home: Path) -> None:

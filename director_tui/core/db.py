@@ -19,13 +19,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from director_tui.core import models  # noqa: F401  (registers the tables)
+from director_tui.core.errors import StoreError
 from director_tui.core.migrations import HEAD_REVISION
 
 BUSY_TIMEOUT_MS = 30_000
 
-
-class StoreError(Exception):
-    """The store cannot be opened or used; the message is for the user."""
+__all__ = ["Store", "StoreError", "open_store"]
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:

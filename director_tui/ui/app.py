@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 
 from director_tui.config import Settings
-from director_tui.core import queue, streams
-from director_tui.core.db import Store
-from director_tui.jobs.runner import Runner, RunnerEvent
+from director_tui.core.fastread import Snapshot, read_snapshot, snapshot_from_store
 from director_tui.ui.bindings import APP_BINDINGS, check_keymap
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from director_tui.core.db import Store
+    from director_tui.jobs.runner import Runner, RunnerEvent
 
 
 def styles_dir() -> Path:
@@ -24,23 +28,33 @@ def styles_dir() -> Path:
     return packaged if packaged.is_dir() else here.parent / "styles"
 
 
+STORE_OPEN_DELAY_S = 0.3
+
+
 class DirectorApp(App[None]):
     TITLE = "director-tui"
     CSS_PATH = [styles_dir() / "app.tcss"]
     BINDINGS = APP_BINDINGS  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = False
 
-    def __init__(self, settings: Settings, store: Store, stream_id: int, stream_title: str,
+    def __init__(self, settings: Settings, store: Store | None, snapshot: Snapshot,
                  *, start_runner: bool = True) -> None:
         super().__init__()
         self.settings = settings
         self.store = store
-        self.stream_id = stream_id
-        self.stream_title = stream_title
+        self.snapshot = snapshot
+        self.stream_id = snapshot.stream_id
+        self.stream_title = snapshot.title
         self.start_runner = start_runner
         self.runner: Runner | None = None
         self.exit_message = ""
         self.main_screen = MainScreen()
+        self._store_opened = asyncio.Event()
+        if store is not None:
+            self._store_opened.set()
+
+    def get_default_screen(self) -> MainScreen:
+        return self.main_screen
 
     def on_mount(self) -> None:
         unknown = check_keymap(self.settings.keymap)
@@ -49,25 +63,65 @@ class DirectorApp(App[None]):
                         severity="warning", timeout=8)
         self.set_keymap(self.settings.keymap)
         self._install_signal_handlers()
+        if self.store is None:
+            # Open the full store (ORM, migrations) off the UI thread, once the first frame
+            # is out: importing SQLAlchemy holds the GIL and would slow that frame down.
+            # Actions that need the store meanwhile wait for it (wait_for_store).
+            self.set_timer(STORE_OPEN_DELAY_S, self._start_store_worker)
+        else:
+            self.call_after_refresh(self._store_ready)
+
+    def _start_store_worker(self) -> None:
+        self.run_worker(self._open_store, thread=True, exclusive=True, name="open-store")
+
+    async def wait_for_store(self) -> Store:
+        if self.store is None:
+            if not self._store_opened.is_set():
+                self.notify("opening the workspace…", timeout=1)
+            await self._store_opened.wait()
+        assert self.store is not None
+        return self.store
+
+    def _open_store(self) -> None:
+        from director_tui.core.db import open_store
+
+        try:
+            store = open_store(self.settings.home)
+        except Exception as exc:
+            self.call_from_thread(self._store_failed, str(exc))
+            return
+        self.call_from_thread(self._set_store, store)
+
+    def _set_store(self, store: Store) -> None:
+        self.store = store
+        self._store_ready()
+        self._store_opened.set()
+
+    def _store_failed(self, message: str) -> None:
+        self.exit_message = message
+        self.exit(return_code=1)
+
+    def _store_ready(self) -> None:
+        """Queue missing keyframes, then start the runner."""
+        from director_tui.core import queue
+
+        assert self.store is not None
+        queued: list[tuple[int, str]] = []
+        if self.settings.auto_generate:
+            with self.store.write() as s:
+                queued = [(t.segment_id, t.asset) for t in
+                          queue.queue_missing_keyframes(s, self.stream_id, self.settings.user)]
+        self.main_screen.store_ready(queued)
         if self.start_runner:
+            from director_tui.jobs.runner import Runner
+
             self.runner = Runner(self.store, self.settings.home, [self.stream_id],
                                  actor=self.settings.user, on_event=self._on_runner_event,
                                  kill_grace_s=self.settings.kill_grace_s)
             self.runner.start()
 
-    def get_default_screen(self) -> MainScreen:
-        return self.main_screen
-
-    def queue_missing_keyframes(self) -> None:
-        """Called by the main screen before its first frame, so queued rows show at once."""
-        if self.settings.auto_generate:
-            with self.store.write() as s:
-                queue.queue_missing_keyframes(s, self.stream_id, self.settings.user)
-
     def _install_signal_handlers(self) -> None:
         """A dropped SSH connection (SIGHUP) or SIGTERM shuts down cleanly."""
-        import asyncio
-
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -104,9 +158,19 @@ class DirectorApp(App[None]):
             await self.runner.stop(self.exit_message or "the app closed")
 
 
-def make_app(settings: Settings, store: Store, slug: str, *, start_runner: bool = True) -> DirectorApp:
-    """The one factory the CLI and the tests share."""
-    with store.read() as s:
-        stream = streams.get_stream(s, slug)
-    assert stream.id is not None
-    return DirectorApp(settings, store, stream.id, stream.title, start_runner=start_runner)
+def make_app(settings: Settings, store: Store | None, slug: str, *,
+             start_runner: bool = True) -> DirectorApp:
+    """The one factory the CLI and the tests share.
+
+    With no store, the first screen comes from a read-only snapshot and the
+    store opens in a thread. Raises NotFound or StoreError with a message.
+    """
+    snapshot = read_snapshot(settings.home / "director.db", slug, settings.user)
+    if snapshot is None:  # not SQLite at head, or no such stream: the ORM path says why
+        if store is None:
+            from director_tui.core.db import open_store
+
+            store = open_store(settings.home)
+        with store.read() as session:
+            snapshot = snapshot_from_store(session, slug, settings.user)
+    return DirectorApp(settings, store, snapshot, start_runner=start_runner)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from director_tui.core.models import AssetState, TaskState
+from director_tui.core.states import AssetState, TaskState
 
 STATE_STYLE = {
     AssetState.NONE: ("—", "dim"),

@@ -1,25 +1,26 @@
-"""The main review screen: segment table, version pane, live task log."""
+"""The main review screen: segment table, version pane, live task log.
+
+The first frame is drawn from the app's snapshot (see core/fastread.py); the
+store arrives a moment later (`store_ready`). Store-backed modules are
+imported inside the methods that need them, so the first frame never waits
+for SQLAlchemy.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from director_tui.core import queue, review, streams
-from director_tui.core.models import Asset, TaskState, UIState, Version, utcnow
-from director_tui.core.queue import QueueError
-from director_tui.core.review import ReviewError
-from director_tui.core.streams import NotFound, SegmentRow
-from director_tui.jobs.runner import RunnerEvent
-from director_tui.media.player import PlayerError, launch_detached, plan_player, run_in_terminal
+from director_tui.core.errors import NotFound
+from director_tui.core.fastread import VersionRow
+from director_tui.core.rows import SegmentRow, Totals
+from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
 from director_tui.ui.widgets.segment_table import SegmentTable
 from director_tui.ui.widgets.status_header import StatusHeader
@@ -27,6 +28,7 @@ from director_tui.ui.widgets.task_log import TaskLog
 from director_tui.ui.widgets.version_pane import VersionPane
 
 if TYPE_CHECKING:
+    from director_tui.jobs.runner import RunnerEvent
     from director_tui.ui.app import DirectorApp
 
 FLUSH_INTERVAL_S = 0.1  # at most ~10 UI updates a second, whatever the generators print
@@ -46,6 +48,7 @@ class MainScreen(Screen[None]):
         self._counts_dirty = False
         self._state_timer: object | None = None
         self._restored = False
+        self._last_counts: tuple[Totals, int, int] = (Totals(0, 0, 0), 0, 0)
 
     # --- layout --------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -61,36 +64,38 @@ class MainScreen(Screen[None]):
         return self.query_one(SegmentTable)
 
     def on_mount(self) -> None:
-        self.app.queue_missing_keyframes()
-        with self.app.store.read() as s:
-            rows = streams.segment_rows(s, self.app.stream_id)
-            latest = streams.latest_tasks(s, self.app.stream_id)
-            saved = self._saved_state(s)
+        snap = self.app.snapshot
         table = self.table
-        table.load(rows)
-        for (seg_id, asset), view in latest.items():
+        table.load(snap.rows)
+        for (seg_id, asset), view in snap.latest_tasks.items():
             if view.state in (TaskState.QUEUED, TaskState.RUNNING, TaskState.FAILED):
-                table.set_progress(seg_id, view.state, view.progress,
-                                   view.error or view.message, asset)
-        self._restore(json.loads(saved.state_json) if saved else {})
-        self.refresh_counts()
+                table.set_progress(seg_id, view.state, view.progress, view.error or view.message, asset)
+        self._restore(snap.ui_state, snap.versions)
+        self.show_counts(snap.totals, snap.running, snap.queued)
         table.focus()
         self.set_interval(FLUSH_INTERVAL_S, self.flush_events)
         self._restored = True
 
+
+    def store_ready(self, queued_segments: list[tuple[int, str]]) -> None:
+        """The store is open; show anything it queued (missing keyframes)."""
+        for seg_id, asset in queued_segments:
+            self.table.set_progress(seg_id, TaskState.QUEUED, asset=asset)
+        if queued_segments:
+            self.refresh_counts()
+
     # --- session state -------------------------------------------------------
-    def _restore(self, state: dict[str, object]) -> None:
+    def _restore(self, state: dict[str, object], versions: list[VersionRow]) -> None:
         self.set_asset(str(state.get("asset", Asset.KEYFRAME)))
-        self.query_one(VersionPane).display = bool(state.get("versions_open", False))
+        pane = self.query_one(VersionPane)
+        pane.display = bool(state.get("versions_open", False))
         seg_id = state.get("segment_id")
         index = self.table.index_of(seg_id) if isinstance(seg_id, int) else None
         if index is not None:
             self.table.move_cursor(row=index, animate=False)
-        self.update_versions()
-
-    def _saved_state(self, s: Session) -> UIState | None:
-        return s.execute(select(UIState).where(UIState.user == self.app.settings.user,
-                                               UIState.stream_id == self.app.stream_id)).scalar_one_or_none()
+        row = self.table.current
+        if pane.display and row is not None:
+            self._show_versions(row, versions)
 
     def ui_state(self) -> dict[str, object]:
         row = self.table.current
@@ -98,12 +103,20 @@ class MainScreen(Screen[None]):
                 "versions_open": bool(self.query_one(VersionPane).display)}
 
     def save_state(self) -> None:
+        from sqlalchemy import select
+
+        from director_tui.core.models import UIState, utcnow
+
+        store = self.app.store
+        if store is None:
+            return
         state = json.dumps(self.ui_state())
-        app = self.app
-        with app.store.write() as s:
-            row = self._saved_state(s)
+        user, stream_id = self.app.settings.user, self.app.stream_id
+        with store.write() as s:
+            row = s.execute(select(UIState).where(UIState.user == user, UIState.stream_id == stream_id)
+                            ).scalar_one_or_none()
             if row is None:
-                s.add(UIState(user=app.settings.user, stream_id=app.stream_id, state_json=state))
+                s.add(UIState(user=user, stream_id=stream_id, state_json=state))
             elif row.state_json != state:
                 row.state_json, row.updated_at = state, utcnow()
 
@@ -151,7 +164,12 @@ class MainScreen(Screen[None]):
             self.query_one(TaskLog).flush()
 
     def reload_segments(self, ids: list[int]) -> None:
-        with self.app.store.read() as s:
+        from director_tui.core import streams
+
+        store = self.app.store
+        if store is None:
+            return
+        with store.read() as s:
             rows = streams.segment_rows(s, self.app.stream_id, ids)
         for row in rows:
             self.table.update_segment(row)
@@ -160,30 +178,44 @@ class MainScreen(Screen[None]):
             self.update_versions()
 
     def refresh_counts(self) -> None:
+        from director_tui.core import streams
+
         self._counts_dirty = False
-        app = self.app
-        with app.store.read() as s:
-            totals = streams.totals(s, app.stream_id)
-            active = streams.active_tasks(s, app.stream_id)
-        running = sum(1 for t in active if t.state == TaskState.RUNNING)
-        queued = sum(1 for t in active if t.state == TaskState.QUEUED)
-        self.query_one(StatusHeader).show(app.stream_title, totals, running, queued, self.asset)
+        store = self.app.store
+        if store is None:
+            return
+        with store.read() as s:
+            totals = streams.totals(s, self.app.stream_id)
+            active = streams.active_tasks(s, self.app.stream_id)
+        self.show_counts(totals, sum(t.state == TaskState.RUNNING for t in active),
+                         sum(t.state == TaskState.QUEUED for t in active))
+
+    def show_counts(self, totals: Totals, running: int, queued: int) -> None:
+        self._last_counts = (totals, running, queued)
+        self.query_one(StatusHeader).show(self.app.stream_title, totals, running, queued, self.asset)
 
     # --- selection -------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#segments")
     def _row_changed(self, _event: DataTable.RowHighlighted) -> None:
-        self.update_versions()
-        self._schedule_state_save()
+        if self._restored:
+            self.update_versions()
+            self._schedule_state_save()
 
     def update_versions(self) -> None:
         pane = self.query_one(VersionPane)
         row = self.table.current
-        if not pane.display or row is None:
+        store = self.app.store
+        if not pane.display or row is None or store is None:
             return
-        with self.app.store.read() as s:
-            versions = streams.versions(s, row.id, self.asset)
-        pane.show(f"{row.position}. {row.title} — {self.asset} versions", versions,
-                  row.version_id(self.asset))
+        from director_tui.core import streams
+        with store.read() as s:
+            versions = [VersionRow(v.id, v.number, v.created_at, v.seed, v.decision, v.generator)  # type: ignore[arg-type]
+                        for v in streams.versions(s, row.id, self.asset)]
+        self._show_versions(row, versions)
+
+    def _show_versions(self, row: SegmentRow, versions: list[VersionRow]) -> None:
+        self.query_one(VersionPane).show(f"{row.position}. {row.title} — {self.asset} versions",
+                                         versions, row.version_id(self.asset))
 
     def set_asset(self, asset: str) -> None:
         if asset not in Asset.ALL:
@@ -220,7 +252,8 @@ class MainScreen(Screen[None]):
 
     def action_asset(self, asset: str) -> None:
         self.set_asset(asset)
-        self.refresh_counts()
+        totals, running, queued = self._last_counts
+        self.show_counts(totals, running, queued)
         self.update_versions()
         self._schedule_state_save()
 
@@ -253,18 +286,23 @@ class MainScreen(Screen[None]):
             self.notify("no segment selected", severity="warning")
         return row
 
-    def action_approve(self) -> None:
+    async def action_approve(self) -> None:
+        from director_tui.core import queue, review
+        from director_tui.core.queue import QueueError
+        from director_tui.core.review import ReviewError
+
         row = self._current_or_warn()
         if row is None:
             return
-        app = self.app
+        store = await self.app.wait_for_store()
+        settings = self.app.settings
         queued_video = False
         try:
-            with app.store.write() as s:
-                result = review.approve(s, row.id, self.asset, app.settings.user)
-                if (self.asset == Asset.KEYFRAME and app.settings.auto_queue_video
+            with store.write() as s:
+                result = review.approve(s, row.id, self.asset, settings.user)
+                if (self.asset == Asset.KEYFRAME and settings.auto_queue_video
                         and queue.active_task(s, row.id, Asset.VIDEO) is None):
-                    queue.enqueue(s, row.id, Asset.VIDEO, app.settings.user)
+                    queue.enqueue(s, row.id, Asset.VIDEO, settings.user)
                     queued_video = True
         except (ReviewError, QueueError, NotFound) as exc:
             self.notify(str(exc), severity="warning")
@@ -282,12 +320,16 @@ class MainScreen(Screen[None]):
         else:
             self._move_to(nxt)
 
-    def action_reject(self) -> None:
+    async def action_reject(self) -> None:
+        from director_tui.core import review
+        from director_tui.core.review import ReviewError
+
         row = self._current_or_warn()
         if row is None:
             return
+        store = await self.app.wait_for_store()
         try:
-            with self.app.store.write() as s:
+            with store.write() as s:
                 result = review.reject(s, row.id, self.asset, self.app.settings.user)
         except (ReviewError, NotFound) as exc:
             self.notify(str(exc), severity="warning")
@@ -296,12 +338,16 @@ class MainScreen(Screen[None]):
         self.notify(f"{row.position}. {row.title}: {self.asset} v{result.version_number} rejected "
                     f"— press r to regenerate", timeout=2.5)
 
-    def action_regenerate(self) -> None:
+    async def action_regenerate(self) -> None:
+        from director_tui.core import queue
+        from director_tui.core.queue import QueueError
+
         row = self._current_or_warn()
         if row is None:
             return
+        store = await self.app.wait_for_store()
         try:
-            with self.app.store.write() as s:
+            with store.write() as s:
                 queue.enqueue(s, row.id, self.asset, self.app.settings.user, regenerate=True)
         except (QueueError, NotFound) as exc:
             self.notify(str(exc), severity="warning")
@@ -317,15 +363,24 @@ class MainScreen(Screen[None]):
         self.refresh_counts()
 
     # --- player ----------------------------------------------------------------
-    def action_open_player(self) -> None:
+    async def action_open_player(self) -> None:
+        from director_tui.core.models import Version
+        from director_tui.media.player import (
+            PlayerError,
+            launch_detached,
+            plan_player,
+            run_in_terminal,
+        )
+
         row = self._current_or_warn()
         if row is None:
             return
+        store = await self.app.wait_for_store()
         version_id = row.version_id(self.asset)
         if version_id is None:
             self.notify(f"segment {row.position} has no {self.asset} yet", severity="warning")
             return
-        with self.app.store.read() as s:
+        with store.read() as s:
             version = s.get(Version, version_id)
         assert version is not None
         path = self.app.settings.home / "media" / version.path

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from director_tui.core.models import Asset
-from director_tui.core.streams import SegmentRow
+from director_tui.core.rows import SegmentRow
+from director_tui.core.states import Asset
 from director_tui.ui.cells import asset_cell, clip, progress_cell
 
 COLUMNS: list[tuple[str, str, int]] = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from director_tui.core.streams import Totals
+from director_tui.core.rows import Totals
 from director_tui.ui.cells import bar
 
 

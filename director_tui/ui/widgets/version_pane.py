@@ -7,13 +7,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
-from director_tui.core.models import Version
+from director_tui.core.fastread import VersionRow
 from director_tui.ui.cells import STATE_STYLE
 
 DECISION_STATE = {"approved": "approved", "rejected": "rejected", "regenerate": "regenerate"}
 
 
-def generator_name(version: Version) -> str:
+def generator_name(version: VersionRow) -> str:
     import json
 
     try:
@@ -41,7 +41,7 @@ class VersionPane(Vertical):
                                   ("decision", "Decision", 11), ("gen", "Generator", 12)):
             table.add_column(label, key=key, width=width)
 
-    def show(self, title: str, versions: list[Version], current_id: int | None) -> None:
+    def show(self, title: str, versions: list[VersionRow], current_id: int | None) -> None:
         self.query_one("#versions-title", Label).update(title)
         table = self.query_one(DataTable)
         table.clear()
@@ -51,7 +51,7 @@ class VersionPane(Vertical):
             marker = "▸" if v.id == current_id else " "
             table.add_row(
                 Text(f"{marker}{v.number}", style="bold" if v.id == current_id else ""),
-                v.created_at.strftime("%m-%d %H:%M"),
+                v.created_at.astimezone().strftime("%m-%d %H:%M"),  # local time
                 str(v.seed),
                 Text(f"{glyph} {decision}" if decision else "", style=style),
                 generator_name(v),

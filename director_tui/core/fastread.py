@@ -1,0 +1,137 @@
+"""The first screen's data, read with the standard library's sqlite3.
+
+Opening a stream must show its table about as fast as a bare Textual app;
+importing SQLAlchemy and SQLModel alone costs ~0.3 s. So the first frame is
+drawn from this read-only snapshot while the full store (ORM, migrations,
+runner) opens in a thread. It is the one module besides db.py that knows the
+database is SQLite: for any other URL, or a schema that is not at head, it
+returns None and the caller takes the ORM path (`snapshot_from_store`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from director_tui.core.rows import SegmentRow, TaskView, Totals
+from director_tui.core.states import AssetState, TaskState
+
+HEAD_REVISION = "0001_initial"  # kept equal to migrations.HEAD_REVISION by a test
+
+
+@dataclass
+class VersionRow:
+    """What the version pane shows of one version."""
+
+    id: int
+    number: int
+    created_at: datetime
+    seed: int
+    decision: str | None
+    generator: str
+
+
+@dataclass
+class Snapshot:
+    stream_id: int
+    slug: str
+    title: str
+    rows: list[SegmentRow]
+    latest_tasks: dict[tuple[int, str], TaskView]
+    totals: Totals
+    running: int
+    queued: int
+    ui_state: dict[str, Any] = field(default_factory=dict)
+    # versions of the segment/asset the saved state points at, when the pane was open
+    versions: list[VersionRow] = field(default_factory=list)
+
+
+def _parse_time(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+_ROWS_SQL = """
+SELECT s.id, s.position, s.title, s.image_prompt, s.motion_prompt, s.duration,
+       s.keyframe_version_id, kv.number, s.keyframe_state,
+       s.video_version_id, vv.number, s.video_state, s.comment_count
+FROM segment s
+LEFT JOIN version kv ON kv.id = s.keyframe_version_id
+LEFT JOIN version vv ON vv.id = s.video_version_id
+WHERE s.stream_id = ? ORDER BY s.position
+"""
+_LATEST_SQL = """
+SELECT t.id, t.segment_id, t.asset, t.state, t.progress, t.message, t.error
+FROM task t JOIN (SELECT max(id) AS id FROM task WHERE stream_id = ? GROUP BY segment_id, asset) n
+ON n.id = t.id
+"""
+_VERSIONS_SQL = """
+SELECT id, number, created_at, seed, decision, generator FROM version
+WHERE segment_id = ? AND asset = ? ORDER BY number DESC
+"""
+
+
+def read_snapshot(db_path: Path, slug: str, user: str) -> Snapshot | None:
+    if not db_path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return None
+    try:
+        conn.execute("BEGIN")  # one consistent read across the queries below
+        head = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        if head is None or head[0] != HEAD_REVISION:
+            return None
+        found = conn.execute("SELECT id, title FROM stream WHERE slug = ?", (slug,)).fetchone()
+        if found is None:
+            return None
+        stream_id, title = found
+        rows = [SegmentRow(*r) for r in conn.execute(_ROWS_SQL, (stream_id,))]
+        latest = {(r[1], r[2]): TaskView(*r) for r in conn.execute(_LATEST_SQL, (stream_id,))}
+        running = sum(1 for t in latest.values() if t.state == TaskState.RUNNING)
+        queued = conn.execute("SELECT count(*) FROM task WHERE stream_id = ? AND state = ?",
+                              (stream_id, TaskState.QUEUED)).fetchone()[0]
+        state_row = conn.execute("SELECT state_json FROM ui_state WHERE user = ? AND stream_id = ?",
+                                 (user, stream_id)).fetchone()
+        ui_state = json.loads(state_row[0]) if state_row else {}
+        versions: list[VersionRow] = []
+        if ui_state.get("versions_open") and isinstance(ui_state.get("segment_id"), int):
+            versions = [VersionRow(r[0], r[1], _parse_time(r[2]), r[3], r[4], r[5]) for r in
+                        conn.execute(_VERSIONS_SQL, (ui_state["segment_id"], ui_state.get("asset", "keyframe")))]
+    except (sqlite3.Error, ValueError):
+        return None  # anything odd: the ORM path will say what is wrong
+    finally:
+        conn.close()
+    totals = Totals(len(rows), sum(r.keyframe_state == AssetState.APPROVED for r in rows),
+                    sum(r.video_state == AssetState.APPROVED for r in rows))
+    return Snapshot(stream_id, slug, title, rows, latest, totals, running, int(queued), ui_state, versions)
+
+
+def snapshot_from_store(session: Any, slug: str, user: str) -> Snapshot:
+    """The same snapshot through the ORM (any database URL); raises NotFound."""
+    from sqlalchemy import select
+
+    from director_tui.core import streams
+    from director_tui.core.models import UIState
+
+    stream = streams.get_stream(session, slug)
+    assert stream.id is not None
+    rows = streams.segment_rows(session, stream.id)
+    latest = streams.latest_tasks(session, stream.id)
+    active = streams.active_tasks(session, stream.id)
+    saved = session.execute(select(UIState).where(UIState.user == user,
+                                                  UIState.stream_id == stream.id)).scalar_one_or_none()
+    ui_state = json.loads(saved.state_json) if saved else {}
+    versions: list[VersionRow] = []
+    if ui_state.get("versions_open") and isinstance(ui_state.get("segment_id"), int):
+        versions = [VersionRow(v.id, v.number, v.created_at, v.seed, v.decision, v.generator)  # type: ignore[arg-type]
+                    for v in streams.versions(session, ui_state["segment_id"], ui_state.get("asset", "keyframe"))]
+    return Snapshot(stream.id, stream.slug, stream.title, rows, latest, streams.totals(session, stream.id),
+                    sum(t.state == TaskState.RUNNING for t in active),
+                    sum(t.state == TaskState.QUEUED for t in active), ui_state, versions)
