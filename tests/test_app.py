@@ -202,3 +202,36 @@ async def test_opening_generates_missing_keyframes_live(store, settings, make_st
         assert any("succeeded" in line for line in log_lines)
     with store.read() as s:
         assert {t.state for t in s.execute(select(Task)).scalars()} == {TaskState.SUCCEEDED}
+
+
+async def test_cli_path_paints_from_the_snapshot_then_opens_the_store(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    s1 = segs(store)[0]
+    app = make_app(settings, None, "film", start_runner=False)  # what `director-tui open` does
+    assert app.store is None
+    async with app.run_test(size=SIZE) as pilot:
+        assert "v1 review" in cell(app, s1.id, "keyframe")  # drawn before the store exists
+        await pilot.press("space")  # waits for the store, then approves
+        await wait_for(pilot, lambda: "approved" in cell(app, s1.id, "keyframe"), timeout=10)
+        assert app.store is not None
+    app.store.dispose()
+    with store.read() as s:
+        assert s.get(Segment, s1.id).keyframe_state == AssetState.APPROVED
+
+
+def test_snapshot_matches_the_orm_and_falls_back(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from director_tui.core.fastread import read_snapshot, snapshot_from_store
+
+    db = settings.home / "director.db"
+    fast = read_snapshot(db, "film", "tester")
+    with store.read() as s:
+        slow = snapshot_from_store(s, "film", "tester")
+    assert fast is not None and fast.rows == slow.rows and fast.totals == slow.totals
+    assert fast.latest_tasks == slow.latest_tasks
+    assert read_snapshot(db, "nope", "tester") is None
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE alembic_version SET version_num = 'older'")
+    conn.commit()
+    conn.close()
+    assert read_snapshot(db, "film", "tester") is None  # the ORM path (and migrations) take over

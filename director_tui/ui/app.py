@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,9 +50,7 @@ class DirectorApp(App[None]):
         self.runner: Runner | None = None
         self.exit_message = ""
         self.main_screen = MainScreen()
-        self._store_opened = asyncio.Event()
-        if store is not None:
-            self._store_opened.set()
+        self._after_store: list[Callable[[], object]] = []
 
     def get_default_screen(self) -> MainScreen:
         return self.main_screen
@@ -74,12 +73,15 @@ class DirectorApp(App[None]):
     def _start_store_worker(self) -> None:
         self.run_worker(self._open_store, thread=True, exclusive=True, name="open-store")
 
-    async def wait_for_store(self) -> Store:
+    def store_or_later(self, retry: Callable[[], object]) -> Store | None:
+        """The store, or None after arranging for `retry` to run once it is open.
+
+        (An action must not await the store: Textual runs key actions inside the
+        app's message loop, which also delivers the timer that opens the store.)
+        """
         if self.store is None:
-            if not self._store_opened.is_set():
-                self.notify("opening the workspace…", timeout=1)
-            await self._store_opened.wait()
-        assert self.store is not None
+            self._after_store.append(retry)
+            self.notify("opening the workspace…", timeout=1)
         return self.store
 
     def _open_store(self) -> None:
@@ -95,7 +97,9 @@ class DirectorApp(App[None]):
     def _set_store(self, store: Store) -> None:
         self.store = store
         self._store_ready()
-        self._store_opened.set()
+        pending, self._after_store = self._after_store, []
+        for retry in pending:
+            retry()
 
     def _store_failed(self, message: str) -> None:
         self.exit_message = message

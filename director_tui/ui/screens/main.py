@@ -9,6 +9,7 @@ for SQLAlchemy.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -280,21 +281,32 @@ class MainScreen(Screen[None]):
         return None
 
     # --- decisions -------------------------------------------------------------
+    def _retry(self, row: SegmentRow, action: Callable[[], None]) -> Callable[[], None]:
+        """Run `action` later on this row, even if the cursor has moved meanwhile."""
+
+        def again() -> None:
+            index = self.table.index_of(row.id)
+            if index is not None:
+                self._move_to(index)
+                action()
+
+        return again
+
     def _current_or_warn(self) -> SegmentRow | None:
         row = self.table.current
         if row is None:
             self.notify("no segment selected", severity="warning")
         return row
 
-    async def action_approve(self) -> None:
+    def action_approve(self) -> None:
         from director_tui.core import queue, review
         from director_tui.core.queue import QueueError
         from director_tui.core.review import ReviewError
 
         row = self._current_or_warn()
-        if row is None:
+        store = self.app.store_or_later(self._retry(row, self.action_approve)) if row is not None else None
+        if row is None or store is None:
             return
-        store = await self.app.wait_for_store()
         settings = self.app.settings
         queued_video = False
         try:
@@ -320,14 +332,14 @@ class MainScreen(Screen[None]):
         else:
             self._move_to(nxt)
 
-    async def action_reject(self) -> None:
+    def action_reject(self) -> None:
         from director_tui.core import review
         from director_tui.core.review import ReviewError
 
         row = self._current_or_warn()
-        if row is None:
+        store = self.app.store_or_later(self._retry(row, self.action_reject)) if row is not None else None
+        if row is None or store is None:
             return
-        store = await self.app.wait_for_store()
         try:
             with store.write() as s:
                 result = review.reject(s, row.id, self.asset, self.app.settings.user)
@@ -338,14 +350,14 @@ class MainScreen(Screen[None]):
         self.notify(f"{row.position}. {row.title}: {self.asset} v{result.version_number} rejected "
                     f"— press r to regenerate", timeout=2.5)
 
-    async def action_regenerate(self) -> None:
+    def action_regenerate(self) -> None:
         from director_tui.core import queue
         from director_tui.core.queue import QueueError
 
         row = self._current_or_warn()
-        if row is None:
+        store = self.app.store_or_later(self._retry(row, self.action_regenerate)) if row is not None else None
+        if row is None or store is None:
             return
-        store = await self.app.wait_for_store()
         try:
             with store.write() as s:
                 queue.enqueue(s, row.id, self.asset, self.app.settings.user, regenerate=True)
@@ -363,7 +375,7 @@ class MainScreen(Screen[None]):
         self.refresh_counts()
 
     # --- player ----------------------------------------------------------------
-    async def action_open_player(self) -> None:
+    def action_open_player(self) -> None:
         from director_tui.core.models import Version
         from director_tui.media.player import (
             PlayerError,
@@ -373,9 +385,9 @@ class MainScreen(Screen[None]):
         )
 
         row = self._current_or_warn()
-        if row is None:
+        store = self.app.store_or_later(self._retry(row, self.action_open_player)) if row is not None else None
+        if row is None or store is None:
             return
-        store = await self.app.wait_for_store()
         version_id = row.version_id(self.asset)
         if version_id is None:
             self.notify(f"segment {row.position} has no {self.asset} yet", severity="warning")
