@@ -1,0 +1,1 @@
+"""Media helpers: ffmpeg (probe, validate), the external player."""
