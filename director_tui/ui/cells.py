@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from rich.text import Text
 
 from director_tui.core.states import AssetState, TaskState
@@ -30,7 +32,9 @@ def clip(text: str, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+@functools.lru_cache(maxsize=4096)
 def asset_cell(number: int | None, state: str) -> Text:
+    """Cached: DataTable never mutates a cell, and 10k rows share a few hundred of these."""
     glyph, style = STATE_STYLE.get(state, ("?", ""))
     if number is None:
         return Text("—", style="dim")

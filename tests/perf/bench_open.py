@@ -43,7 +43,7 @@ def measure(n: int, repeats: int) -> dict[str, float]:
 
 
 def main() -> list[dict[str, float]]:
-    results = [measure(1000, 5), measure(10_000, 1)]
+    results = [measure(1000, 7), measure(10_000, 3)]
     print("open: time to first settled screen (median), pseudo-terminal 160x48")
     for r in results:
         print(f"  {int(r['segments']):>6} segments: director-tui {r['open_s']:.2f} s, bare DataTable "

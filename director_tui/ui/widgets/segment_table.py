@@ -19,6 +19,8 @@ COLUMNS: list[tuple[str, str, int]] = [
     ("note", "💬", 3),
     ("progress", "Progress", 28),
 ]
+EMPTY = Text("")  # shared: DataTable never mutates a cell
+COMMENT_MARK = Text("💬")
 ASSET_LABEL = {Asset.KEYFRAME: "Keyframe", Asset.VIDEO: "Video"}
 
 
@@ -49,8 +51,8 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
             clip(row.motion_prompt, 22),
             asset_cell(row.keyframe_number, row.keyframe_state),
             asset_cell(row.video_number, row.video_state),
-            Text("💬" if row.comment_count else ""),
-            Text(""),
+            COMMENT_MARK if row.comment_count else EMPTY,
+            EMPTY,
         ]
 
     def load(self, rows: list[SegmentRow]) -> None:
