@@ -79,3 +79,30 @@ def test_decisions_write_activity_and_checkpoints(store, home, make_stream) -> N
     with store.read() as s:
         kinds = [a.kind for a in s.execute(select(Activity).order_by(Activity.id)).scalars()]
         assert "checkpoint.passed" in kinds
+
+
+def test_a_workspace_from_the_first_schema_is_upgraded_in_place(home: Path) -> None:
+    """Data made under 0001 survives the upgrade to head."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    home.mkdir(parents=True)
+    engine = create_engine(f"sqlite:///{home / 'director.db'}")
+    cfg = alembic_config()
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001_initial")
+        conn.exec_driver_sql("INSERT INTO stream (slug, title, generators_json, width, height, created_at, created_by)"
+                             " VALUES ('old', 'Old', '{}', 1280, 720, '2026-01-01 00:00:00', 'x')")
+        conn.commit()
+    engine.dispose()
+    store = open_store(home)
+    with store.read() as s:
+        from director_tui.core.models import Stream, Task
+
+        assert s.execute(select(Stream.slug)).scalar_one() == "old"
+        assert Task.__table__.c.cancel_requested is not None
+    store.dispose()
+    conn = sqlite3.connect(home / "director.db")
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(task)")}
+    assert {"owner_start", "proc_start", "cancel_requested"} <= cols

@@ -17,6 +17,7 @@ from director_tui.core.models import (
     Task,
     TaskState,
     Version,
+    utcnow,
 )
 from director_tui.core.review import mark_video_stale
 from director_tui.core.streams import NotFound
@@ -74,6 +75,7 @@ def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priori
                 seg.video_state = AssetState.REGENERATE
         if asset == Asset.KEYFRAME and seg.keyframe_state == AssetState.APPROVED:
             mark_video_stale(session, seg, actor, "its approved keyframe is being regenerated")
+        seg.updated_at = utcnow()
     task = Task(stream_id=seg.stream_id, segment_id=seg.id, asset=asset, priority=priority,  # type: ignore[arg-type]
                 prompt=prompt, seed=new_seed() if seed is None else seed,
                 reference_version_id=reference, requested_by=actor)
@@ -96,3 +98,41 @@ def queue_missing_keyframes(session: Session, stream_id: int, actor: str) -> lis
         .order_by(Segment.position)
     ).scalars()
     return [enqueue(session, sid, Asset.KEYFRAME, actor) for sid in missing if sid not in busy]
+
+
+def request_cancel(session: Session, task_id: int, actor: str) -> Task:
+    """Cancel a queued task now; ask the owner of a running one to stop it (any instance)."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    if task.state == TaskState.QUEUED:
+        task.state, task.finished_at = TaskState.CANCELLED, utcnow()
+        task.message = task.error = f"cancelled by {actor}"
+        activity.record(session, "task.cancelled", actor, task.stream_id, task.segment_id,
+                        asset=task.asset, task=task.id, was="queued")
+    elif task.state == TaskState.RUNNING:
+        if not task.cancel_requested:
+            task.cancel_requested = True
+            activity.record(session, "task.cancel_requested", actor, task.stream_id,
+                            task.segment_id, asset=task.asset, task=task.id)
+    else:
+        raise QueueError(f"task {task_id} is {task.state}: nothing to cancel")
+    return task
+
+
+def active_tasks_of(session: Session, stream_id: int, segment_ids: list[int] | None = None) -> list[Task]:
+    query = select(Task).where(Task.stream_id == stream_id,
+                               Task.state.in_(TaskState.ACTIVE))  # type: ignore[attr-defined]
+    if segment_ids is not None:
+        query = query.where(Task.segment_id.in_(segment_ids))  # type: ignore[attr-defined]
+    return list(session.execute(query.order_by(Task.id)).scalars())
+
+
+def retry(session: Session, task_id: int, actor: str) -> Task:
+    """Queue a failed, cancelled or interrupted task again (same asset and seed)."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    if task.state in TaskState.ACTIVE or task.state == TaskState.SUCCEEDED:
+        raise QueueError(f"task {task_id} is {task.state}: nothing to retry")
+    return enqueue(session, task.segment_id, task.asset, actor, priority=task.priority, seed=task.seed)

@@ -66,6 +66,7 @@ def mark_video_stale(session: Session, seg: Segment, actor: str, why: str) -> bo
     if seg.video_version_id is None or seg.video_state == AssetState.STALE:
         return False
     seg.video_state = AssetState.STALE
+    seg.updated_at = utcnow()
     activity.record(session, "video.stale", actor, seg.stream_id, seg.id, reason=why)
     return True
 

@@ -39,11 +39,13 @@ from director_tui.jobs.generators import (
     parse_progress,
     settings_for,
 )
+from director_tui.jobs.recovery import process_start, recover
 from director_tui.media.ffmpeg import MediaError, validate_image, validate_video
 
 READ_CHUNK = 65536
 MAX_LINE = 64 * 1024  # longer "lines" are cut, never raise (see DESIGN.md)
 TAIL_LINES = 3
+RECOVERY_EVERY_S = 10.0  # how often a live instance looks for tasks of dead ones
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class Runner:
         self._jobs: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._settings: dict[tuple[int, str], GeneratorSettings] = {}
+        self._my_start = process_start(os.getpid())
+        self._last_recovery = 0.0
 
     # --- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -162,15 +166,31 @@ class Runner:
             claimed = s.execute(
                 update(Task).where(Task.id == task.id, Task.state == TaskState.QUEUED)  # type: ignore[arg-type]
                 .values(state=TaskState.RUNNING, owner=self.instance_id, owner_pid=os.getpid(),
-                        started_at=now, heartbeat_at=now, progress=0.0, message="starting",
-                        error="")
+                        owner_start=self._my_start, started_at=now, heartbeat_at=now,
+                        progress=0.0, message="starting", error="", cancel_requested=False)
             ).rowcount
             if not claimed:
                 return None
             s.refresh(task)
             return task
 
+    async def recover_orphans(self) -> list[tuple[int, int]]:
+        """Requeue running tasks of dead instances (ours included, from a previous life)."""
+        self._last_recovery = time.monotonic()
+        moved = await asyncio.to_thread(recover, self.store, self.actor, self.instance_id,
+                                        self.kill_grace_s)
+        if moved:
+            with self.store.read() as s:
+                for old_id, _new_id in moved:
+                    t = s.get(Task, old_id)
+                    if t is not None and t.stream_id in self.stream_ids:
+                        self.on_event(RunnerEvent("finished", old_id, t.stream_id, t.segment_id, t.asset,
+                                                  state=TaskState.INTERRUPTED, message=t.error))
+            self.wake()
+        return moved
+
     async def _main_loop(self) -> None:
+        await self.recover_orphans()
         while not self._stopping:
             self._wake.clear()
             for stream_id in self.stream_ids:
@@ -190,12 +210,30 @@ class Runner:
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
 
     async def _flush_loop(self) -> None:
-        """Write progress of all running tasks in one short transaction, at most once a second."""
+        """Once a second: progress and heartbeats in one short transaction, cancel requests
+        from any instance, and now and then a look for dead instances' tasks."""
         while True:
             await asyncio.sleep(self.flush_interval_s)
-            await asyncio.to_thread(self.flush_progress)
+            to_cancel = await asyncio.to_thread(self.flush_progress)
+            for task_id in to_cancel:
+                await self.cancel(task_id)
+            if time.monotonic() - self._last_recovery > RECOVERY_EVERY_S:
+                await self.recover_orphans()
 
-    def flush_progress(self) -> None:
+    async def check_cancels(self) -> None:
+        """Act on cancel requests now (called after a local request)."""
+        for task_id in await asyncio.to_thread(self._cancel_requests):
+            await self.cancel(task_id)
+
+    def _cancel_requests(self) -> list[int]:
+        if not self.running:
+            return []
+        with self.store.read() as s:
+            return list(s.execute(select(Task.id).where(
+                Task.id.in_(list(self.running)), Task.cancel_requested.is_(True))).scalars())  # type: ignore[union-attr,attr-defined]
+
+    def flush_progress(self) -> list[int]:
+        """Returns the ids of our running tasks that someone asked to cancel."""
         dirty = [r for r in self.running.values() if r.dirty]
         now = utcnow()
         with self.store.write() as s:
@@ -207,6 +245,7 @@ class Runner:
                                              Task.state == TaskState.RUNNING).values(**values))
         for run in dirty:
             run.dirty = False
+        return self._cancel_requests()
 
     # --- one task ------------------------------------------------------------
     def _emit(self, run: _Running, kind: str, **kw: object) -> None:
@@ -340,7 +379,7 @@ class Runner:
 
     async def cancel(self, task_id: int, reason: str = "cancelled") -> bool:
         run = self.running.get(task_id)
-        if run is None:
+        if run is None or run.cancel_reason is not None:
             return False
         run.cancel_reason = reason
         await self._kill(run)
@@ -349,8 +388,8 @@ class Runner:
     # --- store updates -------------------------------------------------------
     def _set_pid(self, task: Task, pid: int, log_path: str) -> None:
         with self.store.write() as s:
-            s.execute(update(Task).where(Task.id == task.id).values(pid=pid, pgid=pid,  # type: ignore[arg-type]
-                                                                    log_path=log_path))
+            s.execute(update(Task).where(Task.id == task.id).values(  # type: ignore[arg-type]
+                pid=pid, pgid=pid, proc_start=process_start(pid), log_path=log_path))
 
     def _finish_unsuccessful(self, task: Task, state: str, reason: str, log_path: str) -> None:
         with self.store.write() as s:

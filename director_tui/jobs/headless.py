@@ -1,0 +1,69 @@
+"""Running the queue without the UI: `director-tui work`, `regen --wait`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from director_tui.core.db import Store
+from director_tui.core.models import Task, TaskState
+from director_tui.jobs.runner import Runner, RunnerEvent
+
+
+async def work(store: Store, home: Path, stream_id: int, actor: str, *, until_idle: bool,
+               kill_grace_s: float, on_event: Callable[[RunnerEvent], None] | None = None) -> str:
+    """Run the stream's queue until idle (or forever); stop cleanly on SIGINT/SIGTERM/SIGHUP.
+    Returns why it stopped."""
+    runner = Runner(store, home, [stream_id], actor=actor, on_event=on_event,
+                    kill_grace_s=kill_grace_s, poll_interval_s=0.2)
+    stop = asyncio.Event()
+    reason = "idle"
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: int) -> None:
+        nonlocal reason
+        reason = f"stopped by {signal.Signals(sig).name}"
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_signal, sig)
+    runner.start()
+    try:
+        while not stop.is_set():
+            if until_idle and not runner.running and not runner._jobs and runner._count_queued() == 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.2)
+    finally:
+        await runner.stop(reason)
+    return reason
+
+
+async def wait_for_tasks(store: Store, home: Path, stream_id: int, task_ids: list[int], actor: str, *,
+                         kill_grace_s: float,
+                         on_update: Callable[[dict[int, Task]], None]) -> dict[int, Task]:
+    """Run the queue here until every task in `task_ids` has finished (here or in another
+    instance); calls on_update with their current rows a few times a second."""
+    runner = Runner(store, home, [stream_id], actor=actor, kill_grace_s=kill_grace_s,
+                    poll_interval_s=0.2, flush_interval_s=0.25)
+    runner.start()
+    try:
+        while True:
+            with store.read() as s:
+                tasks = {t.id: t for t in s.execute(select(Task).where(Task.id.in_(task_ids))).scalars()}  # type: ignore[attr-defined]
+            for run in runner.running.values():  # fresher than the store
+                if run.task.id in tasks:
+                    tasks[run.task.id].progress = run.progress  # type: ignore[index]
+                    tasks[run.task.id].message = run.message  # type: ignore[index]
+            on_update(tasks)  # type: ignore[arg-type]
+            if all(t.state not in TaskState.ACTIVE for t in tasks.values()):
+                return tasks  # type: ignore[return-value]
+            await asyncio.sleep(0.2)
+    finally:
+        await runner.stop("regen --wait finished")
