@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -23,7 +24,8 @@ def get_stream(session: Session, slug: str) -> Stream:
     return stream
 
 
-def segment_rows(session: Session, stream_id: int, segment_ids: list[int] | None = None) -> list[SegmentRow]:
+def segment_rows(session: Session, stream_id: int, segment_ids: list[int] | None = None,
+                 updated_since: datetime | None = None) -> list[SegmentRow]:
     kv = aliased(Version)
     vv = aliased(Version)
     query = (
@@ -40,6 +42,8 @@ def segment_rows(session: Session, stream_id: int, segment_ids: list[int] | None
     )
     if segment_ids is not None:
         query = query.where(Segment.id.in_(segment_ids))  # type: ignore[union-attr]
+    if updated_since is not None:
+        query = query.where(Segment.updated_at >= updated_since)
     return [SegmentRow(*row) for row in session.execute(query)]
 
 

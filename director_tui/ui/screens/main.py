@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from director_tui.ui.app import DirectorApp
 
 FLUSH_INTERVAL_S = 0.1  # at most ~10 UI updates a second, whatever the generators print
+SYNC_INTERVAL_S = 0.5  # how often to look for commits by other instances (PRAGMA data_version)
+SYNC_MARGIN = timedelta(seconds=5)  # clock skew between instances writing updated_at
 STATE_SAVE_DELAY_S = 1.5
 PAGE = 20
 
@@ -79,11 +82,56 @@ class MainScreen(Screen[None]):
 
 
     def store_ready(self, queued_segments: list[tuple[int, str]]) -> None:
-        """The store is open; show anything it queued (missing keyframes)."""
+        """The store is open; show anything it queued (missing keyframes), then keep in
+        sync with what other instances (and headless workers) commit."""
         for seg_id, asset in queued_segments:
             self.table.set_progress(seg_id, TaskState.QUEUED, asset=asset)
         if queued_segments:
             self.refresh_counts()
+        store = self.app.store
+        assert store is not None
+        self._data_version = store.data_version()
+        from director_tui.core.models import utcnow
+
+        self._synced_at: datetime = utcnow()
+        self._shown_tasks: dict[int, tuple[str, float, str, str]] = {}
+        self.set_interval(SYNC_INTERVAL_S, self.sync_from_store)
+
+    def sync_from_store(self) -> None:
+        """Apply commits made elsewhere: changed segments, task states and progress, counts."""
+        from director_tui.core import streams
+        from director_tui.core.models import utcnow
+
+        store = self.app.store
+        if store is None:
+            return
+        version = store.data_version()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        since, self._synced_at = self._synced_at - SYNC_MARGIN, utcnow()
+        with store.read() as s:
+            changed = streams.segment_rows(s, self.app.stream_id, updated_since=since)
+            latest = streams.latest_tasks(s, self.app.stream_id)
+        mine = set(self.app.runner.running) if self.app.runner else set()
+        table = self.table
+        with self.app.batch_update():
+            for row in changed:
+                if row != table.rows_by_id.get(row.id):
+                    table.update_segment(row)
+            for (seg_id, asset), view in latest.items():
+                if view.id in mine:
+                    continue  # our own runner reports these live
+                shown = (view.state, round(view.progress, 2), view.error or view.message, asset)
+                if self._shown_tasks.get(seg_id) == shown:
+                    continue
+                self._shown_tasks[seg_id] = shown
+                visible = view.state if view.state in (TaskState.QUEUED, TaskState.RUNNING,
+                                                       TaskState.FAILED, TaskState.CANCELLED) else None
+                table.set_progress(seg_id, visible, view.progress, shown[2], asset)
+            self.refresh_counts()
+        if any(r.id == getattr(table.current, "id", None) for r in changed):
+            self.update_versions()
 
     # --- session state -------------------------------------------------------
     def _restore(self, state: dict[str, object], versions: list[VersionRow]) -> None:

@@ -1,0 +1,54 @@
+"""Two instances on one workspace: what one commits appears in the other within a second."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from sqlalchemy import select
+
+from director_tui.core import review
+from director_tui.core.db import open_store
+from director_tui.core.models import Asset, Segment
+from director_tui.ui.app import make_app
+from director_tui.ui.widgets.segment_table import SegmentTable
+from tests.conftest import PY
+from tests.test_app import SIZE, cell, film, segs, wait_for  # noqa: F401  (film is a fixture)
+
+
+async def test_decision_by_another_instance_appears_within_a_second(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    s2 = segs(store)[1]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        other = open_store(settings.home)  # another instance: its own connections
+        with other.write() as s:
+            review.approve(s, s2.id, Asset.KEYFRAME, "colleague")
+        other.dispose()
+        t0 = time.monotonic()
+        await wait_for(pilot, lambda: "approved" in cell(app, s2.id, "keyframe"), timeout=5)
+        assert time.monotonic() - t0 < 1.0
+        assert "Keyframes" in str(app.main_screen.query_one("#status").render())
+        assert "1/4" in str(app.main_screen.query_one("#status").render())
+
+
+async def test_generation_in_another_process_shows_live(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    s3 = segs(store)[2]
+    app = make_app(settings, store, "film", start_runner=False)  # this instance runs nothing
+    async with app.run_test(size=SIZE) as pilot:
+        worker = subprocess.Popen([PY, "-m", "director_tui", "--home", str(settings.home), "regen", "film",
+                                   "--segments", "3", "--wait"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
+        seen = set()
+
+        def progressed() -> bool:
+            seen.add(cell(app, s3.id, "progress"))
+            return "v2" in cell(app, s3.id, "keyframe")
+
+        await wait_for(pilot, progressed, timeout=60)
+        worker.communicate(timeout=60)
+        assert worker.returncode == 0
+        assert any("queued" in c or "%" in c for c in seen), seen
+        assert app.query_one(SegmentTable).rows_by_id[s3.id].keyframe_number == 2
+    with store.read() as s:
+        assert s.execute(select(Segment.keyframe_state).where(Segment.id == s3.id)).scalar_one() == "review"
