@@ -9,12 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from director_tui.config import Settings
+from director_tui.core import queue
 from director_tui.core.db import Store, open_store
-from director_tui.core.models import Stream
+from director_tui.core.models import Segment, Stream
 from director_tui.core.spec import create_stream, validate_spec
 from director_tui.jobs.runner import Runner, RunnerEvent
+from director_tui.ui.app import DirectorApp
+from director_tui.ui.widgets.segment_table import SegmentTable
 
 GENERATORS = Path(__file__).parent / "generators"
 PY = sys.executable
@@ -99,3 +103,37 @@ def settings(home: Path, tmp_path: Path) -> Settings:
         player_in_terminal="never",
         auto_generate=False, auto_queue_video=False, kill_grace_s=1.0,
     )
+
+
+# --- the app ------------------------------------------------------------------
+SIZE = (160, 48)
+
+
+@pytest.fixture
+def film(store, home, make_stream):  # type: ignore[no-untyped-def]
+    """A 4-segment stream whose keyframes are generated (v1, awaiting review)."""
+    stream = make_stream(n=4)
+    with store.write() as s:
+        queue.queue_missing_keyframes(s, stream.id, "tester")
+    run_tasks(store, home, stream.id)
+    return stream
+
+
+def segs(store) -> list[Segment]:  # type: ignore[no-untyped-def]
+    with store.read() as s:
+        return list(s.execute(select(Segment).order_by(Segment.position)).scalars())
+
+
+def cell(app: DirectorApp, seg_id: int, column: str) -> str:
+    return str(app.query_one(SegmentTable).get_cell(str(seg_id), column))
+
+
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    steps = int(timeout / 0.1)
+    for _ in range(steps):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("condition not met in time")
+
+

@@ -3,49 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from director_tui.core import queue
 from director_tui.core.models import Asset, AssetState, Segment, Task, TaskState, Version
-from director_tui.ui.app import DirectorApp, make_app
+from director_tui.ui.app import make_app
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.widgets.segment_table import SegmentTable
 from director_tui.ui.widgets.version_pane import VersionPane
-from tests.conftest import run_tasks
-
-SIZE = (160, 48)
-
-
-@pytest.fixture
-def film(store, home, make_stream):  # type: ignore[no-untyped-def]
-    """A 4-segment stream whose keyframes are generated (v1, awaiting review)."""
-    stream = make_stream(n=4)
-    with store.write() as s:
-        queue.queue_missing_keyframes(s, stream.id, "tester")
-    run_tasks(store, home, stream.id)
-    return stream
-
-
-def segs(store) -> list[Segment]:  # type: ignore[no-untyped-def]
-    with store.read() as s:
-        return list(s.execute(select(Segment).order_by(Segment.position)).scalars())
-
-
-def cell(app: DirectorApp, seg_id: int, column: str) -> str:
-    return str(app.query_one(SegmentTable).get_cell(str(seg_id), column))
-
-
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    steps = int(timeout / 0.1)
-    for _ in range(steps):
-        if condition():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("condition not met in time")
+from tests.conftest import SIZE, cell, segs, wait_for
 
 
 async def test_moves_with_vim_keys_and_arrows(store, settings, film) -> None:  # type: ignore[no-untyped-def]

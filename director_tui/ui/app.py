@@ -145,6 +145,22 @@ class DirectorApp(App[None]):
     def _on_runner_event(self, event: RunnerEvent) -> None:
         self.main_screen.runner_event(event)
 
+    def cancel_tasks(self, task_ids: list[int]) -> None:
+        """Cancel queued tasks now; ask whichever instance runs the others to stop them."""
+        from director_tui.core import queue
+        from director_tui.core.errors import NotFound
+
+        if self.store is None:
+            return
+        for task_id in task_ids:
+            try:
+                with self.store.write() as s:
+                    queue.request_cancel(s, task_id, self.settings.user)
+            except (queue.QueueError, NotFound) as exc:
+                self.notify(str(exc), severity="warning")
+        if self.runner is not None:
+            self.run_worker(self.runner.check_cancels(), group="cancel")
+
     def wake_runner(self) -> None:
         if self.runner is not None:
             self.runner.wake()

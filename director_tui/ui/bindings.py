@@ -24,7 +24,23 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("r", "regenerate", "Regenerate", id="regenerate", tooltip="Queue a new version"),
     Binding("o", "open_player", "Open", id="open-player", tooltip="Open the version in the external player"),
     Binding("v", "toggle_versions", "Versions", id="toggle-versions", tooltip="Show/hide the version history"),
-    Binding("escape", "close", "Close", id="close", tooltip="Close what is open", show=False),
+    Binding("x", "toggle_mark", "Mark", id="toggle-mark", tooltip="Mark / unmark the segment (r and X act on marks)", show=False),
+    Binding("V", "visual", "Range", id="visual-range", tooltip="Start / end marking a range as you move", show=False),
+    Binding("ctrl+a", "mark_all", "Mark all", id="mark-all", tooltip="Mark every segment (again: clear marks)", show=False),
+    Binding("X", "cancel", "Cancel", id="cancel", tooltip="Cancel queued/running tasks of the segment or the marked ones"),
+    Binding("T", "tasks", "Tasks", id="tasks", tooltip="All tasks: state, progress, elapsed, ETA, logs"),
+    Binding("escape", "close", "Close", id="close", tooltip="Close what is open, end a range, clear marks", show=False),
+]
+
+TASKS_BINDINGS: list[Binding] = [
+    Binding("enter", "show_log", "Log", id="tasks-log", tooltip="The task's whole log, followed live"),
+    Binding("X", "cancel_task", "Cancel", id="tasks-cancel", tooltip="Cancel the task (any instance's)"),
+    Binding("r", "retry_task", "Retry", id="tasks-retry", tooltip="Queue a failed/cancelled task again"),
+    Binding("escape,T", "close_tasks", "Back", id="tasks-close", tooltip="Back to the segments"),
+]
+
+LOG_BINDINGS: list[Binding] = [
+    Binding("escape,q", "close_log", "Close", id="log-close", tooltip="Close the log"),
 ]
 
 APP_BINDINGS: list[Binding] = [
@@ -38,7 +54,7 @@ HELP_BINDINGS: list[Binding] = [
 
 
 def all_bindings() -> list[Binding]:
-    return MAIN_BINDINGS + APP_BINDINGS + HELP_BINDINGS
+    return MAIN_BINDINGS + APP_BINDINGS + TASKS_BINDINGS + LOG_BINDINGS + HELP_BINDINGS
 
 
 def effective_keys(binding: Binding, keymap: dict[str, str]) -> str:

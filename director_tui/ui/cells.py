@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from rich.text import Text
 
@@ -41,13 +42,28 @@ def asset_cell(number: int | None, state: str) -> Text:
     return Text.assemble((f"{glyph} ", style), (f"v{number} ", "bold"), (STATE_WORD.get(state, state), style))
 
 
+_EXIT_RE = re.compile(r"^generator exited with code (-?\d+): (.*)$", re.S)
+
+
+def short_reason(reason: str) -> str:
+    """The part of a failure reason that fits a cell: the exit code and the last line."""
+    m = _EXIT_RE.match(reason)
+    if m:
+        return f"exit {m.group(1)}: {m.group(2).rsplit(' | ', 1)[-1]}"
+    for long, short in (("generator not found: ", "not found: "), ("the output is not a valid ", "invalid "),
+                        ("the output video does not decode", "video does not decode")):
+        if reason.startswith(long):
+            return short + reason[len(long):]
+    return reason
+
+
 def progress_cell(state: str | None, progress: float = 0.0, message: str = "", width: int = 30) -> Text:
     if state == TaskState.RUNNING:
         return Text(clip(f"⟳ {progress * 100:3.0f}% {message}", width), style="cyan")
     if state == TaskState.QUEUED:
         return Text("… queued", style="dim cyan")
     if state == TaskState.FAILED:
-        return Text(clip(f"✗ failed: {message}", width), style="red")
+        return Text(clip(f"✗ {short_reason(message)}", width), style="red")
     if state == TaskState.CANCELLED:
         return Text("cancelled", style="dim")
     return Text("")

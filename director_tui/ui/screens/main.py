@@ -9,7 +9,6 @@ for SQLAlchemy.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -19,11 +18,11 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from director_tui.core.errors import NotFound
 from director_tui.core.fastread import VersionRow
 from director_tui.core.rows import SegmentRow, Totals
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
+from director_tui.ui.screens.review_actions import ReviewActions
 from director_tui.ui.widgets.segment_table import SegmentTable
 from director_tui.ui.widgets.status_header import StatusHeader
 from director_tui.ui.widgets.task_log import TaskLog
@@ -40,7 +39,7 @@ STATE_SAVE_DELAY_S = 1.5
 PAGE = 20
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ReviewActions, Screen[None]):
     BINDINGS = MAIN_BINDINGS  # type: ignore[assignment]
     app: DirectorApp  # type: ignore[assignment]
 
@@ -53,6 +52,8 @@ class MainScreen(Screen[None]):
         self._state_timer: object | None = None
         self._restored = False
         self._last_counts: tuple[Totals, int, int] = (Totals(0, 0, 0), 0, 0)
+        self._visual_anchor: int | None = None
+        self._visual_base: set[int] = set()
 
     # --- layout --------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -277,6 +278,8 @@ class MainScreen(Screen[None]):
         table = self.table
         if table.row_count:
             table.move_cursor(row=max(0, min(index, table.row_count - 1)), animate=False)
+            if self._visual_anchor is not None:
+                self._extend_visual()
 
     def action_cursor_down(self) -> None:
         self._move_to(self.table.cursor_row + 1)
@@ -313,10 +316,50 @@ class MainScreen(Screen[None]):
         self._schedule_state_save()
 
     def action_close(self) -> None:
+        """esc: end a range, else close the version pane, else clear the marks."""
         pane = self.query_one(VersionPane)
-        if pane.display:
+        if self._visual_anchor is not None:
+            self._visual_anchor = None
+            self.notify("range marked", timeout=1)
+        elif pane.display:
             pane.display = False
             self._schedule_state_save()
+        elif self.table.marked:
+            self.table.set_marks(set())
+
+    # --- marks -------------------------------------------------------------------
+    def action_toggle_mark(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.table.toggle_mark(row.id)
+            self._move_to(self.table.cursor_row + 1)
+
+    def action_mark_all(self) -> None:
+        table = self.table
+        table.set_marks(set() if len(table.marked) == len(table.order) else set(table.order))
+
+    def action_visual(self) -> None:
+        if self._visual_anchor is None:
+            self._visual_anchor = self.table.cursor_row
+            self._visual_base = set(self.table.marked)
+            self._extend_visual()
+            self.notify("marking a range: move, then V or esc", timeout=2)
+        else:
+            self._visual_anchor = None
+
+    def _extend_visual(self) -> None:
+        table = self.table
+        assert self._visual_anchor is not None
+        lo, hi = sorted((self._visual_anchor, table.cursor_row))
+        table.set_marks(self._visual_base | set(table.order[lo:hi + 1]))
+
+    def action_tasks(self) -> None:
+        from director_tui.ui.screens.tasks import TasksScreen
+
+        if self.app.store is None:
+            self.app.store_or_later(self.action_tasks)
+            return
+        self.app.push_screen(TasksScreen())
 
     def next_needing_review(self, after: int) -> int | None:
         """The next row (wrapping) whose active asset waits for a decision."""
@@ -327,135 +370,3 @@ class MainScreen(Screen[None]):
             if table.rows_by_id[table.order[i]].needs_review(self.asset):
                 return i
         return None
-
-    # --- decisions -------------------------------------------------------------
-    def _retry(self, row: SegmentRow, action: Callable[[], None]) -> Callable[[], None]:
-        """Run `action` later on this row, even if the cursor has moved meanwhile."""
-
-        def again() -> None:
-            index = self.table.index_of(row.id)
-            if index is not None:
-                self._move_to(index)
-                action()
-
-        return again
-
-    def _current_or_warn(self) -> SegmentRow | None:
-        row = self.table.current
-        if row is None:
-            self.notify("no segment selected", severity="warning")
-        return row
-
-    def action_approve(self) -> None:
-        from director_tui.core import queue, review
-        from director_tui.core.queue import QueueError
-        from director_tui.core.review import ReviewError
-
-        row = self._current_or_warn()
-        store = self.app.store_or_later(self._retry(row, self.action_approve)) if row is not None else None
-        if row is None or store is None:
-            return
-        settings = self.app.settings
-        queued_video = False
-        try:
-            with store.write() as s:
-                result = review.approve(s, row.id, self.asset, settings.user)
-                if (self.asset == Asset.KEYFRAME and settings.auto_queue_video
-                        and queue.active_task(s, row.id, Asset.VIDEO) is None):
-                    queue.enqueue(s, row.id, Asset.VIDEO, settings.user)
-                    queued_video = True
-        except (ReviewError, QueueError, NotFound) as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self._after_change(row.id, queued=queued_video, asset=Asset.VIDEO)
-        note = f"{row.position}. {row.title}: {self.asset} v{result.version_number} approved"
-        if queued_video:
-            note += " — video queued"
-        if result.video_marked_stale:
-            note += " — its video is now stale"
-        self.notify(note, timeout=2.5)
-        nxt = self.next_needing_review(self.table.cursor_row)
-        if nxt is None:
-            self.notify(f"every {self.asset} has a decision", timeout=3)
-        else:
-            self._move_to(nxt)
-
-    def action_reject(self) -> None:
-        from director_tui.core import review
-        from director_tui.core.review import ReviewError
-
-        row = self._current_or_warn()
-        store = self.app.store_or_later(self._retry(row, self.action_reject)) if row is not None else None
-        if row is None or store is None:
-            return
-        try:
-            with store.write() as s:
-                result = review.reject(s, row.id, self.asset, self.app.settings.user)
-        except (ReviewError, NotFound) as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self._after_change(row.id)
-        self.notify(f"{row.position}. {row.title}: {self.asset} v{result.version_number} rejected "
-                    f"— press r to regenerate", timeout=2.5)
-
-    def action_regenerate(self) -> None:
-        from director_tui.core import queue
-        from director_tui.core.queue import QueueError
-
-        row = self._current_or_warn()
-        store = self.app.store_or_later(self._retry(row, self.action_regenerate)) if row is not None else None
-        if row is None or store is None:
-            return
-        try:
-            with store.write() as s:
-                queue.enqueue(s, row.id, self.asset, self.app.settings.user, regenerate=True)
-        except (QueueError, NotFound) as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self._after_change(row.id, queued=True, asset=self.asset)
-        self.notify(f"{row.position}. {row.title}: {self.asset} queued", timeout=2)
-
-    def _after_change(self, segment_id: int, queued: bool = False, asset: str = "") -> None:
-        self.reload_segments([segment_id])
-        if queued:
-            self.table.set_progress(segment_id, TaskState.QUEUED, asset=asset)
-            self.app.wake_runner()
-        self.refresh_counts()
-
-    # --- player ----------------------------------------------------------------
-    def action_open_player(self) -> None:
-        from director_tui.core.models import Version
-        from director_tui.media.player import (
-            PlayerError,
-            launch_detached,
-            plan_player,
-            run_in_terminal,
-        )
-
-        row = self._current_or_warn()
-        store = self.app.store_or_later(self._retry(row, self.action_open_player)) if row is not None else None
-        if row is None or store is None:
-            return
-        version_id = row.version_id(self.asset)
-        if version_id is None:
-            self.notify(f"segment {row.position} has no {self.asset} yet", severity="warning")
-            return
-        with store.read() as s:
-            version = s.get(Version, version_id)
-        assert version is not None
-        path = self.app.settings.home / "media" / version.path
-        if not path.exists():
-            self.notify(f"file missing: {path}", severity="error")
-            return
-        settings = self.app.settings
-        try:
-            plan = plan_player(path, settings.player, settings.player_in_terminal,
-                               is_image=self.asset == Asset.KEYFRAME)
-            if plan.in_terminal and not self.app.is_headless:
-                with self.app.suspend():
-                    run_in_terminal(plan)
-            else:
-                launch_detached(plan)
-                self.notify(f"opened v{version.number} in {plan.argv[0].rsplit('/', 1)[-1]}", timeout=2)
-        except PlayerError as exc:
-            self.notify(str(exc), severity="error", timeout=6)

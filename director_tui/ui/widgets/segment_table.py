@@ -36,6 +36,7 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         self.rows_by_id: dict[int, SegmentRow] = {}
         self.order: list[int] = []
         self.active_asset = Asset.KEYFRAME
+        self.marked: set[int] = set()
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -43,9 +44,14 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         self.set_active_asset(self.active_asset)
 
     @staticmethod
-    def cells(row: SegmentRow) -> list[Text | str]:
+    def position_cell(row: SegmentRow, marked: bool) -> Text:
+        if marked:
+            return Text.assemble(("▌", "bold magenta"), (f"{row.position:>3}", "bold magenta"))
+        return Text(str(row.position), style="dim", justify="right")
+
+    def cells(self, row: SegmentRow) -> list[Text | str]:
         return [
-            Text(str(row.position), style="dim", justify="right"),
+            self.position_cell(row, row.id in self.marked),
             clip(row.title, 18),
             clip(row.image_prompt, 34),
             clip(row.motion_prompt, 22),
@@ -67,14 +73,11 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
 
     def update_segment(self, row: SegmentRow) -> None:
         """Refresh the cells of one segment that can change."""
-        old = self.rows_by_id.get(row.id)
         self.rows_by_id[row.id] = row
         key = str(row.id)
         new = self.cells(row)
         for (col, _label, _w), value in zip(COLUMNS, new, strict=True):
             if col == "progress":
-                continue
-            if old is not None and col in ("pos",):
                 continue
             self.update_cell(key, col, value, update_width=False)
 
@@ -86,6 +89,18 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         if asset == Asset.VIDEO and text.plain:
             text = Text.assemble(("▶ ", "dim"), text)
         self.update_cell(str(segment_id), "progress", text, update_width=False)
+
+    def toggle_mark(self, segment_id: int) -> None:
+        self.set_marks(self.marked ^ {segment_id})
+
+    def set_marks(self, marks: set[int]) -> None:
+        changed = self.marked ^ marks
+        self.marked = set(marks)
+        for seg_id in changed:
+            row = self.rows_by_id.get(seg_id)
+            if row is not None:
+                self.update_cell(str(seg_id), "pos", self.position_cell(row, seg_id in marks),
+                                 update_width=False)
 
     def set_active_asset(self, asset: str) -> None:
         self.active_asset = asset

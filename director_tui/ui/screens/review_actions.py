@@ -1,0 +1,209 @@
+"""The review actions of the main screen: decisions, (batch) regeneration, cancel, player.
+
+A mixin of MainScreen, kept apart so each module stays small; it relies on the
+screen's table, app and helpers (reload_segments, refresh_counts, _move_to).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from director_tui.core.errors import NotFound
+from director_tui.core.rows import SegmentRow
+from director_tui.core.states import Asset, TaskState
+
+if TYPE_CHECKING:
+    from director_tui.ui.app import DirectorApp
+    from director_tui.ui.widgets.segment_table import SegmentTable
+
+
+class ReviewActions:
+    app: DirectorApp
+    table: SegmentTable
+    asset: str
+    notify: Any
+    reload_segments: Any
+    refresh_counts: Any
+    _move_to: Any
+    next_needing_review: Any
+
+    # --- decisions -------------------------------------------------------------
+    def _retry(self, row: SegmentRow, action: Callable[[], None]) -> Callable[[], None]:
+        """Run `action` later on this row, even if the cursor has moved meanwhile."""
+
+        def again() -> None:
+            index = self.table.index_of(row.id)
+            if index is not None:
+                self._move_to(index)
+                action()
+
+        return again
+
+    def _current_or_warn(self) -> SegmentRow | None:
+        row = self.table.current
+        if row is None:
+            self.notify("no segment selected", severity="warning")
+        return row
+
+    def action_approve(self) -> None:
+        from director_tui.core import queue, review
+        from director_tui.core.queue import QueueError
+        from director_tui.core.review import ReviewError
+
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_approve)) if row is not None else None
+        if row is None or store is None:
+            return
+        settings = self.app.settings
+        queued_video = False
+        try:
+            with store.write() as s:
+                result = review.approve(s, row.id, self.asset, settings.user)
+                if (self.asset == Asset.KEYFRAME and settings.auto_queue_video
+                        and queue.active_task(s, row.id, Asset.VIDEO) is None):
+                    queue.enqueue(s, row.id, Asset.VIDEO, settings.user)
+                    queued_video = True
+        except (ReviewError, QueueError, NotFound) as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._after_change(row.id, queued=queued_video, asset=Asset.VIDEO)
+        note = f"{row.position}. {row.title}: {self.asset} v{result.version_number} approved"
+        if queued_video:
+            note += " — video queued"
+        if result.video_marked_stale:
+            note += " — its video is now stale"
+        self.notify(note, timeout=2.5)
+        nxt = self.next_needing_review(self.table.cursor_row)
+        if nxt is None:
+            self.notify(f"every {self.asset} has a decision", timeout=3)
+        else:
+            self._move_to(nxt)
+
+    def action_reject(self) -> None:
+        from director_tui.core import review
+        from director_tui.core.review import ReviewError
+
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_reject)) if row is not None else None
+        if row is None or store is None:
+            return
+        try:
+            with store.write() as s:
+                result = review.reject(s, row.id, self.asset, self.app.settings.user)
+        except (ReviewError, NotFound) as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._after_change(row.id)
+        self.notify(f"{row.position}. {row.title}: {self.asset} v{result.version_number} rejected "
+                    f"— press r to regenerate", timeout=2.5)
+
+    def action_regenerate(self) -> None:
+        from director_tui.core import queue
+        from director_tui.core.queue import QueueError
+
+        if self.table.marked:
+            self._regenerate_marked()
+            return
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_regenerate)) if row is not None else None
+        if row is None or store is None:
+            return
+        try:
+            with store.write() as s:
+                queue.enqueue(s, row.id, self.asset, self.app.settings.user, regenerate=True)
+        except (QueueError, NotFound) as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._after_change(row.id, queued=True, asset=self.asset)
+        self.notify(f"{row.position}. {row.title}: {self.asset} queued", timeout=2)
+
+    def _regenerate_marked(self) -> None:
+        from director_tui.core import queue
+
+        store = self.app.store_or_later(self._regenerate_marked)
+        if store is None:
+            return
+        ids = [i for i in self.table.order if i in self.table.marked]
+        queued, problems = [], []
+        for seg_id in ids:
+            try:
+                with store.write() as s:
+                    queue.enqueue(s, seg_id, self.asset, self.app.settings.user, regenerate=True)
+                queued.append(seg_id)
+            except (queue.QueueError, NotFound) as exc:
+                problems.append(str(exc))
+        self.reload_segments(queued)
+        for seg_id in queued:
+            self.table.set_progress(seg_id, TaskState.QUEUED, asset=self.asset)
+        self.app.wake_runner()
+        self.refresh_counts()
+        self.notify(f"{len(queued)} {self.asset} task(s) queued" +
+                    (f"; {len(problems)} not: {problems[0]}" if problems else ""),
+                    severity="warning" if problems else "information", timeout=4)
+        self.table.set_marks(set())
+
+    def action_cancel(self) -> None:
+        """Cancel the queued/running tasks of the marked segments, else of the current one."""
+        from director_tui.core import queue
+
+        store = self.app.store_or_later(self.action_cancel)
+        if store is None:
+            return
+        marked = [i for i in self.table.order if i in self.table.marked]
+        row = self.table.current
+        segment_ids = marked or ([row.id] if row else [])
+        with store.read() as s:
+            ids = [int(t.id) for t in queue.active_tasks_of(s, self.app.stream_id, segment_ids)]  # type: ignore[arg-type]
+        if not ids:
+            self.notify("nothing queued or running there", timeout=2)
+            return
+        self.app.cancel_tasks(ids)
+        self.notify(f"cancelling {len(ids)} task(s)", timeout=2)
+        if marked:
+            self.table.set_marks(set())
+
+    def _after_change(self, segment_id: int, queued: bool = False, asset: str = "") -> None:
+        self.reload_segments([segment_id])
+        if queued:
+            self.table.set_progress(segment_id, TaskState.QUEUED, asset=asset)
+            self.app.wake_runner()
+        self.refresh_counts()
+
+    # --- player ----------------------------------------------------------------
+    def action_open_player(self) -> None:
+        from director_tui.core.models import Version
+        from director_tui.media.player import (
+            PlayerError,
+            launch_detached,
+            plan_player,
+            run_in_terminal,
+        )
+
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_open_player)) if row is not None else None
+        if row is None or store is None:
+            return
+        version_id = row.version_id(self.asset)
+        if version_id is None:
+            self.notify(f"segment {row.position} has no {self.asset} yet", severity="warning")
+            return
+        with store.read() as s:
+            version = s.get(Version, version_id)
+        assert version is not None
+        path = self.app.settings.home / "media" / version.path
+        if not path.exists():
+            self.notify(f"file missing: {path}", severity="error")
+            return
+        settings = self.app.settings
+        try:
+            plan = plan_player(path, settings.player, settings.player_in_terminal,
+                               is_image=self.asset == Asset.KEYFRAME)
+            if plan.in_terminal and not self.app.is_headless:
+                with self.app.suspend():
+                    run_in_terminal(plan)
+            else:
+                launch_detached(plan)
+                self.notify(f"opened v{version.number} in {plan.argv[0].rsplit('/', 1)[-1]}", timeout=2)
+        except PlayerError as exc:
+            self.notify(str(exc), severity="error", timeout=6)

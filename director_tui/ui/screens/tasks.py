@@ -1,0 +1,197 @@
+"""The tasks screen: every task of the stream with state, progress, elapsed time and ETA."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Label, RichLog
+
+from director_tui.core.states import TaskState
+from director_tui.ui.bindings import LOG_BINDINGS, TASKS_BINDINGS
+from director_tui.ui.cells import clip, short_reason
+
+if TYPE_CHECKING:
+    from director_tui.ui.app import DirectorApp
+
+REFRESH_S = 0.5
+LIMIT = 1000  # newest tasks shown
+STATE_STYLE = {TaskState.QUEUED: "dim cyan", TaskState.RUNNING: "cyan", TaskState.SUCCEEDED: "green",
+               TaskState.FAILED: "red", TaskState.CANCELLED: "dim", TaskState.INTERRUPTED: "dark_orange"}
+
+
+def _aware(t: datetime | None) -> datetime | None:
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def eta_seconds(elapsed: float, progress: float) -> float | None:
+    """Remaining time at the rate seen so far; None until there is a rate worth extrapolating."""
+    if progress < 0.02 or elapsed < 0.5:
+        return None
+    return max(0.0, elapsed * (1 - progress) / progress)
+
+
+class TasksScreen(Screen[None]):
+    BINDINGS = TASKS_BINDINGS  # type: ignore[assignment]
+    app: DirectorApp  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__(id="tasks")
+        self._ids: list[int] = []
+        self._logs: dict[int, str | None] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Label("Tasks — enter: log  X: cancel  r: retry  esc: back", id="tasks-title")
+        yield DataTable(id="tasks-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label, width in (("id", "Task", 6), ("seg", "#", 4), ("title", "Segment", 18),
+                                  ("asset", "Asset", 8), ("state", "State", 11), ("progress", "Progress", 8),
+                                  ("elapsed", "Elapsed", 8), ("eta", "ETA", 7), ("message", "Message", 60)):
+            table.add_column(label, key=key, width=width)
+        self.refresh_tasks()
+        table.focus()
+        self.set_interval(REFRESH_S, self.refresh_tasks)
+
+    def _rows(self) -> list[tuple[int, list[Text | str]]]:
+        from sqlalchemy import select
+
+        from director_tui.core.models import Segment, Task, utcnow
+
+        store = self.app.store
+        if store is None:
+            return []
+        with store.read() as s:
+            found = s.execute(
+                select(Task, Segment.position, Segment.title).join(Segment, Segment.id == Task.segment_id)
+                .where(Task.stream_id == self.app.stream_id).order_by(Task.id.desc()).limit(LIMIT)  # type: ignore[attr-defined]
+            ).all()
+        now = utcnow()
+        live = self.app.runner.running if self.app.runner else {}
+        rows = []
+        for task, position, title in reversed(found):
+            progress, message = task.progress, task.error or task.message
+            if task.id in live:  # fresher than the store
+                progress, message = live[task.id].progress, live[task.id].message
+            started, finished = _aware(task.started_at), _aware(task.finished_at)
+            elapsed = ((finished or now) - started).total_seconds() if started else None
+            eta = eta_seconds(elapsed, progress) if task.state == TaskState.RUNNING and elapsed else None
+            self._logs[int(task.id)] = task.log_path  # type: ignore[arg-type]
+            rows.append((int(task.id), [  # type: ignore[arg-type]
+                Text(str(task.id), style="dim"), Text(str(position)), Text(clip(title, 18)), task.asset,
+                Text(task.state, style=STATE_STYLE.get(task.state, "")),
+                f"{progress * 100:3.0f}%" if task.state == TaskState.RUNNING else "",
+                duration(elapsed), duration(eta), Text(clip(short_reason(message), 60)),
+            ]))
+        return rows
+
+    def refresh_tasks(self) -> None:
+        table = self.query_one(DataTable)
+        rows = self._rows()
+        ids = [i for i, _ in rows]
+        with self.app.batch_update():
+            if ids != self._ids:  # new tasks: rebuild, keeping the cursor on its task
+                current = self.current_task_id()
+                table.clear()
+                for task_id, cells in rows:
+                    table.add_row(*cells, key=str(task_id))
+                self._ids = ids
+                if current in ids:
+                    table.move_cursor(row=ids.index(current), animate=False)
+                elif ids and current is None:
+                    table.move_cursor(row=len(ids) - 1, animate=False)
+                return
+            for task_id, cells in rows:
+                for col, value in zip(("state", "progress", "elapsed", "eta", "message"), cells[4:], strict=True):
+                    table.update_cell(str(task_id), col, value, update_width=False)
+
+    def current_task_id(self) -> int | None:
+        table = self.query_one(DataTable)
+        if not self._ids or not 0 <= table.cursor_row < len(self._ids):
+            return None
+        return self._ids[table.cursor_row]
+
+    def action_cancel_task(self) -> None:
+        task_id = self.current_task_id()
+        if task_id is not None:
+            self.app.cancel_tasks([task_id])
+            self.refresh_tasks()
+
+    def action_retry_task(self) -> None:
+        from director_tui.core import queue
+        from director_tui.core.errors import NotFound
+
+        task_id, store = self.current_task_id(), self.app.store
+        if task_id is None or store is None:
+            return
+        try:
+            with store.write() as s:
+                again = queue.retry(s, task_id, self.app.settings.user)
+        except (queue.QueueError, NotFound) as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.app.wake_runner()
+        self.notify(f"task {task_id} queued again as task {again.id}", timeout=2)
+        self.refresh_tasks()
+
+    def action_show_log(self) -> None:
+        task_id = self.current_task_id()
+        if task_id is None:
+            return
+        path = self._logs.get(task_id)
+        if not path:
+            self.notify(f"task {task_id} has no log yet (it has not started)", severity="warning")
+            return
+        self.app.push_screen(TaskLogScreen(task_id, Path(path)))
+
+    def action_close_tasks(self) -> None:
+        self.app.pop_screen()
+
+
+class TaskLogScreen(ModalScreen[None]):
+    """A task's whole log, followed live while the task runs."""
+
+    BINDINGS = LOG_BINDINGS  # type: ignore[assignment]
+
+    def __init__(self, task_id: int, path: Path) -> None:
+        super().__init__(id="task-log")
+        self.task_id = task_id
+        self.path = path
+        self._offset = 0
+
+    def compose(self) -> ComposeResult:
+        yield Label(f"Task {self.task_id} — {self.path}", id="task-log-title")
+        yield RichLog(id="task-log-body", wrap=False, markup=False, highlight=False, max_lines=20_000)
+
+    def on_mount(self) -> None:
+        self.follow()
+        self.set_interval(REFRESH_S, self.follow)
+
+    def follow(self) -> None:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self._offset)
+                chunk = f.read(1 << 20)
+        except OSError as exc:
+            self.query_one(RichLog).write(Text(f"cannot read the log: {exc.strerror}", style="red"))
+            return
+        if chunk:
+            self._offset += len(chunk)
+            self.query_one(RichLog).write(Text(chunk.decode("utf-8", errors="replace").rstrip("\n")))
+
+    def action_close_log(self) -> None:
+        self.dismiss(None)

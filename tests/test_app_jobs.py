@@ -1,0 +1,106 @@
+"""Job control in the app: marks, batch regenerate, cancel, the tasks screen, retry, the log."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from director_tui.core.models import Stream, Task, TaskState
+from director_tui.ui.app import make_app
+from director_tui.ui.screens.tasks import TaskLogScreen, TasksScreen, eta_seconds
+from director_tui.ui.widgets.segment_table import SegmentTable
+from tests.conftest import PY, SIZE, cell, gen, segs, wait_for
+
+
+def all_tasks(store) -> list[Task]:  # type: ignore[no-untyped-def]
+    with store.read() as s:
+        return list(s.execute(select(Task).order_by(Task.id)).scalars())
+
+
+def set_generator(store, command: list[str]) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    with store.write() as s:
+        s.execute(update(Stream).values(generators_json=json.dumps({"keyframe": {"command": command}})))
+
+
+async def test_marks_range_and_batch_regenerate(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    ids = [s.id for s in segs(store)]
+    before = len(all_tasks(store))
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(SegmentTable)
+        await pilot.press("x")  # marks 1, moves to 2
+        assert table.marked == {ids[0]} and table.cursor_row == 1
+        await pilot.press("j", "V", "j")  # range 3..4
+        assert table.marked == {ids[0], ids[2], ids[3]}
+        await pilot.press("escape")  # ends the range, keeps the marks
+        assert "▌" in cell(app, ids[2], "pos")
+        await pilot.press("r")
+        assert table.marked == set()
+        assert all("queued" in cell(app, i, "progress") for i in (ids[0], ids[2], ids[3]))
+        await pilot.press("ctrl+a")
+        assert table.marked == set(ids)
+        await pilot.press("ctrl+a")
+        assert table.marked == set()
+    new = all_tasks(store)[before:]
+    assert sorted(t.segment_id for t in new) == [ids[0], ids[2], ids[3]]
+
+
+async def test_x_cancels_a_running_generator(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    set_generator(store, [PY, gen("hang.py"), "{output}"])
+    s1 = segs(store)[0]
+    app = make_app(settings, store, "film")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.runner is not None and any(
+            r.proc is not None for r in app.runner.running.values()), timeout=20)
+        pid = next(iter(app.runner.running.values())).proc.pid
+        await pilot.press("X")
+        await wait_for(pilot, lambda: "cancelled" in cell(app, s1.id, "progress"), timeout=20)
+    task = all_tasks(store)[-1]
+    assert task.state == TaskState.CANCELLED and task.cancel_requested
+    import os
+
+    try:
+        os.killpg(pid, 0)
+        raise AssertionError("the generator's process group is still alive")
+    except ProcessLookupError:
+        pass
+
+
+async def test_tasks_screen_log_and_retry(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    set_generator(store, [PY, gen("fail.py"), "{output}"])
+    s1 = segs(store)[0]
+    app = make_app(settings, store, "film")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "✗" in cell(app, s1.id, "progress"), timeout=20)
+        assert cell(app, s1.id, "progress").startswith("✗ exit 3: RuntimeError: CUD")
+        await pilot.press("T")
+        assert isinstance(app.screen, TasksScreen)
+        screen = app.screen
+        await pilot.pause(0.6)
+        table = screen.query_one("#tasks-table")
+        last = table.get_row_at(table.row_count - 1)
+        assert "failed" in str(last[4]) and "CUDA out of memory" in str(last[8])
+        await pilot.press("enter")
+        assert isinstance(app.screen, TaskLogScreen)
+        await pilot.pause(0.2)
+        text = "\n".join(str(line.text) for line in app.screen.query_one("#task-log-body").lines)
+        assert "RuntimeError: CUDA out of memory" in text and "PROGRESS 10 loading model" in text
+        await pilot.press("escape")
+        assert app.screen is screen
+        failed_id = screen.current_task_id()
+        await pilot.press("r")  # retry with one key
+        await wait_for(pilot, lambda: len(all_tasks(store)) == failed_id + 1, timeout=5)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, TasksScreen)
+    retried = all_tasks(store)[-1]
+    original = all_tasks(store)[failed_id - 1]
+    assert retried.seed == original.seed and retried.segment_id == original.segment_id
+
+
+def test_eta_from_the_progress_rate() -> None:
+    assert eta_seconds(10.0, 0.5) == 10.0
+    assert eta_seconds(30.0, 0.75) == 10.0
+    assert eta_seconds(5.0, 0.01) is None  # too early to extrapolate
