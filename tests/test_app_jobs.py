@@ -79,12 +79,13 @@ async def test_tasks_screen_log_and_retry(store, settings, film) -> None:  # typ
         await pilot.press("T")
         assert isinstance(app.screen, TasksScreen)
         screen = app.screen
-        await pilot.pause(0.6)
         table = screen.query_one("#tasks-table")
+        await wait_for(pilot, lambda: table.row_count > 0 and "failed" in str(table.get_row_at(table.row_count - 1)[4]), 10)
         last = table.get_row_at(table.row_count - 1)
-        assert "failed" in str(last[4]) and "CUDA out of memory" in str(last[8])
+        assert "CUDA out of memory" in str(last[8])
+        assert screen.current_task_id() == int(str(last[0]))
         await pilot.press("enter")
-        assert isinstance(app.screen, TaskLogScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, TaskLogScreen), 5)
         await pilot.pause(0.2)
         text = "\n".join(str(line.text) for line in app.screen.query_one("#task-log-body").lines)
         assert "RuntimeError: CUDA out of memory" in text and "PROGRESS 10 loading model" in text

@@ -150,13 +150,16 @@ class TasksScreen(Screen[None]):
 
     def action_show_log(self) -> None:
         task_id = self.current_task_id()
-        if task_id is None:
+        if task_id is None or isinstance(self.app.screen, TaskLogScreen):
             return
         path = self._logs.get(task_id)
         if not path:
             self.notify(f"task {task_id} has no log yet (it has not started)", severity="warning")
             return
         self.app.push_screen(TaskLogScreen(task_id, Path(path)))
+
+    def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_show_log()  # enter on the table itself
 
     def action_close_tasks(self) -> None:
         self.app.pop_screen()
