@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from director_tui.core import models  # noqa: F401  (registers the tables)
@@ -73,6 +73,17 @@ class Store:
         with Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
+
+    @contextmanager
+    def write_conn(self) -> Iterator[Connection]:
+        """A short write transaction on a bare connection (SQLAlchemy Core; the runner's hot path)."""
+        with self.write_engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read_conn(self) -> Iterator[Connection]:
+        with self.read_engine.connect() as conn:
+            yield conn
 
     def data_version(self) -> int:
         """Changes whenever another connection commits (cheap change detection)."""

@@ -18,20 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select, update
-
-from director_tui.core import activity
 from director_tui.core.db import Store
-from director_tui.core.models import (
-    Asset,
-    AssetState,
-    Segment,
-    Stream,
-    Task,
-    TaskState,
-    Version,
-    utcnow,
-)
+from director_tui.core.models import Asset, Stream, TaskState
+from director_tui.jobs import task_store
 from director_tui.jobs.generators import (
     OUTPUT_SUFFIX,
     GeneratorSettings,
@@ -40,6 +29,7 @@ from director_tui.jobs.generators import (
     settings_for,
 )
 from director_tui.jobs.recovery import process_start, recover
+from director_tui.jobs.task_store import ClaimedTask
 from director_tui.media.ffmpeg import MediaError, validate_image, validate_video
 
 READ_CHUNK = 65536
@@ -50,7 +40,7 @@ RECOVERY_EVERY_S = 10.0  # how often a live instance looks for tasks of dead one
 
 @dataclass(frozen=True)
 class RunnerEvent:
-    kind: str  # "started" | "progress" | "log" | "finished"
+    kind: str  # "started" | "progress" | "log" | "generated" (process exited) | "finished"
     task_id: int
     stream_id: int
     segment_id: int
@@ -71,12 +61,13 @@ class TaskFailed(Exception):
 
 @dataclass
 class _Running:
-    task: Task
+    task: ClaimedTask
     proc: asyncio.subprocess.Process | None = None
     progress: float = 0.0
     message: str = ""
     dirty: bool = False
     cancel_reason: str | None = None
+    generating: bool = True  # holds a concurrency slot until the generator process exits
     tail: list[str] = field(default_factory=list)
 
 
@@ -148,31 +139,11 @@ class Runner:
         return self._settings[key]
 
     def _count_queued(self) -> int:
-        with self.store.read() as s:
-            return int(s.execute(select(func.count(Task.id)).where(
-                Task.state == TaskState.QUEUED, Task.stream_id.in_(self.stream_ids))).scalar_one())  # type: ignore[attr-defined]
+        return len(task_store.queued_assets(self.store, self.stream_ids))
 
-    def _claim(self, stream_id: int, asset: str) -> Task | None:
-        """Atomically move the best queued task to running, owned by this instance."""
-        with self.store.write() as s:
-            task = s.execute(
-                select(Task).where(Task.state == TaskState.QUEUED, Task.stream_id == stream_id,
-                                   Task.asset == asset)
-                .order_by(Task.priority.desc(), Task.id).limit(1)  # type: ignore[attr-defined]
-            ).scalar_one_or_none()
-            if task is None:
-                return None
-            now = utcnow()
-            claimed = s.execute(
-                update(Task).where(Task.id == task.id, Task.state == TaskState.QUEUED)  # type: ignore[arg-type]
-                .values(state=TaskState.RUNNING, owner=self.instance_id, owner_pid=os.getpid(),
-                        owner_start=self._my_start, started_at=now, heartbeat_at=now,
-                        progress=0.0, message="starting", error="", cancel_requested=False)
-            ).rowcount
-            if not claimed:
-                return None
-            s.refresh(task)
-            return task
+    def _claim(self, stream_id: int, asset: str) -> ClaimedTask | None:
+        return task_store.claim(self.store, stream_id, asset, self.instance_id, os.getpid(),
+                                self._my_start)
 
     async def recover_orphans(self) -> list[tuple[int, int]]:
         """Requeue running tasks of dead instances (ours included, from a previous life)."""
@@ -180,6 +151,8 @@ class Runner:
         moved = await asyncio.to_thread(recover, self.store, self.actor, self.instance_id,
                                         self.kill_grace_s)
         if moved:
+            from director_tui.core.models import Task
+
             with self.store.read() as s:
                 for old_id, _new_id in moved:
                     t = s.get(Task, old_id)
@@ -193,19 +166,19 @@ class Runner:
         await self.recover_orphans()
         while not self._stopping:
             self._wake.clear()
-            for stream_id in self.stream_ids:
-                for asset in Asset.ALL:
-                    limit = self.settings(stream_id, asset).concurrency
-                    while sum(1 for r in self.running.values()
-                              if r.task.asset == asset and r.task.stream_id == stream_id) < limit:
-                        task = await asyncio.to_thread(self._claim, stream_id, asset)
-                        if task is None:
-                            break
-                        run = _Running(task)
-                        self.running[task.id] = run  # type: ignore[index]
-                        job = asyncio.create_task(self._execute(run), name=f"task-{task.id}")
-                        self._jobs.add(job)
-                        job.add_done_callback(self._jobs.discard)
+            waiting = await asyncio.to_thread(task_store.queued_assets, self.store, self.stream_ids)
+            for stream_id, asset in sorted(waiting):
+                limit = self.settings(stream_id, asset).concurrency
+                while sum(1 for r in self.running.values() if r.generating and r.task.asset == asset
+                          and r.task.stream_id == stream_id) < limit:
+                    task = await asyncio.to_thread(self._claim, stream_id, asset)
+                    if task is None:
+                        break
+                    run = _Running(task)
+                    self.running[task.id] = run
+                    job = asyncio.create_task(self._execute(run), name=f"task-{task.id}")
+                    self._jobs.add(job)
+                    job.add_done_callback(self._jobs.discard)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
 
@@ -214,7 +187,8 @@ class Runner:
         from any instance, and now and then a look for dead instances' tasks."""
         while True:
             await asyncio.sleep(self.flush_interval_s)
-            to_cancel = await asyncio.to_thread(self.flush_progress)
+            # hand the thread a snapshot: the loop keeps changing self.running
+            to_cancel = await asyncio.to_thread(self.flush_progress, list(self.running.values()))
             for task_id in to_cancel:
                 await self.cancel(task_id)
             if time.monotonic() - self._last_recovery > RECOVERY_EVERY_S:
@@ -222,30 +196,22 @@ class Runner:
 
     async def check_cancels(self) -> None:
         """Act on cancel requests now (called after a local request)."""
-        for task_id in await asyncio.to_thread(self._cancel_requests):
+        for task_id in await asyncio.to_thread(self._cancel_requests, list(self.running)):
             await self.cancel(task_id)
 
-    def _cancel_requests(self) -> list[int]:
-        if not self.running:
-            return []
-        with self.store.read() as s:
-            return list(s.execute(select(Task.id).where(
-                Task.id.in_(list(self.running)), Task.cancel_requested.is_(True))).scalars())  # type: ignore[union-attr,attr-defined]
+    def _cancel_requests(self, task_ids: list[int]) -> list[int]:
+        return task_store.flush(self.store, [], task_ids) if task_ids else []
 
-    def flush_progress(self) -> list[int]:
-        """Returns the ids of our running tasks that someone asked to cancel."""
-        dirty = [r for r in self.running.values() if r.dirty]
-        now = utcnow()
-        with self.store.write() as s:
-            for run in self.running.values():
-                values: dict[str, object] = {"heartbeat_at": now}
-                if run.dirty:
-                    values.update(progress=run.progress, message=run.message[:500])
-                s.execute(update(Task).where(Task.id == run.task.id,  # type: ignore[arg-type]
-                                             Task.state == TaskState.RUNNING).values(**values))
+    def flush_progress(self, runs: list[_Running]) -> list[int]:
+        """Write progress and heartbeats of `runs` (a snapshot taken on the loop); returns
+        the ids of those someone asked to cancel. Runs in a worker thread."""
+        if not runs:
+            return []
+        dirty = [r for r in runs if r.dirty]
         for run in dirty:
             run.dirty = False
-        return self._cancel_requests()
+        return task_store.flush(self.store, [(r.task.id, r.progress, r.message) for r in dirty],
+                                [r.task.id for r in runs])
 
     # --- one task ------------------------------------------------------------
     def _emit(self, run: _Running, kind: str, **kw: object) -> None:
@@ -263,41 +229,46 @@ class Runner:
             with log_path.open("a", encoding="utf-8", errors="replace") as log:
                 argv, tmp_path, settings = self._prepare(task)
                 log.write(f"$ {argv!r}\n")
-                await self._run_generator(run, argv, settings, log)
+                try:
+                    await self._run_generator(run, argv, settings, log)
+                finally:
+                    # validating and recording need no generator slot: let the next one start
+                    run.generating = False
+                    self._wake.set()
+                    self._emit(run, "generated")
                 info = await asyncio.to_thread(_validate, task.asset, tmp_path)
-                version_id = await asyncio.to_thread(self._record, task, tmp_path, settings, info)
-            self.running.pop(task.id, None)  # type: ignore[arg-type]
+                version_id = await asyncio.to_thread(self._record, task, tmp_path, settings, info,
+                                                     str(log_path))
+            self.running.pop(task.id, None)
             self._emit(run, "finished", state=TaskState.SUCCEEDED, progress=1.0,
                        message="done", version_id=version_id)
-        except (TaskFailed, MediaError, OSError) as exc:
+        except (TaskFailed, MediaError, OSError, Exception) as exc:
+            # Anything unexpected fails this task with its reason; it never stays "running".
             state = TaskState.FAILED
-            reason = str(exc)
+            expected = isinstance(exc, TaskFailed | MediaError | OSError)
+            reason = str(exc) if expected else f"internal error: {exc!r}"
             if run.cancel_reason is not None:
                 state = TaskState.QUEUED if run.cancel_reason.startswith("interrupted") else TaskState.CANCELLED
                 reason = run.cancel_reason
-            self.running.pop(task.id, None)  # type: ignore[arg-type]
-            await asyncio.to_thread(self._finish_unsuccessful, task, state, reason, str(log_path))
+            self.running.pop(task.id, None)
+            await asyncio.to_thread(task_store.finish_unsuccessful, self.store, task, self.actor, state,
+                                    reason, str(log_path))
             self._emit(run, "finished", state=state, progress=run.progress, message=reason)
         finally:
             if tmp_path is not None and tmp_path.exists():
                 tmp_path.unlink()  # partial or invalid output never stays
+            self._wake.set()  # a slot is free: claim the next task now, not at the next poll
 
-    def _prepare(self, task: Task) -> tuple[list[str], Path, GeneratorSettings]:
-        with self.store.read() as s:
-            stream = s.get(Stream, task.stream_id)
-            seg = s.get(Segment, task.segment_id)
-            ref = s.get(Version, task.reference_version_id) if task.reference_version_id else None
-        if stream is None or seg is None:
-            raise TaskFailed("its segment no longer exists")
+    def _prepare(self, task: ClaimedTask) -> tuple[list[str], Path, GeneratorSettings]:
         settings = self.settings(task.stream_id, task.asset)
-        tmp_dir = self.home / "media" / stream.slug / ".tmp"
+        tmp_dir = self.home / "media" / task.slug / ".tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp_path = tmp_dir / f"task-{task.id}{OUTPUT_SUFFIX[task.asset]}"
-        reference = str(self.home / "media" / ref.path) if ref is not None else ""
+        reference = str(self.home / "media" / task.reference_path) if task.reference_path else ""
         values = {
             "prompt": task.prompt, "output": str(tmp_path), "seed": str(task.seed),
-            "reference": reference, "segment": str(seg.position), "stream": stream.slug,
-            "duration": f"{seg.duration:g}", "width": str(stream.width), "height": str(stream.height),
+            "reference": reference, "segment": str(task.position), "stream": task.slug,
+            "duration": f"{task.duration:g}", "width": str(task.width), "height": str(task.height),
         }
         return build_argv(settings.template(), values), tmp_path, settings
 
@@ -313,7 +284,8 @@ class Runner:
         except PermissionError:
             raise TaskFailed(f"generator not executable: {argv[0]!r}") from None
         run.proc = proc
-        await asyncio.to_thread(self._set_pid, run.task, proc.pid, log.name)  # type: ignore[attr-defined]
+        await asyncio.to_thread(task_store.set_pid, self.store, run.task.id, proc.pid,
+                                process_start(proc.pid), log.name)  # type: ignore[attr-defined]
         try:
             await asyncio.wait_for(self._read_output(run, proc, log), settings.timeout_s)
         except TimeoutError:
@@ -385,70 +357,31 @@ class Runner:
         await self._kill(run)
         return True
 
-    # --- store updates -------------------------------------------------------
-    def _set_pid(self, task: Task, pid: int, log_path: str) -> None:
-        with self.store.write() as s:
-            s.execute(update(Task).where(Task.id == task.id).values(  # type: ignore[arg-type]
-                pid=pid, pgid=pid, proc_start=process_start(pid), log_path=log_path))
-
-    def _finish_unsuccessful(self, task: Task, state: str, reason: str, log_path: str) -> None:
-        with self.store.write() as s:
-            values: dict[str, object] = {"state": state, "error": reason[:2000], "pid": None,
-                                         "pgid": None, "log_path": log_path}
-            if state == TaskState.QUEUED:  # put back for the next instance
-                values.update(owner=None, owner_pid=None, started_at=None, progress=0.0,
-                              message=reason[:500])
-            else:
-                values.update(finished_at=utcnow(), message=reason[:500])
-            s.execute(update(Task).where(Task.id == task.id).values(**values))  # type: ignore[arg-type]
-            kind = {TaskState.FAILED: "task.failed", TaskState.CANCELLED: "task.cancelled",
-                    TaskState.QUEUED: "task.interrupted"}[state]
-            activity.record(s, kind, self.actor, task.stream_id, task.segment_id,
-                            asset=task.asset, task=task.id, reason=reason[:500])
-
-    def _record(self, task: Task, tmp_path: Path, settings: GeneratorSettings, info: object) -> int:
+    # --- result ----------------------------------------------------------------
+    def _record(self, task: ClaimedTask, tmp_path: Path, settings: GeneratorSettings, info: object,
+                log_path: str) -> int:
         """Move the validated file into media/ and record the version, in one transaction."""
         digest = _sha256(tmp_path)
         size = tmp_path.stat().st_size
-        with self.store.write() as s:
-            stream = s.get(Stream, task.stream_id)
-            seg = s.get(Segment, task.segment_id)
-            assert stream is not None and seg is not None
-            number = int(s.execute(select(func.coalesce(func.max(Version.number), 0)).where(
-                Version.segment_id == seg.id, Version.asset == task.asset)).scalar_one()) + 1
-            rel = Path(stream.slug) / f"s{seg.id:05d}" / f"{task.asset}-v{number:03d}{tmp_path.suffix}"
+        _fsync_file(tmp_path)
+
+        def place(number: int) -> Path:
+            rel = Path(task.slug) / f"s{task.segment_id:05d}" / f"{task.asset}-v{number:03d}{tmp_path.suffix}"
             dest = self.home / "media" / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
-            _fsync_file(tmp_path)
-            os.replace(tmp_path, dest)  # never overwrites: number is new
+            os.replace(tmp_path, dest)  # never overwrites: the number is new
             _fsync_dir(dest.parent)
-            version = Version(
-                segment_id=seg.id, asset=task.asset, number=number, path=str(rel), prompt=task.prompt,  # type: ignore[arg-type]
-                seed=task.seed, generator=settings.describe(),
-                parent_version_id=task.parent_version_id,
-                reference_version_id=task.reference_version_id,
-                variation_group=task.variation_group, width=info.width, height=info.height,  # type: ignore[attr-defined]
-                duration=info.duration, size_bytes=size, checksum=digest, task_id=task.id,  # type: ignore[attr-defined]
-            )
-            s.add(version)
-            s.flush()
-            if task.asset == Asset.KEYFRAME:
-                seg.keyframe_version_id, seg.keyframe_state = version.id, AssetState.REVIEW
-            else:
-                seg.video_version_id, seg.video_state = version.id, AssetState.REVIEW
-                if seg.keyframe_version_id != task.reference_version_id:
-                    seg.video_state = AssetState.STALE
-            seg.updated_at = utcnow()
-            s.execute(update(Task).where(Task.id == task.id).values(  # type: ignore[arg-type]
-                state=TaskState.SUCCEEDED, progress=1.0, message="done", finished_at=utcnow(),
-                version_id=version.id, pid=None, pgid=None,
-                log_path=str(self.home / "logs" / f"task-{task.id}.log")))
-            activity.record(s, "version.created", self.actor, seg.stream_id, seg.id,
-                            asset=task.asset, version=number, task=task.id, seed=task.seed)
+            return rel
+
+        version_id, was_approved = task_store.record_version(
+            self.store, task, self.actor, place, settings.describe(), info.width, info.height,  # type: ignore[attr-defined]
+            info.duration, size, digest, log_path)  # type: ignore[attr-defined]
+        if was_approved:  # the approved count dropped: a checkpoint may reopen
             from director_tui.core.review import update_checkpoints
 
-            update_checkpoints(s, seg.stream_id)
-            return int(version.id)  # type: ignore[arg-type]
+            with self.store.write() as s:
+                update_checkpoints(s, task.stream_id)
+        return version_id
 
 
 def _validate(asset: str, path: Path):  # type: ignore[no-untyped-def]

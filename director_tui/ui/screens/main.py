@@ -188,6 +188,8 @@ class MainScreen(ReviewActions, Screen[None]):
         if event.kind == "log":
             log.add(label, event.line)
             return
+        if event.kind == "generated":
+            return
         self._progress[event.segment_id] = (event.state, event.progress, event.message, event.asset)
         if event.kind in ("started", "finished"):
             self._counts_dirty = True

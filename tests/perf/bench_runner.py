@@ -1,0 +1,89 @@
+"""Runner overhead: 500 tasks of a trivial generator at concurrency 4, against a bare asyncio
+subprocess loop running the same generator the same number of times, same run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+PY = sys.executable
+HERE = Path(__file__).parent
+TASKS, CONCURRENCY = 500, 4
+
+
+async def bare_loop(src: Path, out_dir: Path) -> float:
+    sem = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(i: int) -> None:
+        async with sem:
+            proc = await asyncio.create_subprocess_exec(
+                PY, str(HERE / "trivial_gen.py"), "--src", str(src), "--out", str(out_dir / f"{i}.png"),
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            await proc.communicate()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(TASKS)))
+    return time.perf_counter() - t0
+
+
+def runner_run(tmp: Path, src: Path) -> tuple[float, int]:
+    from sqlalchemy import func, select
+
+    from director_tui.core import queue
+    from director_tui.core.db import open_store
+    from director_tui.core.models import Segment, Version
+    from director_tui.core.spec import create_stream, validate_spec
+    from director_tui.jobs.runner import Runner
+
+    home = tmp / "ws"
+    store = open_store(home)
+    spec = validate_spec({"stream": "bench", "segments": [{"image_prompt": f"shot {i}"} for i in range(TASKS)],
+                          "generators": {"keyframe": {"command": [PY, str(HERE / "trivial_gen.py"), "--src", str(src),
+                                                                  "--out", "{output}"], "concurrency": CONCURRENCY}}})
+    with store.write() as s:
+        stream = create_stream(s, spec, "bench")
+        ids = list(s.execute(select(Segment.id).where(Segment.stream_id == stream.id)).scalars())
+        for seg_id in ids:
+            queue.enqueue(s, seg_id, "keyframe", "bench")
+
+    async def go() -> float:
+        runner = Runner(store, home, [stream.id], actor="bench")
+        t0 = time.perf_counter()
+        await runner.run_until_idle()
+        elapsed = time.perf_counter() - t0
+        await runner.stop()
+        return elapsed
+
+    elapsed = asyncio.run(go())
+    with store.read() as s:
+        versions = s.execute(select(func.count(Version.id))).scalar_one()
+    store.dispose()
+    return elapsed, versions
+
+
+def main() -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp_s:
+        tmp = Path(tmp_s)
+        src = tmp / "tiny.png"
+        Image.new("RGB", (64, 36), (1, 2, 3)).save(src)
+        (tmp / "bare").mkdir()
+        bare = asyncio.run(bare_loop(src, tmp / "bare"))
+        ours, versions = runner_run(tmp, src)
+        bare2 = asyncio.run(bare_loop(src, tmp / "bare"))  # again, so drift hits both
+    if versions != TASKS:
+        raise SystemExit(f"runner recorded {versions} versions, not {TASKS}")
+    base = (bare + bare2) / 2
+    result = {"tasks": TASKS, "runner_s": ours, "bare_s": base, "ratio": ours / base}
+    print(f"runner: {TASKS} trivial tasks at concurrency {CONCURRENCY}: {ours:.2f} s vs bare asyncio "
+          f"loop {base:.2f} s, ratio {result['ratio']:.2f} (target 1.3)")
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(main()))
