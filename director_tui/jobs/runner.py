@@ -92,6 +92,8 @@ class Runner:
         self._stopping = False
         self._settings: dict[tuple[int, str], GeneratorSettings] = {}
         self._my_start = process_start(os.getpid())
+        self._made_dirs: set[Path] = set()
+        self._task_done = asyncio.Event()
         self._last_recovery = 0.0
 
     # --- lifecycle -----------------------------------------------------------
@@ -123,7 +125,11 @@ class Runner:
             self.start()
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
-            await asyncio.sleep(0.05)
+            # look again when a task ends (or now and then, for tasks queued by others)
+            self._task_done.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._task_done.wait(), 0.5)
+            await asyncio.sleep(0.02)  # let the main loop claim what the finished task freed
             if not self.running and not self._jobs and self._count_queued() == 0:
                 return
             if deadline is not None and time.monotonic() > deadline:
@@ -221,8 +227,7 @@ class Runner:
     async def _execute(self, run: _Running) -> None:
         task = run.task
         self._emit(run, "started", state=TaskState.RUNNING)
-        logs = self.home / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
+        logs = self._dir(self.home / "logs")
         log_path = logs / f"task-{task.id}.log"
         tmp_path: Path | None = None
         try:
@@ -258,11 +263,18 @@ class Runner:
             if tmp_path is not None and tmp_path.exists():
                 tmp_path.unlink()  # partial or invalid output never stays
             self._wake.set()  # a slot is free: claim the next task now, not at the next poll
+            self._task_done.set()
+
+    def _dir(self, path: Path) -> Path:
+        """mkdir -p, once per folder per runner."""
+        if path not in self._made_dirs:
+            path.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(path)
+        return path
 
     def _prepare(self, task: ClaimedTask) -> tuple[list[str], Path, GeneratorSettings]:
         settings = self.settings(task.stream_id, task.asset)
-        tmp_dir = self.home / "media" / task.slug / ".tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp_dir = self._dir(self.home / "media" / task.slug / ".tmp")
         tmp_path = tmp_dir / f"task-{task.id}{OUTPUT_SUFFIX[task.asset]}"
         reference = str(self.home / "media" / task.reference_path) if task.reference_path else ""
         values = {
@@ -368,7 +380,7 @@ class Runner:
         def place(number: int) -> Path:
             rel = Path(task.slug) / f"s{task.segment_id:05d}" / f"{task.asset}-v{number:03d}{tmp_path.suffix}"
             dest = self.home / "media" / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            self._dir(dest.parent)
             os.replace(tmp_path, dest)  # never overwrites: the number is new
             _fsync_dir(dest.parent)
             return rel
