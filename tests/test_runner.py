@@ -118,7 +118,8 @@ def test_tqdm_on_stderr_json_lines_and_a_200kb_line(store, home, make_stream) ->
     events: list[RunnerEvent] = []
     run_tasks(store, home, stream.id, events=events)
     fractions = [round(e.progress, 2) for e in events if e.kind == "progress"]
-    assert 0.5 in fractions and 1.0 in fractions and 0.95 in fractions
+    # one event per read, with the newest progress in it: tqdm's bar, then the JSON line
+    assert any(0 < f < 0.95 for f in fractions) and fractions[-1] == 0.95
     assert any(e.message == "decoding latents" for e in events if e.kind == "progress")
     assert _only_task(store).state == TaskState.SUCCEEDED
 

@@ -48,7 +48,7 @@ class RunnerEvent:
     state: str = ""
     progress: float = 0.0
     message: str = ""
-    line: str = ""
+    lines: tuple[str, ...] = ()  # "log": every line of one read, in order
     version_id: int | None = None
 
 
@@ -325,24 +325,39 @@ class Runner:
             if len(pending) > MAX_LINE:
                 parts.append(pending[:MAX_LINE])
                 pending = b""
-            for raw in parts:
-                self._handle_line(run, raw.decode("utf-8", errors="replace"), log)
+            self._handle_lines(run, [raw.decode("utf-8", errors="replace") for raw in parts], log)
         if pending:
-            self._handle_line(run, pending.decode("utf-8", errors="replace"), log)
+            self._handle_lines(run, [pending.decode("utf-8", errors="replace")], log)
         await proc.wait()
 
-    def _handle_line(self, run: _Running, line: str, log: object) -> None:
-        if not line.strip():
+    def _handle_lines(self, run: _Running, lines: list[str], log: object) -> None:
+        """One read's worth of lines: all go to the log file; the UI gets one progress event
+        (the newest) and one batched log event, however many lines a generator floods."""
+        lines = [line for line in lines if line.strip()]
+        if not lines:
             return
-        log.write(line + "\n")  # type: ignore[attr-defined]
-        prog = parse_progress(line)
-        if prog is not None:
-            run.progress, run.message, run.dirty = prog.fraction, prog.message, True
-            self._emit(run, "progress", state=TaskState.RUNNING, progress=prog.fraction,
-                       message=prog.message)
-        else:
-            run.tail = (run.tail + [line.strip()[:300]])[-TAIL_LINES:]
-        self._emit(run, "log", line=line[:2000])
+        log.write("\n".join(lines) + "\n")  # type: ignore[attr-defined]
+        # Only the newest progress and the last few other lines (a failure's reason) matter:
+        # read backwards and stop once both are found (a flood is thousands of lines a read).
+        progressed = False
+        tail: list[str] = []
+        for line in reversed(lines):
+            if progressed and line.startswith("PROGRESS "):
+                continue  # an older progress line: nothing to learn from it
+            prog = parse_progress(line)
+            if prog is None:
+                tail.append(line.strip()[:300])
+            elif not progressed:
+                run.progress, run.message, run.dirty = prog.fraction, prog.message, True
+                progressed = True
+            if progressed and len(tail) >= TAIL_LINES:
+                break
+        if tail:
+            run.tail = (run.tail + tail[::-1])[-TAIL_LINES:]
+        if progressed:
+            self._emit(run, "progress", state=TaskState.RUNNING, progress=run.progress,
+                       message=run.message)
+        self._emit(run, "log", lines=tuple(line[:2000] for line in lines))
 
     async def _kill(self, run: _Running) -> None:
         """SIGTERM to the process group, SIGKILL after the grace period."""

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from director_tui.jobs.runner import RunnerEvent
     from director_tui.ui.app import DirectorApp
 
-FLUSH_INTERVAL_S = 0.1  # at most ~10 UI updates a second, whatever the generators print
+FLUSH_INTERVAL_S = 0.2  # at most 5 UI updates a second, whatever the generators print (make bench: flood)
 SYNC_INTERVAL_S = 0.5  # how often to look for commits by other instances (PRAGMA data_version)
 SYNC_MARGIN = timedelta(seconds=5)  # clock skew between instances writing updated_at
 STATE_SAVE_DELAY_S = 1.5
@@ -69,6 +69,9 @@ class MainScreen(ReviewActions, Screen[None]):
         return self.query_one(SegmentTable)
 
     def on_mount(self) -> None:
+        # kept: runner events arrive by the thousand, a DOM query each would be too slow
+        self._task_log = self.query_one(TaskLog)
+        self._segment_table = self.query_one(SegmentTable)
         snap = self.app.snapshot
         table = self.table
         table.load(snap.rows)
@@ -182,11 +185,11 @@ class MainScreen(ReviewActions, Screen[None]):
         """Called for every runner event; only buffers. flush_events() draws."""
         if event.stream_id != self.app.stream_id:
             return
-        log = self.query_one(TaskLog)
-        pos = self.table.rows_by_id.get(event.segment_id)
+        log = self._task_log
+        pos = self._segment_table.rows_by_id.get(event.segment_id)
         label = f"#{event.task_id} {pos.position if pos else '?'}·{event.asset[0]}"
         if event.kind == "log":
-            log.add(label, event.line)
+            log.add_lines(label, event.lines)
             return
         if event.kind == "generated":
             return

@@ -9,7 +9,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import RichLog
 
-MAX_BATCH = 200  # per flush; a flood beyond this is summarised, never queued forever
+MAX_BATCH = 40  # lines drawn per flush (5 a second): more than anyone reads; the rest is
+# summarised, and the whole output is in the task's log file (tasks screen, enter)
 
 
 class TaskLog(RichLog):
@@ -27,6 +28,12 @@ class TaskLog(RichLog):
             self.dropped += 1
             return
         self.pending.append(Text.assemble((f"{label} ", "dim cyan"), (line[:400], style)))
+
+    def add_lines(self, label: str, lines: tuple[str, ...]) -> None:
+        room = MAX_BATCH - len(self.pending)
+        for line in lines[:max(0, room)]:
+            self.pending.append(Text.assemble((f"{label} ", "dim cyan"), (line[:400], "")))
+        self.dropped += max(0, len(lines) - max(0, room))
 
     def flush(self) -> None:
         if not self.pending and not self.dropped:
