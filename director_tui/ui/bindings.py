@@ -28,6 +28,8 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("V", "visual", "Range", id="visual-range", tooltip="Start / end marking a range as you move", show=False),
     Binding("ctrl+a", "mark_all", "Mark all", id="mark-all", tooltip="Mark every segment (again: clear marks)", show=False),
     Binding("X", "cancel", "Cancel", id="cancel", tooltip="Cancel queued/running tasks of the segment or the marked ones"),
+    Binding("slash", "filter", "Filter", id="filter", tooltip="Filter rows by words in titles, prompts, states", show=False),
+    Binding("colon", "command_line", "Command", id="command-line", tooltip="Command line: regen 3-7 keyframe, approve 1-4, cancel all…", show=False),
     Binding("T", "tasks", "Tasks", id="tasks", tooltip="All tasks: state, progress, elapsed, ETA, logs"),
     Binding("escape", "close", "Close", id="close", tooltip="Close what is open, end a range, clear marks", show=False),
 ]

@@ -23,6 +23,7 @@ from director_tui.core.rows import SegmentRow, Totals
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
 from director_tui.ui.screens.review_actions import ReviewActions
+from director_tui.ui.widgets.prompt_line import PromptLine
 from director_tui.ui.widgets.segment_table import SegmentTable
 from director_tui.ui.widgets.status_header import StatusHeader
 from director_tui.ui.widgets.task_log import TaskLog
@@ -62,6 +63,7 @@ class MainScreen(ReviewActions, Screen[None]):
             yield SegmentTable(id="segments")
             yield VersionPane(id="versions")
         yield TaskLog(id="tasklog")
+        yield PromptLine()
         yield Footer()
 
     @property
@@ -247,7 +249,10 @@ class MainScreen(ReviewActions, Screen[None]):
 
     def show_counts(self, totals: Totals, running: int, queued: int) -> None:
         self._last_counts = (totals, running, queued)
-        self.query_one(StatusHeader).show(self.app.stream_title, totals, running, queued, self.asset)
+        table = self.table
+        shown = (f"filter {table.filter_text!r}: {len(table.order)}/{len(table.all_order)}"
+                 if table.filter_text else "")
+        self.query_one(StatusHeader).show(self.app.stream_title, totals, running, queued, self.asset, shown)
 
     # --- selection -------------------------------------------------------------
     @on(DataTable.RowHighlighted, "#segments")
@@ -357,6 +362,30 @@ class MainScreen(ReviewActions, Screen[None]):
         assert self._visual_anchor is not None
         lo, hi = sorted((self._visual_anchor, table.cursor_row))
         table.set_marks(self._visual_base | set(table.order[lo:hi + 1]))
+
+    # --- filter and command line ------------------------------------------------
+    def action_filter(self) -> None:
+        self.query_one(PromptLine).open("filter", self.table.filter_text)
+
+    def action_command_line(self) -> None:
+        self.query_one(PromptLine).open("command")
+
+    @on(PromptLine.Changed, "#prompt-line")
+    def _prompt_changed(self, event: PromptLine.Changed) -> None:
+        if self.query_one(PromptLine).mode == "filter":
+            self.apply_filter(event.value)
+
+    def on_prompt_line_closed(self, event: PromptLine.Closed) -> None:
+        self.table.focus()
+        if event.mode == "filter" and not event.submitted:
+            self.apply_filter("")
+        elif event.mode == "command" and event.submitted and event.value.strip():
+            self.run_command(event.value)
+
+    def apply_filter(self, text: str) -> None:
+        self.table.apply_filter(text)
+        totals, running, queued = self._last_counts
+        self.show_counts(totals, running, queued)
 
     def action_tasks(self) -> None:
         from director_tui.ui.screens.tasks import TasksScreen

@@ -207,3 +207,58 @@ class ReviewActions:
                 self.notify(f"opened v{version.number} in {plan.argv[0].rsplit('/', 1)[-1]}", timeout=2)
         except PlayerError as exc:
             self.notify(str(exc), severity="error", timeout=6)
+
+    # --- the : command line ------------------------------------------------------
+    def run_command(self, line: str) -> None:
+        """Run `:regen 3-7 keyframe`, `:approve 1-4`, `:reject 2 video`, `:cancel all`, `:filter x`."""
+        from director_tui.core import queue, review
+        from director_tui.core.commands import CommandError, parse_command
+
+        table = self.table
+        try:
+            command = parse_command(line, len(table.all_order))
+        except CommandError as exc:
+            self.notify(str(exc), severity="warning", timeout=4)
+            return
+        if command.verb == "help":
+            self.app.action_help()
+            return
+        if command.verb == "filter":
+            self.apply_filter(command.text)  # type: ignore[attr-defined]
+            return
+        store = self.app.store_or_later(lambda: self.run_command(line))
+        if store is None:
+            return
+        by_position = {table.rows_by_id[i].position: i for i in table.all_order}
+        seg_ids = [by_position[p] for p in command.positions if p in by_position]
+        asset = command.asset or self.asset
+        user = self.app.settings.user
+        if command.verb == "cancel":
+            with store.read() as s:
+                everything = line.split()[1:2] == ["all"]
+                tasks = queue.active_tasks_of(s, self.app.stream_id, None if everything else seg_ids)
+            self.app.cancel_tasks([int(t.id) for t in tasks])  # type: ignore[arg-type]
+            self.notify(f"cancelling {len(tasks)} task(s)", timeout=3)
+            return
+        done, problems = [], []
+        for seg_id in seg_ids:
+            try:
+                with store.write() as s:
+                    if command.verb == "regen":
+                        queue.enqueue(s, seg_id, asset, user, regenerate=True)
+                    elif command.verb == "approve":
+                        review.approve(s, seg_id, asset, user)
+                    else:
+                        review.reject(s, seg_id, asset, user)
+                done.append(seg_id)
+            except (queue.QueueError, review.ReviewError, NotFound) as exc:
+                problems.append(str(exc))
+        self.reload_segments(done)
+        if command.verb == "regen":
+            for seg_id in done:
+                table.set_progress(seg_id, TaskState.QUEUED, asset=asset)
+            self.app.wake_runner()
+        self.refresh_counts()
+        verb = {"regen": "queued", "approve": "approved", "reject": "rejected"}[command.verb]
+        self.notify(f"{asset}: {len(done)} {verb}" + (f"; {len(problems)} not: {problems[0]}" if problems else ""),
+                    severity="warning" if problems else "information", timeout=4)

@@ -33,8 +33,12 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
-        self.rows_by_id: dict[int, SegmentRow] = {}
-        self.order: list[int] = []
+        self.rows_by_id: dict[int, SegmentRow] = {}  # every segment, shown or filtered out
+        self.all_order: list[int] = []
+        self.order: list[int] = []  # the rows shown, in order
+        self.progress_cells: dict[int, Text] = {}  # kept for rows a filter hides
+        self.filter_text = ""
+        self._shown_cache: tuple[list[int], set[int]] = ([], set())
         self.active_asset = Asset.KEYFRAME
         self.marked: set[int] = set()
 
@@ -58,14 +62,36 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
             asset_cell(row.keyframe_number, row.keyframe_state),
             asset_cell(row.video_number, row.video_state),
             COMMENT_MARK if row.comment_count else EMPTY,
-            EMPTY,
+            self.progress_cells.get(row.id, EMPTY),
         ]
 
     def load(self, rows: list[SegmentRow]) -> None:
         self.clear()
         self.rows_by_id = {r.id: r for r in rows}
-        self.order = [r.id for r in rows]
+        self.all_order = [r.id for r in rows]
+        self.order = list(self.all_order)
         self.add_rows_keyed(rows)
+
+    def matches(self, row: SegmentRow, words: list[str]) -> bool:
+        progress = self.progress_cells.get(row.id)
+        haystack = " ".join((row.title, row.image_prompt, row.motion_prompt, f"keyframe:{row.keyframe_state}",
+                             f"video:{row.video_state}", row.keyframe_state, row.video_state,
+                             progress.plain if progress is not None else "")).lower()
+        return all(word in haystack for word in words)
+
+    def apply_filter(self, text: str) -> None:
+        """Show only segments whose title, prompts or states hold every word of `text`."""
+        self.filter_text = text.strip()
+        words = self.filter_text.lower().split()
+        current = self.current.id if self.current else None
+        shown = [i for i in self.all_order if not words or self.matches(self.rows_by_id[i], words)]
+        if shown == self.order:
+            return
+        self.clear()
+        self.order = shown
+        self.add_rows_keyed([self.rows_by_id[i] for i in shown])
+        if current in shown:
+            self.move_cursor(row=shown.index(current), animate=False)
 
     def add_rows_keyed(self, rows: list[SegmentRow]) -> None:
         for row in rows:
@@ -74,6 +100,8 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
     def update_segment(self, row: SegmentRow) -> None:
         """Refresh the cells of one segment that can change."""
         self.rows_by_id[row.id] = row
+        if row.id not in self._row_locations_ids():
+            return
         key = str(row.id)
         new = self.cells(row)
         for (col, _label, _w), value in zip(COLUMNS, new, strict=True):
@@ -88,7 +116,14 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         text = progress_cell(state, progress, message, 28)
         if asset == Asset.VIDEO and text.plain:
             text = Text.assemble(("▶ ", "dim"), text)
-        self.update_cell(str(segment_id), "progress", text, update_width=False)
+        self.progress_cells[segment_id] = text
+        if segment_id in self._row_locations_ids():
+            self.update_cell(str(segment_id), "progress", text, update_width=False)
+
+    def _row_locations_ids(self) -> set[int]:
+        if len(self._shown_cache[0]) != len(self.order) or self._shown_cache[0] is not self.order:
+            self._shown_cache = (self.order, set(self.order))
+        return self._shown_cache[1]
 
     def toggle_mark(self, segment_id: int) -> None:
         self.set_marks(self.marked ^ {segment_id})
@@ -96,9 +131,10 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
     def set_marks(self, marks: set[int]) -> None:
         changed = self.marked ^ marks
         self.marked = set(marks)
+        shown = self._row_locations_ids()
         for seg_id in changed:
             row = self.rows_by_id.get(seg_id)
-            if row is not None:
+            if row is not None and seg_id in shown:
                 self.update_cell(str(seg_id), "pos", self.position_cell(row, seg_id in marks),
                                  update_width=False)
 

@@ -14,7 +14,8 @@ class StatusHeader(Static):
     StatusHeader { height: 1; background: $primary-darken-3; color: $text; padding: 0 1; }
     """
 
-    def show(self, title: str, totals: Totals, running: int, queued: int, asset: str) -> None:
+    def show(self, title: str, totals: Totals, running: int, queued: int, asset: str,
+             filter_info: str = "") -> None:
         n = totals.segments
         text = Text.assemble(
             (f"🎬 {title}", "bold"), "   ",
@@ -25,4 +26,6 @@ class StatusHeader(Static):
             ("⟳ ", "cyan"), f"{running} running  ", ("… ", "dim"), f"{queued} queued",
             "   ", ("reviewing: ", "dim"), (asset, "bold reverse"),
         )
+        if filter_info:
+            text.append(f"   {filter_info}", style="bold magenta")
         self.update(text)

@@ -1,0 +1,50 @@
+"""The one-line prompt at the bottom: `/` filters rows, `:` runs a command (with completion)."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widgets import Input
+
+from director_tui.core.commands import SUGGESTIONS
+
+
+class PromptLine(Input):
+    DEFAULT_CSS = """
+    PromptLine { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+    PromptLine:focus { border: none; }
+    """
+    BINDINGS = [Binding("escape", "cancel_prompt", "Cancel", id="prompt-cancel", show=False)]
+
+    class Closed(Message):
+        def __init__(self, mode: str, value: str, submitted: bool) -> None:
+            super().__init__()
+            self.mode, self.value, self.submitted = mode, value, submitted
+
+    def __init__(self) -> None:
+        super().__init__(id="prompt-line", suggester=None)
+        self.mode = ""
+
+    def open(self, mode: str, value: str = "") -> None:
+        """mode: "filter" or "command"."""
+        self.mode = mode
+        self.suggester = SuggestFromList(SUGGESTIONS, case_sensitive=False) if mode == "command" else None
+        self.placeholder = ("filter: words in titles, prompts or states — enter keeps it, esc clears"
+                            if mode == "filter" else "command: regen 3-7 keyframe · approve 1-4 · cancel all · help")
+        self.value = value
+        self.display = True
+        self.focus()
+        self.cursor_position = len(value)
+
+    def close(self, submitted: bool) -> None:
+        value, mode = self.value, self.mode
+        self.display = False
+        self.post_message(self.Closed(mode, value, submitted))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.close(True)
+
+    def action_cancel_prompt(self) -> None:
+        self.close(False)
