@@ -105,3 +105,22 @@ def test_eta_from_the_progress_rate() -> None:
     assert eta_seconds(10.0, 0.5) == 10.0
     assert eta_seconds(30.0, 0.75) == 10.0
     assert eta_seconds(5.0, 0.01) is None  # too early to extrapolate
+
+
+async def test_tasks_screen_follows_the_newest_and_cancels_it(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    set_generator(store, [PY, gen("hang.py"), "{output}"])
+    app = make_app(settings, store, "film")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("T")
+        screen = app.screen
+        table = screen.query_one("#tasks-table")
+        await pilot.press("escape", "j", "r", "T")  # a new task appears while we look
+        await wait_for(pilot, lambda: isinstance(app.screen, TasksScreen) and "running" in str(
+            app.screen.query_one("#tasks-table").get_row_at(app.screen.query_one("#tasks-table").row_count - 1)[4]), 20)
+        screen = app.screen
+        table = screen.query_one("#tasks-table")
+        assert table.cursor_row == table.row_count - 1  # on the newest
+        newest = screen.current_task_id()
+        await pilot.press("g", "G", "X")
+        await wait_for(pilot, lambda: all_tasks(store)[-1].state == TaskState.CANCELLED, 20)
+    assert all_tasks(store)[-1].id == newest

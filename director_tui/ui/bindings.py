@@ -35,6 +35,10 @@ MAIN_BINDINGS: list[Binding] = [
 ]
 
 TASKS_BINDINGS: list[Binding] = [
+    Binding("j", "down", "Down", id="tasks-down", tooltip="Next task", show=False),
+    Binding("k", "up", "Up", id="tasks-up", tooltip="Previous task", show=False),
+    Binding("g,home", "first", "First", id="tasks-first", tooltip="Oldest task", show=False),
+    Binding("G,end", "last", "Last", id="tasks-last", tooltip="Newest task", show=False),
     Binding("enter", "show_log", "Log", id="tasks-log", tooltip="The task's whole log, followed live"),
     Binding("X", "cancel_task", "Cancel", id="tasks-cancel", tooltip="Cancel the task (any instance's)"),
     Binding("r", "retry_task", "Retry", id="tasks-retry", tooltip="Queue a failed/cancelled task again"),

@@ -104,16 +104,17 @@ class TasksScreen(Screen[None]):
         rows = self._rows()
         ids = [i for i, _ in rows]
         with self.app.batch_update():
-            if ids != self._ids:  # new tasks: rebuild, keeping the cursor on its task
-                current = self.current_task_id()
+            if ids != self._ids:  # new tasks: rebuild; the cursor stays on its task, or
+                current = self.current_task_id()  # follows the newest if it was on the last
+                following = not self._ids or current == self._ids[-1]
                 table.clear()
                 for task_id, cells in rows:
                     table.add_row(*cells, key=str(task_id))
                 self._ids = ids
-                if current in ids:
-                    table.move_cursor(row=ids.index(current), animate=False)
-                elif ids and current is None:
+                if ids and (following or current not in ids):
                     table.move_cursor(row=len(ids) - 1, animate=False)
+                elif current in ids:
+                    table.move_cursor(row=ids.index(current), animate=False)
                 return
             for task_id, cells in rows:
                 for col, value in zip(("state", "progress", "elapsed", "eta", "message"), cells[4:], strict=True):
@@ -157,6 +158,23 @@ class TasksScreen(Screen[None]):
             self.notify(f"task {task_id} has no log yet (it has not started)", severity="warning")
             return
         self.app.push_screen(TaskLogScreen(task_id, Path(path)))
+
+    def _move(self, row: int) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(row, table.row_count - 1)), animate=False)
+
+    def action_down(self) -> None:
+        self._move(self.query_one(DataTable).cursor_row + 1)
+
+    def action_up(self) -> None:
+        self._move(self.query_one(DataTable).cursor_row - 1)
+
+    def action_first(self) -> None:
+        self._move(0)
+
+    def action_last(self) -> None:
+        self._move(self.query_one(DataTable).row_count - 1)
 
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         self.action_show_log()  # enter on the table itself
