@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +27,15 @@ PY = sys.executable
 
 def gen(name: str) -> str:
     return str(GENERATORS / name)
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group still exists (zombies included)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from sqlalchemy import select as sql_select
 
 from director_tui.core.models import Task, TaskState
 from director_tui.jobs.recovery import recover
-from tests.conftest import PY, gen, spec_dict
+from tests.conftest import PY, gen, group_alive, spec_dict
 
 
 def spawn_app(home: Path, config: Path) -> tuple[int, int]:
@@ -46,14 +46,6 @@ def running(store) -> Task | None:  # type: ignore[no-untyped-def]
 
 def exited(pid: int) -> bool:
     return os.waitpid(pid, os.WNOHANG)[0] == pid
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_sighup_to_the_app_stops_generators_and_requeues(store, home, make_stream, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -16,7 +15,7 @@ from typer.testing import CliRunner
 from director_tui.cli import app
 from director_tui.core.models import Activity, Task, TaskState, Version
 from director_tui.jobs.recovery import recover
-from tests.conftest import PY, gen, spec_dict
+from tests.conftest import PY, gen, group_alive, spec_dict
 
 cli_runner = CliRunner()
 
@@ -42,14 +41,6 @@ def wait_until(condition, timeout: float = 30.0) -> None:  # type: ignore[no-unt
 def tasks(store) -> list[Task]:  # type: ignore[no-untyped-def]
     with store.read() as s:
         return list(s.execute(select(Task).order_by(Task.id)).scalars())
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.fixture
