@@ -19,7 +19,7 @@ from director_tui.ui.bindings import (
 
 
 def pretty_keys(keys: str) -> str:
-    names = {"question_mark": "?", "space": "space", "escape": "esc", "pagedown": "PgDn",
+    names = {"question_mark": "?", "slash": "/", "colon": ":", "space": "space", "escape": "esc", "pagedown": "PgDn",
              "pageup": "PgUp", "down": "↓", "up": "↑", "left": "←", "right": "→"}
     return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
 
