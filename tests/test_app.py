@@ -202,3 +202,21 @@ def test_snapshot_matches_the_orm_and_falls_back(store, settings, film) -> None:
     conn.commit()
     conn.close()
     assert read_snapshot(db, "film", "tester") is None  # the ORM path (and migrations) take over
+
+
+async def test_prompts_with_brackets_show_as_typed(store, settings, make_stream) -> None:  # type: ignore[no-untyped-def]
+    """A str cell is parsed as Rich markup by DataTable; prompts must not be."""
+    from textual.widgets._data_table import default_cell_formatter
+
+    from tests.conftest import spec_dict
+
+    data = spec_dict(1)
+    data["segments"][0]["title"] = "[b]old[/b]"
+    data["segments"][0]["image_prompt"] = "[red]neon[/red] sign [bold"
+    make_stream(data)
+    seg = segs(store)[0]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE):
+        table = app.query_one(SegmentTable)
+        shown = {col: default_cell_formatter(table.get_cell(str(seg.id), col)).plain for col in ("title", "image")}
+    assert shown == {"title": "[b]old[/b]", "image": "[red]neon[/red] sign [bold"}

@@ -34,6 +34,12 @@ class VersionRow:
     decision: str | None
     generator: str
 
+    @classmethod
+    def of(cls, version: Any) -> VersionRow:
+        """From an ORM Version."""
+        return cls(version.id, version.number, version.created_at, version.seed, version.decision,
+                   version.generator)
+
 
 @dataclass
 class Snapshot:
@@ -130,8 +136,8 @@ def snapshot_from_store(session: Any, slug: str, user: str) -> Snapshot:
     ui_state = json.loads(saved.state_json) if saved else {}
     versions: list[VersionRow] = []
     if ui_state.get("versions_open") and isinstance(ui_state.get("segment_id"), int):
-        versions = [VersionRow(v.id, v.number, v.created_at, v.seed, v.decision, v.generator)  # type: ignore[arg-type]
-                    for v in streams.versions(session, ui_state["segment_id"], ui_state.get("asset", "keyframe"))]
+        versions = [VersionRow.of(v) for v in
+                    streams.versions(session, ui_state["segment_id"], ui_state.get("asset", "keyframe"))]
     return Snapshot(stream.id, stream.slug, stream.title, rows, latest, streams.totals(session, stream.id),
                     sum(t.state == TaskState.RUNNING for t in active),
                     sum(t.state == TaskState.QUEUED for t in active), ui_state, versions)

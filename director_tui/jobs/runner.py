@@ -206,7 +206,7 @@ class Runner:
             await self.cancel(task_id)
 
     def _cancel_requests(self, task_ids: list[int]) -> list[int]:
-        return task_store.flush(self.store, [], task_ids) if task_ids else []
+        return task_store.cancel_requests(self.store, task_ids) if task_ids else []
 
     def flush_progress(self, runs: list[_Running]) -> list[int]:
         """Write progress and heartbeats of `runs` (a snapshot taken on the loop); returns
@@ -247,7 +247,7 @@ class Runner:
             self.running.pop(task.id, None)
             self._emit(run, "finished", state=TaskState.SUCCEEDED, progress=1.0,
                        message="done", version_id=version_id)
-        except (TaskFailed, MediaError, OSError, Exception) as exc:
+        except Exception as exc:
             # Anything unexpected fails this task with its reason; it never stays "running".
             state = TaskState.FAILED
             expected = isinstance(exc, TaskFailed | MediaError | OSError)

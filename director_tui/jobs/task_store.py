@@ -176,6 +176,12 @@ def finish_unsuccessful(store: Store, task: ClaimedTask, actor: str, state: str,
                                          reason=reason[:500]))
 
 
+def cancel_requests(store: Store, task_ids: list[int]) -> list[int]:
+    """Which of these tasks someone asked to cancel (a read: no heartbeat, no lock)."""
+    with store.read_conn() as conn:
+        return list(conn.execute(CANCEL_REQUESTS, {"ids": task_ids, "yes": True}).scalars())  # type: ignore[call-overload]
+
+
 def flush(store: Store, progress: list[tuple[int, float, str]], running_ids: list[int]) -> list[int]:
     """Progress of dirty tasks, heartbeats of all running ones; returns ids asked to cancel."""
     with store.write_conn() as conn:

@@ -269,8 +269,7 @@ class MainScreen(ReviewActions, Screen[None]):
             return
         from director_tui.core import streams
         with store.read() as s:
-            versions = [VersionRow(v.id, v.number, v.created_at, v.seed, v.decision, v.generator)  # type: ignore[arg-type]
-                        for v in streams.versions(s, row.id, self.asset)]
+            versions = [VersionRow.of(v) for v in streams.versions(s, row.id, self.asset)]
         self._show_versions(row, versions)
 
     def _show_versions(self, row: SegmentRow, versions: list[VersionRow]) -> None:

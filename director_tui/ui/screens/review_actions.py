@@ -119,47 +119,62 @@ class ReviewActions:
         self.notify(f"{row.position}. {row.title}: {self.asset} queued", timeout=2)
 
     def _regenerate_marked(self) -> None:
-        from director_tui.core import queue
-
         store = self.app.store_or_later(self._regenerate_marked)
         if store is None:
             return
-        ids = [i for i in self.table.order if i in self.table.marked]
-        queued, problems = [], []
-        for seg_id in ids:
-            try:
-                with store.write() as s:
-                    queue.enqueue(s, seg_id, self.asset, self.app.settings.user, regenerate=True)
-                queued.append(seg_id)
-            except (queue.QueueError, NotFound) as exc:
-                problems.append(str(exc))
-        self.reload_segments(queued)
-        for seg_id in queued:
-            self.table.set_progress(seg_id, TaskState.QUEUED, asset=self.asset)
-        self.app.wake_runner()
-        self.refresh_counts()
-        self.notify(f"{len(queued)} {self.asset} task(s) queued" +
-                    (f"; {len(problems)} not: {problems[0]}" if problems else ""),
-                    severity="warning" if problems else "information", timeout=4)
+        self._apply_to_segments("regen", [i for i in self.table.order if i in self.table.marked], self.asset)
         self.table.set_marks(set())
 
-    def action_cancel(self) -> None:
-        """Cancel the queued/running tasks of the marked segments, else of the current one."""
+    def _apply_to_segments(self, verb: str, seg_ids: list[int], asset: str) -> None:
+        """regen / approve / reject each segment, in its own transaction; one notice for all."""
+        from director_tui.core import queue, review
+
+        store, user = self.app.store, self.app.settings.user
+        assert store is not None
+        done, problems = [], []
+        for seg_id in seg_ids:
+            try:
+                with store.write() as s:
+                    if verb == "regen":
+                        queue.enqueue(s, seg_id, asset, user, regenerate=True)
+                    elif verb == "approve":
+                        review.approve(s, seg_id, asset, user)
+                    else:
+                        review.reject(s, seg_id, asset, user)
+                done.append(seg_id)
+            except (queue.QueueError, review.ReviewError, NotFound) as exc:
+                problems.append(str(exc))
+        self.reload_segments(done)
+        if verb == "regen":
+            for seg_id in done:
+                self.table.set_progress(seg_id, TaskState.QUEUED, asset=asset)
+            self.app.wake_runner()
+        self.refresh_counts()
+        past = {"regen": "queued", "approve": "approved", "reject": "rejected"}[verb]
+        self.notify(f"{asset}: {len(done)} {past}" + (f"; {len(problems)} not: {problems[0]}" if problems else ""),
+                    severity="warning" if problems else "information", timeout=4)
+
+    def _cancel_segments(self, seg_ids: list[int] | None) -> None:
+        """Cancel the queued/running tasks of these segments (None: of the whole stream)."""
         from director_tui.core import queue
 
-        store = self.app.store_or_later(self.action_cancel)
-        if store is None:
-            return
-        marked = [i for i in self.table.order if i in self.table.marked]
-        row = self.table.current
-        segment_ids = marked or ([row.id] if row else [])
+        store = self.app.store
+        assert store is not None
         with store.read() as s:
-            ids = [int(t.id) for t in queue.active_tasks_of(s, self.app.stream_id, segment_ids)]  # type: ignore[arg-type]
+            ids = [int(t.id) for t in queue.active_tasks_of(s, self.app.stream_id, seg_ids)]  # type: ignore[arg-type]
         if not ids:
             self.notify("nothing queued or running there", timeout=2)
             return
         self.app.cancel_tasks(ids)
         self.notify(f"cancelling {len(ids)} task(s)", timeout=2)
+
+    def action_cancel(self) -> None:
+        """Cancel the queued/running tasks of the marked segments, else of the current one."""
+        if self.app.store_or_later(self.action_cancel) is None:
+            return
+        marked = [i for i in self.table.order if i in self.table.marked]
+        row = self.table.current
+        self._cancel_segments(marked or ([row.id] if row else []))
         if marked:
             self.table.set_marks(set())
 
@@ -211,7 +226,6 @@ class ReviewActions:
     # --- the : command line ------------------------------------------------------
     def run_command(self, line: str) -> None:
         """Run `:regen 3-7 keyframe`, `:approve 1-4`, `:reject 2 video`, `:cancel all`, `:filter x`."""
-        from director_tui.core import queue, review
         from director_tui.core.commands import CommandError, parse_command
 
         table = self.table
@@ -231,34 +245,7 @@ class ReviewActions:
             return
         by_position = {table.rows_by_id[i].position: i for i in table.all_order}
         seg_ids = [by_position[p] for p in command.positions if p in by_position]
-        asset = command.asset or self.asset
-        user = self.app.settings.user
         if command.verb == "cancel":
-            with store.read() as s:
-                everything = line.split()[1:2] == ["all"]
-                tasks = queue.active_tasks_of(s, self.app.stream_id, None if everything else seg_ids)
-            self.app.cancel_tasks([int(t.id) for t in tasks])  # type: ignore[arg-type]
-            self.notify(f"cancelling {len(tasks)} task(s)", timeout=3)
-            return
-        done, problems = [], []
-        for seg_id in seg_ids:
-            try:
-                with store.write() as s:
-                    if command.verb == "regen":
-                        queue.enqueue(s, seg_id, asset, user, regenerate=True)
-                    elif command.verb == "approve":
-                        review.approve(s, seg_id, asset, user)
-                    else:
-                        review.reject(s, seg_id, asset, user)
-                done.append(seg_id)
-            except (queue.QueueError, review.ReviewError, NotFound) as exc:
-                problems.append(str(exc))
-        self.reload_segments(done)
-        if command.verb == "regen":
-            for seg_id in done:
-                table.set_progress(seg_id, TaskState.QUEUED, asset=asset)
-            self.app.wake_runner()
-        self.refresh_counts()
-        verb = {"regen": "queued", "approve": "approved", "reject": "rejected"}[command.verb]
-        self.notify(f"{asset}: {len(done)} {verb}" + (f"; {len(problems)} not: {problems[0]}" if problems else ""),
-                    severity="warning" if problems else "information", timeout=4)
+            self._cancel_segments(None if line.split()[1:2] == ["all"] else seg_ids)
+        else:
+            self._apply_to_segments(command.verb, seg_ids, command.asset or self.asset)

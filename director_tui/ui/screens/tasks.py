@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 REFRESH_S = 0.5
 LIMIT = 1000  # newest tasks shown
+LIVE_COLUMNS = ("state", "progress", "elapsed", "eta", "message")  # the cells that change
 STATE_STYLE = {TaskState.QUEUED: "dim cyan", TaskState.RUNNING: "cyan", TaskState.SUCCEEDED: "green",
                TaskState.FAILED: "red", TaskState.CANCELLED: "dim", TaskState.INTERRUPTED: "dark_orange"}
 
@@ -50,6 +51,7 @@ class TasksScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="tasks")
         self._ids: list[int] = []
+        self._shown: dict[int, list[Text | str]] = {}  # what each row shows, to update only changes
         self._logs: dict[int, str | None] = {}
 
     def compose(self) -> ComposeResult:
@@ -111,14 +113,20 @@ class TasksScreen(Screen[None]):
                 for task_id, cells in rows:
                     table.add_row(*cells, key=str(task_id))
                 self._ids = ids
+                self._shown = dict(rows)
                 if ids and (following or current not in ids):
                     table.move_cursor(row=len(ids) - 1, animate=False)
                 elif current in ids:
                     table.move_cursor(row=ids.index(current), animate=False)
                 return
             for task_id, cells in rows:
-                for col, value in zip(("state", "progress", "elapsed", "eta", "message"), cells[4:], strict=True):
-                    table.update_cell(str(task_id), col, value, update_width=False)
+                before = self._shown.get(task_id, [])
+                if cells == before:
+                    continue  # finished tasks never change: most rows skip here
+                for col, value, old in zip(LIVE_COLUMNS, cells[4:], before[4:], strict=True):
+                    if value != old:
+                        table.update_cell(str(task_id), col, value, update_width=False)
+                self._shown[task_id] = cells
 
     def current_task_id(self) -> int | None:
         table = self.query_one(DataTable)

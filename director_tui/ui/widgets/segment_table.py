@@ -38,7 +38,7 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         self.order: list[int] = []  # the rows shown, in order
         self.progress_cells: dict[int, Text] = {}  # kept for rows a filter hides
         self.filter_text = ""
-        self._shown_cache: tuple[list[int], set[int]] = ([], set())
+        self.shown: set[int] = set()  # ids of self.order, for membership tests
         self.active_asset = Asset.KEYFRAME
         self.marked: set[int] = set()
 
@@ -56,9 +56,10 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
     def cells(self, row: SegmentRow) -> list[Text | str]:
         return [
             self.position_cell(row, row.id in self.marked),
-            clip(row.title, 18),
-            clip(row.image_prompt, 34),
-            clip(row.motion_prompt, 22),
+            # Text, not str: DataTable parses a str cell as markup, and prompts may hold "[...]"
+            Text(clip(row.title, 18)),
+            Text(clip(row.image_prompt, 34)),
+            Text(clip(row.motion_prompt, 22)),
             asset_cell(row.keyframe_number, row.keyframe_state),
             asset_cell(row.video_number, row.video_state),
             COMMENT_MARK if row.comment_count else EMPTY,
@@ -70,6 +71,7 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         self.rows_by_id = {r.id: r for r in rows}
         self.all_order = [r.id for r in rows]
         self.order = list(self.all_order)
+        self.shown = set(self.order)
         self.add_rows_keyed(rows)
 
     def matches(self, row: SegmentRow, words: list[str]) -> bool:
@@ -89,6 +91,7 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
             return
         self.clear()
         self.order = shown
+        self.shown = set(shown)
         self.add_rows_keyed([self.rows_by_id[i] for i in shown])
         if current in shown:
             self.move_cursor(row=shown.index(current), animate=False)
@@ -100,7 +103,7 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
     def update_segment(self, row: SegmentRow) -> None:
         """Refresh the cells of one segment that can change."""
         self.rows_by_id[row.id] = row
-        if row.id not in self._row_locations_ids():
+        if row.id not in self.shown:
             return
         key = str(row.id)
         new = self.cells(row)
@@ -117,13 +120,8 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         if asset == Asset.VIDEO and text.plain:
             text = Text.assemble(("▶ ", "dim"), text)
         self.progress_cells[segment_id] = text
-        if segment_id in self._row_locations_ids():
+        if segment_id in self.shown:
             self.update_cell(str(segment_id), "progress", text, update_width=False)
-
-    def _row_locations_ids(self) -> set[int]:
-        if len(self._shown_cache[0]) != len(self.order) or self._shown_cache[0] is not self.order:
-            self._shown_cache = (self.order, set(self.order))
-        return self._shown_cache[1]
 
     def toggle_mark(self, segment_id: int) -> None:
         self.set_marks(self.marked ^ {segment_id})
@@ -131,10 +129,9 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
     def set_marks(self, marks: set[int]) -> None:
         changed = self.marked ^ marks
         self.marked = set(marks)
-        shown = self._row_locations_ids()
         for seg_id in changed:
             row = self.rows_by_id.get(seg_id)
-            if row is not None and seg_id in shown:
+            if row is not None and seg_id in self.shown:
                 self.update_cell(str(seg_id), "pos", self.position_cell(row, seg_id in marks),
                                  update_width=False)
 
