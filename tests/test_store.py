@@ -106,3 +106,25 @@ def test_a_workspace_from_the_first_schema_is_upgraded_in_place(home: Path) -> N
     conn = sqlite3.connect(home / "director.db")
     cols = {r[1] for r in conn.execute("PRAGMA table_info(task)")}
     assert {"owner_start", "proc_start", "cancel_requested"} <= cols
+
+
+def test_the_migrations_build_exactly_the_models_schema(home: Path) -> None:
+    """Every column and table of models.py is made by a migration (nothing forgotten)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    store = open_store(home)
+    with store.write_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    store.dispose()
+    significant = [d for d in diff if d[0] in ("add_table", "remove_table", "add_column", "remove_column")]
+    assert significant == []
+
+
+def test_a_new_workspace_has_the_default_presets(store) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.core.models import Preset
+
+    with store.read() as s:
+        names = set(s.execute(select(Preset.name)).scalars())
+    assert {"More dramatic lighting", "Slower camera movement", "Warmer color palette"} <= names

@@ -68,6 +68,7 @@ class Version(SQLModel, table=True):
     parent_version_id: int | None = None  # the version this one varies
     reference_version_id: int | None = None  # for a video: the keyframe it animates
     variation_group: str | None = None
+    preset_id: int | None = None  # the preset this variation tried
     width: int = 0
     height: int = 0
     duration: float | None = None
@@ -128,6 +129,7 @@ class Task(SQLModel, table=True):
     reference_version_id: int | None = None
     parent_version_id: int | None = None
     variation_group: str | None = None
+    preset_id: int | None = None
     progress: float = 0.0  # 0..1
     message: str = Field(default="", sa_column=Column(Text, nullable=False))
     error: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -199,3 +201,43 @@ class Checkpoint(SQLModel, table=True):
     name: str  # "keyframes", "videos", "final_cut"
     started_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
+
+
+class JournalEntry(SQLModel, table=True):
+    """One undoable change (decision, prompt save, preset application) by one user.
+
+    `payload` holds the before/after values of every field it changed, so undo
+    and redo work after a restart and refuse when someone changed them since.
+    `state`: done, undone (redo-able), dropped (a newer change ended its redo).
+    """
+
+    __tablename__ = "journal"
+    __table_args__ = (Index("ix_journal_user_stream", "user", "stream_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream_id: int = Field(foreign_key="stream.id")
+    user: str
+    kind: str  # "decision", "prompt", "preset", "pick"
+    label: str = ""
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    state: str = "done"
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class VariationPick(SQLModel, table=True):
+    """Which variation of a group won: its seed, preset and wording (for recommendations)."""
+
+    __tablename__ = "variation_pick"
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream_id: int = Field(foreign_key="stream.id")
+    segment_id: int = Field(foreign_key="segment.id")
+    asset: str
+    variation_group: str = Field(index=True)
+    version_id: int
+    seed: int
+    preset_id: int | None = None
+    prompt: str = Field(sa_column=Column(Text, nullable=False))
+    candidates: int = 0
+    picked_by: str = ""
+    created_at: datetime = Field(default_factory=utcnow)

@@ -39,7 +39,10 @@ def active_task(session: Session, segment_id: int, asset: str) -> Task | None:
 
 
 def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priority: int = 0,
-            seed: int | None = None, regenerate: bool = False) -> Task:
+            seed: int | None = None, regenerate: bool = False, prompt: str | None = None,
+            reference_version_id: int | None = None, parent_version_id: int | None = None,
+            variation_group: str | None = None, preset_id: int | None = None,
+            beside_active: bool = False) -> Task:
     """Queue one generation of `asset` for the segment.
 
     A video needs an approved keyframe: that keyframe is its `{reference}`.
@@ -51,16 +54,19 @@ def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priori
         raise NotFound(f"segment {segment_id} not found")
     if asset not in Asset.ALL:
         raise QueueError(f"unknown asset {asset!r} (keyframe or video)")
-    if active_task(session, segment_id, asset) is not None:
+    if not beside_active and active_task(session, segment_id, asset) is not None:
         raise QueueError(f"segment {seg.position}: a {asset} task is already queued or running")
     reference = None
     if asset == Asset.VIDEO:
         if seg.keyframe_state != AssetState.APPROVED or seg.keyframe_version_id is None:
             raise QueueError(f"segment {seg.position}: approve a keyframe before generating its video")
         reference = seg.keyframe_version_id
-        prompt = seg.motion_prompt
+        text = seg.motion_prompt
     else:
-        prompt = seg.image_prompt
+        reference = reference_version_id  # a keyframe to vary (image-to-image), if any
+        text = seg.image_prompt
+    if prompt is not None:
+        text = prompt
     current_id = seg.keyframe_version_id if asset == Asset.KEYFRAME else seg.video_version_id
     if regenerate and current_id is not None:
         current = session.get(Version, current_id)
@@ -77,13 +83,65 @@ def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priori
             mark_video_stale(session, seg, actor, "its approved keyframe is being regenerated")
         seg.updated_at = utcnow()
     task = Task(stream_id=seg.stream_id, segment_id=seg.id, asset=asset, priority=priority,  # type: ignore[arg-type]
-                prompt=prompt, seed=new_seed() if seed is None else seed,
-                reference_version_id=reference, requested_by=actor)
+                prompt=text, seed=new_seed() if seed is None else seed,
+                reference_version_id=reference, parent_version_id=parent_version_id,
+                variation_group=variation_group, preset_id=preset_id, requested_by=actor)
     session.add(task)
     session.flush()
     activity.record(session, "task.queued", actor, seg.stream_id, seg.id, asset=asset,
-                    task=task.id, regenerate=regenerate)
+                    task=task.id, regenerate=regenerate, parent=parent_version_id,
+                    group=variation_group, preset=preset_id)
     return task
+
+
+def _current_version_id(seg: Segment, asset: str) -> int | None:
+    return seg.keyframe_version_id if asset == Asset.KEYFRAME else seg.video_version_id
+
+
+def similar(session: Session, segment_id: int, asset: str, actor: str,
+            source_segment_id: int | None = None) -> Task:
+    """A new version that varies the current one (its `{reference}` for a keyframe:
+    image-to-image). From another segment: that segment's version is the reference and
+    the prompt gains "in the style of segment N". The version records its parent."""
+    seg = session.get(Segment, segment_id)
+    source = session.get(Segment, source_segment_id or segment_id)
+    if seg is None or source is None:
+        raise NotFound(f"segment {source_segment_id or segment_id} not found")
+    parent = _current_version_id(source, asset)
+    if parent is None:
+        raise QueueError(f"segment {source.position} has no {asset} version to start from")
+    prompt = seg.image_prompt if asset == Asset.KEYFRAME else seg.motion_prompt
+    if source.id != seg.id:
+        style = f"in the style of segment {source.position}"
+        if style not in prompt:
+            prompt = f"{prompt.rstrip().rstrip(',')}, {style}" if prompt.strip() else style
+    return enqueue(session, segment_id, asset, actor, prompt=prompt, parent_version_id=parent,
+                   reference_version_id=parent if asset == Asset.KEYFRAME else None)
+
+
+def variations(session: Session, segment_id: int, asset: str, actor: str, count: int = 3,
+               presets: list[tuple[int, str]] | None = None) -> tuple[str, list[Task]]:
+    """Queue one variation group: `count` seeds of the prompt, or one per preset
+    ((id, text) pairs). Returns (group id, tasks)."""
+    from director_tui.core.prompts import with_preset
+
+    seg = session.get(Segment, segment_id)
+    if seg is None:
+        raise NotFound(f"segment {segment_id} not found")
+    if active_task(session, segment_id, asset) is not None:
+        raise QueueError(f"segment {seg.position}: a {asset} task is already queued or running")
+    if not presets and not 1 <= count <= 9:
+        raise QueueError(f"variations: {count} asked, 1 to 9 possible (keys 1-9 pick)")
+    if presets and len(presets) > 9:
+        raise QueueError(f"variations: {len(presets)} presets chosen, at most 9")
+    base = seg.image_prompt if asset == Asset.KEYFRAME else seg.motion_prompt
+    group = f"g{secrets.token_hex(4)}"
+    parent = _current_version_id(seg, asset)
+    plan = [(pid, with_preset(base, text)) for pid, text in presets] if presets else [(None, base)] * count
+    tasks = [enqueue(session, segment_id, asset, actor, prompt=prompt, preset_id=pid, parent_version_id=parent,
+                     variation_group=group, beside_active=True, regenerate=(i == 0))
+             for i, (pid, prompt) in enumerate(plan)]
+    return group, tasks
 
 
 def queue_missing_keyframes(session: Session, stream_id: int, actor: str) -> list[Task]:
@@ -135,4 +193,10 @@ def retry(session: Session, task_id: int, actor: str) -> Task:
         raise NotFound(f"task {task_id} not found")
     if task.state in TaskState.ACTIVE or task.state == TaskState.SUCCEEDED:
         raise QueueError(f"task {task_id} is {task.state}: nothing to retry")
-    return enqueue(session, task.segment_id, task.asset, actor, priority=task.priority, seed=task.seed)
+    varied = task.variation_group is not None or task.parent_version_id is not None
+    return enqueue(session, task.segment_id, task.asset, actor, priority=task.priority, seed=task.seed,
+                   # a variation or a "similar" keeps its own wording; a plain task takes today's prompt
+                   prompt=task.prompt if varied else None, parent_version_id=task.parent_version_id,
+                   reference_version_id=task.reference_version_id if varied else None,
+                   variation_group=task.variation_group, preset_id=task.preset_id,
+                   beside_active=task.variation_group is not None)

@@ -6,19 +6,22 @@ activity row, so the CLI and the UI behave the same.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from director_tui.core import activity
+from director_tui.core import activity, journal
 from director_tui.core.models import (
     Asset,
     AssetState,
     Checkpoint,
+    Comment,
     Decision,
     Review,
     Segment,
+    VariationPick,
     Version,
     utcnow,
 )
@@ -36,6 +39,7 @@ class DecisionResult:
     version_number: int
     decision: str
     video_marked_stale: bool = False
+    queued_task: int | None = None
 
 
 def _segment(session: Session, segment_id: int) -> Segment:
@@ -72,8 +76,25 @@ def mark_video_stale(session: Session, seg: Segment, actor: str, why: str) -> bo
 
 
 def decide(session: Session, segment_id: int, asset: str, decision: str, actor: str,
-           notes: str = "") -> DecisionResult:
+           notes: str = "", *, queue_video: bool = False, journal_it: bool = True) -> DecisionResult:
+    """Record a decision on the current version (journaled for undo).
+
+    `queue_video`: after approving a keyframe, queue its clip in the same change
+    (an undo then cancels that task if it has not started).
+    """
     seg = _segment(session, segment_id)
+    if not journal_it:
+        return _decide(session, seg, asset, decision, actor, notes, queue_video)
+    label = f"{decision.replace('regenerate', 'regenerate request')} of segment {seg.position} {asset}"
+    with journal.journaled(session, seg.stream_id, actor, "decision", label, [seg.id]) as pending:
+        result = _decide(session, seg, asset, decision, actor, notes, queue_video)
+        if result.queued_task is not None:
+            pending.tasks.append(result.queued_task)
+    return result
+
+
+def _decide(session: Session, seg: Segment, asset: str, decision: str, actor: str, notes: str,
+            queue_video: bool) -> DecisionResult:
     version = _current_version(session, seg, asset)
     state = {Decision.APPROVED: AssetState.APPROVED, Decision.REJECTED: AssetState.REJECTED,
              Decision.REGENERATE: AssetState.REGENERATE}[decision]
@@ -92,15 +113,149 @@ def decide(session: Session, segment_id: int, asset: str, decision: str, actor: 
     activity.record(session, f"version.{decision}", actor, seg.stream_id, seg.id, asset=asset,
                     version=version.number, notes=notes)
     update_checkpoints(session, seg.stream_id)
-    return DecisionResult(seg.id, asset, version.number, decision, stale)  # type: ignore[arg-type]
+    queued = None
+    if queue_video and asset == Asset.KEYFRAME and decision == Decision.APPROVED:
+        from director_tui.core import queue
+
+        if queue.active_task(session, seg.id, Asset.VIDEO) is None:  # type: ignore[arg-type]
+            queued = queue.enqueue(session, seg.id, Asset.VIDEO, actor).id  # type: ignore[arg-type]
+    return DecisionResult(seg.id, asset, version.number, decision, stale, queued)  # type: ignore[arg-type]
 
 
-def approve(session: Session, segment_id: int, asset: str, actor: str, notes: str = "") -> DecisionResult:
-    return decide(session, segment_id, asset, Decision.APPROVED, actor, notes)
+def decide_many(session: Session, segment_ids: list[int], asset: str, decision: str,
+                actor: str) -> tuple[list[int], list[str]]:
+    """One decision on many segments as one undoable change; a segment that cannot take it
+    (no version yet) is skipped and reported. Returns (done ids, problems)."""
+    if not segment_ids:
+        return [], []
+    stream_id = _segment(session, segment_ids[0]).stream_id
+    done, problems = [], []
+    label = f"{decision} of {len(segment_ids)} segment(s) {asset}"
+    with journal.journaled(session, stream_id, actor, "decision", label, segment_ids):
+        for sid in segment_ids:
+            try:
+                with session.begin_nested():
+                    _decide(session, _segment(session, sid), asset, decision, actor, "", False)
+                done.append(sid)
+            except (ReviewError, NotFound) as exc:
+                problems.append(str(exc))
+    return done, problems
 
 
-def reject(session: Session, segment_id: int, asset: str, actor: str, notes: str = "") -> DecisionResult:
-    return decide(session, segment_id, asset, Decision.REJECTED, actor, notes)
+def approve(session: Session, segment_id: int, asset: str, actor: str, notes: str = "",
+            **kw: bool) -> DecisionResult:
+    return decide(session, segment_id, asset, Decision.APPROVED, actor, notes, **kw)
+
+
+def reject(session: Session, segment_id: int, asset: str, actor: str, notes: str = "",
+           **kw: bool) -> DecisionResult:
+    return decide(session, segment_id, asset, Decision.REJECTED, actor, notes, **kw)
+
+
+# --- comments ----------------------------------------------------------------------
+
+MAX_COMMENT_CHARS = 100_000
+_TIMECODE = re.compile(r"^@?(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$|^@?(\d+(?:\.\d+)?)s?$")
+
+
+def parse_timecode(text: str) -> float | None:
+    """`00:02.5`, `1:02:03`, `@2.5`, `2.5s` → seconds; None when it is not a time code."""
+    m = _TIMECODE.match(text.strip())
+    if m is None:
+        return None
+    if m.group(4) is not None:
+        return float(m.group(4))
+    hours = int(m.group(1) or 0)
+    return hours * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+
+
+def format_timecode(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"{int(minutes):02d}:{secs:04.1f}"
+
+
+def split_timecode(text: str) -> tuple[float | None, str]:
+    """A comment box entry "00:02.5 the horizon tilts" → (2.5, "the horizon tilts")."""
+    first, _, rest = text.strip().partition(" ")
+    seconds = parse_timecode(first) if ":" in first or first.startswith("@") or first.endswith("s") else None
+    return (seconds, rest.strip()) if seconds is not None and rest.strip() else (None, text.strip())
+
+
+def add_comment(session: Session, segment_id: int, body: str, author: str, *, asset: str | None = None,
+                timecode: float | None = None) -> Comment:
+    """A comment on the segment, tied to the current version of `asset` (if it has one)."""
+    seg = _segment(session, segment_id)
+    body = body.strip()
+    if not body:
+        raise ReviewError("comment: empty")
+    if len(body) > MAX_COMMENT_CHARS or "\x00" in body:
+        raise ReviewError(f"comment: longer than {MAX_COMMENT_CHARS:,} characters or holds a NUL")
+    version = None
+    if asset is not None:
+        vid = seg.keyframe_version_id if asset == Asset.KEYFRAME else seg.video_version_id
+        version = session.get(Version, vid) if vid else None
+    if timecode is not None:
+        if asset != Asset.VIDEO or version is None:
+            raise ReviewError("comment: a time code needs a video version")
+        if timecode < 0 or (version.duration and timecode > version.duration + 0.05):
+            raise ReviewError(f"comment: time code {format_timecode(timecode)} is outside the clip "
+                              f"(0–{format_timecode(version.duration or 0)})")
+    comment = Comment(segment_id=seg.id, version_id=version.id if version else None,  # type: ignore[arg-type]
+                      timecode=timecode, author=author, body=body)
+    session.add(comment)
+    seg.comment_count += 1
+    seg.updated_at = utcnow()
+    activity.record(session, "comment.added", author, seg.stream_id, seg.id, asset=asset,
+                    version=version.number if version else None, timecode=timecode, chars=len(body))
+    return comment
+
+
+def comments(session: Session, segment_id: int) -> list[Comment]:
+    """Newest first."""
+    return list(session.execute(select(Comment).where(Comment.segment_id == segment_id)
+                                .order_by(Comment.id.desc())).scalars())  # type: ignore[union-attr]
+
+
+# --- variations ------------------------------------------------------------------
+
+def group_versions(session: Session, group: str) -> list[Version]:
+    return list(session.execute(select(Version).where(Version.variation_group == group)
+                                .order_by(Version.id)).scalars())
+
+
+def pick_variation(session: Session, group: str, version_id: int, actor: str,
+                   queue_video: bool = False) -> DecisionResult:
+    """The winner of a variation group: approved and made current, the others rejected,
+    the pick recorded (seed, preset, wording) for the recommendations. One undoable change."""
+    versions = group_versions(session, group)
+    winner = next((v for v in versions if v.id == version_id), None)
+    if winner is None:
+        raise ReviewError(f"version {version_id} is not in variation group {group}")
+    seg = _segment(session, winner.segment_id)
+    label = f"pick of v{winner.number} among {len(versions)} variations of segment {seg.position}"
+    ids = [int(v.id) for v in versions]  # type: ignore[arg-type]
+    with journal.journaled(session, seg.stream_id, actor, "pick", label, [seg.id], ids) as pending:
+        if winner.asset == Asset.KEYFRAME:
+            seg.keyframe_version_id = winner.id
+        else:
+            seg.video_version_id = winner.id
+        result = _decide(session, seg, winner.asset, Decision.APPROVED, actor,
+                         f"picked among {len(versions)} variations", queue_video)
+        for v in versions:
+            if v.id != winner.id and v.decision != Decision.REJECTED:
+                v.decision = Decision.REJECTED
+                session.add(Review(version_id=v.id, segment_id=seg.id, decision=Decision.REJECTED,
+                                   notes=f"variation v{winner.number} picked", reviewer=actor))
+        if result.queued_task is not None:
+            pending.tasks.append(result.queued_task)
+    session.add(VariationPick(stream_id=seg.stream_id, segment_id=seg.id, asset=winner.asset,
+                              variation_group=group, version_id=winner.id, seed=winner.seed,  # type: ignore[arg-type]
+                              preset_id=winner.preset_id, prompt=winner.prompt, candidates=len(versions),
+                              picked_by=actor))
+    activity.record(session, "variation.picked", actor, seg.stream_id, seg.id, asset=winner.asset,
+                    version=winner.number, seed=winner.seed, preset=winner.preset_id, group=group,
+                    candidates=len(versions))
+    return result
 
 
 CHECKPOINT_ORDER = ("keyframes", "videos", "final_cut")

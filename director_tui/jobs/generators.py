@@ -52,6 +52,8 @@ def builtin_command(asset: str, pace_s: float = 0.0) -> list[str]:
             "--pace", f"{pace_s:g}"]
     if asset == Asset.VIDEO:
         base += ["--reference", "{reference}", "--duration", "{duration}"]
+    else:
+        base += ["--reference", "{reference}"]  # empty unless varying a version (image-to-image)
     return base
 
 

@@ -38,6 +38,7 @@ PALETTES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
     "fire": ((255, 140, 40), (120, 20, 10)),
 }
 DEFAULT_PALETTE = ((150, 180, 220), (60, 80, 120))
+REFERENCE_WEIGHT = 0.65  # how much of a keyframe's {reference} survives in the new one
 
 
 def progress(percent: float, message: str) -> None:
@@ -61,7 +62,8 @@ def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[in
     return (int(a[0] + (b[0] - a[0]) * t), int(a[1] + (b[1] - a[1]) * t), int(a[2] + (b[2] - a[2]) * t))
 
 
-def draw_keyframe(prompt: str, seed: int, width: int, height: int, label: str, pace: float):  # type: ignore[no-untyped-def]
+def draw_keyframe(prompt: str, seed: int, width: int, height: int, label: str, pace: float,  # type: ignore[no-untyped-def]
+                  reference: str = ""):
     from PIL import Image, ImageDraw, ImageFont
 
     rng = rng_for(prompt, seed)
@@ -103,6 +105,10 @@ def draw_keyframe(prompt: str, seed: int, width: int, height: int, label: str, p
         draw.rectangle([x, horizon - h, x + w, horizon + 4], fill=_mix(bottom, (0, 0, 0), 0.6))
     progress(75, "details")
     time.sleep(pace / steps)
+    if reference:  # image-to-image: keep most of the reference, let the new prompt and seed show through
+        with Image.open(reference) as ref:
+            img = Image.blend(img, ref.convert("RGB").resize((width, height)), REFERENCE_WEIGHT)
+        draw = ImageDraw.Draw(img)
     # the prompt on a band at the bottom, so a director sees what made the frame
     font = ImageFont.load_default(size=max(12, height // 30))
     small = ImageFont.load_default(size=max(10, height // 48))
@@ -121,7 +127,8 @@ def draw_keyframe(prompt: str, seed: int, width: int, height: int, label: str, p
 
 
 def cmd_keyframe(args: argparse.Namespace) -> int:
-    img = draw_keyframe(args.prompt, args.seed, args.width, args.height, args.segment, args.pace)
+    img = draw_keyframe(args.prompt, args.seed, args.width, args.height, args.segment, args.pace,
+                        args.reference)
     out = Path(args.out)
     # Pillow picks the format from the name; the runner's temporary name keeps the suffix.
     img.save(out, format="PNG")
@@ -220,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         if name == "video":
             p.add_argument("--reference", required=True)
             p.add_argument("--duration", type=float, default=4.0)
+        else:
+            p.add_argument("--reference", default="", help="a keyframe to vary (image-to-image)")
     args = parser.parse_args(argv)
     return cmd_keyframe(args) if args.asset == "keyframe" else cmd_video(args)
 

@@ -102,7 +102,8 @@ def recover(store: Store, actor: str, my_owner: str | None = None, grace_s: floa
                          priority=task.priority, prompt=task.prompt, seed=task.seed,
                          reference_version_id=task.reference_version_id,
                          parent_version_id=task.parent_version_id,
-                         variation_group=task.variation_group, requested_by=task.requested_by)
+                         variation_group=task.variation_group, preset_id=task.preset_id,
+                         requested_by=task.requested_by)
             s.add(again)
             s.flush()
             activity.record(s, "task.interrupted", actor, task.stream_id, task.segment_id,

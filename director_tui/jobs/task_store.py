@@ -40,7 +40,7 @@ WHERE id = (SELECT id FROM task WHERE state = 'queued' AND stream_id = :stream_i
             ORDER BY priority DESC, id LIMIT 1)
   AND state = 'queued'
 RETURNING id, stream_id, segment_id, asset, prompt, seed, priority, reference_version_id,
-          parent_version_id, variation_group""", flags=("no",))
+          parent_version_id, variation_group, preset_id""", flags=("no",))
 CONTEXT = _t("""
 SELECT st.slug, st.width, st.height, s.position, s.duration
 FROM segment s JOIN stream st ON st.id = s.stream_id WHERE s.id = :segment_id""")
@@ -49,10 +49,10 @@ SET_PID = _t("UPDATE task SET pid = :pid, pgid = :pid, proc_start = :proc_start,
 NEXT_NUMBER = _t("SELECT coalesce(max(number), 0) + 1 FROM version WHERE segment_id = :segment_id AND asset = :asset")
 INSERT_VERSION = _t("""
 INSERT INTO version (segment_id, asset, number, path, prompt, seed, generator, parent_version_id,
-                     reference_version_id, variation_group, width, height, duration, size_bytes,
-                     checksum, task_id, created_at)
+                     reference_version_id, variation_group, preset_id, width, height, duration,
+                     size_bytes, checksum, task_id, created_at)
 VALUES (:segment_id, :asset, :number, :path, :prompt, :seed, :generator, :parent_version_id,
-        :reference_version_id, :variation_group, :width, :height, :duration, :size_bytes,
+        :reference_version_id, :variation_group, :preset_id, :width, :height, :duration, :size_bytes,
         :checksum, :task_id, :now)
 RETURNING id""")
 SEGMENT_STATE = _t("SELECT keyframe_version_id, keyframe_state, video_state FROM segment WHERE id = :id")
@@ -90,6 +90,7 @@ class ClaimedTask:
     reference_version_id: int | None
     parent_version_id: int | None
     variation_group: str | None
+    preset_id: int | None
     slug: str
     width: int
     height: int
@@ -144,7 +145,8 @@ def record_version(store: Store, task: ClaimedTask, actor: str, place: Callable[
             "segment_id": task.segment_id, "asset": task.asset, "number": number, "path": str(rel_path),
             "prompt": task.prompt, "seed": task.seed, "generator": generator,
             "parent_version_id": task.parent_version_id, "reference_version_id": task.reference_version_id,
-            "variation_group": task.variation_group, "width": width, "height": height, "duration": duration,
+            "variation_group": task.variation_group, "preset_id": task.preset_id, "width": width,
+            "height": height, "duration": duration,
             "size_bytes": size, "checksum": checksum, "task_id": task.id, "now": now}).scalar_one()
         seg = conn.execute(SEGMENT_STATE, {"id": task.segment_id}).one()  # type: ignore[call-overload]
         if task.asset == Asset.KEYFRAME:

@@ -1,0 +1,170 @@
+"""The undo journal: before/after values of every undoable change, kept in the store.
+
+Because the journal is in the database, undo works after a restart. An undo
+(or redo) only applies when the fields still hold what the change left there;
+if someone changed them since, it is refused and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from director_tui.core import activity
+from director_tui.core.models import (
+    JournalEntry,
+    PromptRevision,
+    Segment,
+    Task,
+    TaskState,
+    Version,
+    utcnow,
+)
+
+SEGMENT_FIELDS = ("image_prompt", "motion_prompt", "keyframe_version_id", "keyframe_state",
+                  "video_version_id", "video_state")
+PROMPT_FIELDS = {"image_prompt": "image", "motion_prompt": "motion"}
+
+
+class UndoError(Exception):
+    """Nothing to undo/redo, or the change cannot be reverted; the message says why."""
+
+
+@dataclass
+class Pending:
+    """What the change did beyond its fields (tasks it queued: an undo cancels them)."""
+
+    tasks: list[int] = field(default_factory=list)
+
+
+def capture(session: Session, segment_ids: Iterable[int], version_ids: Iterable[int] = ()) -> dict[str, Any]:
+    segs: dict[str, dict[str, Any]] = {}
+    versions = set(version_ids)
+    for sid in segment_ids:
+        seg = session.get(Segment, sid)
+        if seg is None:
+            continue
+        segs[str(sid)] = {f: getattr(seg, f) for f in SEGMENT_FIELDS}
+        versions.update(v for v in (seg.keyframe_version_id, seg.video_version_id) if v)
+    decisions = {}
+    for vid in versions:
+        version = session.get(Version, vid)
+        if version is not None:
+            decisions[str(vid)] = version.decision
+    return {"segments": segs, "versions": decisions}
+
+
+@contextmanager
+def journaled(session: Session, stream_id: int, user: str, kind: str, label: str,
+              segment_ids: list[int], version_ids: Iterable[int] = ()) -> Iterator[Pending]:
+    """Record the change made inside the block as one undoable journal entry."""
+    version_ids = list(version_ids)
+    before = capture(session, segment_ids, version_ids)
+    pending = Pending()
+    yield pending
+    session.flush()
+    after = capture(session, segment_ids, [int(v) for v in before["versions"]])
+    record(session, stream_id, user, kind, label, before, after, pending.tasks)
+
+
+def record(session: Session, stream_id: int, user: str, kind: str, label: str,
+           before: dict[str, Any], after: dict[str, Any], tasks: list[int]) -> JournalEntry:
+    # A new change ends the redo chain, as in any editor.
+    session.execute(update(JournalEntry).where(JournalEntry.user == user, JournalEntry.stream_id == stream_id,
+                                               JournalEntry.state == "undone").values(state="dropped"))
+    entry = JournalEntry(stream_id=stream_id, user=user, kind=kind, label=label,
+                         payload=json.dumps({"before": before, "after": after, "tasks": tasks},
+                                            ensure_ascii=False, default=str))
+    session.add(entry)
+    return entry
+
+
+def _latest(session: Session, stream_id: int, user: str, state: str, newest: bool) -> JournalEntry | None:
+    query = select(JournalEntry).where(JournalEntry.user == user, JournalEntry.stream_id == stream_id,
+                                       JournalEntry.state == state)
+    order = JournalEntry.id.desc() if newest else JournalEntry.id.asc()  # type: ignore[union-attr]
+    return session.execute(query.order_by(order).limit(1)).scalar_one_or_none()
+
+
+def peek(session: Session, stream_id: int, user: str) -> tuple[str | None, str | None]:
+    """Labels of what `u` and `ctrl+r` would do now."""
+    undo = _latest(session, stream_id, user, "done", newest=True)
+    redo = _latest(session, stream_id, user, "undone", newest=False)
+    return (undo.label if undo else None, redo.label if redo else None)
+
+
+def _apply(session: Session, entry: JournalEntry, user: str, expect: dict[str, Any],
+           target: dict[str, Any], verb: str) -> list[int]:
+    """Check the fields still hold `expect`, then set them to `target`. Returns segment ids."""
+    changed_prompts: list[tuple[Segment, str, str]] = []
+    segs: list[Segment] = []
+    for sid in target["segments"]:
+        seg = session.get(Segment, int(sid))
+        if seg is None:
+            raise UndoError(f"cannot {verb} '{entry.label}': its segment was deleted")
+        now = {f: getattr(seg, f) for f in SEGMENT_FIELDS}
+        if now != expect["segments"].get(sid, now):
+            raise UndoError(f"cannot {verb} '{entry.label}': segment {seg.position} was changed since")
+        segs.append(seg)
+    for vid, decision in expect["versions"].items():
+        version = session.get(Version, int(vid))
+        if version is not None and vid in target["versions"] and version.decision != decision:
+            raise UndoError(f"cannot {verb} '{entry.label}': version v{version.number} was decided again since")
+    for seg in segs:
+        for f, value in target["segments"][str(seg.id)].items():
+            if getattr(seg, f) != value:
+                if f in PROMPT_FIELDS:
+                    changed_prompts.append((seg, PROMPT_FIELDS[f], value))
+                setattr(seg, f, value)
+        seg.updated_at = utcnow()
+    for vid, decision in target["versions"].items():
+        version = session.get(Version, int(vid))
+        if version is not None and vid in expect["versions"]:
+            version.decision = decision
+    for seg, fld, text in changed_prompts:
+        session.add(PromptRevision(segment_id=seg.id, field=fld, text=text, author=user))
+    return [int(s.id) for s in segs]  # type: ignore[arg-type]
+
+
+def undo(session: Session, stream_id: int, user: str) -> JournalEntry:
+    """Revert this user's latest change on the stream; cancels tasks it queued that have not started."""
+    entry = _latest(session, stream_id, user, "done", newest=True)
+    if entry is None:
+        raise UndoError("nothing to undo")
+    payload = json.loads(entry.payload)
+    seg_ids = _apply(session, entry, user, payload["after"], payload["before"], "undo")
+    for task_id in payload.get("tasks", []):
+        task = session.get(Task, task_id)
+        if task is not None and task.state == TaskState.QUEUED:
+            task.state, task.finished_at = TaskState.CANCELLED, utcnow()
+            task.message = task.error = f"cancelled by {user} (undo)"
+    entry.state = "undone"
+    _finish(session, stream_id, user, "undo", entry, seg_ids)
+    return entry
+
+
+def redo(session: Session, stream_id: int, user: str) -> JournalEntry:
+    entry = _latest(session, stream_id, user, "undone", newest=False)
+    if entry is None:
+        raise UndoError("nothing to redo")
+    payload = json.loads(entry.payload)
+    seg_ids = _apply(session, entry, user, payload["before"], payload["after"], "redo")
+    entry.state = "done"
+    _finish(session, stream_id, user, "redo", entry, seg_ids)
+    return entry
+
+
+def _finish(session: Session, stream_id: int, user: str, verb: str, entry: JournalEntry,
+            seg_ids: list[int]) -> None:
+    from director_tui.core.review import update_checkpoints
+
+    for sid in seg_ids:
+        activity.record(session, f"journal.{verb}", user, stream_id, sid, kind=entry.kind, label=entry.label)
+    session.flush()
+    update_checkpoints(session, stream_id)

@@ -1,0 +1,250 @@
+"""Prompt edits: saves with conflict detection, revisions, word diffs, presets.
+
+A save names the text the editor started from (`expected`); if the prompt in
+the store is different by then (another instance saved meanwhile), the save is
+refused with both texts and nothing is written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from director_tui.core import activity, journal
+from director_tui.core.errors import NotFound
+from director_tui.core.models import Preset, PromptRevision, Segment, utcnow
+from director_tui.core.states import Asset
+
+FIELDS = ("image", "motion")
+MAX_PROMPT_CHARS = 200_000
+
+
+class PromptError(ValueError):
+    """A prompt or preset that cannot be saved; the message says why."""
+
+
+class PromptConflict(PromptError):
+    """Someone else saved this prompt after the editor opened it."""
+
+    def __init__(self, position: int, field: str, theirs: str, mine: str) -> None:
+        super().__init__(f"segment {position}: the {field} prompt was changed elsewhere while you edited it")
+        self.position, self.field, self.theirs, self.mine = position, field, theirs, mine
+
+
+def field_of(asset: str) -> str:
+    """The prompt an asset is made from."""
+    return "image" if asset == Asset.KEYFRAME else "motion"
+
+
+def current_text(seg: Segment, field: str) -> str:
+    return seg.image_prompt if field == "image" else seg.motion_prompt
+
+
+def _set_text(seg: Segment, field: str, text: str) -> None:
+    if field == "image":
+        seg.image_prompt = text
+    else:
+        seg.motion_prompt = text
+    seg.updated_at = utcnow()
+
+
+def check_prompt(text: str, field: str) -> str:
+    if field not in FIELDS:
+        raise PromptError(f"unknown prompt {field!r} (image or motion)")
+    if "\x00" in text:
+        raise PromptError(f"{field} prompt: contains a NUL character")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise PromptError(f"{field} prompt: {len(text):,} characters (at most {MAX_PROMPT_CHARS:,})")
+    if field == "image" and not text.strip():
+        raise PromptError("image prompt: empty (a keyframe needs a prompt)")
+    return text
+
+
+def save_prompt(session: Session, segment_id: int, field: str, text: str, user: str, *,
+                expected: str | None, preset_id: int | None = None, label: str = "") -> PromptRevision | None:
+    """Save a prompt as a new revision (journaled for undo). None when nothing changed.
+
+    `expected`: the text the edit started from; None skips the conflict check.
+    """
+    check_prompt(text, field)
+    seg = session.get(Segment, segment_id)
+    if seg is None:
+        raise NotFound(f"segment {segment_id} not found")
+    now_text = current_text(seg, field)
+    if expected is not None and now_text != expected and now_text != text:
+        raise PromptConflict(seg.position, field, now_text, text)
+    if now_text == text:
+        return None
+    kind = "preset" if preset_id is not None else "prompt"
+    with journal.journaled(session, seg.stream_id, user, kind,
+                           label or f"{field} prompt of segment {seg.position}", [seg.id]):
+        _set_text(seg, field, text)
+        revision = PromptRevision(segment_id=seg.id, field=field, text=text, author=user, preset_id=preset_id)
+        session.add(revision)
+    activity.record(session, "prompt.changed", user, seg.stream_id, seg.id, field=field,
+                    preset=preset_id, chars=len(text))
+    return revision
+
+
+def revisions(session: Session, segment_id: int, field: str) -> list[PromptRevision]:
+    """Newest first."""
+    return list(session.execute(
+        select(PromptRevision).where(PromptRevision.segment_id == segment_id, PromptRevision.field == field)
+        .order_by(PromptRevision.id.desc())  # type: ignore[union-attr]
+    ).scalars())
+
+
+# --- word diff --------------------------------------------------------------------
+
+_WORD = re.compile(r"\S+")
+
+
+def word_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """Word-level diff: a list of (op, words) with op "=" kept, "-" removed, "+" added."""
+    a, b = _WORD.findall(old), _WORD.findall(new)
+    out: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.append(("=", " ".join(a[i1:i2])))
+            continue
+        if tag in ("delete", "replace"):
+            out.append(("-", " ".join(a[i1:i2])))
+        if tag in ("insert", "replace"):
+            out.append(("+", " ".join(b[j1:j2])))
+    return out
+
+
+def diff_summary(ops: list[tuple[str, str]]) -> str:
+    added = sum(len(w.split()) for op, w in ops if op == "+")
+    removed = sum(len(w.split()) for op, w in ops if op == "-")
+    return "no change" if not (added or removed) else f"+{added} −{removed} words"
+
+
+# --- presets ----------------------------------------------------------------------
+
+PRESET_CATEGORIES = ("lighting", "motion", "color", "framing", "style", "other")
+
+
+@dataclass(frozen=True)
+class PresetData:
+    name: str
+    category: str
+    text: str
+
+
+def with_preset(prompt: str, preset_text: str) -> str:
+    """The prompt with the preset's words added (once: applying twice changes nothing)."""
+    addition = preset_text.strip()
+    if not addition or addition.lower() in prompt.lower():
+        return prompt
+    base = prompt.rstrip().rstrip(",").rstrip()
+    return f"{base}, {addition}" if base else addition
+
+
+def list_presets(session: Session) -> list[Preset]:
+    return list(session.execute(select(Preset).order_by(Preset.category, Preset.name)).scalars())
+
+
+def _check_preset(data: PresetData, where: str = "preset") -> PresetData:
+    name, category, text = data.name.strip(), data.category.strip().lower() or "other", data.text.strip()
+    if not name:
+        raise PromptError(f"{where}.name: empty")
+    if len(name) > 80:
+        raise PromptError(f"{where}.name: longer than 80 characters")
+    if not text:
+        raise PromptError(f"{where}.text: empty")
+    if "\x00" in name + text + category:
+        raise PromptError(f"{where}: contains a NUL character")
+    return PresetData(name, category, text)
+
+
+def save_preset(session: Session, data: PresetData, user: str, preset_id: int | None = None) -> Preset:
+    """Create (preset_id None) or update a preset; names are unique."""
+    data = _check_preset(data)
+    clash = session.execute(select(Preset).where(Preset.name == data.name)).scalar_one_or_none()
+    if clash is not None and clash.id != preset_id:
+        raise PromptError(f"preset {data.name!r} exists already")
+    if preset_id is None:
+        preset = Preset(name=data.name, category=data.category, text=data.text)
+        session.add(preset)
+    else:
+        found = session.get(Preset, preset_id)
+        if found is None:
+            raise NotFound(f"preset {preset_id} not found")
+        preset = found
+        preset.name, preset.category, preset.text = data.name, data.category, data.text
+    session.flush()
+    activity.record(session, "preset.saved", user, preset=preset.name, category=preset.category)
+    return preset
+
+
+def delete_preset(session: Session, preset_id: int, user: str) -> str:
+    preset = session.get(Preset, preset_id)
+    if preset is None:
+        raise NotFound(f"preset {preset_id} not found")
+    session.delete(preset)
+    activity.record(session, "preset.deleted", user, preset=preset.name)
+    return preset.name
+
+
+def _toml_string(value: str) -> str:
+    import json
+
+    # JSON string escapes are valid TOML basic-string escapes; TOML also wants DEL escaped.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007F")
+
+
+def presets_to_toml(presets: list[Preset]) -> str:
+    parts = ["# director-tui presets: [[preset]] tables with name, category, text\n"]
+    for p in presets:
+        parts.append(f"\n[[preset]]\nname = {_toml_string(p.name)}\ncategory = {_toml_string(p.category)}\n"
+                     f"text = {_toml_string(p.text)}\n")
+    return "".join(parts)
+
+
+def parse_presets_toml(text: str, source: str = "presets") -> list[PresetData]:
+    """Validate a presets file; errors name the file and the entry (`presets.toml: preset[2].text: empty`)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PromptError(f"{source}: not valid TOML ({exc})") from None
+    entries = doc.get("preset")
+    if not isinstance(entries, list) or not entries:
+        raise PromptError(f"{source}: no [[preset]] tables")
+    out, seen = [], set()
+    for i, entry in enumerate(entries, 1):
+        where = f"{source}: preset[{i}]"
+        if not isinstance(entry, dict):
+            raise PromptError(f"{where}: not a table")
+        unknown = set(entry) - {"name", "category", "text"}
+        if unknown:
+            raise PromptError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+        for key in ("name", "text"):
+            if not isinstance(entry.get(key), str):
+                raise PromptError(f"{where}.{key}: missing or not a string")
+        if not isinstance(entry.get("category", ""), str):
+            raise PromptError(f"{where}.category: not a string")
+        data = _check_preset(PresetData(entry["name"], entry.get("category", ""), entry["text"]), where)
+        if data.name in seen:
+            raise PromptError(f"{where}.name: {data.name!r} appears twice")
+        seen.add(data.name)
+        out.append(data)
+    return out
+
+
+def import_presets(session: Session, presets: list[PresetData], user: str) -> tuple[int, int]:
+    """Add new presets, update same-named ones. Returns (created, updated)."""
+    created = updated = 0
+    for data in presets:
+        existing = session.execute(select(Preset).where(Preset.name == data.name)).scalar_one_or_none()
+        save_preset(session, data, user, existing.id if existing else None)
+        if existing is None:
+            created += 1
+        else:
+            updated += 1
+    return created, updated
