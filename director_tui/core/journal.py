@@ -165,6 +165,6 @@ def _finish(session: Session, stream_id: int, user: str, verb: str, entry: Journ
     from director_tui.core.review import update_checkpoints
 
     for sid in seg_ids:
-        activity.record(session, f"journal.{verb}", user, stream_id, sid, kind=entry.kind, label=entry.label)
+        activity.record(session, f"journal.{verb}", user, stream_id, sid, change=entry.kind, label=entry.label)
     session.flush()
     update_checkpoints(session, stream_id)

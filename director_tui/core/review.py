@@ -220,7 +220,7 @@ def comments(session: Session, segment_id: int) -> list[Comment]:
 
 def group_versions(session: Session, group: str) -> list[Version]:
     return list(session.execute(select(Version).where(Version.variation_group == group)
-                                .order_by(Version.id)).scalars())
+                                .order_by(Version.task_id, Version.id)).scalars())  # queued order, not finish order
 
 
 def pick_variation(session: Session, group: str, version_id: int, actor: str,
