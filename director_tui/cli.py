@@ -327,6 +327,7 @@ def work(
 def _open(slug: str) -> None:
     from director_tui.core.errors import NotFound, StoreError
     from director_tui.ui.app import make_app
+    from director_tui.ui.widgets.preview import probe_terminal_graphics
 
     s = settings()
     try:
@@ -335,6 +336,7 @@ def _open(slug: str) -> None:
         raise fail(str(exc)) from None
     except StoreError as exc:
         raise fail(str(exc), 1) from None
+    probe_terminal_graphics()
     director.run()
     if director.exit_message:
         typer.echo(f"director-tui: {director.exit_message}", err=True)

@@ -7,6 +7,7 @@ Config file: `$DIRECTOR_CONFIG`, else `<user config dir>/director-tui/config.tom
     auto_generate = true       # queue missing keyframes when a stream is opened
     auto_queue_video = true    # queue the clip when a keyframe is approved
     kill_grace_s = 5.0
+    variations = 3             # how many A/B variations `a` queues (1-9)
 
     [keymap]                   # binding id = keys (comma-separated)
     approve = "space,y"
@@ -38,6 +39,7 @@ class Settings:
     auto_generate: bool = True
     auto_queue_video: bool = True
     kill_grace_s: float = 5.0
+    variations: int = 3
     keymap: dict[str, str] = field(default_factory=dict)
     config_path: Path | None = None
 
@@ -88,7 +90,7 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
         raise ConfigError(f"{path}: cannot read ({exc})") from exc
 
     known = {"player", "player_in_terminal", "auto_generate", "auto_queue_video",
-             "kill_grace_s", "keymap"}
+             "kill_grace_s", "variations", "keymap"}
     for key in data:
         _expect(key in known, f"{path}: {key}", "unknown setting")
     if "player" in data:
@@ -111,6 +113,11 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
         _expect(isinstance(value, int | float) and value >= 0, f"{path}: kill_grace_s",
                 "must be a number of seconds")
         settings.kill_grace_s = float(value)
+    if "variations" in data:
+        value = data["variations"]
+        _expect(isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 9,
+                f"{path}: variations", "must be a whole number from 1 to 9")
+        settings.variations = value
     if "keymap" in data:
         keymap = data["keymap"]
         _expect(isinstance(keymap, dict), f"{path}: keymap", "must be a table of id = \"keys\"")

@@ -1,6 +1,7 @@
 """The `:` command line: parsing only (the UI and tests share it).
 
     :regen 3-7 keyframe     :approve 1-4     :reject 2 video     :cancel all     :filter stale
+    :similar 7     :vary 4     :presets export FILE     :presets import FILE     :undo     :redo
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from dataclasses import dataclass
 from director_tui.core.selection import SelectionError, parse_positions
 from director_tui.core.states import Asset
 
-VERBS = ("regen", "approve", "reject", "cancel", "filter", "help")
+VERBS = ("regen", "approve", "reject", "cancel", "filter", "similar", "vary", "presets", "undo", "redo", "help")
 SUGGESTIONS = [
     "regen all keyframe", "regen all video", "regen ", "approve ", "reject ", "cancel all", "cancel ",
-    "filter ", "filter review", "filter failed", "filter stale", "help",
+    "filter ", "filter review", "filter failed", "filter stale", "similar ", "vary ", "vary 3",
+    "presets export ", "presets import ", "undo", "redo", "help",
 ]
 
 
@@ -36,8 +38,20 @@ def parse_command(line: str, last_position: int) -> Command:
     verb, args = words[0].lower(), words[1:]
     if verb not in VERBS:
         raise CommandError(f"unknown command {verb!r} (one of {', '.join(VERBS)})")
-    if verb == "help":
-        return Command("help")
+    if verb in ("help", "undo", "redo"):
+        return Command(verb)
+    if verb == "similar":
+        if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= last_position:
+            raise CommandError(f"similar: which segment's style? e.g. :similar 7 (1-{last_position})")
+        return Command("similar", (int(args[0]),))
+    if verb == "vary":
+        if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 9)):
+            raise CommandError("vary: how many variations, 1 to 9? e.g. :vary 4")
+        return Command("vary", text=args[0] if args else "")
+    if verb == "presets":
+        if len(args) < 2 or args[0] not in ("import", "export"):
+            raise CommandError("presets: :presets export FILE or :presets import FILE")
+        return Command("presets", text=line.strip().lstrip(":").split(None, 2)[2], asset=args[0])
     if verb == "filter":
         return Command("filter", text=" ".join(args))
     asset = None

@@ -146,6 +146,27 @@ def with_preset(prompt: str, preset_text: str) -> str:
     return f"{base}, {addition}" if base else addition
 
 
+def apply_preset(session: Session, segment_ids: list[int], field: str, preset_id: int, user: str) -> list[int]:
+    """Add the preset's words to one prompt of each segment: one undoable change, one
+    revision per changed prompt, each remembering the preset. Returns the changed ids."""
+    preset = session.get(Preset, preset_id)
+    if preset is None:
+        raise NotFound(f"preset {preset_id} not found")
+    segs = [s for s in (session.get(Segment, i) for i in segment_ids) if s is not None]
+    changed = [s for s in segs if with_preset(current_text(s, field), preset.text) != current_text(s, field)]
+    if not changed:
+        return []
+    label = f"preset '{preset.name}' on {len(changed)} {field} prompt(s)"
+    with journal.journaled(session, changed[0].stream_id, user, "preset", label, [int(s.id) for s in changed]):  # type: ignore[arg-type]
+        for seg in changed:
+            text = check_prompt(with_preset(current_text(seg, field), preset.text), field)
+            _set_text(seg, field, text)
+            session.add(PromptRevision(segment_id=seg.id, field=field, text=text, author=user, preset_id=preset.id))
+            activity.record(session, "prompt.changed", user, seg.stream_id, seg.id, field=field,
+                            preset=preset.id, preset_name=preset.name, chars=len(text))
+    return [int(s.id) for s in changed]  # type: ignore[arg-type]
+
+
 def list_presets(session: Session) -> list[Preset]:
     return list(session.execute(select(Preset).order_by(Preset.category, Preset.name)).scalars())
 

@@ -23,7 +23,9 @@ from director_tui.core.rows import SegmentRow, Totals
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
 from director_tui.ui.screens.review_actions import ReviewActions
+from director_tui.ui.screens.review_flows import ReviewFlows
 from director_tui.ui.widgets.prompt_line import PromptLine
+from director_tui.ui.widgets.quick_edit import QuickEdit
 from director_tui.ui.widgets.segment_table import SegmentTable
 from director_tui.ui.widgets.status_header import StatusHeader
 from director_tui.ui.widgets.task_log import TaskLog
@@ -40,7 +42,7 @@ STATE_SAVE_DELAY_S = 1.5
 PAGE = 20
 
 
-class MainScreen(ReviewActions, Screen[None]):
+class MainScreen(ReviewActions, ReviewFlows, Screen[None]):
     BINDINGS = MAIN_BINDINGS  # type: ignore[assignment]
     app: DirectorApp  # type: ignore[assignment]
 
@@ -55,6 +57,7 @@ class MainScreen(ReviewActions, Screen[None]):
         self._last_counts: tuple[Totals, int, int] = (Totals(0, 0, 0), 0, 0)
         self._visual_anchor: int | None = None
         self._visual_base: set[int] = set()
+        self._comment_segment: int | None = None
 
     # --- layout --------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -64,6 +67,7 @@ class MainScreen(ReviewActions, Screen[None]):
             yield VersionPane(id="versions")
         yield TaskLog(id="tasklog")
         yield PromptLine()
+        yield QuickEdit()
         yield Footer()
 
     @property
@@ -255,6 +259,11 @@ class MainScreen(ReviewActions, Screen[None]):
         self.query_one(StatusHeader).show(self.app.stream_title, totals, running, queued, self.asset, shown)
 
     # --- selection -------------------------------------------------------------
+    @on(DataTable.RowSelected, "#segments")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_review()
+
     @on(DataTable.RowHighlighted, "#segments")
     def _row_changed(self, _event: DataTable.RowHighlighted) -> None:
         if self._restored:
@@ -380,6 +389,10 @@ class MainScreen(ReviewActions, Screen[None]):
             self.apply_filter("")
         elif event.mode == "command" and event.submitted and event.value.strip():
             self.run_command(event.value)
+        elif event.mode.startswith("comment") and event.submitted and self._comment_segment is not None:
+            asset = Asset.VIDEO if event.mode == "comment-video" else Asset.KEYFRAME
+            if event.value.strip() and not self.add_comment(self._comment_segment, event.value, asset):
+                self.query_one(PromptLine).open(event.mode, event.value)  # keep the text to fix it
 
     def apply_filter(self, text: str) -> None:
         self.table.apply_filter(text)

@@ -223,6 +223,44 @@ class ReviewActions:
         except PlayerError as exc:
             self.notify(str(exc), severity="error", timeout=6)
 
+    def _run_review_command(self, command: Any) -> None:
+        if command.verb in ("undo", "redo"):
+            self._journal(command.verb)  # type: ignore[attr-defined]
+        elif command.verb == "similar":
+            self.action_similar(command.positions[0])  # type: ignore[attr-defined]
+        elif command.verb == "vary":
+            self.action_variations(int(command.text) if command.text else None)  # type: ignore[attr-defined]
+        else:
+            self._presets_file(command.asset, command.text)
+
+    def _presets_file(self, direction: str, name: str) -> None:
+        """:presets export FILE / :presets import FILE (TOML)."""
+        from pathlib import Path
+
+        from director_tui.core import prompts
+
+        store = self.app.store_or_later(lambda: self._presets_file(direction, name))
+        if store is None:
+            return
+        path = Path(name).expanduser()
+        try:
+            if direction == "export":
+                with store.read() as s:
+                    text = prompts.presets_to_toml(prompts.list_presets(s))
+                tmp = path.with_name(f".{path.name}.part")
+                tmp.write_text(text, encoding="utf-8")
+                tmp.replace(path)
+                self.notify(f"presets exported to {path}", timeout=3)
+                return
+            parsed = prompts.parse_presets_toml(path.read_text(encoding="utf-8"), str(path))
+            with store.write() as s:
+                created, updated = prompts.import_presets(s, parsed, self.app.settings.user)
+            self.notify(f"presets from {path}: {created} new, {updated} updated", timeout=3)
+        except OSError as exc:
+            self.notify(f"{path}: {exc.strerror or exc}", severity="error", timeout=6)
+        except (prompts.PromptError, UnicodeDecodeError) as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+
     # --- the : command line ------------------------------------------------------
     def run_command(self, line: str) -> None:
         """Run `:regen 3-7 keyframe`, `:approve 1-4`, `:reject 2 video`, `:cancel all`, `:filter x`."""
@@ -236,6 +274,9 @@ class ReviewActions:
             return
         if command.verb == "help":
             self.app.action_help()
+            return
+        if command.verb in ("undo", "redo", "similar", "vary", "presets"):
+            self._run_review_command(command)
             return
         if command.verb == "filter":
             self.apply_filter(command.text)  # type: ignore[attr-defined]

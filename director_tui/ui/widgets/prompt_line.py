@@ -9,6 +9,13 @@ from textual.widgets import Input
 
 from director_tui.core.commands import SUGGESTIONS
 
+PLACEHOLDERS = {
+    "filter": "filter: words in titles, prompts or states — enter keeps it, esc clears",
+    "command": "command: regen 3-7 keyframe · approve 1-4 · similar 7 · vary 3 · presets export F · undo · help",
+    "comment": "comment on this keyframe — enter saves, esc cancels",
+    "comment-video": "comment on this clip; start with a time code to pin it (00:02.5 the horizon tilts) — enter saves",
+}
+
 
 class PromptLine(Input):
     DEFAULT_CSS = """
@@ -27,11 +34,10 @@ class PromptLine(Input):
         self.mode = ""
 
     def open(self, mode: str, value: str = "") -> None:
-        """mode: "filter" or "command"."""
+        """mode: "filter", "command", "comment" or "comment-video" (a time code may lead)."""
         self.mode = mode
         self.suggester = SuggestFromList(SUGGESTIONS, case_sensitive=False) if mode == "command" else None
-        self.placeholder = ("filter: words in titles, prompts or states — enter keeps it, esc clears"
-                            if mode == "filter" else "command: regen 3-7 keyframe · approve 1-4 · cancel all · help")
+        self.placeholder = PLACEHOLDERS[mode]
         self.value = value
         self.display = True
         self.focus()

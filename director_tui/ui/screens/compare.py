@@ -1,0 +1,168 @@
+"""Two versions side by side: pictures, the prompt diff and the seeds beneath; `f` flickers
+between them in place; `o` plays two clips side by side in one player."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Label
+
+from director_tui.core.states import Asset
+from director_tui.ui.widgets.preview import Preview
+from director_tui.ui.widgets.prompt_diff import PromptDiff
+
+if TYPE_CHECKING:
+    from director_tui.ui.app import DirectorApp
+
+COMPARE_BINDINGS = [
+    Binding("f", "flicker", "Flicker", id="compare-flicker", tooltip="Show one version in place; again: the other"),
+    Binding("b", "both", "Side by side", id="compare-both", tooltip="Back to side by side"),
+    Binding("o", "play", "Play both", id="compare-play", tooltip="Clips: play both side by side in one player"),
+    Binding("escape,q,C", "close_compare", "Back", id="compare-close", tooltip="Back"),
+]
+
+
+@dataclass(frozen=True)
+class Side:
+    version_id: int
+    number: int
+    asset: str
+    seed: int
+    prompt: str
+    decision: str | None
+    path: Path  # the media file
+    picture: Path | None  # what to show: the keyframe, or a still of the clip
+
+    def caption(self, label: str) -> Text:
+        decision = f" · {self.decision}" if self.decision else ""
+        return Text.assemble((f"{label}  v{self.number}", "bold"), f" · seed {self.seed}{decision}")
+
+
+def load_side(app: DirectorApp, version_id: int) -> Side:
+    from director_tui.core.models import Version
+    from director_tui.media.compare import cache_dir, still_of
+    from director_tui.media.ffmpeg import MediaError
+
+    store = app.store
+    assert store is not None
+    with store.read() as s:
+        v = s.get(Version, version_id)
+    assert v is not None
+    path = app.settings.home / "media" / v.path
+    picture: Path | None = path if path.exists() else None
+    if picture is not None and v.asset == Asset.VIDEO:
+        try:
+            picture = still_of(path, cache_dir(app.settings.home) / f"still-{v.checksum[:16] or v.id}.png",
+                               (v.duration or 0) / 2)
+        except MediaError:
+            picture = None
+    return Side(int(v.id), v.number, v.asset, v.seed, v.prompt, v.decision, path, picture)  # type: ignore[arg-type]
+
+
+def open_compare(app: DirectorApp, segment_id: int, asset: str, picked: tuple[int, int] | None = None) -> None:
+    """The current version against the previous one, or the two picked."""
+    from director_tui.core import streams
+    from director_tui.core.models import Segment
+
+    store = app.store
+    assert store is not None
+    if picked is None:
+        with store.read() as s:
+            seg = s.get(Segment, segment_id)
+            versions = streams.versions(s, segment_id, asset)
+        current = seg.keyframe_version_id if asset == Asset.KEYFRAME else seg.video_version_id  # type: ignore[union-attr]
+        numbers = {v.id: v.number for v in versions}
+        older = [v for v in versions if current is not None and v.number < numbers[current]]
+        if current is None or not older:
+            app.notify(f"only {len(versions)} {asset} version(s): nothing to compare yet", severity="warning")
+            return
+        picked = (int(older[0].id), current)  # type: ignore[arg-type]
+    app.push_screen(CompareScreen(*picked))
+
+
+class CompareScreen(Screen[None]):
+    BINDINGS = COMPARE_BINDINGS  # type: ignore[assignment]
+    app: DirectorApp  # type: ignore[assignment]
+
+    def __init__(self, a_id: int, b_id: int) -> None:
+        super().__init__(id="compare")
+        self.a_id, self.b_id = a_id, b_id
+        self.flicker_on: str | None = None  # "A" or "B" while flickering
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="compare-title")
+        with Horizontal(id="compare-pair"):
+            yield Preview(id="compare-a")
+            yield Preview(id="compare-b")
+        yield Preview(id="compare-flicker")
+        yield PromptDiff(id="compare-diff")
+        yield Label("", id="compare-seeds")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.a, self.b = load_side(self.app, self.a_id), load_side(self.app, self.b_id)
+        self.query_one("#compare-title", Label).update(
+            Text(f"Compare {self.a.asset} v{self.a.number} (A) with v{self.b.number} (B)", style="bold"))
+        self.query_one("#compare-a", Preview).show(self.a.picture, self.a.caption("A"))
+        self.query_one("#compare-b", Preview).show(self.b.picture, self.b.caption("B"))
+        self.query_one("#compare-flicker").display = False
+        self.query_one(PromptDiff).show(self.a.prompt, self.b.prompt, "prompt A → B:")
+        self.query_one("#compare-seeds", Label).update(
+            Text(f"seed A {self.a.seed} → B {self.b.seed}" + ("" if self.a.seed != self.b.seed else " (same seed)"),
+                 style="dim"))
+
+    def action_flicker(self) -> None:
+        self.flicker_on = "B" if self.flicker_on == "A" else "A"
+        side = self.a if self.flicker_on == "A" else self.b
+        self.query_one("#compare-pair").display = False
+        view = self.query_one("#compare-flicker", Preview)
+        view.display = True
+        view.show(side.picture, side.caption(self.flicker_on).append("   f: the other · b: side by side",
+                                                                      style="dim"))
+
+    def action_both(self) -> None:
+        self.flicker_on = None
+        self.query_one("#compare-flicker").display = False
+        self.query_one("#compare-pair").display = True
+
+    def action_play(self) -> None:
+        from director_tui.media.compare import cache_dir, plan_side_by_side, side_by_side
+        from director_tui.media.ffmpeg import MediaError
+        from director_tui.media.player import (
+            PlayerError,
+            launch_detached,
+            plan_player,
+            run_in_terminal,
+        )
+
+        if self.a.asset != Asset.VIDEO:
+            self.notify("keyframes are compared here: f flickers between them", timeout=3)
+            return
+        settings = self.app.settings
+        has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        try:
+            plan = plan_side_by_side(self.a.path, self.b.path, settings.player, settings.player_in_terminal,
+                                     has_display)
+            if plan is None:  # not mpv: render one side-by-side clip for whatever player it is
+                out = cache_dir(settings.home) / f"sbs-{self.a.version_id}-{self.b.version_id}.mp4"
+                plan = plan_player(side_by_side(self.a.path, self.b.path, out), settings.player,
+                                   settings.player_in_terminal)
+            if plan.in_terminal and not self.app.is_headless:
+                with self.app.suspend():
+                    run_in_terminal(plan)
+            else:
+                launch_detached(plan)
+                self.notify("playing A | B side by side", timeout=2)
+        except (PlayerError, MediaError) as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+
+    def action_close_compare(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,219 @@
+"""The preset library: apply one to the active prompt of the current or marked segments,
+choose several for one variation each, create, edit, delete."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Input, Label
+
+from director_tui.core.errors import NotFound
+
+if TYPE_CHECKING:
+    from director_tui.ui.app import DirectorApp
+
+PRESET_BINDINGS = [
+    Binding("j", "cursor('down')", "Down", id="presets-down", show=False, tooltip="Next preset"),
+    Binding("k", "cursor('up')", "Up", id="presets-up", show=False, tooltip="Previous preset"),
+    Binding("enter", "apply", "Apply", id="presets-apply", tooltip="Add the preset to the prompt(s)"),
+    Binding("space", "choose", "Choose", id="presets-choose", tooltip="Choose for variations (one each)"),
+    Binding("a", "variations", "Variations", id="presets-variations", tooltip="Queue one variation per chosen preset"),
+    Binding("n", "new", "New", id="presets-new", tooltip="Create a preset"),
+    Binding("e", "edit", "Edit", id="presets-edit", tooltip="Edit the preset"),
+    Binding("D", "delete", "Delete", id="presets-delete", tooltip="Delete the preset (press twice)"),
+    Binding("escape,q,P", "close_presets", "Back", id="presets-close", tooltip="Back"),
+]
+FORM_BINDINGS = [Binding("escape", "cancel_form", "Cancel", id="preset-form-cancel", tooltip="Cancel")]
+
+
+class PresetForm(ModalScreen["tuple[str, str, str] | None"]):
+    """Name, category, text; enter in the last field saves."""
+
+    BINDINGS = FORM_BINDINGS  # type: ignore[assignment]
+
+    def __init__(self, title: str, name: str = "", category: str = "", text: str = "") -> None:
+        super().__init__(id="preset-form")
+        self.title_text, self.values = title, (name, category, text)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="preset-form-box"):
+            yield Label(Text(self.title_text, style="bold"))
+            for key, label, value in zip(("name", "category", "text"),
+                                         ("Name", "Category (lighting, motion, color, framing, style)",
+                                          "Text added to the prompt"), self.values, strict=True):
+                yield Label(label)
+                yield Input(value, id=f"form-{key}")
+            yield Label(Text("tab next field · enter in the last field saves · esc cancels", style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id != "form-text":
+            self.focus_next()
+            return
+        self.dismiss(tuple(self.query_one(f"#form-{k}", Input).value for k in ("name", "category", "text")))  # type: ignore[arg-type]
+
+    def action_cancel_form(self) -> None:
+        self.dismiss(None)
+
+
+class PresetsScreen(Screen[None]):
+    BINDINGS = PRESET_BINDINGS  # type: ignore[assignment]
+    app: DirectorApp  # type: ignore[assignment]
+
+    def __init__(self, segment_ids: list[int], field: str, asset: str) -> None:
+        super().__init__(id="presets")
+        self.segment_ids, self.field, self.asset = segment_ids, field, asset
+        self.chosen: set[int] = set()
+        self._delete_armed: tuple[int, float] | None = None
+
+    def compose(self) -> ComposeResult:
+        n = len(self.segment_ids)
+        yield Label(Text(f"Presets — applied to the {self.field} prompt of "
+                         + (f"{n} marked segments" if n > 1 else "the current segment"), style="bold"),
+                    id="presets-title")
+        table: DataTable[Text | str] = DataTable(cursor_type="row", id="presets-table")
+        yield table
+        yield Label(Text("enter apply · space choose · a one variation per chosen · n new · e edit · D delete "
+                         "· :presets export/import FILE on the main screen", style="dim"))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label, width in (("chosen", " ", 2), ("category", "Category", 10), ("name", "Name", 28),
+                                  ("text", "Adds", 90)):
+            table.add_column(label, key=key, width=width)
+        self.load()
+        table.focus()
+
+    def load(self) -> None:
+        from director_tui.core import prompts
+
+        store = self.app.store
+        assert store is not None
+        with store.read() as s:
+            presets = prompts.list_presets(s)
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        self.texts = {int(p.id): p.text for p in presets}  # type: ignore[arg-type]
+        self.names = {int(p.id): p.name for p in presets}  # type: ignore[arg-type]
+        for p in presets:
+            table.add_row("✓" if p.id in self.chosen else "", p.category, Text(p.name), Text(p.text), key=str(p.id))
+        if presets:
+            table.move_cursor(row=min(row, len(presets) - 1), animate=False)
+
+    def _current(self) -> int | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return int(key) if key else None
+
+    def action_cursor(self, direction: str) -> None:
+        table = self.query_one(DataTable)
+        table.action_cursor_down() if direction == "down" else table.action_cursor_up()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_apply()
+
+    def action_apply(self) -> None:
+        from director_tui.core import prompts
+
+        preset_id = self._current()
+        store = self.app.store
+        if preset_id is None or store is None:
+            return
+        try:
+            with store.write() as s:
+                changed = prompts.apply_preset(s, self.segment_ids, self.field, preset_id, self.app.settings.user)
+        except (prompts.PromptError, NotFound) as exc:
+            self.notify(str(exc), severity="error", timeout=5)
+            return
+        if not changed:
+            self.notify(f"'{self.names[preset_id]}' is in the prompt already", timeout=2.5)
+            return
+        self.app.main_screen.after_preset(changed)
+        self.notify(f"'{self.names[preset_id]}' added to {len(changed)} {self.field} prompt(s) — "
+                    "r regenerates, u undoes", timeout=3)
+        self.dismiss(None)
+
+    def action_choose(self) -> None:
+        preset_id = self._current()
+        if preset_id is None:
+            return
+        self.chosen ^= {preset_id}
+        table = self.query_one(DataTable)
+        table.update_cell(str(preset_id), "chosen", "✓" if preset_id in self.chosen else "")
+
+    def action_variations(self) -> None:
+        if not self.chosen:
+            self.notify("choose presets with space first (one variation each)", severity="warning", timeout=3)
+            return
+        if len(self.segment_ids) != 1:
+            self.notify("variations are for one segment: unmark the others", severity="warning", timeout=3)
+            return
+        chosen = [(pid, self.texts[pid]) for pid in sorted(self.chosen)]
+        self.dismiss(None)
+        self.app.main_screen.action_variations(presets=chosen)
+
+    def action_new(self) -> None:
+        self.app.push_screen(PresetForm("New preset"), lambda v: self._save(v, None))
+
+    def action_edit(self) -> None:
+        from director_tui.core.models import Preset
+
+        preset_id = self._current()
+        store = self.app.store
+        if preset_id is None or store is None:
+            return
+        with store.read() as s:
+            p = s.get(Preset, preset_id)
+        if p is not None:
+            self.app.push_screen(PresetForm(f"Edit '{p.name}'", p.name, p.category, p.text),
+                                 lambda v: self._save(v, preset_id))
+
+    def _save(self, values: tuple[str, str, str] | None, preset_id: int | None) -> None:
+        from director_tui.core import prompts
+
+        if values is None:
+            return
+        store = self.app.store
+        assert store is not None
+        try:
+            with store.write() as s:
+                p = prompts.save_preset(s, prompts.PresetData(*values), self.app.settings.user, preset_id)
+                name = p.name
+        except (prompts.PromptError, NotFound) as exc:
+            self.notify(str(exc), severity="error", timeout=5)
+            return
+        self.load()
+        self.notify(f"preset '{name}' saved", timeout=2)
+
+    def action_delete(self) -> None:
+        from director_tui.core import prompts
+
+        preset_id = self._current()
+        store = self.app.store
+        if preset_id is None or store is None:
+            return
+        armed = self._delete_armed
+        if armed is None or armed[0] != preset_id or time.monotonic() - armed[1] > 3:
+            self._delete_armed = (preset_id, time.monotonic())
+            self.notify(f"D again to delete '{self.names[preset_id]}'", severity="warning", timeout=3)
+            return
+        self._delete_armed = None
+        with store.write() as s:
+            name = prompts.delete_preset(s, preset_id, self.app.settings.user)
+        self.chosen.discard(preset_id)
+        self.load()
+        self.notify(f"preset '{name}' deleted", timeout=2)
+
+    def action_close_presets(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,300 @@
+"""The review screen of one segment: its picture, both prompts (editable, ctrl+s saves, a
+live diff against the saved text), the version list, the comments, the decision keys.
+
+Decisions and generation go through the main screen's actions (so the main table, the
+runner and the undo journal behave exactly as there); the screen then follows the main
+screen's cursor, e.g. to the next segment waiting for review after an approval.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static, TextArea
+
+from director_tui.core.states import Asset
+from director_tui.ui.screens.review_flows import save_prompt_flow
+from director_tui.ui.widgets.preview import Preview
+from director_tui.ui.widgets.prompt_diff import PromptDiff
+from director_tui.ui.widgets.prompt_line import PromptLine
+
+if TYPE_CHECKING:
+    from director_tui.ui.app import DirectorApp
+    from director_tui.ui.screens.main import MainScreen
+
+SYNC_S = 0.5
+REVIEW_BINDINGS = [
+    Binding("ctrl+s", "save_prompts", "Save prompts", id="review-save", priority=True, tooltip="Save edited prompts"),
+    Binding("escape", "back", "Back", id="review-back", tooltip="Leave the prompt; again: back to the table"),
+    Binding("space", "main('approve')", "Approve", id="review-approve", tooltip="Approve, go to the next to review"),
+    Binding("d", "main('reject')", "Reject", id="review-reject", tooltip="Reject the current version"),
+    Binding("r", "main('regenerate')", "Regenerate", id="review-regenerate", tooltip="Queue a new version"),
+    Binding("c", "comment", "Comment", id="review-comment", tooltip="Comment (video: a time code first, 00:02.5)"),
+    Binding("m", "pick_version", "Pick", id="review-pick", tooltip="Pick the highlighted version to compare"),
+    Binding("C", "compare", "Compare", id="review-compare", tooltip="Compare picked/highlighted, else current with previous"),
+    Binding("s", "main('similar')", "Similar", id="review-similar", show=False, tooltip="Queue a version like the current one"),
+    Binding("a", "main('variations')", "A/B", id="review-variations", tooltip="Queue variations, pick in a grid"),
+    Binding("o", "main('open_player')", "Open", id="review-open", show=False, tooltip="Open in the external player"),
+    Binding("e", "edit_prompt", "Edit", id="review-edit", tooltip="Edit the active prompt here"),
+    Binding("u", "main('undo')", "Undo", id="review-undo", show=False, tooltip="Undo your last change"),
+    Binding("ctrl+r", "main('redo')", "Redo", id="review-redo", show=False, tooltip="Redo"),
+    Binding("n,j", "step(1)", "Next", id="review-next", show=False, tooltip="Next segment"),
+    Binding("p,k", "step(-1)", "Previous", id="review-previous", show=False, tooltip="Previous segment"),
+    Binding("h", "asset('keyframe')", "Keyframe", id="review-keyframe", show=False, tooltip="Keyframes"),
+    Binding("l", "asset('video')", "Video", id="review-video", show=False, tooltip="Videos"),
+]
+
+
+class ReviewScreen(Screen[None]):
+    BINDINGS = REVIEW_BINDINGS  # type: ignore[assignment]
+    app: DirectorApp  # type: ignore[assignment]
+
+    def __init__(self, segment_id: int, asset: str) -> None:
+        super().__init__(id="review")
+        self.segment_id, self.asset = segment_id, asset
+        self.saved = {"image": "", "motion": ""}  # what each editor started from
+        self.picked: int | None = None
+        self._data_version = -1
+
+    @property
+    def main(self) -> MainScreen:
+        return self.app.main_screen
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="review-title")
+        with Horizontal(id="review-body"):
+            with Vertical(id="review-left"):
+                yield Preview(id="review-picture")
+                yield DataTable(cursor_type="row", id="review-versions")
+            with VerticalScroll(id="review-right"):
+                yield Label(Text("Image prompt (keyframe)", style="bold"))
+                yield TextArea("", id="prompt-image", soft_wrap=True, tab_behavior="focus")
+                yield PromptDiff(id="diff-image")
+                yield Label(Text("Motion prompt (video)", style="bold"))
+                yield TextArea("", id="prompt-motion", soft_wrap=True, tab_behavior="focus")
+                yield PromptDiff(id="diff-motion")
+                yield Label(Text("Comments, newest first", style="bold"))
+                yield Static("", id="review-comments")
+        yield PromptLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#review-versions", DataTable)
+        for key, label, width in (("n", "v", 5), ("time", "Time", 11), ("seed", "Seed", 10),
+                                  ("decision", "Decision", 10), ("from", "From", 26)):
+            table.add_column(label, key=key, width=width)
+        self.load(prompts_too=True)
+        table.focus()
+        self.set_interval(SYNC_S, self._sync)
+
+    # --- loading ---------------------------------------------------------------------
+    def _sync(self) -> None:
+        """Others' commits (another instance, the runner) show here within a second."""
+        store = self.app.store
+        if store is not None and store.data_version() != self._data_version:
+            self.load(prompts_too=True)
+
+    def load(self, prompts_too: bool = False) -> None:
+        from sqlalchemy import select
+
+        from director_tui.core import review, streams
+        from director_tui.core.models import Preset, Segment, Version
+        from director_tui.ui.screens.compare import load_side
+
+        store = self.app.store
+        assert store is not None
+        self._data_version = store.data_version()
+        with store.read() as s:
+            seg = s.get(Segment, self.segment_id)
+            versions = streams.versions(s, self.segment_id, self.asset)
+            comments = review.comments(s, self.segment_id)
+            presets = dict(s.execute(select(Preset.id, Preset.name)).tuples().all())
+            numbers = {vid: (asset, number) for vid, asset, number in s.execute(
+                select(Version.id, Version.asset, Version.number).where(Version.segment_id == self.segment_id))}
+        if seg is None:
+            self.notify("this segment no longer exists", severity="error")
+            self.dismiss(None)
+            return
+        current = seg.keyframe_version_id if self.asset == Asset.KEYFRAME else seg.video_version_id
+        state = seg.keyframe_state if self.asset == Asset.KEYFRAME else seg.video_state
+        self.query_one("#review-title", Label).update(Text.assemble(
+            (f"{seg.position}. {seg.title}", "bold"), f" — {self.asset} · {state} · {len(versions)} version(s)"
+            + (f" · comparing from v{numbers[self.picked][1]}" if self.picked in numbers else "")))
+        side = load_side(self.app, current) if current else None
+        made_from = ""
+        if side is not None and self.asset == Asset.VIDEO:
+            ref = next((v.reference_version_id for v in versions if v.id == current), None)
+            made_from = f" · made from keyframe v{numbers[ref][1]}" if ref in numbers else ""
+        self.query_one(Preview).show(side.picture if side else None,
+                                     side.caption("current") + made_from if side else f"no {self.asset} yet")
+        self._fill_versions(versions, current, numbers, presets)
+        self._fill_comments(comments, numbers)
+        if prompts_too:
+            for field, text in (("image", seg.image_prompt), ("motion", seg.motion_prompt)):
+                area = self.query_one(f"#prompt-{field}", TextArea)
+                if area.text == self.saved[field]:  # not being edited: follow the store
+                    self.saved[field] = text
+                    if area.text != text:
+                        area.load_text(text)
+                self._show_diff(field, text)
+
+    def _fill_versions(self, versions: list, current: int | None, numbers: dict, presets: dict) -> None:  # type: ignore[type-arg]
+        table = self.query_one("#review-versions", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for v in versions:
+            origin = []
+            if v.variation_group:
+                origin.append("variation")
+            if v.preset_id in presets:
+                origin.append(presets[v.preset_id])
+            if v.parent_version_id in numbers:
+                origin.append(f"like v{numbers[v.parent_version_id][1]}")
+            if v.asset == Asset.VIDEO and v.reference_version_id in numbers:
+                origin.append(f"from key v{numbers[v.reference_version_id][1]}")
+            mark = "▸" if v.id == current else ("◆" if v.id == self.picked else " ")
+            table.add_row(Text(f"{mark}{v.number}", style="bold" if v.id == current else ""),
+                          v.created_at.astimezone().strftime("%m-%d %H:%M"), str(v.seed), v.decision or "",
+                          Text(", ".join(origin)), key=str(v.id))
+        if versions:
+            table.move_cursor(row=min(row, len(versions) - 1), animate=False)
+
+    def _fill_comments(self, comments: list, numbers: dict) -> None:  # type: ignore[type-arg]
+        from director_tui.core.review import format_timecode
+
+        text = Text()
+        for c in comments:
+            where = f"v{numbers[c.version_id][1]}" if c.version_id in numbers else ""
+            if c.timecode is not None:
+                where += f" @{format_timecode(c.timecode)}"
+            text.append(c.created_at.astimezone().strftime("%m-%d %H:%M "), style="dim")
+            text.append(f"{c.author} ", style="bold")
+            text.append(f"[{where}] " if where else "", style="cyan")
+            text.append(c.body + "\n")
+        self.query_one("#review-comments", Static).update(text or Text("no comments yet — c adds one", style="dim"))
+
+    # --- prompts ----------------------------------------------------------------------
+    @on(TextArea.Changed)
+    def _edited(self, event: TextArea.Changed) -> None:
+        field = "image" if event.text_area.id == "prompt-image" else "motion"
+        self._show_diff(field, None)
+
+    def _show_diff(self, field: str, stored: str | None) -> None:
+        area = self.query_one(f"#prompt-{field}", TextArea)
+        diff = self.query_one(f"#diff-{field}", PromptDiff)
+        if area.text == self.saved[field]:
+            diff.update(Text("saved", style="dim"))
+            return
+        diff.show(self.saved[field], area.text, "unsaved:")
+        if stored is not None and stored != self.saved[field]:
+            diff.update(Text("⚠ changed elsewhere since you started; ctrl+s will show both texts",
+                             style="yellow"))
+
+    def action_save_prompts(self) -> None:
+        dirty = [f for f in ("image", "motion") if self.query_one(f"#prompt-{f}", TextArea).text != self.saved[f]]
+        if not dirty:
+            self.notify("nothing to save", timeout=1.5)
+        for field in dirty:
+            area = self.query_one(f"#prompt-{field}", TextArea)
+
+            def edit_again(theirs: str, mine: str, field: str = field, area: TextArea = area) -> None:
+                self.saved[field] = theirs
+                area.load_text(mine)
+                area.focus()
+
+            def saved(field: str = field, area: TextArea = area) -> None:
+                self.saved[field] = area.text
+                self.main.reload_segments([self.segment_id])
+                self.load(prompts_too=True)
+
+            save_prompt_flow(self.app, self.segment_id, field, self.saved[field], area.text, saved, edit_again)
+
+    def action_edit_prompt(self) -> None:
+        self.query_one("#prompt-image" if self.asset == Asset.KEYFRAME else "#prompt-motion", TextArea).focus()
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, TextArea):
+            self.query_one("#review-versions", DataTable).focus()
+            return
+        dirty = [f for f in ("image", "motion") if self.query_one(f"#prompt-{f}", TextArea).text != self.saved[f]]
+        if dirty:
+            self.notify(f"unsaved {' and '.join(dirty)} prompt: ctrl+s saves; esc again leaves without saving",
+                        severity="warning", timeout=4)
+            for f in dirty:
+                self.saved[f] = self.query_one(f"#prompt-{f}", TextArea).text  # a second esc leaves
+            return
+        self.dismiss(None)
+
+    # --- acting through the main screen -----------------------------------------------------
+    def _sync_main(self) -> None:
+        main = self.main
+        if main.asset != self.asset:
+            main.set_asset(self.asset)
+        index = main.table.index_of(self.segment_id)
+        if index is not None and main.table.cursor_row != index:
+            main.table.move_cursor(row=index, animate=False)
+
+    def action_main(self, action: str) -> None:
+        self._sync_main()
+        getattr(self.main, f"action_{action}")()
+        self._follow_main()
+
+    def _follow_main(self) -> None:
+        row = self.main.table.current
+        if row is not None and row.id != self.segment_id:
+            self.segment_id = row.id
+            self.picked = None
+            for f in ("image", "motion"):
+                self.saved[f] = self.query_one(f"#prompt-{f}", TextArea).text  # let load() replace them
+        self.load(prompts_too=True)
+
+    def action_step(self, delta: int) -> None:
+        table = self.main.table
+        index = table.index_of(self.segment_id)
+        if index is None:
+            return
+        target = max(0, min(index + delta, len(table.order) - 1))
+        table.move_cursor(row=target, animate=False)
+        self._follow_main()
+
+    def action_asset(self, asset: str) -> None:
+        self.asset = asset
+        self.picked = None
+        self._sync_main()
+        self.main.action_asset(asset)
+        self.load()
+
+    def action_pick_version(self) -> None:
+        table = self.query_one("#review-versions", DataTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            self.picked = None if self.picked == int(key or 0) else int(key or 0)
+            self.load()
+
+    def action_compare(self) -> None:
+        from director_tui.ui.screens.compare import open_compare
+
+        table = self.query_one("#review-versions", DataTable)
+        highlighted = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or 0) \
+            if table.row_count else None
+        if self.picked is not None and highlighted is not None and highlighted != self.picked:
+            open_compare(self.app, self.segment_id, self.asset, (self.picked, highlighted))
+        else:
+            open_compare(self.app, self.segment_id, self.asset)
+
+    def action_comment(self) -> None:
+        self.query_one(PromptLine).open("comment-video" if self.asset == Asset.VIDEO else "comment")
+
+    def on_prompt_line_closed(self, event: PromptLine.Closed) -> None:
+        self.query_one("#review-versions", DataTable).focus()
+        if event.submitted and event.value.strip():
+            if self.main.add_comment(self.segment_id, event.value, self.asset):
+                self.load()
+            else:
+                self.query_one(PromptLine).open(event.mode, event.value)

@@ -1,0 +1,315 @@
+"""The review workflow on the main screen: quick edit, $EDITOR, comments, similar,
+variations, undo/redo, and the screens they open (review, compare, presets, grid).
+
+A mixin of MainScreen (like ReviewActions); the prompt saving and conflict
+handling here is shared with the review screen through `save_prompt_flow`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from director_tui.core.errors import NotFound
+from director_tui.core.states import Asset, TaskState
+from director_tui.ui.widgets.prompt_line import PromptLine
+from director_tui.ui.widgets.quick_edit import QuickEdit
+
+if TYPE_CHECKING:
+    from director_tui.core.prompts import PromptConflict
+    from director_tui.ui.app import DirectorApp
+    from director_tui.ui.widgets.segment_table import SegmentTable
+
+
+def save_prompt_flow(app: DirectorApp, segment_id: int, field: str, expected: str, text: str,
+                     on_saved: Callable[[], None], on_edit_again: Callable[[str, str], None]) -> None:
+    """Save, or show the conflict and let the director choose; never overwrite silently."""
+    from director_tui.core import prompts
+    from director_tui.ui.screens.conflict import ConflictScreen
+
+    store = app.store
+    assert store is not None
+    try:
+        with store.write() as s:
+            saved = prompts.save_prompt(s, segment_id, field, text, app.settings.user, expected=expected)
+    except prompts.PromptConflict as conflict:
+        def chosen(choice: str | None, conflict: PromptConflict = conflict) -> None:
+            if choice == "mine":
+                save_prompt_flow(app, segment_id, field, conflict.theirs, conflict.mine, on_saved, on_edit_again)
+            elif choice == "edit":
+                on_edit_again(conflict.theirs, conflict.mine)
+            else:
+                app.notify("kept their text; yours was dropped", timeout=3)
+                on_saved()
+
+        app.push_screen(ConflictScreen(conflict), chosen)
+        return
+    except (prompts.PromptError, NotFound) as exc:
+        app.notify(str(exc), severity="error", timeout=6)
+        return
+    app.notify(f"{field} prompt saved — r regenerates with it" if saved else "no change", timeout=2.5)
+    on_saved()
+
+
+def run_editor(app: DirectorApp, text: str, suffix: str = ".txt") -> str | None:
+    """Edit `text` in $VISUAL/$EDITOR (the app suspends); the new text, or None if the
+    editor failed. One trailing newline, which most editors add, is dropped."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    try:
+        argv = shlex.split(editor)
+    except ValueError:
+        app.notify(f"$EDITOR is not a command line: {editor!r}", severity="error")
+        return None
+    fd, name = tempfile.mkstemp(prefix="director-prompt-", suffix=suffix)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        try:
+            if app.is_headless:  # tests: no terminal to hand over
+                code = subprocess.run(argv + [str(path)], check=False).returncode  # noqa: S603
+            else:
+                with app.suspend():
+                    code = subprocess.run(argv + [str(path)], check=False).returncode  # noqa: S603
+        except FileNotFoundError:
+            app.notify(f"editor not found: {argv[0]!r} (set $EDITOR)", severity="error", timeout=6)
+            return None
+        if code != 0:
+            app.notify(f"{argv[0]} exited with {code}: prompt not changed", severity="warning")
+            return None
+        new = path.read_text(encoding="utf-8", errors="replace")
+        return new[:-1] if new.endswith("\n") else new
+    finally:
+        path.unlink(missing_ok=True)
+
+
+class ReviewFlows:
+    app: DirectorApp
+    table: SegmentTable
+    asset: str
+    notify: Any
+    query_one: Any
+    reload_segments: Any
+    refresh_counts: Any
+    _retry: Any
+    _current_or_warn: Any
+    _after_change: Any
+
+    def _row_screen_y(self) -> int:
+        table = self.table
+        # the field lands on the row itself (above it: the box's border and title)
+        return max(0, table.region.y + 1 + table.cursor_row - int(table.scroll_y) - 2)
+
+    # --- prompts -------------------------------------------------------------------
+    def action_quick_edit(self, draft: str | None = None, original: str | None = None) -> None:
+        from director_tui.core.prompts import field_of
+
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_quick_edit)) if row is not None else None
+        if row is None or store is None:
+            return
+        field = field_of(self.asset)
+        text = original if original is not None else (row.image_prompt if field == "image" else row.motion_prompt)
+        self.query_one(QuickEdit).open(row.id, field, f"{row.position}. {row.title}", text,
+                                       (self.table.region.x, self._row_screen_y()), draft)
+
+    def on_quick_edit_done(self, event: QuickEdit.Done) -> None:
+        self.table.focus()
+        if event.text is None:
+            return
+        seg_id = event.segment_id
+
+        def edit_again(theirs: str, mine: str) -> None:
+            index = self.table.index_of(seg_id)
+            if index is not None:
+                self.table.move_cursor(row=index, animate=False)
+                self.action_quick_edit(draft=mine, original=theirs)
+
+        save_prompt_flow(self.app, seg_id, event.field, event.original, event.text,
+                         lambda: self.reload_segments([seg_id]), edit_again)
+
+    def action_edit_in_editor(self) -> None:
+        from director_tui.core.prompts import field_of
+
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_edit_in_editor)) if row is not None else None
+        if row is None or store is None:
+            return
+        field = field_of(self.asset)
+        original = row.image_prompt if field == "image" else row.motion_prompt
+        text = run_editor(self.app, original)
+        if text is None or text == original:
+            if text is not None:
+                self.notify("no change", timeout=1.5)
+            return
+
+        def edit_again(theirs: str, mine: str) -> None:
+            again = run_editor(self.app, mine)
+            if again is not None:
+                save_prompt_flow(self.app, row.id, field, theirs, again, lambda: self.reload_segments([row.id]),
+                                 edit_again)
+
+        save_prompt_flow(self.app, row.id, field, original, text, lambda: self.reload_segments([row.id]),
+                         edit_again)
+
+    # --- comments ---------------------------------------------------------------------
+    def action_comment(self) -> None:
+        row = self._current_or_warn()
+        if row is not None:
+            self._comment_segment = row.id
+            self.query_one(PromptLine).open("comment-video" if self.asset == Asset.VIDEO else "comment")
+
+    def add_comment(self, segment_id: int, text: str, asset: str) -> bool:
+        from director_tui.core import review
+
+        store = self.app.store_or_later(lambda: self.add_comment(segment_id, text, asset))
+        if store is None:
+            return False
+        timecode, body = review.split_timecode(text) if asset == Asset.VIDEO else (None, text.strip())
+        try:
+            with store.write() as s:
+                review.add_comment(s, segment_id, body, self.app.settings.user, asset=asset, timecode=timecode)
+        except (review.ReviewError, NotFound) as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return False
+        self.reload_segments([segment_id])
+        where = f" at {review.format_timecode(timecode)}" if timecode is not None else ""
+        self.notify(f"comment added{where}", timeout=2)
+        return True
+
+    # --- similar, variations -------------------------------------------------------------
+    def action_similar(self, source_position: int | None = None) -> None:
+        from director_tui.core import queue
+
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_similar)) if row is not None else None
+        if row is None or store is None:
+            return
+        source = None
+        if source_position is not None:
+            source = next((r.id for r in self.table.rows_by_id.values() if r.position == source_position), None)
+            if source is None:
+                self.notify(f"no segment {source_position}", severity="warning")
+                return
+        try:
+            with store.write() as s:
+                queue.similar(s, row.id, self.asset, self.app.settings.user, source_segment_id=source)
+        except (queue.QueueError, NotFound) as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return
+        self._after_change(row.id, queued=True, asset=self.asset)
+        origin = f"segment {source_position}'s" if source_position else "the current"
+        self.notify(f"{row.position}. {row.title}: a {self.asset} like {origin} version queued", timeout=2.5)
+
+    def action_variations(self, count: int | None = None, presets: list[tuple[int, str]] | None = None) -> None:
+        from director_tui.core import queue
+
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_variations)) if row is not None else None
+        if row is None or store is None:
+            return
+        try:
+            with store.write() as s:
+                group, tasks = queue.variations(s, row.id, self.asset, self.app.settings.user,
+                                                count or self.app.settings.variations, presets)
+        except (queue.QueueError, NotFound) as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return
+        self._after_change(row.id, queued=True, asset=self.asset)
+        self.open_variation_grid(group)
+        self.notify(f"{len(tasks)} {self.asset} variations queued — 1..{len(tasks)} picks", timeout=3)
+
+    def action_variation_grid(self) -> None:
+        from sqlalchemy import select
+
+        from director_tui.core.models import Task
+
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_variation_grid)) if row is not None else None
+        if row is None or store is None:
+            return
+        with store.read() as s:
+            group = s.execute(select(Task.variation_group).where(
+                Task.segment_id == row.id, Task.asset == self.asset, Task.variation_group.is_not(None))  # type: ignore[union-attr]
+                .order_by(Task.id.desc()).limit(1)).scalar()  # type: ignore[union-attr]
+        if group is None:
+            self.notify(f"segment {row.position} has no {self.asset} variations — a makes some", timeout=3)
+            return
+        self.open_variation_grid(group)
+
+    def open_variation_grid(self, group: str) -> None:
+        from director_tui.ui.screens.variations import VariationScreen
+
+        self.app.push_screen(VariationScreen(group))
+
+    # --- undo ---------------------------------------------------------------------------
+    def action_undo(self) -> None:
+        self._journal("undo")
+
+    def action_redo(self) -> None:
+        self._journal("redo")
+
+    def _journal(self, verb: str) -> None:
+        from director_tui.core import journal
+
+        store = self.app.store_or_later(lambda: self._journal(verb))
+        if store is None:
+            return
+        try:
+            with store.write() as s:
+                entry = (journal.undo if verb == "undo" else journal.redo)(s, self.app.stream_id,
+                                                                         self.app.settings.user)
+                seg_ids = [int(k) for k in json.loads(entry.payload)["before"]["segments"]]
+        except journal.UndoError as exc:
+            self.notify(str(exc), severity="warning", timeout=4)
+            return
+        self.reload_segments(seg_ids)
+        self.refresh_counts()
+        index = self.table.index_of(seg_ids[0]) if seg_ids else None
+        if index is not None:
+            self.table.move_cursor(row=index, animate=False)
+        self.notify(f"{verb}: {entry.label}", timeout=3)
+
+    # --- screens --------------------------------------------------------------------------
+    def action_open_review(self) -> None:
+        from director_tui.ui.screens.review import ReviewScreen
+
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_open_review)) if row is not None else None
+        if row is None or store is None:
+            return
+        self.app.push_screen(ReviewScreen(row.id, self.asset))
+
+    def action_compare(self) -> None:
+        from director_tui.ui.screens.compare import open_compare
+
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_compare)) if row is not None else None
+        if row is not None and store is not None:
+            open_compare(self.app, row.id, self.asset)
+
+    def action_presets(self) -> None:
+        from director_tui.core.prompts import field_of
+        from director_tui.ui.screens.presets import PresetsScreen
+
+        row = self._current_or_warn()
+        store = self.app.store_or_later(self._retry(row, self.action_presets)) if row is not None else None
+        if row is None or store is None:
+            return
+        marked = [i for i in self.table.order if i in self.table.marked]
+        self.app.push_screen(PresetsScreen(marked or [row.id], field_of(self.asset), self.asset))
+
+    def after_preset(self, seg_ids: list[int]) -> None:
+        """Called by the presets screen once it changed prompts."""
+        self.reload_segments(seg_ids)
+        if self.table.marked:
+            self.table.set_marks(set())
+
+    def show_queued(self, seg_id: int, asset: str) -> None:
+        self.table.set_progress(seg_id, TaskState.QUEUED, asset=asset)

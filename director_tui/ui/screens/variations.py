@@ -1,0 +1,140 @@
+"""A variation group side by side, filling in live as its tasks finish; `1`..`N` picks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets import Footer, Label
+
+from director_tui.core.states import Asset, TaskState
+from director_tui.ui.widgets.preview import Preview
+
+if TYPE_CHECKING:
+    from director_tui.ui.app import DirectorApp
+
+REFRESH_S = 0.5
+VARIATION_BINDINGS = [
+    Binding(str(n), f"pick({n})", f"Pick {n}", id=f"variation-pick-{n}", show=n == 1,
+            tooltip=f"Variation {n} wins: approved, the others rejected")
+    for n in range(1, 10)
+] + [Binding("escape,q", "close_grid", "Back", id="variation-close", tooltip="Back (the variations stay)")]
+
+
+class VariationScreen(Screen[None]):
+    BINDINGS = VARIATION_BINDINGS  # type: ignore[assignment]
+    app: DirectorApp  # type: ignore[assignment]
+
+    def __init__(self, group: str) -> None:
+        super().__init__(id="variations")
+        self.group = group
+        self.cells: list[tuple[int, int | None]] = []  # (task id, version id) in queued order
+        self._shown: list[object] = []
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="variations-title")
+        yield Grid(id="variations-grid")
+        yield Label("", id="variations-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_grid()
+        self.set_interval(REFRESH_S, self.refresh_grid)
+
+    def _load(self) -> tuple[str, list[tuple[object, ...]]]:
+        from sqlalchemy import select
+
+        from director_tui.core.models import Preset, Segment, Task, Version
+
+        store = self.app.store
+        assert store is not None
+        with store.read() as s:
+            rows = s.execute(
+                select(Task.id, Task.state, Task.progress, Task.message, Task.error, Task.seed, Preset.name,
+                       Version.id, Version.number, Version.path, Version.decision, Segment.position,
+                       Segment.title, Task.asset)
+                .join(Segment, Segment.id == Task.segment_id)
+                .outerjoin(Version, Version.task_id == Task.id)
+                .outerjoin(Preset, Preset.id == Task.preset_id)
+                .where(Task.variation_group == self.group).order_by(Task.id)).all()
+        title = f"{rows[0][11]}. {rows[0][12]} — {len(rows)} {rows[0][13]} variations" if rows else "variations"
+        return title, [tuple(r) for r in rows]
+
+    def refresh_grid(self) -> None:
+        title, rows = self._load()
+        if rows == self._shown:
+            return
+        grid = self.query_one(Grid)
+        if len(rows) != len(self._shown):
+            grid.remove_children()
+            grid.styles.grid_size_columns = min(3, max(1, len(rows)))
+            grid.mount_all([Preview(id=f"variation-{i + 1}") for i in range(len(rows))])
+        self._shown = list(rows)
+        self.query_one("#variations-title", Label).update(Text(title, style="bold"))
+        media = self.app.settings.home / "media"
+        self.cells = []
+        for i, (task_id, state, progress, message, error, seed, preset, vid, number, path, decision,
+                _pos, _title, asset) in enumerate(rows):
+            self.cells.append((int(task_id), vid))  # type: ignore[arg-type]
+            bits = [f"{i + 1}", f"seed {seed}"] + ([str(preset)] if preset else [])
+            if vid is not None:
+                bits.append(f"v{number}" + (f" · {decision}" if decision else ""))
+            elif state in (TaskState.QUEUED, TaskState.RUNNING):
+                bits.append(f"⟳ {progress * 100:.0f}% {message}" if state == TaskState.RUNNING else "queued")
+            else:
+                bits.append(f"✗ {state}: {error}"[:60])
+            picture = self._picture(media / str(path), asset, vid) if vid is not None else None
+            self.query_one(f"#variation-{i + 1}", Preview).show(picture, Text(" · ".join(bits)))
+        ready = sum(1 for _, v in self.cells if v is not None)
+        self.query_one("#variations-hint", Label).update(Text(
+            f"{ready} of {len(rows)} ready · 1..{len(rows)} picks the winner (approved, the others rejected) "
+            "· esc back", style="dim"))
+
+    def _picture(self, path: Path, asset: object, version_id: object) -> Path | None:
+        if asset != Asset.VIDEO or not path.exists():
+            return path
+        from director_tui.media.compare import cache_dir, still_of
+        from director_tui.media.ffmpeg import MediaError
+
+        try:
+            return still_of(path, cache_dir(self.app.settings.home) / f"still-v{version_id}.png")
+        except MediaError:
+            return None
+
+    def action_pick(self, n: int) -> None:
+        from director_tui.core import review
+        from director_tui.core.errors import NotFound
+
+        if not 1 <= n <= len(self.cells):
+            self.notify(f"there are {len(self.cells)} variations", severity="warning", timeout=2)
+            return
+        version_id = self.cells[n - 1][1]
+        if version_id is None:
+            self.notify(f"variation {n} is not ready", severity="warning", timeout=2)
+            return
+        store = self.app.store
+        assert store is not None
+        try:
+            with store.write() as s:
+                result = review.pick_variation(s, self.group, version_id, self.app.settings.user,
+                                               queue_video=self.app.settings.auto_queue_video)
+        except (review.ReviewError, NotFound) as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        main = self.app.main_screen
+        main.reload_segments([result.segment_id])
+        if result.queued_task is not None:
+            main.show_queued(result.segment_id, Asset.VIDEO)
+            self.app.wake_runner()
+        main.refresh_counts()
+        self.notify(f"variation {n} (v{result.version_number}) approved; the others rejected"
+                    + (" — video queued" if result.queued_task else ""), timeout=3)
+        self.dismiss(None)
+
+    def action_close_grid(self) -> None:
+        self.dismiss(None)

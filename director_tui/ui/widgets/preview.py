@@ -1,0 +1,90 @@
+"""A picture of a version in the terminal (textual-image: kitty/sixel where the terminal
+has them, unicode half-blocks otherwise), with a caption; a clear line when there is none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, Static
+
+
+def probe_terminal_graphics() -> None:
+    """Let textual-image ask the terminal what it can draw (kitty, sixel, else half-blocks).
+    It must happen before the app takes the terminal; a terminal that will not answer
+    just gets half-blocks."""
+    try:
+        import textual_image.widget  # noqa: F401
+    except Exception:  # a closed stdout or an odd terminal: pictures fall back, nothing else changes
+        pass
+
+
+class Preview(Vertical):
+    DEFAULT_CSS = """
+    Preview { height: 1fr; width: 1fr; }
+    Preview > .preview-caption { height: 1; width: 1fr; text-style: bold; }
+    Preview > .preview-empty { height: 1fr; width: 1fr; content-align: center middle; color: $text-muted; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._path: Path | None = None
+        self._ready = False
+        self._pixels = (0, 0)
+        self._pending: tuple[Path | None, str | Text] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("", classes="preview-caption")
+        yield Static("no picture yet", classes="preview-empty")
+
+    def on_mount(self) -> None:
+        self._ready = True
+        if self._pending is not None:
+            path, caption = self._pending
+            self._pending = None
+            self.show(path, caption)
+
+    def show(self, path: Path | None, caption: str | Text) -> None:
+        if not self._ready:  # just mounted: its children come with the next frame
+            self._pending = (path, caption)
+            return
+        self.query_one(".preview-caption", Label).update(caption)
+        if path == self._path:
+            return
+        self._path = path
+        for old in self.query(".preview-image, .preview-empty"):
+            old.remove()
+        if path is None or not path.exists():
+            reason = "no picture yet" if path is None else f"file missing: {path.name}"
+            self.mount(Static(reason, classes="preview-empty"))
+            return
+        from textual_image.widget import Image
+
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as img:
+            self._pixels = img.size
+        self.mount(Image(str(path), classes="preview-image"))
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The largest size that fits the box and keeps the picture's proportions (textual-image
+        fills whatever size it is given; an auto height measured too early comes out 0)."""
+        from textual_image._terminal import get_cell_size
+
+        images = self.query(".preview-image")
+        if not images or not self._pixels[0]:
+            return
+        cell = get_cell_size()
+        ratio = (self._pixels[1] / self._pixels[0]) * (cell.width / cell.height)  # rows per column
+        width = max(1, self.size.width)
+        height = max(1, self.size.height - 1)  # the caption takes a line
+        if round(width * ratio) > height:
+            width = max(1, round(height / ratio))
+        image = images.first()
+        image.styles.width, image.styles.height = width, max(1, round(width * ratio))
