@@ -53,3 +53,53 @@ def test_main_screen_video_column(snap_compare, store, settings, reviewed) -> No
 def test_help_screen(snap_compare, store, settings, reviewed) -> None:  # type: ignore[no-untyped-def]
     app = make_app(settings, store, "film", start_runner=False)
     assert snap_compare(app, terminal_size=(160, 48), press=["question_mark"])
+
+
+@pytest.fixture
+def commented(store, reviewed):  # type: ignore[no-untyped-def]
+    """Segment 3 (rejected v1, new v2) with comments and an edited prompt, times fixed."""
+    from director_tui.core import prompts
+    from director_tui.core.models import Comment, PromptRevision
+
+    with store.read() as s:
+        seg3 = s.execute(select(Segment).where(Segment.position == 3)).scalar_one()
+    with store.write() as s:
+        review.add_comment(s, seg3.id, "the sky is too flat; more [red] in the clouds", "tester",
+                           asset=Asset.KEYFRAME)
+        review.add_comment(s, seg3.id, "better, keep the seed", "colleague", asset=Asset.KEYFRAME)
+        prompts.save_prompt(s, seg3.id, "image", "a harbour at dusk, storm clouds, shot 3", "tester",
+                            expected=None)
+        s.execute(update(Comment).values(created_at=FIXED))
+        s.execute(update(PromptRevision).values(created_at=FIXED))
+    return reviewed
+
+
+def test_review_screen(snap_compare, store, settings, commented) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(settings, store, "film", start_runner=False)
+    assert snap_compare(app, terminal_size=(160, 48), press=["j", "j", "enter", "e", "end", *" rain"])
+
+
+def test_compare_screen(snap_compare, store, settings, commented) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(settings, store, "film", start_runner=False)
+    assert snap_compare(app, terminal_size=(160, 48), press=["j", "j", "C"])
+
+
+def test_presets_screen(snap_compare, store, settings, reviewed) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(settings, store, "film", start_runner=False)
+    assert snap_compare(app, terminal_size=(160, 30), press=["x", "x", "P", "j", "space"])
+
+
+def test_variations_screen(snap_compare, store, home, settings, reviewed) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.core.models import Task
+
+    with store.read() as s:
+        seg5 = s.execute(select(Segment).where(Segment.position == 5)).scalar_one()
+    with store.write() as s:
+        group, tasks = queue.variations(s, seg5.id, Asset.KEYFRAME, "tester", count=3)
+        for i, task in enumerate(tasks):
+            s.execute(update(Task).where(Task.id == task.id).values(seed=500 + i))
+    run_tasks(store, home, reviewed.id)
+    with store.write() as s:
+        s.execute(update(Version).values(created_at=FIXED))
+    app = make_app(settings, store, "film", start_runner=False)
+    assert snap_compare(app, terminal_size=(160, 40), press=["j", "j", "j", "j", "A"])

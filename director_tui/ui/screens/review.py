@@ -44,8 +44,10 @@ REVIEW_BINDINGS = [
     Binding("e", "edit_prompt", "Edit", id="review-edit", tooltip="Edit the active prompt here"),
     Binding("u", "main('undo')", "Undo", id="review-undo", show=False, tooltip="Undo your last change"),
     Binding("ctrl+r", "main('redo')", "Redo", id="review-redo", show=False, tooltip="Redo"),
-    Binding("n,j", "step(1)", "Next", id="review-next", show=False, tooltip="Next segment"),
-    Binding("p,k", "step(-1)", "Previous", id="review-previous", show=False, tooltip="Previous segment"),
+    Binding("n", "step(1)", "Next", id="review-next", show=False, tooltip="Next segment"),
+    Binding("p", "step(-1)", "Previous", id="review-previous", show=False, tooltip="Previous segment"),
+    Binding("j", "version_cursor(1)", "Down", id="review-version-down", show=False, tooltip="Next version in the list"),
+    Binding("k", "version_cursor(-1)", "Up", id="review-version-up", show=False, tooltip="Previous version in the list"),
     Binding("h", "asset('keyframe')", "Keyframe", id="review-keyframe", show=False, tooltip="Keyframes"),
     Binding("l", "asset('video')", "Video", id="review-video", show=False, tooltip="Videos"),
 ]
@@ -114,7 +116,7 @@ class ReviewScreen(Screen[None]):
             seg = s.get(Segment, self.segment_id)
             versions = streams.versions(s, self.segment_id, self.asset)
             comments = review.comments(s, self.segment_id)
-            presets = dict(s.execute(select(Preset.id, Preset.name)).tuples().all())
+            presets: dict[int, str] = {pid: name for pid, name in s.execute(select(Preset.id, Preset.name))}
             numbers = {vid: (asset, number) for vid, asset, number in s.execute(
                 select(Version.id, Version.asset, Version.number).where(Version.segment_id == self.segment_id))}
         if seg is None:
@@ -262,6 +264,10 @@ class ReviewScreen(Screen[None]):
         target = max(0, min(index + delta, len(table.order) - 1))
         table.move_cursor(row=target, animate=False)
         self._follow_main()
+
+    def action_version_cursor(self, delta: int) -> None:
+        table = self.query_one("#review-versions", DataTable)
+        table.action_cursor_down() if delta > 0 else table.action_cursor_up()
 
     def action_asset(self, asset: str) -> None:
         self.asset = asset

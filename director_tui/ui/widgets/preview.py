@@ -60,9 +60,8 @@ class Preview(Vertical):
             reason = "no picture yet" if path is None else f"file missing: {path.name}"
             self.mount(Static(reason, classes="preview-empty"))
             return
-        from textual_image.widget import Image
-
         from PIL import Image as PILImage
+        from textual_image.widget import Image
 
         with PILImage.open(path) as img:
             self._pixels = img.size
