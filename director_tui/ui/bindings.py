@@ -65,13 +65,84 @@ APP_BINDINGS: list[Binding] = [
     Binding("q", "quit", "Quit", id="quit", tooltip="Quit (state is kept)"),
 ]
 
+QUICK_EDIT_BINDINGS: list[Binding] = [
+    Binding("escape", "cancel_edit", "Cancel", id="quick-edit-cancel", show=False, tooltip="Leave the quick edit unsaved"),
+]
+
 HELP_BINDINGS: list[Binding] = [
     Binding("escape,q,question_mark", "dismiss", "Close", id="help-close", tooltip="Close the help"),
 ]
 
 
+REVIEW_BINDINGS = [
+    Binding("ctrl+s", "save_prompts", "Save prompts", id="review-save", priority=True, tooltip="Save edited prompts"),
+    Binding("escape", "back", "Back", id="review-back", tooltip="Leave the prompt; again: back to the table"),
+    Binding("space", "main('approve')", "Approve", id="review-approve", tooltip="Approve, go to the next to review"),
+    Binding("d", "main('reject')", "Reject", id="review-reject", tooltip="Reject the current version"),
+    Binding("r", "main('regenerate')", "Regenerate", id="review-regenerate", tooltip="Queue a new version"),
+    Binding("c", "comment", "Comment", id="review-comment", tooltip="Comment (video: a time code first, 00:02.5)"),
+    Binding("m", "pick_version", "Pick", id="review-pick", tooltip="Pick the highlighted version to compare"),
+    Binding("C", "compare", "Compare", id="review-compare", tooltip="Compare picked/highlighted, else current with previous"),
+    Binding("s", "main('similar')", "Similar", id="review-similar", show=False, tooltip="Queue a version like the current one"),
+    Binding("a", "main('variations')", "A/B", id="review-variations", tooltip="Queue variations, pick in a grid"),
+    Binding("o", "main('open_player')", "Open", id="review-open", show=False, tooltip="Open in the external player"),
+    Binding("e", "edit_prompt", "Edit", id="review-edit", tooltip="Edit the active prompt here"),
+    Binding("u", "main('undo')", "Undo", id="review-undo", show=False, tooltip="Undo your last change"),
+    Binding("ctrl+r", "main('redo')", "Redo", id="review-redo", show=False, tooltip="Redo"),
+    Binding("n", "step(1)", "Next", id="review-next", show=False, tooltip="Next segment"),
+    Binding("p", "step(-1)", "Previous", id="review-previous", show=False, tooltip="Previous segment"),
+    Binding("j", "version_cursor(1)", "Down", id="review-version-down", show=False, tooltip="Next version in the list"),
+    Binding("k", "version_cursor(-1)", "Up", id="review-version-up", show=False, tooltip="Previous version in the list"),
+    Binding("h", "asset('keyframe')", "Keyframe", id="review-keyframe", show=False, tooltip="Keyframes"),
+    Binding("l", "asset('video')", "Video", id="review-video", show=False, tooltip="Videos"),
+]
+
+COMPARE_BINDINGS = [
+    Binding("f", "flicker", "Flicker", id="compare-flicker", tooltip="Show one version in place; again: the other"),
+    Binding("b", "both", "Side by side", id="compare-both", tooltip="Back to side by side"),
+    Binding("o", "play", "Play both", id="compare-play", tooltip="Clips: play both side by side in one player"),
+    Binding("escape,q,C", "close_compare", "Back", id="compare-close", tooltip="Back"),
+]
+
+PRESET_BINDINGS = [
+    Binding("j", "cursor('down')", "Down", id="presets-down", show=False, tooltip="Next preset"),
+    Binding("k", "cursor('up')", "Up", id="presets-up", show=False, tooltip="Previous preset"),
+    Binding("enter", "apply", "Apply", id="presets-apply", tooltip="Add the preset to the prompt(s)"),
+    Binding("space", "choose", "Choose", id="presets-choose", tooltip="Choose for variations (one each)"),
+    Binding("a", "variations", "Variations", id="presets-variations", tooltip="Queue one variation per chosen preset"),
+    Binding("n", "new", "New", id="presets-new", tooltip="Create a preset"),
+    Binding("e", "edit", "Edit", id="presets-edit", tooltip="Edit the preset"),
+    Binding("D", "delete", "Delete", id="presets-delete", tooltip="Delete the preset (press twice)"),
+    Binding("escape,q,P", "close_presets", "Back", id="presets-close", tooltip="Back"),
+]
+
+FORM_BINDINGS = [Binding("escape", "cancel_form", "Cancel", id="preset-form-cancel", tooltip="Cancel")]
+
+VARIATION_BINDINGS = [
+    Binding(str(n), f"pick({n})", f"Pick {n}", id=f"variation-pick-{n}", show=n == 1,
+            tooltip=f"Variation {n} wins: approved, the others rejected")
+    for n in range(1, 10)
+] + [Binding("escape,q", "close_grid", "Back", id="variation-close", tooltip="Back (the variations stay)")]
+
+CONFLICT_BINDINGS = [
+    Binding("t", "choose('theirs')", "Keep theirs", id="conflict-theirs", tooltip="Keep the saved text, drop your edit"),
+    Binding("y", "choose('mine')", "Save mine", id="conflict-mine", tooltip="Save your text over theirs (a new revision)"),
+    Binding("e", "choose('edit')", "Edit again", id="conflict-edit", tooltip="Edit your text again, against theirs"),
+    Binding("escape", "choose('theirs')", "Close", id="conflict-close", show=False, tooltip="Keep theirs"),
+]
+
+
 def all_bindings() -> list[Binding]:
-    return MAIN_BINDINGS + APP_BINDINGS + TASKS_BINDINGS + LOG_BINDINGS + HELP_BINDINGS
+    return [b for _, group in binding_groups() for b in group]
+
+
+def binding_groups() -> list[tuple[str, list[Binding]]]:
+    """Every screen's bindings, titled, in the order the help lists them."""
+    return [("Segments", MAIN_BINDINGS), ("App", APP_BINDINGS), ("Segment review", REVIEW_BINDINGS),
+            ("Quick edit", QUICK_EDIT_BINDINGS), ("Compare", COMPARE_BINDINGS), ("Presets", PRESET_BINDINGS),
+            ("Preset form", FORM_BINDINGS), ("Variations", VARIATION_BINDINGS),
+            ("Save conflict", CONFLICT_BINDINGS), ("Tasks", TASKS_BINDINGS), ("Task log", LOG_BINDINGS),
+            ("Help", HELP_BINDINGS)]
 
 
 def effective_keys(binding: Binding, keymap: dict[str, str]) -> str:

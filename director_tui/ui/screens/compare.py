@@ -10,24 +10,18 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Label
 
 from director_tui.core.states import Asset
+from director_tui.ui.bindings import COMPARE_BINDINGS
 from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_diff import PromptDiff
 
 if TYPE_CHECKING:
     from director_tui.ui.app import DirectorApp
 
-COMPARE_BINDINGS = [
-    Binding("f", "flicker", "Flicker", id="compare-flicker", tooltip="Show one version in place; again: the other"),
-    Binding("b", "both", "Side by side", id="compare-both", tooltip="Back to side by side"),
-    Binding("o", "play", "Play both", id="compare-play", tooltip="Clips: play both side by side in one player"),
-    Binding("escape,q,C", "close_compare", "Back", id="compare-close", tooltip="Back"),
-]
 
 
 @dataclass(frozen=True)

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 from director_tui.core.prompts import PromptConflict
+from director_tui.ui.bindings import CONFLICT_BINDINGS
 from director_tui.ui.widgets.prompt_diff import diff_text
-
-CONFLICT_BINDINGS = [
-    Binding("t", "choose('theirs')", "Keep theirs", id="conflict-theirs", tooltip="Keep the saved text, drop your edit"),
-    Binding("y", "choose('mine')", "Save mine", id="conflict-mine", tooltip="Save your text over theirs (a new revision)"),
-    Binding("e", "choose('edit')", "Edit again", id="conflict-edit", tooltip="Edit your text again, against theirs"),
-    Binding("escape", "choose('theirs')", "Close", id="conflict-close", show=False, tooltip="Keep theirs"),
-]
 
 
 class ConflictScreen(ModalScreen[str]):

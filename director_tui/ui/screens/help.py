@@ -8,14 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
-from director_tui.ui.bindings import (
-    APP_BINDINGS,
-    HELP_BINDINGS,
-    LOG_BINDINGS,
-    MAIN_BINDINGS,
-    TASKS_BINDINGS,
-    effective_keys,
-)
+from director_tui.ui.bindings import HELP_BINDINGS, binding_groups, effective_keys
 
 
 def pretty_keys(keys: str) -> str:
@@ -42,8 +35,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Keys", key="keys", width=14)
         table.add_column("Id", key="id", width=18)
         table.add_column("What it does", key="what", width=58)
-        for group, bindings in (("Review", MAIN_BINDINGS), ("App", APP_BINDINGS), ("Tasks", TASKS_BINDINGS),
-                                ("Task log", LOG_BINDINGS), ("Help", HELP_BINDINGS)):
+        for group, bindings in binding_groups():
             table.add_row(Text(group, style="bold underline"), "", "")
             for b in bindings:
                 table.add_row(Text(pretty_keys(effective_keys(b, self.keymap)), style="bold cyan"),

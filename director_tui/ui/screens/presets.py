@@ -8,28 +8,16 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label
 
 from director_tui.core.errors import NotFound
+from director_tui.ui.bindings import FORM_BINDINGS, PRESET_BINDINGS
 
 if TYPE_CHECKING:
     from director_tui.ui.app import DirectorApp
 
-PRESET_BINDINGS = [
-    Binding("j", "cursor('down')", "Down", id="presets-down", show=False, tooltip="Next preset"),
-    Binding("k", "cursor('up')", "Up", id="presets-up", show=False, tooltip="Previous preset"),
-    Binding("enter", "apply", "Apply", id="presets-apply", tooltip="Add the preset to the prompt(s)"),
-    Binding("space", "choose", "Choose", id="presets-choose", tooltip="Choose for variations (one each)"),
-    Binding("a", "variations", "Variations", id="presets-variations", tooltip="Queue one variation per chosen preset"),
-    Binding("n", "new", "New", id="presets-new", tooltip="Create a preset"),
-    Binding("e", "edit", "Edit", id="presets-edit", tooltip="Edit the preset"),
-    Binding("D", "delete", "Delete", id="presets-delete", tooltip="Delete the preset (press twice)"),
-    Binding("escape,q,P", "close_presets", "Back", id="presets-close", tooltip="Back"),
-]
-FORM_BINDINGS = [Binding("escape", "cancel_form", "Cancel", id="preset-form-cancel", tooltip="Cancel")]
 
 
 class PresetForm(ModalScreen["tuple[str, str, str] | None"]):

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static, TextArea
 
 from director_tui.core.states import Asset
+from director_tui.ui.bindings import REVIEW_BINDINGS
 from director_tui.ui.screens.review_flows import save_prompt_flow
 from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_diff import PromptDiff
@@ -29,28 +29,6 @@ if TYPE_CHECKING:
     from director_tui.ui.screens.main import MainScreen
 
 SYNC_S = 0.5
-REVIEW_BINDINGS = [
-    Binding("ctrl+s", "save_prompts", "Save prompts", id="review-save", priority=True, tooltip="Save edited prompts"),
-    Binding("escape", "back", "Back", id="review-back", tooltip="Leave the prompt; again: back to the table"),
-    Binding("space", "main('approve')", "Approve", id="review-approve", tooltip="Approve, go to the next to review"),
-    Binding("d", "main('reject')", "Reject", id="review-reject", tooltip="Reject the current version"),
-    Binding("r", "main('regenerate')", "Regenerate", id="review-regenerate", tooltip="Queue a new version"),
-    Binding("c", "comment", "Comment", id="review-comment", tooltip="Comment (video: a time code first, 00:02.5)"),
-    Binding("m", "pick_version", "Pick", id="review-pick", tooltip="Pick the highlighted version to compare"),
-    Binding("C", "compare", "Compare", id="review-compare", tooltip="Compare picked/highlighted, else current with previous"),
-    Binding("s", "main('similar')", "Similar", id="review-similar", show=False, tooltip="Queue a version like the current one"),
-    Binding("a", "main('variations')", "A/B", id="review-variations", tooltip="Queue variations, pick in a grid"),
-    Binding("o", "main('open_player')", "Open", id="review-open", show=False, tooltip="Open in the external player"),
-    Binding("e", "edit_prompt", "Edit", id="review-edit", tooltip="Edit the active prompt here"),
-    Binding("u", "main('undo')", "Undo", id="review-undo", show=False, tooltip="Undo your last change"),
-    Binding("ctrl+r", "main('redo')", "Redo", id="review-redo", show=False, tooltip="Redo"),
-    Binding("n", "step(1)", "Next", id="review-next", show=False, tooltip="Next segment"),
-    Binding("p", "step(-1)", "Previous", id="review-previous", show=False, tooltip="Previous segment"),
-    Binding("j", "version_cursor(1)", "Down", id="review-version-down", show=False, tooltip="Next version in the list"),
-    Binding("k", "version_cursor(-1)", "Up", id="review-version-up", show=False, tooltip="Previous version in the list"),
-    Binding("h", "asset('keyframe')", "Keyframe", id="review-keyframe", show=False, tooltip="Keyframes"),
-    Binding("l", "asset('video')", "Video", id="review-video", show=False, tooltip="Videos"),
-]
 
 
 class ReviewScreen(Screen[None]):

@@ -7,23 +7,18 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Footer, Label
 
 from director_tui.core.states import Asset, TaskState
+from director_tui.ui.bindings import VARIATION_BINDINGS
 from director_tui.ui.widgets.preview import Preview
 
 if TYPE_CHECKING:
     from director_tui.ui.app import DirectorApp
 
 REFRESH_S = 0.5
-VARIATION_BINDINGS = [
-    Binding(str(n), f"pick({n})", f"Pick {n}", id=f"variation-pick-{n}", show=n == 1,
-            tooltip=f"Variation {n} wins: approved, the others rejected")
-    for n in range(1, 10)
-] + [Binding("escape,q", "close_grid", "Back", id="variation-close", tooltip="Back (the variations stay)")]
 
 
 class VariationScreen(Screen[None]):

@@ -6,11 +6,11 @@ Beneath the field, a live word diff of the edit against the saved prompt.
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label
 
+from director_tui.ui.bindings import QUICK_EDIT_BINDINGS
 from director_tui.ui.widgets.prompt_diff import PromptDiff
 
 
@@ -24,7 +24,7 @@ class QuickEdit(Vertical):
     QuickEdit > Input { border: none; height: 1; padding: 0; }
     QuickEdit > Input:focus { border: none; }
     """
-    BINDINGS = [Binding("escape", "cancel_edit", "Cancel", id="quick-edit-cancel", show=False)]
+    BINDINGS = QUICK_EDIT_BINDINGS  # type: ignore[assignment]
 
     class Done(Message):
         """The edit ended: `text` is None when cancelled."""
