@@ -101,5 +101,13 @@ def test_variations_screen(snap_compare, store, home, settings, reviewed) -> Non
     run_tasks(store, home, reviewed.id)
     with store.write() as s:
         s.execute(update(Version).values(created_at=FIXED))
+        # two run at once, so numbers follow finish order: number them in queued order
+        group_versions = s.execute(select(Version).where(Version.variation_group == group)
+                                   .order_by(Version.task_id)).scalars().all()
+        for v in group_versions:
+            v.number += 100
+        s.flush()
+        for i, v in enumerate(group_versions):
+            v.number = 2 + i
     app = make_app(settings, store, "film", start_runner=False)
     assert snap_compare(app, terminal_size=(160, 40), press=["j", "j", "j", "j", "A"])

@@ -128,3 +128,15 @@ def test_a_new_workspace_has_the_default_presets(store) -> None:  # type: ignore
     with store.read() as s:
         names = set(s.execute(select(Preset.name)).scalars())
     assert {"More dramatic lighting", "Slower camera movement", "Warmer color palette"} <= names
+
+
+def test_the_first_frame_needs_no_orm() -> None:
+    """The app module (and everything the first screen imports) must not pull in SQLAlchemy:
+    the store opens in a thread after the first frame (make bench: open)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, director_tui.ui.app; "
+            "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'alembic') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -7,8 +7,6 @@ refused with both texts and nothing is written.
 
 from __future__ import annotations
 
-import difflib
-import re
 import tomllib
 from dataclasses import dataclass
 
@@ -16,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from director_tui.core import activity, journal
+from director_tui.core.diff import diff_summary, word_diff  # noqa: F401  (part of this module's API)
 from director_tui.core.errors import NotFound
 from director_tui.core.models import Preset, PromptRevision, Segment, utcnow
 from director_tui.core.states import Asset
@@ -97,32 +96,6 @@ def revisions(session: Session, segment_id: int, field: str) -> list[PromptRevis
         select(PromptRevision).where(PromptRevision.segment_id == segment_id, PromptRevision.field == field)
         .order_by(PromptRevision.id.desc())  # type: ignore[union-attr]
     ).scalars())
-
-
-# --- word diff --------------------------------------------------------------------
-
-_WORD = re.compile(r"\S+")
-
-
-def word_diff(old: str, new: str) -> list[tuple[str, str]]:
-    """Word-level diff: a list of (op, words) with op "=" kept, "-" removed, "+" added."""
-    a, b = _WORD.findall(old), _WORD.findall(new)
-    out: list[tuple[str, str]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            out.append(("=", " ".join(a[i1:i2])))
-            continue
-        if tag in ("delete", "replace"):
-            out.append(("-", " ".join(a[i1:i2])))
-        if tag in ("insert", "replace"):
-            out.append(("+", " ".join(b[j1:j2])))
-    return out
-
-
-def diff_summary(ops: list[tuple[str, str]]) -> str:
-    added = sum(len(w.split()) for op, w in ops if op == "+")
-    removed = sum(len(w.split()) for op, w in ops if op == "-")
-    return "no change" if not (added or removed) else f"+{added} −{removed} words"
 
 
 # --- presets ----------------------------------------------------------------------

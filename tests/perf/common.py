@@ -85,7 +85,8 @@ def run_in_pty(argv: list[str], marker: bytes, quiet_s: float = 1.0, timeout_s: 
         os.environ["TERM"] = "xterm-256color"
         os.environ["COLUMNS"], os.environ["LINES"] = str(COLUMNS), str(LINES)
         os.execvp(argv[0], argv)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
+    # with the pixel size, as terminal emulators report it (textual-image reads cell sizes from it)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, COLUMNS * 10, LINES * 20))
     buf = b""
     last_byte = start
     seen = False
@@ -109,6 +110,8 @@ def run_in_pty(argv: list[str], marker: bytes, quiet_s: float = 1.0, timeout_s: 
                 os.write(fd, b"\x1b[1;1R")
             if b"\x1b[c" in chunk:
                 os.write(fd, b"\x1b[?62;c")
+            if b"\x1b[16t" in chunk:  # cell size in pixels
+                os.write(fd, b"\x1b[6;20;10t")
         elif seen and now - last_byte >= quiet_s:
             break
     settle = last_byte - start

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from director_tui.core.prompts import diff_summary, word_diff
+from director_tui.core.diff import diff_summary, word_diff
 
 ADDED = "bold green"
 REMOVED = "red strike"
