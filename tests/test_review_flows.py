@@ -295,3 +295,15 @@ async def test_undo_after_a_restart(store, settings, film) -> None:  # type: ign
         assert "review" in cell(app, s1.id, "keyframe")
         assert isinstance(app.screen.focused, DataTable) and not isinstance(app.screen.focused, TextArea)
     assert segs(store)[0].keyframe_state == AssetState.REVIEW
+
+
+async def test_review_screen_warns_once_on_unsaved_prompts_and_still_saves(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    s1 = segs(store)[0]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "e", "end", *" haze", "escape", "escape")  # leave the field, warned
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("ctrl+s")  # the warning did not throw the edit away
+        assert prompt_of(store, s1.id) == s1.image_prompt + " haze"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ReviewScreen)

@@ -85,6 +85,11 @@ def record(session: Session, stream_id: int, user: str, kind: str, label: str,
     return entry
 
 
+def segment_ids(entry: JournalEntry) -> list[int]:
+    """The segments a journal entry changed."""
+    return [int(k) for k in json.loads(entry.payload)["before"]["segments"]]
+
+
 def _latest(session: Session, stream_id: int, user: str, state: str, newest: bool) -> JournalEntry | None:
     query = select(JournalEntry).where(JournalEntry.user == user, JournalEntry.stream_id == stream_id,
                                        JournalEntry.state == state)

@@ -41,6 +41,7 @@ class ReviewScreen(Screen[None]):
         self.saved = {"image": "", "motion": ""}  # what each editor started from
         self.picked: int | None = None
         self._data_version = -1
+        self._leave_armed = False  # esc warned about unsaved prompts once: the next esc leaves
 
     @property
     def main(self) -> MainScreen:
@@ -80,7 +81,8 @@ class ReviewScreen(Screen[None]):
         if store is not None and store.data_version() != self._data_version:
             self.load(prompts_too=True)
 
-    def load(self, prompts_too: bool = False) -> None:
+    def load(self, prompts_too: bool = False, replace: bool = False) -> None:
+        """`replace`: show the stored prompts even over an edit (another segment now)."""
         from sqlalchemy import select
 
         from director_tui.core import review, streams
@@ -118,7 +120,7 @@ class ReviewScreen(Screen[None]):
         if prompts_too:
             for field, text in (("image", seg.image_prompt), ("motion", seg.motion_prompt)):
                 area = self.query_one(f"#prompt-{field}", TextArea)
-                if area.text == self.saved[field]:  # not being edited: follow the store
+                if replace or area.text == self.saved[field]:  # not being edited: follow the store
                     self.saved[field] = text
                     if area.text != text:
                         area.load_text(text)
@@ -176,8 +178,12 @@ class ReviewScreen(Screen[None]):
             diff.update(Text("⚠ changed elsewhere since you started; ctrl+s will show both texts",
                              style="yellow"))
 
+    def _dirty(self) -> list[str]:
+        return [f for f in ("image", "motion") if self.query_one(f"#prompt-{f}", TextArea).text != self.saved[f]]
+
     def action_save_prompts(self) -> None:
-        dirty = [f for f in ("image", "motion") if self.query_one(f"#prompt-{f}", TextArea).text != self.saved[f]]
+        self._leave_armed = False
+        dirty = self._dirty()
         if not dirty:
             self.notify("nothing to save", timeout=1.5)
         for field in dirty:
@@ -202,12 +208,11 @@ class ReviewScreen(Screen[None]):
         if isinstance(self.focused, TextArea):
             self.query_one("#review-versions", DataTable).focus()
             return
-        dirty = [f for f in ("image", "motion") if self.query_one(f"#prompt-{f}", TextArea).text != self.saved[f]]
-        if dirty:
+        dirty = self._dirty()
+        if dirty and not self._leave_armed:
+            self._leave_armed = True
             self.notify(f"unsaved {' and '.join(dirty)} prompt: ctrl+s saves; esc again leaves without saving",
                         severity="warning", timeout=4)
-            for f in dirty:
-                self.saved[f] = self.query_one(f"#prompt-{f}", TextArea).text  # a second esc leaves
             return
         self.dismiss(None)
 
@@ -227,12 +232,12 @@ class ReviewScreen(Screen[None]):
 
     def _follow_main(self) -> None:
         row = self.main.table.current
-        if row is not None and row.id != self.segment_id:
-            self.segment_id = row.id
+        moved = row is not None and row.id != self.segment_id
+        if moved:
+            self.segment_id = row.id  # type: ignore[union-attr]
             self.picked = None
-            for f in ("image", "motion"):
-                self.saved[f] = self.query_one(f"#prompt-{f}", TextArea).text  # let load() replace them
-        self.load(prompts_too=True)
+            self._leave_armed = False
+        self.load(prompts_too=True, replace=moved)
 
     def action_step(self, delta: int) -> None:
         table = self.main.table

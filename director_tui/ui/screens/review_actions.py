@@ -47,7 +47,7 @@ class ReviewActions:
         return row
 
     def action_approve(self) -> None:
-        from director_tui.core import queue, review
+        from director_tui.core import review
         from director_tui.core.queue import QueueError
         from director_tui.core.review import ReviewError
 
@@ -56,17 +56,14 @@ class ReviewActions:
         if row is None or store is None:
             return
         settings = self.app.settings
-        queued_video = False
         try:
             with store.write() as s:
-                result = review.approve(s, row.id, self.asset, settings.user)
-                if (self.asset == Asset.KEYFRAME and settings.auto_queue_video
-                        and queue.active_task(s, row.id, Asset.VIDEO) is None):
-                    queue.enqueue(s, row.id, Asset.VIDEO, settings.user)
-                    queued_video = True
+                result = review.approve(s, row.id, self.asset, settings.user,
+                                        queue_video=settings.auto_queue_video)
         except (ReviewError, QueueError, NotFound) as exc:
             self.notify(str(exc), severity="warning")
             return
+        queued_video = result.queued_task is not None
         self._after_change(row.id, queued=queued_video, asset=Asset.VIDEO)
         note = f"{row.position}. {row.title}: {self.asset} v{result.version_number} approved"
         if queued_video:

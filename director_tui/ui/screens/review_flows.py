@@ -7,17 +7,13 @@ handling here is shared with the review screen through `save_prompt_flow`.
 
 from __future__ import annotations
 
-import json
 import os
-import shlex
-import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from director_tui.core.errors import NotFound
-from director_tui.core.states import Asset, TaskState
+from director_tui.core.states import Asset
 from director_tui.ui.widgets.prompt_line import PromptLine
 from director_tui.ui.widgets.quick_edit import QuickEdit
 
@@ -60,6 +56,10 @@ def save_prompt_flow(app: DirectorApp, segment_id: int, field: str, expected: st
 def run_editor(app: DirectorApp, text: str, suffix: str = ".txt") -> str | None:
     """Edit `text` in $VISUAL/$EDITOR (the app suspends); the new text, or None if the
     editor failed. One trailing newline, which most editors add, is dropped."""
+    import shlex  # here, not at import: the main screen imports this module before its first frame
+    import subprocess
+    import tempfile
+
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     try:
         argv = shlex.split(editor)
@@ -265,7 +265,7 @@ class ReviewFlows:
             with store.write() as s:
                 entry = (journal.undo if verb == "undo" else journal.redo)(s, self.app.stream_id,
                                                                          self.app.settings.user)
-                seg_ids = [int(k) for k in json.loads(entry.payload)["before"]["segments"]]
+                seg_ids = journal.segment_ids(entry)
         except journal.UndoError as exc:
             self.notify(str(exc), severity="warning", timeout=4)
             return
@@ -310,6 +310,3 @@ class ReviewFlows:
         self.reload_segments(seg_ids)
         if self.table.marked:
             self.table.set_marks(set())
-
-    def show_queued(self, seg_id: int, asset: str) -> None:
-        self.table.set_progress(seg_id, TaskState.QUEUED, asset=asset)

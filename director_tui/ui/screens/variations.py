@@ -30,6 +30,7 @@ class VariationScreen(Screen[None]):
         self.group = group
         self.cells: list[tuple[int, int | None]] = []  # (task id, version id) in queued order
         self._shown: list[object] = []
+        self._data_version = -1
 
     def compose(self) -> ComposeResult:
         yield Label("", id="variations-title")
@@ -61,6 +62,11 @@ class VariationScreen(Screen[None]):
         return title, [tuple(r) for r in rows]
 
     def refresh_grid(self) -> None:
+        store = self.app.store
+        version = store.data_version() if store is not None else 0
+        if self._shown and version == self._data_version:
+            return  # nothing committed since the last look
+        self._data_version = version
         title, rows = self._load()
         if rows == self._shown:
             return
@@ -121,12 +127,8 @@ class VariationScreen(Screen[None]):
         except (review.ReviewError, NotFound) as exc:
             self.notify(str(exc), severity="warning")
             return
-        main = self.app.main_screen
-        main.reload_segments([result.segment_id])
-        if result.queued_task is not None:
-            main.show_queued(result.segment_id, Asset.VIDEO)
-            self.app.wake_runner()
-        main.refresh_counts()
+        self.app.main_screen._after_change(result.segment_id, queued=result.queued_task is not None,
+                                           asset=Asset.VIDEO)
         self.notify(f"variation {n} (v{result.version_number}) approved; the others rejected"
                     + (" — video queued" if result.queued_task else ""), timeout=3)
         self.dismiss(None)
