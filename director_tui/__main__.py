@@ -1,4 +1,4 @@
-from director_tui.cli import main
+from director_tui.launch import main
 
 if __name__ == "__main__":
     main()

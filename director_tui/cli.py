@@ -325,23 +325,11 @@ def work(
 
 
 def _open(slug: str) -> None:
-    from director_tui.core.errors import NotFound, StoreError
-    from director_tui.ui.app import make_app
-    from director_tui.ui.widgets.preview import probe_terminal_graphics
+    from director_tui.launch import open_stream
 
-    s = settings()
-    try:
-        director = make_app(s, None, slug)
-    except NotFound as exc:
-        raise fail(str(exc)) from None
-    except StoreError as exc:
-        raise fail(str(exc), 1) from None
-    probe_terminal_graphics()
-    director.run()
-    if director.exit_message:
-        typer.echo(f"director-tui: {director.exit_message}", err=True)
-    if director.return_code:
-        raise typer.Exit(director.return_code)
+    code = open_stream(State.home, slug)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("open")

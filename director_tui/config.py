@@ -8,6 +8,7 @@ Config file: `$DIRECTOR_CONFIG`, else `<user config dir>/director-tui/config.tom
     auto_queue_video = true    # queue the clip when a keyframe is approved
     kill_grace_s = 5.0
     variations = 3             # how many A/B variations `a` queues (1-9)
+    image_protocol = "auto"    # auto | sixel | kitty | halfcell | unicode (auto asks the terminal)
 
     [keymap]                   # binding id = keys (comma-separated)
     approve = "space,y"
@@ -40,6 +41,7 @@ class Settings:
     auto_queue_video: bool = True
     kill_grace_s: float = 5.0
     variations: int = 3
+    image_protocol: str = "auto"
     keymap: dict[str, str] = field(default_factory=dict)
     config_path: Path | None = None
 
@@ -90,7 +92,7 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
         raise ConfigError(f"{path}: cannot read ({exc})") from exc
 
     known = {"player", "player_in_terminal", "auto_generate", "auto_queue_video",
-             "kill_grace_s", "variations", "keymap"}
+             "kill_grace_s", "variations", "image_protocol", "keymap"}
     for key in data:
         _expect(key in known, f"{path}: {key}", "unknown setting")
     if "player" in data:
@@ -118,6 +120,11 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
         _expect(isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 9,
                 f"{path}: variations", "must be a whole number from 1 to 9")
         settings.variations = value
+    if "image_protocol" in data:
+        value = data["image_protocol"]
+        _expect(value in ("auto", "sixel", "kitty", "halfcell", "unicode"), f"{path}: image_protocol",
+                "must be auto, sixel, kitty, halfcell or unicode")
+        settings.image_protocol = value
     if "keymap" in data:
         keymap = data["keymap"]
         _expect(isinstance(keymap, dict), f"{path}: keymap", "must be a table of id = \"keys\"")

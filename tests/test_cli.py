@@ -108,3 +108,42 @@ def test_home_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     flag_home = tmp_path / "from-flag"
     assert runner.invoke(app, ["--home", str(flag_home), "new", "film"]).exit_code == 0
     assert (flag_home / "director.db").is_file()
+
+
+def test_the_open_fast_path_takes_only_the_plain_form() -> None:
+    from director_tui.launch import fast_open_args
+
+    assert fast_open_args(["open", "film"]) == (None, "film")
+    assert fast_open_args(["--home", "/w", "open", "film"]) == ("/w", "film")
+    assert fast_open_args(["--home=/w", "open", "film"]) == ("/w", "film")
+    for other in (["open", "--help"], ["open"], ["open", "a", "b"], ["--version"], ["status", "film"],
+                  ["--home", "open", "film"], ["--home=", "open", "film"]):
+        assert fast_open_args(other) is None, other
+
+
+@pytest.mark.parametrize(("args", "message", "code"), [
+    (["open", "nope"], "stream 'nope' not found", 2),
+    (["open", "../x"], "stream '../x' not found", 2),
+    (["open", "--help"], "Open a stream", 0),
+])
+def test_the_real_entry_point_open_errors(home: Path, args: list[str], message: str, code: int) -> None:
+    """`python -m director_tui` (what the console script runs): one line, no traceback."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "director_tui", "--home", str(home), *args],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == code and message in r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and (code == 0 or len(r.stderr.strip().splitlines()) == 1)
+
+
+def test_open_names_a_bad_config_in_one_line(home: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "c.toml"
+    config.write_text("image_protocol = 3\n")
+    r = subprocess.run([sys.executable, "-m", "director_tui", "--home", str(home), "open", "film"],
+                       capture_output=True, text=True, timeout=60, env={**os.environ, "DIRECTOR_CONFIG": str(config)})
+    assert r.returncode == 2 and r.stderr.strip() == f"director-tui: {config}: image_protocol: must be auto, sixel, kitty, halfcell or unicode"

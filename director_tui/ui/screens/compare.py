@@ -12,10 +12,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
 from director_tui.core.states import Asset
 from director_tui.ui.bindings import COMPARE_BINDINGS
+from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_diff import PromptDiff
 
@@ -99,7 +100,7 @@ class CompareScreen(Screen[None]):
         yield Preview(id="compare-flicker")
         yield PromptDiff(id="compare-diff")
         yield Label("", id="compare-seeds")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.a, self.b = load_side(self.app, self.a_id), load_side(self.app, self.b_id)

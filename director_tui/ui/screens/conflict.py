@@ -6,10 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from director_tui.core.prompts import PromptConflict
 from director_tui.ui.bindings import CONFLICT_BINDINGS
+from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.prompt_diff import diff_text
 
 
@@ -33,7 +34,7 @@ class ConflictScreen(ModalScreen[str]):
                 yield Label(Text("From theirs to yours", style="bold"))
                 yield Static(diff_text(c.theirs, c.mine), classes="conflict-text")
             yield Label(Text("t keep theirs · y save yours over theirs · e edit yours again", style="dim"))
-        yield Footer()
+        yield KeyFooter()
 
     def action_choose(self, choice: str) -> None:
         self.dismiss(choice)

@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from director_tui.core.fastread import VersionRow
 from director_tui.core.rows import SegmentRow, Totals
@@ -24,6 +24,7 @@ from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
 from director_tui.ui.screens.review_actions import ReviewActions
 from director_tui.ui.screens.review_flows import ReviewFlows
+from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.prompt_line import PromptLine
 from director_tui.ui.widgets.quick_edit import QuickEdit
 from director_tui.ui.widgets.segment_table import SegmentTable
@@ -68,7 +69,7 @@ class MainScreen(ReviewActions, ReviewFlows, Screen[None]):
         yield TaskLog(id="tasklog")
         yield PromptLine()
         yield QuickEdit()
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> SegmentTable:

@@ -10,10 +10,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label
+from textual.widgets import DataTable, Input, Label
 
 from director_tui.core.errors import NotFound
 from director_tui.ui.bindings import FORM_BINDINGS, PRESET_BINDINGS
+from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from director_tui.ui.app import DirectorApp
@@ -69,7 +70,7 @@ class PresetsScreen(Screen[None]):
         yield table
         yield Label(Text("enter apply · space choose · a one variation per chosen · n new · e edit · D delete "
                          "· :presets export/import FILE on the main screen", style="dim"))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -15,11 +15,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static, TextArea
+from textual.widgets import DataTable, Label, Static, TextArea
 
 from director_tui.core.states import Asset
 from director_tui.ui.bindings import REVIEW_BINDINGS
 from director_tui.ui.screens.review_flows import save_prompt_flow
+from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_diff import PromptDiff
 from director_tui.ui.widgets.prompt_line import PromptLine
@@ -63,7 +64,7 @@ class ReviewScreen(Screen[None]):
                 yield Label(Text("Comments, newest first", style="bold"))
                 yield Static("", id="review-comments")
         yield PromptLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#review-versions", DataTable)

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label, RichLog
+from textual.widgets import DataTable, Label, RichLog
 
 from director_tui.core.states import TaskState
 from director_tui.ui.bindings import LOG_BINDINGS, TASKS_BINDINGS
 from director_tui.ui.cells import clip, short_reason
+from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from director_tui.ui.app import DirectorApp
@@ -57,7 +58,7 @@ class TasksScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label("Tasks — enter: log  X: cancel  r: retry  esc: back", id="tasks-title")
         yield DataTable(id="tasks-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

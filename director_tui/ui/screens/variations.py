@@ -9,10 +9,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import VARIATION_BINDINGS
+from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ class VariationScreen(Screen[None]):
         yield Label("", id="variations-title")
         yield Grid(id="variations-grid")
         yield Label("", id="variations-hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_grid()

@@ -11,16 +11,6 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 
-def probe_terminal_graphics() -> None:
-    """Let textual-image ask the terminal what it can draw (kitty, sixel, else half-blocks).
-    It must happen before the app takes the terminal; a terminal that will not answer
-    just gets half-blocks."""
-    try:
-        import textual_image.widget  # noqa: F401
-    except Exception:  # a closed stdout or an odd terminal: pictures fall back, nothing else changes
-        pass
-
-
 class Preview(Vertical):
     DEFAULT_CSS = """
     Preview { height: 1fr; width: 1fr; }
@@ -61,11 +51,12 @@ class Preview(Vertical):
             self.mount(Static(reason, classes="preview-empty"))
             return
         from PIL import Image as PILImage
-        from textual_image.widget import Image
+
+        from director_tui.ui.terminal_graphics import image_widget_class
 
         with PILImage.open(path) as img:
             self._pixels = img.size
-        self.mount(Image(str(path), classes="preview-image"))
+        self.mount(image_widget_class()(str(path), classes="preview-image"))
         self.call_after_refresh(self._fit)
 
     def on_resize(self) -> None:
@@ -74,13 +65,13 @@ class Preview(Vertical):
     def _fit(self) -> None:
         """The largest size that fits the box and keeps the picture's proportions (textual-image
         fills whatever size it is given; an auto height measured too early comes out 0)."""
-        from textual_image._terminal import get_cell_size
+        from director_tui.ui.terminal_graphics import cell_size
 
         images = self.query(".preview-image")
         if not images or not self._pixels[0]:
             return
-        cell = get_cell_size()
-        ratio = (self._pixels[1] / self._pixels[0]) * (cell.width / cell.height)  # rows per column
+        cell_w, cell_h = cell_size()
+        ratio = (self._pixels[1] / self._pixels[0]) * (cell_w / cell_h)  # rows per column
         width = max(1, self.size.width)
         height = max(1, self.size.height - 1)  # the caption takes a line
         if round(width * ratio) > height:

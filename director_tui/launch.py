@@ -1,0 +1,55 @@
+"""The `director-tui` entry point. `director-tui [--home DIR] open SLUG`, the command a
+director types many times a day, starts the app without importing the CLI framework
+(typer and click cost ~50 ms of start-up); every other form goes to `cli.main`."""
+
+from __future__ import annotations
+
+import sys
+
+
+def open_stream(home: str | None, slug: str) -> int:
+    """Open a stream in the app; errors are one line on stderr. Returns the exit code."""
+    from director_tui.config import ConfigError, load_settings
+    from director_tui.core.errors import NotFound, StoreError
+    from director_tui.ui.app import make_app
+    from director_tui.ui.terminal_graphics import probe
+
+    try:
+        settings = load_settings(home)
+        director = make_app(settings, None, slug)
+    except (ConfigError, NotFound) as exc:
+        print(f"director-tui: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"director-tui: {exc}", file=sys.stderr)
+        return 1
+    probe(settings.image_protocol)
+    director.run()
+    if director.exit_message:
+        print(f"director-tui: {director.exit_message}", file=sys.stderr)
+    return director.return_code or 0
+
+
+def fast_open_args(argv: list[str]) -> tuple[str | None, str] | None:
+    """(home, slug) when argv is exactly `[--home DIR | --home=DIR] open SLUG`, else None."""
+    home = None
+    rest = list(argv)
+    if rest[:1] == ["--home"] and len(rest) >= 2:
+        home, rest = rest[1], rest[2:]
+    elif rest and rest[0].startswith("--home="):
+        home, rest = rest[0].split("=", 1)[1], rest[1:]
+    if len(rest) == 2 and rest[0] == "open" and not rest[1].startswith("-") and home != "":
+        return home, rest[1]
+    return None
+
+
+def main() -> None:
+    fast = fast_open_args(sys.argv[1:])
+    try:
+        if fast is not None:
+            sys.exit(open_stream(*fast))
+        from director_tui.cli import main as cli_main
+
+        cli_main()
+    except KeyboardInterrupt:
+        sys.exit(130)
