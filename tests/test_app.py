@@ -185,6 +185,27 @@ async def test_cli_path_paints_from_the_snapshot_then_opens_the_store(store, set
         assert s.get(Segment, s1.id).keyframe_state == AssetState.APPROVED
 
 
+async def test_keys_typed_while_the_store_opens_go_to_what_the_first_key_opened(store, settings, film, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`e` then a quick " xy⏎" before the store is open: the words land in the prompt; `x`
+    (mark) and `y` (approve) are not run as commands on the table."""
+    import director_tui.ui.app as app_module
+
+    monkeypatch.setattr(app_module, "STORE_OPEN_DELAY_S", 2.0)  # a slow disk: time to type
+    s1 = segs(store)[0]
+    app = make_app(settings, None, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e", "end", "space", "x", "y", "enter")
+        assert app.store is None  # all typed before the store opened
+        await wait_for(pilot, lambda: app.store is not None and not app._held_keys, timeout=10)
+        await pilot.pause(0.2)
+        assert not app.main_screen.table.marked
+    app.store.dispose()
+    with store.read() as s:
+        seg = s.get(Segment, s1.id)
+        assert seg.image_prompt == s1.image_prompt + " xy"
+        assert seg.keyframe_state != AssetState.APPROVED
+
+
 def test_snapshot_matches_the_orm_and_falls_back(store, settings, film) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 

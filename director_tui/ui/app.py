@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App
 
 from director_tui.config import Settings
@@ -51,6 +52,7 @@ class DirectorApp(App[None]):
         self.exit_message = ""
         self.main_screen = MainScreen()
         self._after_store: list[Callable[[], object]] = []
+        self._held_keys: list[events.Key] = []
 
     def get_default_screen(self) -> MainScreen:
         return self.main_screen
@@ -84,6 +86,15 @@ class DirectorApp(App[None]):
             self.notify("opening the workspace…", timeout=1)
         return self.store
 
+    async def on_event(self, event: events.Event) -> None:
+        # While an action waits for the store, the keys typed after it belong to whatever
+        # it opens (the text of a quick edit, a comment): hold them rather than run them
+        # as commands on the table, and replay them once the action has run.
+        if self._after_store and isinstance(event, events.Key) and not event.is_forwarded:
+            self._held_keys.append(event)
+            return
+        await super().on_event(event)
+
     def _open_store(self) -> None:
         from director_tui.core.db import open_store
 
@@ -100,6 +111,9 @@ class DirectorApp(App[None]):
         pending, self._after_store = self._after_store, []
         for retry in pending:
             retry()
+        held, self._held_keys = self._held_keys, []
+        for key in held:
+            self.post_message(events.Key(key.key, key.character))
 
     def _store_failed(self, message: str) -> None:
         self.exit_message = message
