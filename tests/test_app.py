@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from director_tui.core.models import Asset, AssetState, Segment, Task, TaskState, Version
+from director_tui.core.models import Asset, AssetState, Comment, Segment, Task, TaskState, Version
 from director_tui.ui.app import make_app
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.widgets.segment_table import SegmentTable
@@ -204,6 +204,28 @@ async def test_keys_typed_while_the_store_opens_go_to_what_the_first_key_opened(
         seg = s.get(Segment, s1.id)
         assert seg.image_prompt == s1.image_prompt + " xy"
         assert seg.keyframe_state != AssetState.APPROVED
+
+
+async def test_a_burst_of_keys_after_e_or_c_lands_in_the_field(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    """Over a laggy SSH link keys arrive together: `e xy⏎` in one read must edit the prompt,
+    not mark (x) and approve (y)."""
+    from textual import events
+
+    s1 = segs(store)[0]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for burst in ([("e", "e"), ("end", None), ("space", " "), ("x", "x"), ("y", "y"), ("enter", "\r")],
+                      [("c", "c"), ("d", "d"), ("y", "y"), ("enter", "\r")]):
+            for key, char in burst:
+                app.post_message(events.Key(key, char))  # all queued before any is handled
+            await pilot.pause(0.3)
+        assert not app.main_screen.table.marked
+    with store.read() as s:
+        seg = s.get(Segment, s1.id)
+        assert seg.image_prompt == s1.image_prompt + " xy"
+        assert seg.keyframe_state != AssetState.APPROVED
+        assert [c.body for c in s.execute(select(Comment)).scalars()] == ["dy"]
 
 
 def test_snapshot_matches_the_orm_and_falls_back(store, settings, film) -> None:  # type: ignore[no-untyped-def]

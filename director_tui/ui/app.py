@@ -93,6 +93,15 @@ class DirectorApp(App[None]):
         if self._after_store and isinstance(event, events.Key) and not event.is_forwarded:
             self._held_keys.append(event)
             return
+        # Textual hands a key to the focused widget's queue and runs its binding only when
+        # it has bubbled back up, so the keys of one burst (a paste, a laggy SSH link) are
+        # all handed to the table before `e` or `c` has opened the field they belong to,
+        # and run as commands. The table has no keys of its own: run its bindings here,
+        # one key at a time, so the next key goes to whatever the last one focused.
+        if (isinstance(event, events.Key) and not event.is_forwarded
+                and getattr(self.focused, "KEYS_FROM_SCREEN", False) and self.screen.maximized is None):
+            if await self._check_bindings(event.key, priority=True) or await self._check_bindings(event.key):
+                return
         await super().on_event(event)
 
     def _open_store(self) -> None:

@@ -40,7 +40,7 @@ class PromptLine(Input):
         self.placeholder = PLACEHOLDERS[mode]
         self.value = value
         self.display = True
-        self.focus()
+        self.screen.set_focus(self)  # now, not next turn: see SegmentTable.on_event
         self.cursor_position = len(value)
 
     def close(self, submitted: bool) -> None:

@@ -53,7 +53,7 @@ class QuickEdit(Vertical):
         field_input = self.query_one(Input)
         field_input.value = draft if draft is not None else text
         field_input.cursor_position = len(field_input.value)
-        field_input.focus()
+        self.screen.set_focus(field_input)  # now, not next turn: see SegmentTable.on_event
         self._show_diff(field_input.value)
 
     def _show_diff(self, value: str) -> None:

@@ -27,6 +27,8 @@ ASSET_LABEL = {Asset.KEYFRAME: "Keyframe", Asset.VIDEO: "Video"}
 class SegmentTable(DataTable[Text | str], inherit_bindings=False):
     """Keys come from the screen (every binding has an id); this table only draws."""
 
+    KEYS_FROM_SCREEN = True  # the app runs its keys' bindings at once (see DirectorApp.on_event)
+
     DEFAULT_CSS = """
     SegmentTable { height: 1fr; }
     """
