@@ -358,6 +358,9 @@ def demo() -> None:
     _open(DEMO_SLUG)
 
 
+from director_tui import cli_insight  # noqa: E402,F401  (registers its commands on app)
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,114 @@
+"""CLI: activity, metrics, recommend. Registered on cli.app (imported at its end)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from director_tui.cli import _stream_id, app, fail, settings, store_for
+
+
+def _bar(value: float, width: int = 20) -> str:
+    filled = int(round(max(0.0, min(1.0, value)) * width))
+    return "█" * filled + "░" * (width - filled)
+
+
+def _pct(n: int, d: int) -> str:
+    return f"{n} of {d} ({100 * n / d:.0f}%)" if d else "no decisions yet"
+
+
+@app.command()
+def activity(
+    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines' worth as one JSON list.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="90m, 2h, 3d, 1w or a date like 2026-11-24.")] = None,
+    segment: Annotated[int | None, typer.Option("--segment", help="Only this segment (position).")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="prompt, generation, decision, comment, export, cleanup, or a kind like task.failed.")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Only this user.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 200,
+) -> None:
+    """The activity timeline: every action, newest first."""
+    from director_tui.core import insight
+
+    store = store_for(settings())
+    stream_id, _ = _stream_id(store, stream)
+    try:
+        when = insight.parse_since(since) if since else None
+    except insight.InsightError as exc:
+        raise fail(str(exc)) from None
+    with store.read() as session:
+        events = insight.timeline(session, stream_id, segment=segment, kind=kind, actor=author,
+                                  since=when, limit=max(1, limit))
+    if as_json:
+        typer.echo(json.dumps([e.as_json() for e in events], indent=2, ensure_ascii=False))
+        return
+    if not events:
+        typer.echo("no activity matches")
+    for e in events:
+        where = f"#{e.position} {e.title[:20]}" if e.position is not None else "—"
+        typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor[:12]:<12}  {where:<24}  {e.summary}")
+
+
+@app.command()
+def metrics(
+    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Approval rates, regenerations, segments needing attention, time per checkpoint."""
+    from director_tui.core import insight
+
+    store = store_for(settings())
+    stream_id, _ = _stream_id(store, stream)
+    with store.read() as session:
+        m = insight.metrics(session, stream_id)
+    if as_json:
+        typer.echo(json.dumps(m.as_json(), indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"approval rate       {_bar(m.approval_rate or 0)} {_pct(m.approved, m.decided)}")
+    typer.echo(f"first-time approval {_bar(m.first_time_rate or 0)} {_pct(m.first_approved, m.first_decided)}")
+    typer.echo(f"regenerations per segment: mean {m.regenerations_mean:.2f}")
+    top = max(m.distribution.values()) or 1
+    for bucket, n in m.distribution.items():
+        typer.echo(f"  {bucket:>2}  {_bar(n / top)} {n}")
+    for asset, g in m.generation.items():
+        typer.echo(f"generation {asset:<8} {int(g['count'])} done, {int(g['failed'])} failed, "
+                   f"median {g['median']:.1f} s, p90 {g['p90']:.1f} s")
+    for name, seconds, done in m.checkpoints:
+        typer.echo(f"checkpoint {name:<10} {seconds / 3600:.1f} h {'passed' if done else 'open'}")
+    if m.attention:
+        typer.echo("needs attention:")
+        for a in m.attention:
+            typer.echo(f"  #{a.position:<4} {a.title[:28]:<28} {a.reasons}")
+
+
+@app.command()
+def recommend(
+    field: Annotated[str | None, typer.Option("--field", help="image or motion (default both).")] = None,
+    min_samples: Annotated[int, typer.Option("--min-samples", help="Fewer first-time decisions than this: no recommendation.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Phrases and presets that got approved first time most often, across the workspace."""
+    from director_tui.core import insight
+
+    if field not in (None, "image", "motion"):
+        raise fail(f"--field: {field!r} is not image or motion")
+    store = store_for(settings())
+    with store.read() as session:
+        best = insight.recommendations(session, field=field, min_samples=max(1, min_samples))
+        worst = insight.recommendations(session, field=field, min_samples=max(1, min_samples), worst=True, limit=5)
+    if as_json:
+        typer.echo(json.dumps({"best": [r.as_json() for r in best], "worst": [r.as_json() for r in worst]},
+                              indent=2, ensure_ascii=False))
+        return
+    if not best:
+        typer.echo(f"nothing to recommend yet: no phrase or preset has {min_samples} first-time decisions")
+        return
+    for r in best:
+        typer.echo(f"{_bar(r.rate, 10)} {r.describe()}")
+    rough = [r for r in worst if r.rate < 0.5]
+    if rough:
+        typer.echo("often rejected first time:")
+        for r in rough:
+            typer.echo(f"{_bar(r.rate, 10)} {r.describe()}")
