@@ -358,7 +358,7 @@ def demo() -> None:
     _open(DEMO_SLUG)
 
 
-from director_tui import cli_insight  # noqa: E402,F401  (registers its commands on app)
+from director_tui import cli_archive, cli_insight  # noqa: E402,F401  (they register their commands on app)
 
 
 def main() -> None:

@@ -1,0 +1,140 @@
+"""CLI: export, cleanup, restore. Registered on cli.app (imported at its end)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from director_tui.cli import _stream_id, app, fail, settings, store_for
+
+WHATS = ("keyframes", "spec", "cut", "backup")
+
+
+def progress_bar(label: str):  # type: ignore[no-untyped-def]
+    """A bar on a terminal, nothing otherwise (the final line says what was done)."""
+    tty = sys.stderr.isatty()
+
+    def show(done: int, total: int, what: str = "") -> None:
+        if not tty or not total:
+            return
+        frac = done / total
+        bar = "█" * int(30 * frac) + "░" * (30 - int(30 * frac))
+        sys.stderr.write(f"\r{label} {bar} {done}/{total} {what[:40]:<40}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+@app.command()
+def export(
+    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    what: Annotated[str, typer.Argument(help="keyframes (ZIP), spec (JSON), cut (final MP4) or backup (database + media).")],
+    out: Annotated[str | None, typer.Option("--out", "-o", help="File to write; for backup a folder or an rclone remote such as gdrive:backups.")] = None,
+    every_version: Annotated[bool, typer.Option("--all-versions", help="keyframes: every version, not only the approved ones.")] = False,
+) -> None:
+    """Export keyframes, the spec, the final cut, or a backup of the workspace."""
+    from director_tui.core import archive
+    from director_tui.core.spec import export_spec
+    from director_tui.core.streams import get_stream
+    from director_tui.media.ffmpeg import MediaError
+
+    if what not in WHATS:
+        raise fail(f"export: {what!r} is not one of {', '.join(WHATS)}")
+    s = settings()
+    store = store_for(s)
+    stream_id, _ = _stream_id(store, stream)
+    default = {"keyframes": f"{stream}-keyframes.zip", "spec": f"{stream}.json", "cut": f"{stream}-final-cut.mp4",
+               "backup": str(s.home / "backups")}[what]
+    dest = out or default
+    try:
+        if what == "backup":
+            where, files = archive.backup(s.home, dest, progress_bar("backup"))
+        else:
+            path = Path(dest).expanduser()
+            with store.read() as session:
+                st = get_stream(session, stream)
+                if what == "keyframes":
+                    entries = archive.keyframe_entries(session, s.home, stream_id, every_version=every_version)
+                elif what == "spec":
+                    data = export_spec(session, st)
+            if what == "keyframes":
+                if not entries:
+                    raise archive.ArchiveError("no approved keyframes to export (use --all-versions for every version)")
+                files = archive.write_zip(entries, path, progress_bar("keyframes"))
+            elif what == "spec":
+                archive.write_json(data, path)
+                files = 1
+            else:
+                bar = progress_bar("cut")
+                with store.read() as session:
+                    archive.final_cut(session, s.home, get_stream(session, stream), path,
+                                      lambda f: bar(int(f * 100), 100, ""))
+                files = 1
+            where = str(path)
+    except (archive.ArchiveError, MediaError, OSError) as exc:
+        raise fail(str(exc), 1) from None
+    archive.record_export(store, stream_id, s.user, what, where, files)
+    typer.echo(f"exported {what} to {where} ({files} file{'s' if files != 1 else ''})")
+
+
+@app.command()
+def cleanup(
+    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    keep: Annotated[int, typer.Option("--keep", help="Keep the newest N versions of each asset (approved and current ones always).")],
+    archive_to: Annotated[str | None, typer.Option("--archive", help="A folder or an rclone remote (default: <workspace>/archive).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would move.")] = False,
+) -> None:
+    """Move old versions to the archive (checksum checked there before the local copy goes)."""
+    from director_tui.core import archive
+
+    s = settings()
+    store = store_for(s)
+    stream_id, _ = _stream_id(store, stream)
+    dest = archive_to or str(s.home / "archive")
+    try:
+        plan = archive.cleanup(store, s.home, stream_id, keep, dest, s.user, dry_run=dry_run,
+                               progress=progress_bar("cleanup"))
+    except archive.ArchiveError as exc:
+        raise fail(str(exc), 1) from None
+    n = len(plan.archive) + len(plan.finish)
+    mb = plan.bytes / 1e6
+    if dry_run:
+        typer.echo(f"would archive {n} versions ({mb:.1f} MB) to {dest}; keeping {plan.keep}")
+        for v in plan.archive + plan.finish:
+            typer.echo(f"  {v.path}")
+    else:
+        typer.echo(f"archived {n} versions ({mb:.1f} MB) to {dest}; kept {plan.keep}")
+
+
+@app.command()
+def restore(
+    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    segment: Annotated[int, typer.Argument(help="The segment's position.")],
+    version: Annotated[int, typer.Argument(help="The version number.")],
+    asset: Annotated[str, typer.Option("--asset", help="keyframe or video.")] = "keyframe",
+) -> None:
+    """Bring an archived version back into the workspace."""
+    from sqlalchemy import select
+
+    from director_tui.core import archive
+    from director_tui.core.models import Segment, Version
+
+    s = settings()
+    store = store_for(s)
+    stream_id, _ = _stream_id(store, stream)
+    with store.read() as session:
+        vid = session.execute(select(Version.id).join(Segment, Segment.id == Version.segment_id).where(
+            Segment.stream_id == stream_id, Segment.position == segment, Version.asset == asset,
+            Version.number == version)).scalar_one_or_none()
+    if vid is None:
+        raise fail(f"segment {segment}: no {asset} version {version}")
+    try:
+        v = archive.restore(store, s.home, vid, s.user)
+    except archive.ArchiveError as exc:
+        raise fail(str(exc), 1) from None
+    typer.echo(f"restored {v.path}")

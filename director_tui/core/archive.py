@@ -1,0 +1,349 @@
+"""Getting the work out and keeping it safe: export (keyframes ZIP, spec JSON, final cut),
+backup (SQLite online backup plus media, to a folder or an rclone remote), and version
+cleanup to an archive with checksums checked at the destination before anything local goes.
+
+Everything streams file by file (constant memory), writes under a temporary name and
+renames, and is safe to kill: run it again and it finishes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from director_tui.core import activity
+from director_tui.core.db import Store
+from director_tui.core.models import Segment, Stream, Version
+
+Progress = Callable[[int, int, str], None]  # done, total, what
+SKIP_MEDIA = (".cache", ".tmp")  # derived or half-written files: never backed up
+
+
+class ArchiveError(Exception):
+    """Export, backup or cleanup could not go on; the message names the file or place."""
+
+
+def _quiet(done: int, total: int, what: str) -> None:
+    pass
+
+
+# --- names and files --------------------------------------------------------------------
+def safe_name(title: str, limit: int = 60) -> str:
+    """A title as one harmless path component: no separators, no `..`, no control characters."""
+    flat = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    flat = re.sub(r"[^A-Za-z0-9._-]+", "-", flat).strip(".-_")[:limit].strip(".-_")
+    return flat or "untitled"
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync_replace(tmp: Path, dest: Path) -> None:
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, dest)
+
+
+def _partial(dest: Path) -> Path:
+    return dest.with_name(f".{dest.name}.partial")
+
+
+def copy_verified(src: Path, dest: Path, checksum: str | None = None) -> None:
+    """Copy through a temporary name; check the copy's sha256 before it takes the real name."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _partial(dest)
+    shutil.copyfile(src, tmp)
+    want = checksum or sha256_of(src)
+    if sha256_of(tmp) != want:
+        tmp.unlink(missing_ok=True)
+        raise ArchiveError(f"{dest}: checksum differs from {src.name} after copying")
+    _fsync_replace(tmp, dest)
+
+
+# --- rclone -----------------------------------------------------------------------------
+def is_remote(dest: str) -> bool:
+    """`gdrive:backups`, `s3:bucket/x`, `:local:/path` go through rclone; paths stay local."""
+    if dest.startswith(":"):
+        return True
+    return bool(re.match(r"^[A-Za-z0-9_][A-Za-z0-9_. -]*:", dest)) and not Path(dest).exists() \
+        and not re.match(r"^[A-Za-z]:[\\/]", dest)
+
+
+def rclone(*args: str, timeout: float = 3600) -> str:
+    exe = shutil.which("rclone")
+    if exe is None:
+        raise ArchiveError("rclone is not installed: it is needed for remote destinations (https://rclone.org)")
+    proc = subprocess.run([exe, *args], capture_output=True, text=True, errors="replace",  # noqa: S603
+                          timeout=timeout)
+    if proc.returncode != 0:
+        tail = " ".join(proc.stderr.strip().splitlines()[-2:])[:300]
+        raise ArchiveError(f"rclone {args[0]} failed: {tail or 'exit ' + str(proc.returncode)}")
+    return proc.stdout
+
+
+def remote_join(dest: str, *parts: str) -> str:
+    return dest.rstrip("/") + "/" + "/".join(p.strip("/") for p in parts)
+
+
+def put_file(src: Path, dest: str, checksum: str) -> None:
+    """Copy one file to a folder path or an rclone remote path and check its sha256 there."""
+    if not is_remote(dest):
+        copy_verified(src, Path(dest), checksum)
+        return
+    rclone("copyto", str(src), dest)
+    found = rclone("hashsum", "sha256", "--download", dest).split()
+    if not found or found[0] != checksum:
+        raise ArchiveError(f"{dest}: checksum at the destination differs from {src.name}")
+
+
+def get_file(src: str, dest: Path, checksum: str) -> None:
+    if not is_remote(src):
+        copy_verified(Path(src), dest, checksum)
+        return
+    tmp = _partial(dest)
+    rclone("copyto", src, str(tmp))
+    if sha256_of(tmp) != checksum:
+        tmp.unlink(missing_ok=True)
+        raise ArchiveError(f"{src}: the archived copy's checksum does not match the version")
+    _fsync_replace(tmp, dest)
+
+
+# --- export -----------------------------------------------------------------------------
+@dataclass
+class Entry:
+    name: str  # inside the archive
+    path: Path
+    size: int
+
+
+def keyframe_entries(session: Session, home: Path, stream_id: int, *, every_version: bool) -> list[Entry]:
+    """Approved keyframes as `003-Title.png`, or every version as `003-Title/v002-approved.png`."""
+    rows = session.execute(text(
+        "SELECT g.position, g.title, v.number, v.path, v.decision, v.size_bytes, v.archive_location, "
+        "g.keyframe_version_id = v.id AND g.keyframe_state = 'approved' "
+        "FROM version v JOIN segment g ON g.id = v.segment_id "
+        "WHERE g.stream_id = :s AND v.asset = 'keyframe' ORDER BY g.position, v.number"), {"s": stream_id})
+    entries = []
+    for position, title, number, rel, decision, size, archived, approved in rows:
+        if not every_version and not approved:
+            continue
+        src = home / "media" / rel
+        if archived and not src.exists():
+            continue  # moved to the archive by cleanup: not here to pack
+        ext = Path(rel).suffix or ".png"
+        base = f"{position:03d}-{safe_name(title)}"
+        name = f"{base}{ext}" if not every_version else \
+            f"{base}/v{number:03d}{'-approved' if decision == 'approved' else ''}{ext}"
+        entries.append(Entry(name, src, int(size or 0)))
+    return entries
+
+
+def write_zip(entries: list[Entry], dest: Path, progress: Progress = _quiet) -> int:
+    """Stored, not deflated (PNG and MP4 are compressed already): as fast as copying."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _partial(dest)
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for i, entry in enumerate(entries):
+            if not entry.path.exists():
+                raise ArchiveError(f"{entry.path}: missing from the workspace (for {entry.name})")
+            zf.write(entry.path, entry.name)
+            progress(i + 1, len(entries), entry.name)
+    _fsync_replace(tmp, dest)
+    return len(entries)
+
+
+def write_json(data: object, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _partial(dest)
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _fsync_replace(tmp, dest)
+
+
+def approved_clips(session: Session, home: Path, stream_id: int) -> list[tuple[Path, float]]:
+    rows = session.execute(text(
+        "SELECT g.position, g.video_state, v.path, v.duration FROM segment g "
+        "LEFT JOIN version v ON v.id = g.video_version_id WHERE g.stream_id = :s ORDER BY g.position"),
+        {"s": stream_id}).all()
+    missing = [str(r[0]) for r in rows if r[1] != "approved" or r[2] is None]
+    if missing:
+        raise ArchiveError(f"no approved video for segment(s) {', '.join(missing[:20])}: approve them first")
+    clips = [(home / "media" / r[2], float(r[3] or 0)) for r in rows]
+    gone = [str(p) for p, _ in clips if not p.exists()]
+    if gone:
+        raise ArchiveError(f"{gone[0]}: approved clip missing (restore it from the archive first)")
+    return clips
+
+
+def final_cut(session: Session, home: Path, stream: Stream, dest: Path,
+              progress: Callable[[float], None] | None = None) -> Path:
+    from director_tui.media.cut import join_clips
+
+    clips = approved_clips(session, home, int(stream.id))  # type: ignore[arg-type]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return join_clips(clips, dest, stream.width, stream.height, progress=progress)
+
+
+def record_export(store: Store, stream_id: int, actor: str, what: str, dest: str, files: int) -> None:
+    with store.write() as s:
+        activity.record(s, "export.done", actor, stream_id, what=what, dest=dest, files=files)
+
+
+# --- backup -----------------------------------------------------------------------------
+def media_files(home: Path) -> list[Path]:
+    root = home / "media"
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_MEDIA)
+        out += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith(".")]
+    return out
+
+
+def snapshot_db(home: Path, dest: Path) -> None:
+    """SQLite's online backup: a consistent copy while other instances keep writing."""
+    src = sqlite3.connect(home / "director.db", timeout=30)
+    tmp = _partial(dest)
+    tmp.unlink(missing_ok=True)
+    out = sqlite3.connect(tmp)
+    try:
+        src.backup(out, pages=4096)
+    finally:
+        out.close()
+        src.close()
+    _fsync_replace(tmp, dest)
+
+
+def backup(home: Path, dest: str, progress: Progress = _quiet, now: datetime | None = None) -> tuple[str, int]:
+    """The database and every media file into `dest/director-backup-<time>/`. Returns
+    (where, files copied)."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    name = f"director-backup-{stamp}"
+    files = media_files(home)
+    with tempfile.TemporaryDirectory(prefix="director-backup-") as staging_s:
+        staging = Path(staging_s)
+        snapshot_db(home, staging / "director.db")
+        progress(1, len(files) + 1, "director.db")
+        if is_remote(dest):
+            target = remote_join(dest, name)
+            rclone("copyto", str(staging / "director.db"), remote_join(target, "director.db"))
+            if files:
+                rclone("copy", str(home / "media"), remote_join(target, "media"),
+                       *[a for skip in SKIP_MEDIA for a in ("--exclude", f"{skip}/**")], "--exclude", ".*")
+                rclone("check", str(home / "media"), remote_join(target, "media"), "--one-way",
+                       *[a for skip in SKIP_MEDIA for a in ("--exclude", f"{skip}/**")], "--exclude", ".*")
+            progress(len(files) + 1, len(files) + 1, "media checked at the destination")
+            return target, len(files) + 1
+        target_dir = Path(dest).expanduser() / name
+        copy_verified(staging / "director.db", target_dir / "director.db")
+    for i, path in enumerate(files):
+        copy_verified(path, target_dir / "media" / path.relative_to(home / "media"))
+        progress(i + 2, len(files) + 1, path.name)
+    return str(target_dir), len(files) + 1
+
+
+# --- cleanup ----------------------------------------------------------------------------
+@dataclass
+class CleanupPlan:
+    archive: list[Version] = field(default_factory=list)  # to move out
+    finish: list[Version] = field(default_factory=list)  # archived already; local copy to drop
+    keep: int = 0
+
+    @property
+    def bytes(self) -> int:
+        return sum(v.size_bytes for v in self.archive + self.finish)
+
+
+def plan_cleanup(session: Session, home: Path, stream_id: int, keep: int) -> CleanupPlan:
+    """Keep the newest `keep` versions of each asset, and always the approved and current
+    ones; everything else goes to the archive."""
+    if keep < 0:
+        raise ArchiveError(f"--keep: {keep} is below 0")
+    segs = {s.id: s for s in session.execute(select(Segment).where(Segment.stream_id == stream_id)).scalars()}
+    plan = CleanupPlan()
+    versions = session.execute(select(Version).where(Version.segment_id.in_(list(segs)))  # type: ignore[union-attr]
+                               .order_by(Version.segment_id, Version.asset, Version.number.desc())).scalars().all()  # type: ignore[union-attr,arg-type]
+    rank: dict[tuple[int, str], int] = {}
+    for v in versions:
+        key = (v.segment_id, v.asset)
+        rank[key] = rank.get(key, 0) + 1
+        seg = segs[v.segment_id]
+        current = v.id in (seg.keyframe_version_id, seg.video_version_id)
+        local = (home / "media" / v.path).exists()
+        if rank[key] <= keep or current or v.decision == "approved":
+            plan.keep += 1
+        elif v.archive_location and local:
+            plan.finish.append(v)
+        elif not v.archive_location and local:
+            plan.archive.append(v)
+    return plan
+
+
+def cleanup(store: Store, home: Path, stream_id: int, keep: int, dest: str, actor: str,
+            *, dry_run: bool = False, progress: Progress = _quiet) -> CleanupPlan:
+    """Copy each version to the archive, check its checksum there, record where it went,
+    then delete the local file: killed at any point, nothing is lost and a rerun finishes."""
+    with store.read() as s:
+        plan = plan_cleanup(s, home, stream_id, keep)
+        for v in plan.archive + plan.finish:
+            s.expunge(v)
+    if dry_run:
+        return plan
+    todo = plan.finish + plan.archive
+    for i, v in enumerate(todo):
+        local = home / "media" / v.path
+        # v.path starts with the stream's slug already: the archive mirrors media/
+        where = v.archive_location or (remote_join(dest, v.path) if is_remote(dest)
+                                       else str(Path(dest).expanduser() / v.path))
+        put_file(local, where, v.checksum or sha256_of(local))
+        with store.write() as s:
+            row = s.get(Version, v.id)
+            if row is not None:
+                row.archive_location = where
+                s.add(row)
+        local.unlink(missing_ok=True)
+        progress(i + 1, len(todo), v.path)
+    if todo:
+        with store.write() as s:
+            activity.record(s, "cleanup.done", actor, stream_id, archived=len(todo), dest=dest, keep=keep,
+                            bytes=plan.bytes)
+    return plan
+
+
+def restore(store: Store, home: Path, version_id: int, actor: str) -> Version:
+    """Bring an archived version back into media/ (checksum checked); it stays marked as
+    archived too, since the archive keeps its copy."""
+    with store.read() as s:
+        v = s.get(Version, version_id)
+        if v is None:
+            raise ArchiveError(f"version {version_id}: no such version")
+        s.expunge(v)
+    local = home / "media" / v.path
+    if local.exists():
+        return v
+    if not v.archive_location:
+        raise ArchiveError(f"version {version_id}: not archived and its file is missing ({v.path})")
+    get_file(v.archive_location, local, v.checksum)
+    with store.write() as s:
+        seg = s.get(Segment, v.segment_id)
+        activity.record(s, "archive.restored", actor, seg.stream_id if seg else None, v.segment_id,
+                        asset=v.asset, version=v.number, source=v.archive_location)
+    return v

@@ -1,0 +1,48 @@
+"""The final cut: clips joined in order into one MP4 with ffmpeg, streaming to disk."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from director_tui.media.ffmpeg import MediaError, ffmpeg_exe
+
+
+def join_clips(clips: list[tuple[Path, float]], out: Path, width: int, height: int, fps: int = 24,
+               progress: Callable[[float], None] | None = None) -> Path:
+    """Scale and pad every clip to width x height at `fps` and join them (re-encoded, so clips
+    from different generators fit together). Written to a temporary name, then moved."""
+    if not clips:
+        raise MediaError("no clips to join")
+    w, h = width - width % 2, height - height % 2  # x264 wants even sizes
+    argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
+    chains = []
+    for i, (clip, _) in enumerate(clips):
+        argv += ["-i", str(clip)]
+        chains.append(f"[{i}:v]scale={w}:{h}:force_original_aspect_ratio=decrease,"
+                      f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={fps},format=yuv420p[v{i}]")
+    joined = "".join(f"[v{i}]" for i in range(len(clips)))
+    graph = ";".join(chains) + f";{joined}concat=n={len(clips)}:v=1:a=0[out]"
+    tmp = out.with_name(f".{out.name}.partial.mp4")
+    argv += ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast",
+             "-crf", "20", "-movflags", "+faststart", "-progress", "pipe:1", "-nostats", str(tmp)]
+    total = sum(d for _, d in clips) or 1.0
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
+    assert proc.stdout is not None and proc.stderr is not None
+    for line in proc.stdout:  # key=value lines, ~2 a second
+        if line.startswith("out_time_us=") and progress is not None:
+            try:
+                progress(min(1.0, int(line.split("=", 1)[1]) / 1e6 / total))
+            except ValueError:
+                pass
+    err = proc.stderr.read()
+    if proc.wait() != 0:
+        tmp.unlink(missing_ok=True)
+        tail = " ".join(err.strip().splitlines()[-2:])[:300]
+        raise MediaError(f"ffmpeg could not join the clips: {tail}")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, out)
+    return out
