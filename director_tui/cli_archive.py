@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from director_tui.cli import _stream_id, app, fail, settings, store_for
 
-WHATS = ("keyframes", "spec", "cut", "backup")
+WHATS = ("keyframes", "spec", "cut", "backup")  # core/export.py has the same; kept here so --help needs no store
 
 
 def progress_bar(label: str):  # type: ignore[no-untyped-def]
@@ -39,47 +38,20 @@ def export(
 ) -> None:
     """Export keyframes, the spec, the final cut, or a backup of the workspace."""
     from director_tui.core import archive
-    from director_tui.core.spec import export_spec
-    from director_tui.core.streams import get_stream
+    from director_tui.core.export import run_export
     from director_tui.media.ffmpeg import MediaError
 
     if what not in WHATS:
         raise fail(f"export: {what!r} is not one of {', '.join(WHATS)}")
     s = settings()
     store = store_for(s)
-    stream_id, _ = _stream_id(store, stream)
-    default = {"keyframes": f"{stream}-keyframes.zip", "spec": f"{stream}.json", "cut": f"{stream}-final-cut.mp4",
-               "backup": str(s.home / "backups")}[what]
-    dest = out or default
+    _stream_id(store, stream)  # exits 2 naming a missing stream
     try:
-        if what == "backup":
-            where, files = archive.backup(s.home, dest, progress_bar("backup"))
-        else:
-            path = Path(dest).expanduser()
-            with store.read() as session:
-                st = get_stream(session, stream)
-                if what == "keyframes":
-                    entries = archive.keyframe_entries(session, s.home, stream_id, every_version=every_version)
-                elif what == "spec":
-                    data = export_spec(session, st)
-            if what == "keyframes":
-                if not entries:
-                    raise archive.ArchiveError("no approved keyframes to export (use --all-versions for every version)")
-                files = archive.write_zip(entries, path, progress_bar("keyframes"))
-            elif what == "spec":
-                archive.write_json(data, path)
-                files = 1
-            else:
-                bar = progress_bar("cut")
-                with store.read() as session:
-                    archive.final_cut(session, s.home, get_stream(session, stream), path,
-                                      lambda f: bar(int(f * 100), 100, ""))
-                files = 1
-            where = str(path)
+        done = run_export(store, s.home, stream, what, out, s.user, every_version=every_version,
+                          progress=progress_bar(what))
     except (archive.ArchiveError, MediaError, OSError) as exc:
         raise fail(str(exc), 1) from None
-    archive.record_export(store, stream_id, s.user, what, where, files)
-    typer.echo(f"exported {what} to {where} ({files} file{'s' if files != 1 else ''})")
+    typer.echo(str(done))
 
 
 @app.command()

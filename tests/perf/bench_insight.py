@@ -1,0 +1,99 @@
+"""Metrics and timeline over 100,000 activity rows (1,000 segments, 20,000 versions, 20,000
+tasks): each query as the `M` and `t` screens and the CLI run it, on a real SQLite file.
+Median of 5 warm runs, and the first (cold) run, each in a fresh session."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import build_stream
+
+ROWS = 100_000
+SEGMENTS = 1000
+KINDS = ["prompt.saved", "task.queued", "task.succeeded", "task.failed", "task.cancelled", "version.approved",
+         "version.rejected", "comment.added", "preset.applied", "export.done"]
+
+
+def fill(home: Path) -> None:
+    from sqlalchemy import insert, text
+
+    from director_tui.core.db import open_store
+    from director_tui.core.models import Activity, Task
+
+    rng = random.Random(7)
+    store = open_store(home)
+    now = datetime.now(UTC)
+    with store.write() as s:
+        stream_id = s.execute(text("SELECT id FROM stream WHERE slug = 'bench'")).scalar_one()
+        seg_ids = [r[0] for r in s.execute(text("SELECT id FROM segment WHERE stream_id = :s"), {"s": stream_id})]
+        s.execute(insert(Activity), [{
+            "stream_id": stream_id, "segment_id": rng.choice(seg_ids), "actor": rng.choice(["ana", "ben", "cho"]),
+            "kind": rng.choice(KINDS), "detail": json.dumps({"asset": "keyframe", "version": rng.randint(1, 10)}),
+            "created_at": now - timedelta(seconds=ROWS - i) * 26} for i in range(ROWS)])  # a month of work
+        tasks = []
+        for i in range(20_000):
+            started = now - timedelta(minutes=rng.randint(1, 40_000))
+            tasks.append({"stream_id": stream_id, "segment_id": rng.choice(seg_ids),
+                          "asset": rng.choice(["keyframe", "video"]), "prompt": "p",
+                          "state": "failed" if i % 17 == 0 else "succeeded", "message": "", "error": "",
+                          "started_at": started, "finished_at": started + timedelta(seconds=rng.uniform(2, 90))})
+        s.execute(insert(Task), tasks)
+    store.dispose()
+
+
+def timed(home: Path, label: str, fn) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from director_tui.core.db import open_store
+
+    store = open_store(home)
+    runs = []
+    for _ in range(6):
+        t0 = time.perf_counter()
+        with store.read() as s:
+            result = fn(s)
+        runs.append(time.perf_counter() - t0)
+        if not result:
+            raise SystemExit(f"{label}: empty result")
+    store.dispose()
+    return {"label": label, "cold_ms": runs[0] * 1000, "median_ms": statistics.median(runs[1:]) * 1000}
+
+
+def main() -> list[dict[str, float]]:
+    from sqlalchemy import text
+
+    from director_tui.core import insight
+
+    with tempfile.TemporaryDirectory() as tmp_s:
+        home = Path(tmp_s) / "ws"
+        build_stream(home, SEGMENTS)
+        fill(home)
+
+        def sid(s) -> int:  # type: ignore[no-untyped-def]
+            return int(s.execute(text("SELECT id FROM stream WHERE slug = 'bench'")).scalar_one())
+
+        results = [
+            timed(home, "metrics", lambda s: insight.metrics(s, sid(s)).segments),
+            timed(home, "timeline, newest 500", lambda s: insight.timeline(s, sid(s))),
+            timed(home, "timeline, next page", lambda s: insight.timeline(
+                s, sid(s), before_id=insight.timeline(s, sid(s), limit=1)[0].id - 50_000)),
+            timed(home, "timeline, one segment", lambda s: insight.timeline(s, sid(s), segment=500)),
+            timed(home, "timeline, kind group", lambda s: insight.timeline(s, sid(s), kind="decision")),
+            timed(home, "timeline, author + since", lambda s: insight.timeline(
+                s, sid(s), actor="ben", since=insight.parse_since("7d"))),
+        ]
+    print(f"insight: {ROWS:,} activity rows, {SEGMENTS:,} segments (target < 150 ms each)")
+    for r in results:
+        print(f"  {r['label']:<26} {r['median_ms']:6.1f} ms (first run {r['cold_ms']:.1f} ms)")
+    return results
+
+
+if __name__ == "__main__":
+    main()
