@@ -74,13 +74,12 @@ def cleanup(
     except archive.ArchiveError as exc:
         raise fail(str(exc), 1) from None
     n = len(plan.archive) + len(plan.finish)
-    mb = plan.bytes / 1e6
     if dry_run:
-        typer.echo(f"would archive {n} versions ({mb:.1f} MB) to {dest}; keeping {plan.keep}")
+        typer.echo(f"would archive {plan.describe(dest)}")
         for v in plan.archive + plan.finish:
             typer.echo(f"  {v.path}")
     else:
-        typer.echo(f"archived {n} versions ({mb:.1f} MB) to {dest}; kept {plan.keep}")
+        typer.echo(f"archived {plan.describe(dest)}" if n else "nothing to archive")
 
 
 @app.command()

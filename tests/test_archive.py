@@ -130,7 +130,7 @@ def test_backup_to_a_folder_and_to_an_rclone_remote(store, home, cut_ready, tmp_
 def test_cleanup_archives_with_checksums_and_restores(store, home, cut_ready, tmp_path) -> None:  # type: ignore[no-untyped-def]
     dest = f":local:{tmp_path / 'arch'}"
     r = cli(home, "cleanup", "film", "--keep", "0", "--dry-run")
-    assert r.exit_code == 0 and "would archive 1 versions" in r.output  # only the rejected v1
+    assert r.exit_code == 0 and "would archive 1 version to" in r.output  # only the rejected v1
     r = cli(home, "cleanup", "film", "--keep", "0", "--archive", dest)
     assert r.exit_code == 0, r.output
     with store.read() as s:

@@ -279,6 +279,15 @@ class CleanupPlan:
     def bytes(self) -> int:
         return sum(v.size_bytes for v in self.archive + self.finish)
 
+    def describe(self, dest: str) -> str:
+        """`3 versions (12.0 MB) to DEST, 1 to the archive it went to before; keeping 17`."""
+        n, again = len(self.archive), len(self.finish)
+        parts = [f"{n} version{'' if n == 1 else 's'} to {dest}"] if n else []
+        if again:
+            parts.append(f"{again} restored version{'' if again == 1 else 's'} back to the archive "
+                         f"{'it' if again == 1 else 'they'} came from")
+        return f"{' and '.join(parts) or 'nothing'} ({self.bytes / 1e6:.1f} MB); keeping {self.keep}"
+
 
 def plan_cleanup(session: Session, home: Path, stream_id: int, keep: int) -> CleanupPlan:
     """Keep the newest `keep` versions of each asset, and always the approved and current

@@ -2,20 +2,27 @@
 
     :regen 3-7 keyframe     :approve 1-4     :reject 2 video     :cancel all     :filter stale
     :similar 7     :vary 4     :presets export FILE     :presets import FILE     :undo     :redo
+    :export keyframes [all] [FILE]     :export spec|cut [FILE]     :export backup [DEST]
+    :cleanup KEEP [DEST] [dry]
 """
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
 from director_tui.core.selection import SelectionError, parse_positions
 from director_tui.core.states import Asset
 
-VERBS = ("regen", "approve", "reject", "cancel", "filter", "similar", "vary", "presets", "undo", "redo", "help")
+VERBS = ("regen", "approve", "reject", "cancel", "filter", "similar", "vary", "presets", "undo", "redo", "export",
+         "cleanup", "help")
+EXPORTS = ("keyframes", "spec", "cut", "backup")
 SUGGESTIONS = [
     "regen all keyframe", "regen all video", "regen ", "approve ", "reject ", "cancel all", "cancel ",
     "filter ", "filter review", "filter failed", "filter stale", "similar ", "vary ", "vary 3",
     "presets export ", "presets import ", "undo", "redo", "help",
+    "export keyframes", "export keyframes all", "export spec", "export cut", "export backup ",
+    "cleanup 3", "cleanup 3 dry",
 ]
 
 
@@ -29,6 +36,7 @@ class Command:
     positions: tuple[int, ...] = ()
     asset: str | None = None  # None: the active column
     text: str = ""
+    option: str = ""  # export: "all" (every keyframe version); cleanup: "dry"
 
 
 def parse_command(line: str, last_position: int) -> Command:
@@ -54,6 +62,12 @@ def parse_command(line: str, last_position: int) -> Command:
         return Command("presets", text=line.strip().lstrip(":").split(None, 2)[2], asset=args[0])
     if verb == "filter":
         return Command("filter", text=" ".join(args))
+    if verb in ("export", "cleanup"):
+        try:  # destinations may hold spaces: "my cut.mp4"
+            args = shlex.split(line.strip().lstrip(":"))[1:]
+        except ValueError as exc:
+            raise CommandError(f"{verb}: {exc} (quote a path with spaces once)") from None
+        return _export(args) if verb == "export" else _cleanup(args)
     asset = None
     if args and args[-1].lower() in Asset.ALL:
         asset = args.pop().lower()
@@ -66,3 +80,27 @@ def parse_command(line: str, last_position: int) -> Command:
     except SelectionError as exc:
         raise CommandError(f"{verb}: {exc}") from None
     return Command(verb, tuple(positions), asset)
+
+
+def _export(args: list[str]) -> Command:
+    if not args or args[0] not in EXPORTS:
+        raise CommandError(f"export what? :export {'|'.join(EXPORTS)} [FILE] (keyframes all: every version)")
+    what, rest = args[0], args[1:]
+    option = ""
+    if what == "keyframes" and rest[:1] == ["all"]:
+        option, rest = "all", rest[1:]
+    if len(rest) > 1:
+        raise CommandError(f"export {what}: one destination, got {len(rest)} ({' '.join(rest)})")
+    return Command("export", text=rest[0] if rest else "", asset=what, option=option)
+
+
+def _cleanup(args: list[str]) -> Command:
+    if not args or not args[0].isdigit():
+        raise CommandError("cleanup: keep how many versions of each asset? e.g. :cleanup 3 [DEST] [dry]")
+    rest = args[1:]
+    option = ""
+    if rest and rest[-1] in ("dry", "dry-run", "--dry-run"):
+        option, rest = "dry", rest[:-1]
+    if len(rest) > 1:
+        raise CommandError(f"cleanup: one archive destination, got {len(rest)} ({' '.join(rest)})")
+    return Command("cleanup", positions=(int(args[0]),), text=rest[0] if rest else "", option=option)

@@ -46,7 +46,7 @@ def run_export(store: Store, home: Path, slug: str, what: str, dest: str | None,
             entries = archive.keyframe_entries(session, home, stream_id, every_version=every_version)
         elif what == "spec":
             data = export_spec(session, stream)
-    path = Path(dest).expanduser()
+    path = Path(dest).expanduser().absolute()
     if what == "backup":
         where, files = archive.backup(home, dest, progress)
     elif what == "keyframes":

@@ -84,8 +84,9 @@ def _summary(kind: str, d: dict[str, Any]) -> str:
         case "version.created":
             return f"{asset}{version} generated (seed {d.get('seed', '?')})"
         case "task.failed" | "task.cancelled" | "task.interrupted":
-            reason = f": {d['reason']}" if d.get("reason") else ""
-            return f"{asset} {kind.split('.')[1]}{reason}"
+            state = kind.split(".")[1]
+            reason = str(d.get("reason") or "").removeprefix(f"{state}: ")  # reasons may repeat the state
+            return f"{asset} {state}" + (f": {reason}" if reason else "")
         case "task.cancel_requested":
             return f"{asset} cancel requested"
         case "version.approved" | "version.rejected":
@@ -373,3 +374,32 @@ def recommendations(session: Session, *, field: str | None = None, min_samples: 
     else:
         recs.sort(key=lambda r: (-r.rate, -r.samples, r.label))
     return recs[:limit]
+
+
+# --- hints beside a prompt being edited -----------------------------------------------------
+@dataclass(frozen=True)
+class PromptHints:
+    in_prompt: list[Recommendation]  # what the prompt already holds that history knows
+    suggestions: list[Recommendation]  # what often got approved first time and is not in it
+
+    def __bool__(self) -> bool:
+        return bool(self.in_prompt or self.suggestions)
+
+
+def hint_stats(session: Session, field: str, min_samples: int = MIN_SAMPLES) -> list[Recommendation]:
+    """Every phrase and preset of `field` prompts with enough samples, best first: read once
+    when an edit opens, matched against the text on every keystroke (hints_for)."""
+    return recommendations(session, field=field, min_samples=min_samples, limit=100_000)
+
+
+def hints_for(prompt: str, stats: list[Recommendation], suggest: int = 3,
+              good_rate: float = 0.6) -> PromptHints:
+    held = phrases(prompt)
+    lowered = prompt.lower()
+    in_prompt = [r for r in stats if (r.label in held if r.kind == "phrase" else False)
+                 or (r.kind == "phrase" and len(r.label) > 3 and r.label in lowered)]
+    in_prompt.sort(key=lambda r: (-r.samples, r.label))
+    taken = {r.label for r in in_prompt}
+    suggestions = [r for r in stats if r.rate >= good_rate and r.label not in taken
+                   and r.label not in lowered][:suggest]
+    return PromptHints(in_prompt[:4], suggestions)

@@ -42,6 +42,9 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("u", "undo", "Undo", id="undo", tooltip="Undo your last decision, prompt save or preset", show=False),
     Binding("ctrl+r", "redo", "Redo", id="redo", tooltip="Redo what you undid", show=False),
     Binding("T", "tasks", "Tasks", id="tasks", tooltip="All tasks: state, progress, elapsed, ETA, logs"),
+    Binding("t", "timeline", "Timeline", id="timeline", tooltip="Activity timeline: who did what, when", show=False),
+    Binding("M", "metrics", "Metrics", id="metrics", tooltip="Quality metrics: approval, regenerations, attention", show=False),
+    Binding("R", "recommendations", "Advice", id="recommendations", tooltip="What got approved first time: phrases, presets", show=False),
     Binding("escape", "close", "Close", id="close", tooltip="Close what is open, end a range, clear marks", show=False),
 ]
 
@@ -54,6 +57,41 @@ TASKS_BINDINGS: list[Binding] = [
     Binding("X", "cancel_task", "Cancel", id="tasks-cancel", tooltip="Cancel the task (any instance's)"),
     Binding("r", "retry_task", "Retry", id="tasks-retry", tooltip="Queue a failed/cancelled task again"),
     Binding("escape,T", "close_tasks", "Back", id="tasks-close", tooltip="Back to the segments"),
+]
+
+TIMELINE_BINDINGS: list[Binding] = [
+    Binding("j", "cursor(1)", "Down", id="timeline-down", show=False, tooltip="Older event"),
+    Binding("k", "cursor(-1)", "Up", id="timeline-up", show=False, tooltip="Newer event"),
+    Binding("g,home", "edge(False)", "Newest", id="timeline-first", show=False, tooltip="Newest event"),
+    Binding("G,end", "edge(True)", "Oldest", id="timeline-last", show=False, tooltip="Oldest loaded event"),
+    Binding("enter", "jump", "Go to", id="timeline-jump", tooltip="Go to the event's segment"),
+    Binding("s", "this_segment", "Segment", id="timeline-segment", tooltip="Only this segment's events (again: all)"),
+    Binding("w", "this_author", "Author", id="timeline-author", tooltip="Only this author's events (again: all)"),
+    Binding("f", "next_kind", "Kind", id="timeline-kind", tooltip="Cycle kinds: prompt, generation, decision, comment…"),
+    Binding("slash", "edit_filter", "Filter", id="timeline-filter", tooltip="Filter: segment:3 kind:decision author:ana since:2d"),
+    Binding("escape", "close_timeline", "Clear/back", id="timeline-close", tooltip="Clear the filters; again: back"),
+    Binding("q,t", "back", "Back", id="timeline-back", show=False, tooltip="Back to the segments"),
+]
+
+METRICS_BINDINGS: list[Binding] = [
+    Binding("j", "cursor(1)", "Down", id="metrics-down", show=False, tooltip="Next segment needing attention"),
+    Binding("k", "cursor(-1)", "Up", id="metrics-up", show=False, tooltip="Previous segment needing attention"),
+    Binding("enter", "jump", "Go to", id="metrics-jump", tooltip="Go to the segment"),
+    Binding("r", "refresh", "Refresh", id="metrics-refresh", tooltip="Read the metrics again"),
+    Binding("escape,q,M", "back", "Back", id="metrics-back", tooltip="Back to the segments"),
+]
+
+RECOMMEND_BINDINGS: list[Binding] = [
+    Binding("j", "cursor(1)", "Down", id="recommend-down", show=False, tooltip="Next"),
+    Binding("k", "cursor(-1)", "Up", id="recommend-up", show=False, tooltip="Previous"),
+    Binding("f", "next_field", "Field", id="recommend-field", tooltip="Image prompts, motion prompts, or both"),
+    Binding("w", "toggle_worst", "Best/worst", id="recommend-worst", tooltip="What works best, or what gets rejected"),
+    Binding("escape,q,R", "back", "Back", id="recommend-back", tooltip="Back to the segments"),
+]
+
+CONFIRM_BINDINGS: list[Binding] = [
+    Binding("y", "answer(True)", "Yes", id="confirm-yes", tooltip="Go ahead"),
+    Binding("n,escape", "answer(False)", "No", id="confirm-no", tooltip="Do nothing"),
 ]
 
 LOG_BINDINGS: list[Binding] = [
@@ -141,7 +179,9 @@ def binding_groups() -> list[tuple[str, list[Binding]]]:
     return [("Segments", MAIN_BINDINGS), ("App", APP_BINDINGS), ("Segment review", REVIEW_BINDINGS),
             ("Quick edit", QUICK_EDIT_BINDINGS), ("Compare", COMPARE_BINDINGS), ("Presets", PRESET_BINDINGS),
             ("Preset form", FORM_BINDINGS), ("Variations", VARIATION_BINDINGS),
-            ("Save conflict", CONFLICT_BINDINGS), ("Tasks", TASKS_BINDINGS), ("Task log", LOG_BINDINGS),
+            ("Save conflict", CONFLICT_BINDINGS), ("Tasks", TASKS_BINDINGS), ("Timeline", TIMELINE_BINDINGS),
+            ("Metrics", METRICS_BINDINGS), ("Recommendations", RECOMMEND_BINDINGS),
+            ("Confirm", CONFIRM_BINDINGS), ("Task log", LOG_BINDINGS),
             ("Help", HELP_BINDINGS)]
 
 

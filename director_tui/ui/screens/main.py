@@ -24,6 +24,8 @@ from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
 from director_tui.ui.screens.review_actions import ReviewActions
 from director_tui.ui.screens.review_flows import ReviewFlows
+from director_tui.ui.screens.safekeeping import Safekeeping
+from director_tui.ui.widgets.job_bar import JobBar
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.prompt_line import PromptLine
 from director_tui.ui.widgets.quick_edit import QuickEdit
@@ -43,7 +45,7 @@ STATE_SAVE_DELAY_S = 1.5
 PAGE = 20
 
 
-class MainScreen(ReviewActions, ReviewFlows, Screen[None]):
+class MainScreen(ReviewActions, ReviewFlows, Safekeeping, Screen[None]):
     BINDINGS = MAIN_BINDINGS  # type: ignore[assignment]
     app: DirectorApp  # type: ignore[assignment]
 
@@ -69,6 +71,7 @@ class MainScreen(ReviewActions, ReviewFlows, Screen[None]):
         yield TaskLog(id="tasklog")
         yield PromptLine()
         yield QuickEdit()
+        yield JobBar()
         yield KeyFooter()
 
     @property
@@ -407,6 +410,39 @@ class MainScreen(ReviewActions, ReviewFlows, Screen[None]):
             self.app.store_or_later(self.action_tasks)
             return
         self.app.push_screen(TasksScreen())
+
+    def action_timeline(self) -> None:
+        from director_tui.ui.screens.timeline import TimelineScreen
+
+        if self.app.store is None:
+            self.app.store_or_later(self.action_timeline)
+            return
+        self.app.push_screen(TimelineScreen())
+
+    def action_metrics(self) -> None:
+        from director_tui.ui.screens.metrics import MetricsScreen
+
+        if self.app.store is None:
+            self.app.store_or_later(self.action_metrics)
+            return
+        self.app.push_screen(MetricsScreen())
+
+    def action_recommendations(self) -> None:
+        from director_tui.ui.screens.recommend import RecommendScreen
+
+        if self.app.store is None:
+            self.app.store_or_later(self.action_recommendations)
+            return
+        self.app.push_screen(RecommendScreen())
+
+    def go_to_segment(self, segment_id: int) -> None:
+        """From the timeline, metrics, …: the segment's row, clearing a filter that hides it."""
+        index = self.table.index_of(segment_id)
+        if index is None or segment_id not in self.table.shown:
+            self.apply_filter("")
+            index = self.table.index_of(segment_id)
+        if index is not None:
+            self._move_to(index)
 
     def next_needing_review(self, after: int) -> int | None:
         """The next row (wrapping) whose active asset waits for a decision."""

@@ -23,6 +23,7 @@ from director_tui.ui.screens.review_flows import save_prompt_flow
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_diff import PromptDiff
+from director_tui.ui.widgets.prompt_hints import PromptHints
 from director_tui.ui.widgets.prompt_line import PromptLine
 
 if TYPE_CHECKING:
@@ -58,9 +59,11 @@ class ReviewScreen(Screen[None]):
                 yield Label(Text("Image prompt (keyframe)", style="bold"))
                 yield TextArea("", id="prompt-image", soft_wrap=True, tab_behavior="focus")
                 yield PromptDiff(id="diff-image")
+                yield PromptHints(id="hints-image")
                 yield Label(Text("Motion prompt (video)", style="bold"))
                 yield TextArea("", id="prompt-motion", soft_wrap=True, tab_behavior="focus")
                 yield PromptDiff(id="diff-motion")
+                yield PromptHints(id="hints-motion")
                 yield Label(Text("Comments, newest first", style="bold"))
                 yield Static("", id="review-comments")
         yield PromptLine()
@@ -74,6 +77,9 @@ class ReviewScreen(Screen[None]):
         self.load(prompts_too=True)
         table.focus()
         self.set_interval(SYNC_S, self._sync)
+        if self.app.store is not None:
+            for field in ("image", "motion"):
+                self.run_worker(self.query_one(f"#hints-{field}", PromptHints).load(self.app.store, field))
 
     # --- loading ---------------------------------------------------------------------
     def _sync(self) -> None:
@@ -141,6 +147,8 @@ class ReviewScreen(Screen[None]):
                 origin.append(f"like v{numbers[v.parent_version_id][1]}")
             if v.asset == Asset.VIDEO and v.reference_version_id in numbers:
                 origin.append(f"from key v{numbers[v.reference_version_id][1]}")
+            if v.archive_location:
+                origin.append("archived")
             mark = "▸" if v.id == current else ("◆" if v.id == self.picked else " ")
             table.add_row(Text(f"{mark}{v.number}", style="bold" if v.id == current else ""),
                           v.created_at.astimezone().strftime("%m-%d %H:%M"), str(v.seed), v.decision or "",
@@ -171,6 +179,7 @@ class ReviewScreen(Screen[None]):
     def _show_diff(self, field: str, stored: str | None) -> None:
         area = self.query_one(f"#prompt-{field}", TextArea)
         diff = self.query_one(f"#diff-{field}", PromptDiff)
+        self.query_one(f"#hints-{field}", PromptHints).show(area.text)
         if area.text == self.saved[field]:
             diff.update(Text("saved", style="dim"))
             return

@@ -12,6 +12,7 @@ from textual.widgets import Input, Label
 
 from director_tui.ui.bindings import QUICK_EDIT_BINDINGS
 from director_tui.ui.widgets.prompt_diff import PromptDiff
+from director_tui.ui.widgets.prompt_hints import PromptHints
 
 
 class QuickEdit(Vertical):
@@ -43,6 +44,7 @@ class QuickEdit(Vertical):
         yield Label("", id="quick-edit-title")
         yield Input(id="quick-edit-input", select_on_focus=False)
         yield PromptDiff(id="quick-edit-diff")
+        yield PromptHints(id="quick-edit-hints")
 
     def open(self, segment_id: int, field: str, title: str, text: str, at: tuple[int, int],
              draft: str | None = None) -> None:
@@ -55,6 +57,11 @@ class QuickEdit(Vertical):
         field_input.cursor_position = len(field_input.value)
         self.screen.set_focus(field_input)  # now, not next turn: see SegmentTable.on_event
         self._show_diff(field_input.value)
+        hints = self.query_one(PromptHints)
+        hints.show(field_input.value)
+        store = getattr(self.app, "store", None)
+        if store is not None:
+            self.run_worker(hints.load(store, field), group="hints", exclusive=True)
 
     def _show_diff(self, value: str) -> None:
         self.query_one(PromptDiff).show(self.original, value, "diff:")
@@ -62,6 +69,7 @@ class QuickEdit(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self._show_diff(event.value)
+        self.query_one(PromptHints).show(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

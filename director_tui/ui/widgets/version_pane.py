@@ -38,7 +38,7 @@ class VersionPane(Vertical):
         table = self.query_one(DataTable)
         table.can_focus = False
         for key, label, width in (("n", "v", 4), ("time", "Time", 11), ("seed", "Seed", 10),
-                                  ("decision", "Decision", 11), ("gen", "Generator", 12)):
+                                  ("decision", "Decision", 20), ("gen", "Generator", 12)):
             table.add_column(label, key=key, width=width)
 
     def show(self, title: str, versions: list[VersionRow], current_id: int | None) -> None:
@@ -53,7 +53,8 @@ class VersionPane(Vertical):
                 Text(f"{marker}{v.number}", style="bold" if v.id == current_id else ""),
                 v.created_at.astimezone().strftime("%m-%d %H:%M"),  # local time
                 str(v.seed),
-                Text(f"{glyph} {decision}" if decision else "", style=style),
+                Text(f"{glyph} {decision}" if decision else "", style=style)
+                + (Text(" archived", style="dim yellow") if v.archived else Text()),
                 generator_name(v),
                 key=str(v.id),
             )

@@ -1,0 +1,129 @@
+"""`:export …` and `:cleanup …` from the main screen: the same core calls as the CLI, run in
+a thread with a progress bar (JobBar), one job at a time; the app stays usable meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from director_tui.ui.bindings import CONFIRM_BINDINGS
+from director_tui.ui.widgets.job_bar import JobBar
+
+if TYPE_CHECKING:
+    from director_tui.core.commands import Command
+    from director_tui.ui.app import DirectorApp
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; y confirms, n or esc declines."""
+
+    BINDINGS = CONFIRM_BINDINGS  # type: ignore[assignment]
+
+    def __init__(self, title: str, body: Text | str) -> None:
+        super().__init__(id="confirm")
+        self._title, self._body = title, body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Label(Text(self._title, style="bold"))
+            yield Static(self._body)
+            yield Label(Text("y: go ahead   n / esc: no", style="dim"))
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class Safekeeping:
+    """Mixed into MainScreen."""
+
+    app: DirectorApp
+    notify: Any
+    run_worker: Any
+    query_one: Any
+    reload_segments: Any
+
+    def _start_job(self, label: str, job: Callable[[Callable[[int, int, str], None]], str]) -> None:
+        bar: JobBar = self.query_one(JobBar)
+        if bar.running:
+            self.notify(f"{bar.running} is still running; wait for it", severity="warning")
+            return
+        bar.start(label)
+
+        def work() -> None:
+            from director_tui.core.archive import ArchiveError
+            from director_tui.media.ffmpeg import MediaError
+
+            try:
+                message, severity = job(bar.progress_from_thread), "information"
+            except (ArchiveError, MediaError, OSError, ValueError) as exc:
+                message, severity = f"{label} failed: {exc}", "error"
+            self.app.call_from_thread(self._job_done, message, severity)
+
+        self.run_worker(work, thread=True, group="safekeeping", exit_on_error=False)
+
+    def _job_done(self, message: str, severity: str) -> None:
+        self.query_one(JobBar).finish()
+        self.notify(message, severity=severity, timeout=8 if severity == "information" else 12)  # type: ignore[arg-type]
+
+    def run_export(self, command: Command) -> None:
+        from director_tui.core.export import run_export
+
+        store = self.app.store
+        if store is None:
+            self.notify("the store is still opening; try again in a moment", severity="warning")
+            return
+        what, dest = command.asset or "keyframes", command.text or None
+        settings, slug = self.app.settings, self.app.snapshot.slug
+
+        def job(progress: Callable[[int, int, str], None]) -> str:
+            return str(run_export(store, settings.home, slug, what, dest, settings.user,
+                                  every_version=command.option == "all", progress=progress))
+
+        self._start_job(f"export {what}", job)
+
+    def run_cleanup(self, command: Command) -> None:
+        from director_tui.core import archive
+
+        store = self.app.store
+        if store is None:
+            self.notify("the store is still opening; try again in a moment", severity="warning")
+            return
+        keep, home, user = command.positions[0], self.app.settings.home, self.app.settings.user
+        dest = command.text or str(home / "archive")
+        stream_id = self.app.stream_id
+        try:
+            plan = archive.cleanup(store, home, stream_id, keep, dest, user, dry_run=True)
+        except archive.ArchiveError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        n = len(plan.archive) + len(plan.finish)
+        summary = plan.describe(dest)
+        if command.option == "dry" or n == 0:
+            self.notify(f"cleanup would archive {summary}" if n else
+                        f"nothing to archive: every version is among the newest {keep}, approved or current",
+                        timeout=8)
+            return
+        body = Text(f"Move {summary} (the newest {keep} of each asset, and approved and current ones).\n"
+                    "Each file's checksum is checked at the destination before the local copy goes; "
+                    "archived versions stay in the history and can be restored.")
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                self.notify("cleanup: nothing moved", timeout=3)
+                return
+
+            def job(progress: Callable[[int, int, str], None]) -> str:
+                done = archive.cleanup(store, home, stream_id, keep, dest, user, progress=progress)
+                self.app.call_from_thread(self.reload_segments, sorted({v.segment_id for v in
+                                                                          done.archive + done.finish}))
+                return f"archived {done.describe(dest)}"
+
+            self._start_job("cleanup", job)
+
+        self.app.push_screen(ConfirmScreen(f"Archive {n} old version{'' if n == 1 else 's'}?", body), confirmed)

@@ -1,0 +1,55 @@
+"""A one-line bar for a long job the app runs itself (an export, a cleanup): what it does,
+a progress bar, done/total and the current file. Updates from the job's thread are
+coalesced to at most UPDATE_HZ a second, however many files go by."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label, ProgressBar
+
+UPDATE_HZ = 10
+
+
+class JobBar(Horizontal):
+    DEFAULT_CSS = """
+    JobBar { height: 1; display: none; padding: 0 1; background: $boost; }
+    JobBar > #job-label { width: auto; padding-right: 1; text-style: bold; }
+    JobBar > ProgressBar { width: 40; }
+    JobBar > #job-detail { width: 1fr; color: $text-muted; padding-left: 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="job-bar")
+        self._last = 0.0
+        self.running: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="job-label")
+        yield ProgressBar(total=100, show_eta=True, show_percentage=True)
+        yield Label("", id="job-detail")
+
+    def start(self, label: str) -> None:
+        self.running = label
+        self.query_one("#job-label", Label).update(label)
+        self.query_one("#job-detail", Label).update("starting…")
+        self.query_one(ProgressBar).update(total=None, progress=0)
+        self.display = True
+
+    def progress_from_thread(self, done: int, total: int, what: str) -> None:
+        """Called by the job's thread for every file; hands the UI a few updates a second."""
+        now = time.monotonic()
+        if done < total and now - self._last < 1 / UPDATE_HZ:
+            return
+        self._last = now
+        self.app.call_from_thread(self._show, done, total, what)
+
+    def _show(self, done: int, total: int, what: str) -> None:
+        self.query_one(ProgressBar).update(total=total or None, progress=done)
+        self.query_one("#job-detail", Label).update(f"{done}/{total} {what}")
+
+    def finish(self) -> None:
+        self.running = None
+        self.display = False
