@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from director_tui.config import Settings
-from director_tui.core import queue
+from director_tui.core import prompts, queue, review
 from director_tui.core.db import Store, open_store
-from director_tui.core.models import Segment, Stream
+from director_tui.core.models import Asset, Segment, Stream
 from director_tui.core.spec import create_stream, validate_spec
 from director_tui.jobs.runner import Runner, RunnerEvent
 from director_tui.ui.app import DirectorApp
@@ -147,3 +147,24 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 60) ->
     raise AssertionError("condition not met in time")
 
 
+@pytest.fixture
+def reviewed(store, home, make_stream):  # type: ignore[no-untyped-def]
+    """6 segments: keyframes v1 made; 1-4 approved first time, 5 rejected then v2 approved,
+    6 rejected; a comment and a prompt change by another director."""
+    stream = make_stream(n=6)
+    with store.write() as s:
+        queue.queue_missing_keyframes(s, stream.id, "tester")
+    run_tasks(store, home, stream.id)
+    ids = [x.id for x in segs(store)]
+    with store.write() as s:
+        for seg_id in ids[:4]:
+            review.approve(s, seg_id, Asset.KEYFRAME, "tester")
+        review.reject(s, ids[4], Asset.KEYFRAME, "tester", notes="too dark")
+        review.reject(s, ids[5], Asset.KEYFRAME, "tester")
+        queue.enqueue(s, ids[4], Asset.KEYFRAME, "tester", regenerate=True)
+    run_tasks(store, home, stream.id)
+    with store.write() as s:
+        review.approve(s, ids[4], Asset.KEYFRAME, "tester")
+        review.add_comment(s, ids[5], "the sky is wrong", "ana", asset=Asset.KEYFRAME)
+        prompts.save_prompt(s, ids[5], "image", "a harbour at dawn, gentle fog", "ana", expected=None)
+    return stream

@@ -20,7 +20,7 @@ from typing import Any
 from director_tui.core.rows import SegmentRow, TaskView, Totals
 from director_tui.core.states import AssetState, TaskState
 
-HEAD_REVISION = "0003_review_workflow"  # kept equal to migrations.HEAD_REVISION by a test
+HEAD_REVISION = "0004_draft_base"  # kept equal to migrations.HEAD_REVISION by a test
 
 
 @dataclass

@@ -177,6 +177,7 @@ class Draft(SQLModel, table=True):
     segment_id: int = Field(foreign_key="segment.id")
     field: str
     text: str = Field(sa_column=Column(Text, nullable=False))
+    base: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # the saved prompt it started from
     updated_at: datetime = Field(default_factory=utcnow)
 
 

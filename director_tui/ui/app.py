@@ -15,6 +15,7 @@ from textual.app import App
 from director_tui.config import Settings
 from director_tui.core.fastread import Snapshot, read_snapshot, snapshot_from_store
 from director_tui.ui.bindings import APP_BINDINGS, check_keymap
+from director_tui.ui.draft_keeper import DraftKeeper
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.screens.main import MainScreen
 
@@ -53,6 +54,7 @@ class DirectorApp(App[None]):
         self.main_screen = MainScreen()
         self._after_store: list[Callable[[], object]] = []
         self._held_keys: list[events.Key] = []
+        self.drafts = DraftKeeper(self)
 
     def get_default_screen(self) -> MainScreen:
         return self.main_screen
@@ -160,6 +162,7 @@ class DirectorApp(App[None]):
         self.exit()
 
     def _save_state(self) -> None:
+        self.drafts.flush_now()
         try:
             self.main_screen.save_state()
         except Exception as exc:  # never block quitting; say why

@@ -24,6 +24,7 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("r", "regenerate", "Regenerate", id="regenerate", tooltip="Queue a new version"),
     Binding("o", "open_player", "Open", id="open-player", tooltip="Open the version in the external player"),
     Binding("v", "toggle_versions", "Versions", id="toggle-versions", tooltip="Show/hide the version history"),
+    Binding("L", "toggle_task_log", "Log", id="toggle-task-log", tooltip="Show/hide the live task log", show=False),
     Binding("x", "toggle_mark", "Mark", id="toggle-mark", tooltip="Mark / unmark the segment (r and X act on marks)", show=False),
     Binding("V", "visual", "Range", id="visual-range", tooltip="Start / end marking a range as you move", show=False),
     Binding("ctrl+a", "mark_all", "Mark all", id="mark-all", tooltip="Mark every segment (again: clear marks)", show=False),

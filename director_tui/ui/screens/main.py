@@ -8,7 +8,6 @@ for SQLAlchemy.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,7 @@ from director_tui.ui.bindings import MAIN_BINDINGS
 from director_tui.ui.screens.review_actions import ReviewActions
 from director_tui.ui.screens.review_flows import ReviewFlows
 from director_tui.ui.screens.safekeeping import Safekeeping
+from director_tui.ui.screens.session_state import SessionState
 from director_tui.ui.widgets.job_bar import JobBar
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.prompt_line import PromptLine
@@ -41,11 +41,10 @@ if TYPE_CHECKING:
 FLUSH_INTERVAL_S = 0.2  # at most 5 UI updates a second, whatever the generators print (make bench: flood)
 SYNC_INTERVAL_S = 0.5  # how often to look for commits by other instances (PRAGMA data_version)
 SYNC_MARGIN = timedelta(seconds=5)  # clock skew between instances writing updated_at
-STATE_SAVE_DELAY_S = 1.5
 PAGE = 20
 
 
-class MainScreen(ReviewActions, ReviewFlows, Safekeeping, Screen[None]):
+class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[None]):
     BINDINGS = MAIN_BINDINGS  # type: ignore[assignment]
     app: DirectorApp  # type: ignore[assignment]
 
@@ -110,6 +109,7 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, Screen[None]):
         self._synced_at: datetime = utcnow()
         self._shown_tasks: dict[int, tuple[str, float, str, str]] = {}
         self.set_interval(SYNC_INTERVAL_S, self.sync_from_store)
+        self.restore_drafts()
 
     def sync_from_store(self) -> None:
         """Apply commits made elsewhere: changed segments, task states and progress, counts."""
@@ -146,49 +146,6 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, Screen[None]):
             self.refresh_counts()
         if any(r.id == getattr(table.current, "id", None) for r in changed):
             self.update_versions()
-
-    # --- session state -------------------------------------------------------
-    def _restore(self, state: dict[str, object], versions: list[VersionRow]) -> None:
-        self.set_asset(str(state.get("asset", Asset.KEYFRAME)))
-        pane = self.query_one(VersionPane)
-        pane.display = bool(state.get("versions_open", False))
-        seg_id = state.get("segment_id")
-        index = self.table.index_of(seg_id) if isinstance(seg_id, int) else None
-        if index is not None:
-            self.table.move_cursor(row=index, animate=False)
-        row = self.table.current
-        if pane.display and row is not None:
-            self._show_versions(row, versions)
-
-    def ui_state(self) -> dict[str, object]:
-        row = self.table.current
-        return {"segment_id": row.id if row else None, "asset": self.asset,
-                "versions_open": bool(self.query_one(VersionPane).display)}
-
-    def save_state(self) -> None:
-        from sqlalchemy import select
-
-        from director_tui.core.models import UIState, utcnow
-
-        store = self.app.store
-        if store is None:
-            return
-        state = json.dumps(self.ui_state())
-        user, stream_id = self.app.settings.user, self.app.stream_id
-        with store.write() as s:
-            row = s.execute(select(UIState).where(UIState.user == user, UIState.stream_id == stream_id)
-                            ).scalar_one_or_none()
-            if row is None:
-                s.add(UIState(user=user, stream_id=stream_id, state_json=state))
-            elif row.state_json != state:
-                row.state_json, row.updated_at = state, utcnow()
-
-    def _schedule_state_save(self) -> None:
-        if not self._restored:
-            return
-        if self._state_timer is not None:
-            self._state_timer.stop()  # type: ignore[attr-defined]
-        self._state_timer = self.set_timer(STATE_SAVE_DELAY_S, self.save_state)
 
     # --- live updates ----------------------------------------------------------
     def runner_event(self, event: RunnerEvent) -> None:
@@ -348,6 +305,7 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, Screen[None]):
             self._schedule_state_save()
         elif self.table.marked:
             self.table.set_marks(set())
+            self._schedule_state_save()
 
     # --- marks -------------------------------------------------------------------
     def action_toggle_mark(self) -> None:
@@ -355,10 +313,12 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, Screen[None]):
         if row is not None:
             self.table.toggle_mark(row.id)
             self._move_to(self.table.cursor_row + 1)
+            self._schedule_state_save()
 
     def action_mark_all(self) -> None:
         table = self.table
         table.set_marks(set() if len(table.marked) == len(table.order) else set(table.order))
+        self._schedule_state_save()
 
     def action_visual(self) -> None:
         if self._visual_anchor is None:
@@ -374,6 +334,7 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, Screen[None]):
         assert self._visual_anchor is not None
         lo, hi = sorted((self._visual_anchor, table.cursor_row))
         table.set_marks(self._visual_base | set(table.order[lo:hi + 1]))
+        self._schedule_state_save()
 
     # --- filter and command line ------------------------------------------------
     def action_filter(self) -> None:
@@ -402,6 +363,12 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, Screen[None]):
         self.table.apply_filter(text)
         totals, running, queued = self._last_counts
         self.show_counts(totals, running, queued)
+        self._schedule_state_save()
+
+    def action_toggle_task_log(self) -> None:
+        log = self.query_one(TaskLog)
+        log.display = not log.display
+        self._schedule_state_save()
 
     def action_tasks(self) -> None:
         from director_tui.ui.screens.tasks import TasksScreen

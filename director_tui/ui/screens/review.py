@@ -44,6 +44,7 @@ class ReviewScreen(Screen[None]):
         self.picked: int | None = None
         self._data_version = -1
         self._leave_armed = False  # esc warned about unsaved prompts once: the next esc leaves
+        self._loading = False
 
     @property
     def main(self) -> MainScreen:
@@ -127,10 +128,15 @@ class ReviewScreen(Screen[None]):
         if prompts_too:
             for field, text in (("image", seg.image_prompt), ("motion", seg.motion_prompt)):
                 area = self.query_one(f"#prompt-{field}", TextArea)
-                if replace or area.text == self.saved[field]:  # not being edited: follow the store
+                draft = self.app.drafts.take(self.segment_id, field)  # unsaved when the app last went
+                if draft is not None:
+                    self.saved[field] = draft.base
+                    self._load_area(area, draft.text)
+                    self.notify(f"restored your unsaved {field} prompt (ctrl+s saves it)", timeout=5)
+                elif replace or area.text == self.saved[field]:  # not being edited: follow the store
                     self.saved[field] = text
                     if area.text != text:
-                        area.load_text(text)
+                        self._load_area(area, text)
                 self._show_diff(field, text)
 
     def _fill_versions(self, versions: list, current: int | None, numbers: dict, presets: dict) -> None:  # type: ignore[type-arg]
@@ -171,10 +177,19 @@ class ReviewScreen(Screen[None]):
         self.query_one("#review-comments", Static).update(text or Text("no comments yet — c adds one", style="dim"))
 
     # --- prompts ----------------------------------------------------------------------
+    def _load_area(self, area: TextArea, text: str) -> None:
+        self._loading = True  # a load is not typing: no draft for it (see _edited)
+        try:
+            area.load_text(text)
+        finally:
+            self._loading = False
+
     @on(TextArea.Changed)
     def _edited(self, event: TextArea.Changed) -> None:
         field = "image" if event.text_area.id == "prompt-image" else "motion"
         self._show_diff(field, None)
+        if not self._loading:
+            self.app.drafts.changed(self.segment_id, field, event.text_area.text, self.saved[field])
 
     def _show_diff(self, field: str, stored: str | None) -> None:
         area = self.query_one(f"#prompt-{field}", TextArea)
@@ -201,7 +216,8 @@ class ReviewScreen(Screen[None]):
 
             def edit_again(theirs: str, mine: str, field: str = field, area: TextArea = area) -> None:
                 self.saved[field] = theirs
-                area.load_text(mine)
+                self._load_area(area, mine)
+                self.app.drafts.changed(self.segment_id, field, mine, theirs)
                 area.focus()
 
             def saved(field: str = field, area: TextArea = area) -> None:
@@ -224,6 +240,8 @@ class ReviewScreen(Screen[None]):
             self.notify(f"unsaved {' and '.join(dirty)} prompt: ctrl+s saves; esc again leaves without saving",
                         severity="warning", timeout=4)
             return
+        for field in dirty:  # left without saving, after the warning: the edit is dropped
+            self.app.drafts.discard(self.segment_id, field)
         self.dismiss(None)
 
     # --- acting through the main screen -----------------------------------------------------
@@ -244,10 +262,23 @@ class ReviewScreen(Screen[None]):
         row = self.main.table.current
         moved = row is not None and row.id != self.segment_id
         if moved:
+            self._keep_as_drafts()
             self.segment_id = row.id  # type: ignore[union-attr]
             self.picked = None
             self._leave_armed = False
         self.load(prompts_too=True, replace=moved)
+
+    def _keep_as_drafts(self) -> None:
+        """Moving to another segment with an unsaved edit: it stays a draft, reopened by `e`
+        or enter on its row (nothing is dropped without the director saying so)."""
+        from director_tui.core.drafts import DraftView
+
+        for field in self._dirty():
+            text = self.query_one(f"#prompt-{field}", TextArea).text
+            self.app.drafts.changed(self.segment_id, field, text, self.saved[field])
+            self.app.drafts.restored[(self.segment_id, field)] = DraftView(
+                self.segment_id, 0, "", field, text, self.saved[field], self.saved[field])
+            self.notify(f"your unsaved {field} prompt stays a draft: enter on its row reopens it", timeout=5)
 
     def action_step(self, delta: int) -> None:
         table = self.main.table

@@ -42,6 +42,7 @@ def save_prompt_flow(app: DirectorApp, segment_id: int, field: str, expected: st
                 on_edit_again(conflict.theirs, conflict.mine)
             else:
                 app.notify("kept their text; yours was dropped", timeout=3)
+                app.drafts.discard(segment_id, field)
                 on_saved()
 
         app.push_screen(ConflictScreen(conflict), chosen)
@@ -50,6 +51,7 @@ def save_prompt_flow(app: DirectorApp, segment_id: int, field: str, expected: st
         app.notify(str(exc), severity="error", timeout=6)
         return
     app.notify(f"{field} prompt saved — r regenerates with it" if saved else "no change", timeout=2.5)
+    app.drafts.discard(segment_id, field)
     on_saved()
 
 
@@ -115,9 +117,32 @@ class ReviewFlows:
         if row is None or store is None:
             return
         field = field_of(self.asset)
+        kept = self.app.drafts.take(row.id, field) if draft is None else None
+        if kept is not None:  # unsaved when the app last went, or left in the review screen
+            draft, original = kept.text, kept.base
         text = original if original is not None else (row.image_prompt if field == "image" else row.motion_prompt)
         self.query_one(QuickEdit).open(row.id, field, f"{row.position}. {row.title}", text,
                                        (self.table.region.x, self._row_screen_y()), draft)
+
+    def restore_drafts(self) -> None:
+        """At open: the edits left unsaved when the app last went (killed, SSH dropped)
+        come back, the most recent one open where it was typed, the others on `e`."""
+        from director_tui.core.states import Asset
+
+        found = self.app.drafts.load()
+        if not found:
+            return
+        first = found[0]
+        self.go_to_segment(first.segment_id)  # type: ignore[attr-defined]
+        self.set_asset(Asset.KEYFRAME if first.field == "image" else Asset.VIDEO)  # type: ignore[attr-defined]
+        others = ", ".join(f"{d.position} {d.field}" for d in found[1:])
+        self.notify(f"restored your unsaved {first.field} prompt of segment {first.position} "
+                    "(enter saves, esc drops it)" + (f"; also unsaved: {others} (e or enter on them)" if others else ""),
+                    timeout=10)
+        if "\n" in first.text:  # several lines: the review screen's editor keeps them
+            self.action_open_review()  # type: ignore[attr-defined]
+        else:
+            self.action_quick_edit()
 
     def on_quick_edit_done(self, event: QuickEdit.Done) -> None:
         self.table.focus()

@@ -70,12 +70,18 @@ class QuickEdit(Vertical):
         event.stop()
         self._show_diff(event.value)
         self.query_one(PromptHints).show(event.value)
+        drafts = getattr(self.app, "drafts", None)
+        if drafts is not None and self.display:
+            drafts.changed(self.segment_id, self.field, event.value, self.original)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self._close(event.value)
 
     def action_cancel_edit(self) -> None:
+        drafts = getattr(self.app, "drafts", None)
+        if drafts is not None:
+            drafts.discard(self.segment_id, self.field)  # esc: the director dropped the edit
         self._close(None)
 
     def _close(self, text: str | None) -> None:

@@ -1,0 +1,94 @@
+"""When drafts are written: after every pause in typing (PAUSE_S) and, while the director
+keeps typing, at least every MAX_WAIT_S. The writes run in a worker thread (core.drafts.
+DraftSaver), so a busy database never stalls a keystroke."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from director_tui.core.drafts import DraftSaver, DraftView
+    from director_tui.ui.app import DirectorApp
+
+PAUSE_S = 0.5
+MAX_WAIT_S = 3.0
+
+
+class DraftKeeper:
+    def __init__(self, app: DirectorApp) -> None:
+        self.app = app
+        self._saver: DraftSaver | None = None
+        self._pause_timer: Any = None
+        self._max_timer: Any = None
+        self.restored: dict[tuple[int, str], DraftView] = {}  # found at open, not yet reopened
+
+    @property
+    def saver(self) -> DraftSaver | None:
+        if self._saver is None and self.app.store is not None:
+            from director_tui.core.drafts import DraftSaver
+
+            self._saver = DraftSaver(self.app.store, self.app.settings.user)
+        return self._saver
+
+    def changed(self, segment_id: int, field: str, text: str, base: str) -> None:
+        saver = self.saver
+        if saver is None:
+            return
+        saver.put(segment_id, field, text, base)
+        if self._pause_timer is not None:
+            self._pause_timer.stop()
+        self._pause_timer = self.app.set_timer(PAUSE_S, self._flush_soon)
+        if self._max_timer is None:
+            self._max_timer = self.app.set_timer(MAX_WAIT_S, self._flush_soon)
+
+    def discard(self, segment_id: int, field: str) -> None:
+        """The edit was saved, or deliberately dropped: the draft goes."""
+        self.restored.pop((segment_id, field), None)
+        saver = self.saver
+        if saver is not None:
+            saver.drop(segment_id, field)
+            self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        for timer in (self._pause_timer, self._max_timer):
+            if timer is not None:
+                timer.stop()
+        self._pause_timer = self._max_timer = None
+        saver = self._saver
+        if saver is not None and saver.dirty:
+            self.app.run_worker(self._flush_in_thread, thread=True, group="drafts", exit_on_error=False)
+
+    def _flush_in_thread(self) -> None:
+        import sqlite3
+
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            self._saver.flush()  # type: ignore[union-attr]
+        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:  # kept pending; the next flush retries
+            self.app.call_from_thread(self.app.notify, f"draft not saved yet: {exc}", severity="warning")
+
+    def flush_now(self) -> None:
+        """On the way out (quit, SIGHUP, SIGTERM): write what is pending before the app goes."""
+        saver = self._saver
+        if saver is not None and saver.dirty:
+            try:
+                saver.flush()
+            except Exception:
+                pass
+
+    def load(self) -> list[DraftView]:
+        """The user's drafts in this stream (at open), most recent first."""
+        from director_tui.core import drafts
+
+        store = self.app.store
+        if store is None:
+            return []
+        with store.read() as s:
+            found = drafts.for_stream(s, self.app.settings.user, self.app.stream_id)
+        self.restored = {(d.segment_id, d.field): d for d in found}
+        return found
+
+    def take(self, segment_id: int, field: str) -> DraftView | None:
+        """A draft found at open for this prompt, once (the edit that reopens it owns it now)."""
+        return self.restored.pop((segment_id, field), None)

@@ -1,0 +1,84 @@
+"""Session state of the main screen, per user per stream: cursor, marks, filter, open panes
+(versions, task log) and the active asset column. Saved a moment after each change and on
+the way out (quit, SIGHUP, SIGTERM); restored from the first frame's snapshot on open."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from director_tui.core.fastread import VersionRow
+from director_tui.core.states import Asset
+from director_tui.ui.widgets.task_log import TaskLog
+from director_tui.ui.widgets.version_pane import VersionPane
+
+if TYPE_CHECKING:
+    from director_tui.ui.app import DirectorApp
+    from director_tui.ui.widgets.segment_table import SegmentTable
+
+STATE_SAVE_DELAY_S = 1.5  # a burst of moves is one write
+
+
+class SessionState:
+    """Mixed into MainScreen."""
+
+    app: DirectorApp
+    table: SegmentTable
+    asset: str
+    query_one: Any
+    set_timer: Any
+    set_asset: Any
+    _show_versions: Any
+    _restored: bool
+    _state_timer: Any
+
+    def _restore(self, state: dict[str, object], versions: list[VersionRow]) -> None:
+        self.set_asset(str(state.get("asset", Asset.KEYFRAME)))
+        filter_text = state.get("filter")
+        if isinstance(filter_text, str) and filter_text:
+            self.table.apply_filter(filter_text)
+        marks = state.get("marks")
+        if isinstance(marks, list):
+            self.table.set_marks({m for m in marks if isinstance(m, int) and m in self.table.rows_by_id})
+        pane = self.query_one(VersionPane)
+        pane.display = bool(state.get("versions_open", False))
+        self.query_one(TaskLog).display = bool(state.get("tasklog_open", True))
+        seg_id = state.get("segment_id")
+        index = self.table.index_of(seg_id) if isinstance(seg_id, int) else None
+        if index is not None:
+            self.table.move_cursor(row=index, animate=False)
+        row = self.table.current
+        if pane.display and row is not None:
+            self._show_versions(row, versions)
+
+    def ui_state(self) -> dict[str, object]:
+        row = self.table.current
+        return {"segment_id": row.id if row else None, "asset": self.asset,
+                "versions_open": bool(self.query_one(VersionPane).display),
+                "tasklog_open": bool(self.query_one(TaskLog).display),
+                "marks": sorted(self.table.marked), "filter": self.table.filter_text}
+
+    def save_state(self) -> None:
+        from sqlalchemy import select
+
+        from director_tui.core.models import UIState, utcnow
+
+        store = self.app.store
+        if store is None:
+            return
+        state = json.dumps(self.ui_state())
+        user, stream_id = self.app.settings.user, self.app.stream_id
+        with store.write() as s:
+            row = s.execute(select(UIState).where(UIState.user == user, UIState.stream_id == stream_id)
+                            ).scalar_one_or_none()
+            if row is None:
+                s.add(UIState(user=user, stream_id=stream_id, state_json=state))
+            elif row.state_json != state:
+                row.state_json, row.updated_at = state, utcnow()
+
+    def _schedule_state_save(self) -> None:
+        if not self._restored:
+            return
+        if self._state_timer is not None:
+            self._state_timer.stop()
+        self._state_timer = self.set_timer(STATE_SAVE_DELAY_S, self.save_state)
