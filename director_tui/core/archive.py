@@ -173,10 +173,7 @@ def write_zip(entries: list[Entry], dest: Path, progress: Progress = _quiet) -> 
             with open(entry.path, "rb") as src, zf.open(info, "w") as out:
                 shutil.copyfileobj(src, out, CHUNK)
             progress(i + 1, len(entries), entry.name)
-    # No fsync: an export is derived from the workspace and can be written again, and the
-    # rename still means a killed export never leaves a half file under the final name.
-    # Backups and archived versions (whose local copy goes) are fsynced.
-    os.replace(tmp, dest)
+    _fsync_replace(tmp, dest)
     return len(entries)
 
 
@@ -184,7 +181,7 @@ def write_json(data: object, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _partial(dest)
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, dest)  # derived, like the ZIP: no fsync
+    _fsync_replace(tmp, dest)
 
 
 def approved_clips(session: Session, home: Path, stream_id: int) -> list[tuple[Path, float]]:
