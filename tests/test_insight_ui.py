@@ -128,3 +128,10 @@ async def test_export_and_cleanup_from_the_command_line(store, settings, home, r
         local = [v for v in s.execute(select(Version)).scalars() if (home / "media" / v.path).exists()]
         assert len(local) == len(s.execute(select(Version)).all()) - 1
         assert s.execute(select(Segment)).scalars().all()
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await command(pilot, "restore 5 9")
+        assert any("segment 5 has no keyframe version 9" in m for m in messages(app))
+        await command(pilot, "restore 5 1 keyframe")
+        await wait_for(pilot, lambda: any(m.startswith("restored segment 5's keyframe v1") for m in messages(app)))
+    assert (home / "media" / v1.path).read_bytes() == (arch / v1.path).read_bytes()

@@ -3,7 +3,7 @@
     :regen 3-7 keyframe     :approve 1-4     :reject 2 video     :cancel all     :filter stale
     :similar 7     :vary 4     :presets export FILE     :presets import FILE     :undo     :redo
     :export keyframes [all] [FILE]     :export spec|cut [FILE]     :export backup [DEST]
-    :cleanup KEEP [DEST] [dry]
+    :cleanup KEEP [DEST] [dry]     :restore 4 2 [keyframe|video]
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from director_tui.core.selection import SelectionError, parse_positions
 from director_tui.core.states import Asset
 
 VERBS = ("regen", "approve", "reject", "cancel", "filter", "similar", "vary", "presets", "undo", "redo", "export",
-         "cleanup", "help")
+         "cleanup", "restore", "help")
 EXPORTS = ("keyframes", "spec", "cut", "backup")
 SUGGESTIONS = [
     "regen all keyframe", "regen all video", "regen ", "approve ", "reject ", "cancel all", "cancel ",
     "filter ", "filter review", "filter failed", "filter stale", "similar ", "vary ", "vary 3",
     "presets export ", "presets import ", "undo", "redo", "help",
     "export keyframes", "export keyframes all", "export spec", "export cut", "export backup ",
-    "cleanup 3", "cleanup 3 dry",
+    "cleanup 3", "cleanup 3 dry", "restore ",
 ]
 
 
@@ -62,6 +62,11 @@ def parse_command(line: str, last_position: int) -> Command:
         return Command("presets", text=line.strip().lstrip(":").split(None, 2)[2], asset=args[0])
     if verb == "filter":
         return Command("filter", text=" ".join(args))
+    if verb == "restore":
+        asset = args.pop().lower() if args and args[-1].lower() in Asset.ALL else None
+        if len(args) != 2 or not all(a.isdigit() for a in args) or not 1 <= int(args[0]) <= last_position:
+            raise CommandError(f"restore: which segment and version? e.g. :restore 4 2 keyframe (1-{last_position})")
+        return Command("restore", (int(args[0]), int(args[1])), asset)
     if verb in ("export", "cleanup"):
         try:  # destinations may hold spaces: "my cut.mp4"
             args = shlex.split(line.strip().lstrip(":"))[1:]

@@ -278,8 +278,8 @@ class ReviewActions:
         if command.verb == "filter":
             self.apply_filter(command.text)  # type: ignore[attr-defined]
             return
-        if command.verb in ("export", "cleanup"):
-            (self.run_export if command.verb == "export" else self.run_cleanup)(command)  # type: ignore[attr-defined]
+        if command.verb in ("export", "cleanup", "restore"):
+            getattr(self, f"run_{command.verb}")(command)  # Safekeeping's
             return
         store = self.app.store_or_later(lambda: self.run_command(line))
         if store is None:

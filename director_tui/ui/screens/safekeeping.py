@@ -127,3 +127,34 @@ class Safekeeping:
             self._start_job("cleanup", job)
 
         self.app.push_screen(ConfirmScreen(f"Archive {n} old version{'' if n == 1 else 's'}?", body), confirmed)
+
+    def run_restore(self, command: Command) -> None:
+        """`:restore 4 2`: segment 4's version 2 (of the active asset) back from the archive."""
+        from sqlalchemy import select
+
+        from director_tui.core import archive
+        from director_tui.core.models import Segment, Version
+
+        store = self.app.store
+        if store is None:
+            self.notify("the store is still opening; try again in a moment", severity="warning")
+            return
+        position, number = command.positions
+        asset = command.asset or self.asset  # type: ignore[attr-defined]
+        with store.read() as s:
+            found = s.execute(select(Version.id, Version.segment_id).join(Segment, Segment.id == Version.segment_id)
+                              .where(Segment.stream_id == self.app.stream_id, Segment.position == position,
+                                     Version.asset == asset, Version.number == number)).first()
+        if found is None:
+            self.notify(f"restore: segment {position} has no {asset} version {number}", severity="warning")
+            return
+        version_id, segment_id = found
+        home, user = self.app.settings.home, self.app.settings.user
+
+        def job(progress: Callable[[int, int, str], None]) -> str:
+            v = archive.restore(store, home, version_id, user)
+            progress(1, 1, v.path)
+            self.app.call_from_thread(self.reload_segments, [segment_id])
+            return f"restored segment {position}'s {asset} v{number} ({v.path})"
+
+        self._start_job("restore", job)
