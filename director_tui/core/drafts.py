@@ -8,11 +8,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
 from director_tui.core.db import Store
-from director_tui.core.models import utcnow
+from director_tui.core.models import Draft, utcnow
 
 FIELDS = ("image", "motion")
 
@@ -28,15 +28,18 @@ class DraftView:
     saved: str  # the prompt as it is saved now (differs from base: changed elsewhere since)
 
 
+# an upsert (one statement, any number of saves); `now` typed as the ORM stores its times
+_SAVE = text(
+    "INSERT INTO draft (user, segment_id, field, text, base, updated_at) VALUES (:u, :s, :f, :t, :b, :now) "
+    "ON CONFLICT (user, segment_id, field) DO UPDATE SET text = excluded.text, base = excluded.base, "
+    "updated_at = excluded.updated_at").bindparams(bindparam("now", type_=Draft.__table__.c.updated_at.type))  # type: ignore[attr-defined]
+
+
 def save(session: Session, user: str, segment_id: int, field: str, text_: str, base: str) -> None:
     if field not in FIELDS:
         raise ValueError(f"draft field {field!r}: not one of {', '.join(FIELDS)}")
-    session.connection().execute(text(
-        "INSERT INTO draft (user, segment_id, field, text, base, updated_at) "
-        "VALUES (:u, :s, :f, :t, :b, :now) "
-        "ON CONFLICT (user, segment_id, field) DO UPDATE SET text = excluded.text, base = excluded.base, "
-        "updated_at = excluded.updated_at"),
-        {"u": user, "s": segment_id, "f": field, "t": text_, "b": base, "now": utcnow()})
+    session.connection().execute(_SAVE, {"u": user, "s": segment_id, "f": field, "t": text_, "b": base,
+                                         "now": utcnow()})
 
 
 def clear(session: Session, user: str, segment_id: int, field: str) -> None:
