@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +57,11 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        # This process's writers queue here rather than in SQLite's busy handler, which
+        # sleeps and retries (1, 2, 5, 10… ms): a thread waiting for another thread's short
+        # transaction starts the moment it ends, and burns no CPU retrying (make bench:
+        # runner, median of 4: 1.54 -> 1.48). Other processes still meet at BEGIN IMMEDIATE.
+        self._write_lock = threading.RLock()
         if url.startswith("sqlite"):
             self.read_engine = _sqlite_engine(url, immediate=False)
             self.write_engine = _sqlite_engine(url, immediate=True)
@@ -68,16 +74,26 @@ class Store:
             yield session
 
     @contextmanager
+    def _writer(self) -> Iterator[None]:
+        # a timeout like SQLite's busy timeout: never a deadlock, at worst a clear error
+        if not self._write_lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise StoreError(f"the database stayed busy for {BUSY_TIMEOUT_MS // 1000} s (a write in this process)")
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A short write transaction, committed on exit, rolled back on error."""
-        with Session(self.write_engine, expire_on_commit=False) as session:
+        with self._writer(), Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
 
     @contextmanager
     def write_conn(self) -> Iterator[Connection]:
         """A short write transaction on a bare connection (SQLAlchemy Core; the runner's hot path)."""
-        with self.write_engine.begin() as conn:
+        with self._writer(), self.write_engine.begin() as conn:
             yield conn
 
     @contextmanager
