@@ -370,37 +370,30 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
         log.display = not log.display
         self._schedule_state_save()
 
-    def action_tasks(self) -> None:
-        from director_tui.ui.screens.tasks import TasksScreen
+    # screens over the table, each imported on first use (not on the first frame's path)
+    _OVERLAY_SCREENS = {"tasks": ("tasks", "TasksScreen"), "timeline": ("timeline", "TimelineScreen"),
+                         "metrics": ("metrics", "MetricsScreen"), "recommendations": ("recommend", "RecommendScreen")}
+
+    def action_open_screen(self, name: str) -> None:
+        import importlib
 
         if self.app.store is None:
-            self.app.store_or_later(self.action_tasks)
+            self.app.store_or_later(lambda: self.action_open_screen(name))
             return
-        self.app.push_screen(TasksScreen())
+        module, cls = self._OVERLAY_SCREENS[name]
+        self.app.push_screen(getattr(importlib.import_module(f"director_tui.ui.screens.{module}"), cls)())
+
+    def action_tasks(self) -> None:
+        self.action_open_screen("tasks")
 
     def action_timeline(self) -> None:
-        from director_tui.ui.screens.timeline import TimelineScreen
-
-        if self.app.store is None:
-            self.app.store_or_later(self.action_timeline)
-            return
-        self.app.push_screen(TimelineScreen())
+        self.action_open_screen("timeline")
 
     def action_metrics(self) -> None:
-        from director_tui.ui.screens.metrics import MetricsScreen
-
-        if self.app.store is None:
-            self.app.store_or_later(self.action_metrics)
-            return
-        self.app.push_screen(MetricsScreen())
+        self.action_open_screen("metrics")
 
     def action_recommendations(self) -> None:
-        from director_tui.ui.screens.recommend import RecommendScreen
-
-        if self.app.store is None:
-            self.app.store_or_later(self.action_recommendations)
-            return
-        self.app.push_screen(RecommendScreen())
+        self.action_open_screen("recommendations")
 
     def go_to_segment(self, segment_id: int) -> None:
         """From the timeline, metrics, …: the segment's row, clearing a filter that hides it."""
