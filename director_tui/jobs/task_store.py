@@ -2,10 +2,10 @@
 
 With four generators starting at once on two cores, the runner's own CPU time
 shows directly in the wall time of a batch (make bench: runner overhead), so
-the hot path uses module-level `text()` statements (standard SQL, typed bind
-parameters; built and compiled once) instead of ORM objects, and each task
-costs three write transactions: claim (with everything needed to run it),
-pid, result.
+the hot path (claim, pid, result) runs plain SQL on the sqlite3 cursor, with
+times written as SQLAlchemy writes them (db_time), and the rest module-level
+`text()` statements; each task costs three write transactions: claim (with
+everything needed to run it), pid, result.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Boolean, bindparam, text
 
-from director_tui.core.db import Store
+from director_tui.core.db import Store, db_time
 from director_tui.core.models import AssetState, Task, TaskState, utcnow
 from director_tui.core.states import Asset
 
@@ -31,8 +31,8 @@ def _t(sql: str, *expanding: str, times: tuple[str, ...] = ("now",), flags: tupl
     return text(sql).bindparams(*params)
 
 
-QUEUED_ASSETS = _t("SELECT DISTINCT stream_id, asset FROM task WHERE state = 'queued' AND stream_id IN :ids", "ids")
-CLAIM = _t("""
+QUEUED_ASSETS = "SELECT DISTINCT stream_id, asset FROM task WHERE state = 'queued' AND stream_id IN ({})"
+CLAIM = ("""
 UPDATE task SET state = 'running', owner = :owner, owner_pid = :owner_pid, owner_start = :owner_start,
        started_at = :now, heartbeat_at = :now, progress = 0, message = 'starting', error = '',
        cancel_requested = :no
@@ -40,14 +40,14 @@ WHERE id = (SELECT id FROM task WHERE state = 'queued' AND stream_id = :stream_i
             ORDER BY priority DESC, id LIMIT 1)
   AND state = 'queued'
 RETURNING id, stream_id, segment_id, asset, prompt, seed, priority, reference_version_id,
-          parent_version_id, variation_group, preset_id""", flags=("no",))
-CONTEXT = _t("""
+          parent_version_id, variation_group, preset_id""")
+CONTEXT = """
 SELECT st.slug, st.width, st.height, s.position, s.duration
-FROM segment s JOIN stream st ON st.id = s.stream_id WHERE s.id = :segment_id""")
-REFERENCE = _t("SELECT path FROM version WHERE id = :id")
-SET_PID = _t("UPDATE task SET pid = :pid, pgid = :pid, proc_start = :proc_start, log_path = :log_path WHERE id = :id")
-NEXT_NUMBER = _t("SELECT coalesce(max(number), 0) + 1 FROM version WHERE segment_id = :segment_id AND asset = :asset")
-INSERT_VERSION = _t("""
+FROM segment s JOIN stream st ON st.id = s.stream_id WHERE s.id = :segment_id"""
+REFERENCE = "SELECT path FROM version WHERE id = :id"
+SET_PID = "UPDATE task SET pid = :pid, pgid = :pid, proc_start = :proc_start, log_path = :log_path WHERE id = :id"
+NEXT_NUMBER = "SELECT coalesce(max(number), 0) + 1 FROM version WHERE segment_id = :segment_id AND asset = :asset"
+INSERT_VERSION = ("""
 INSERT INTO version (segment_id, asset, number, path, prompt, seed, generator, parent_version_id,
                      reference_version_id, variation_group, preset_id, width, height, duration,
                      size_bytes, checksum, task_id, created_at)
@@ -55,12 +55,12 @@ VALUES (:segment_id, :asset, :number, :path, :prompt, :seed, :generator, :parent
         :reference_version_id, :variation_group, :preset_id, :width, :height, :duration, :size_bytes,
         :checksum, :task_id, :now)
 RETURNING id""")
-SEGMENT_STATE = _t("SELECT keyframe_version_id, keyframe_state, video_state FROM segment WHERE id = :id")
-SET_KEYFRAME = _t("UPDATE segment SET keyframe_version_id = :vid, keyframe_state = :state, updated_at = :now WHERE id = :id")
-SET_VIDEO = _t("UPDATE segment SET video_version_id = :vid, video_state = :state, updated_at = :now WHERE id = :id")
-SUCCEEDED = _t("""
+SEGMENT_STATE = "SELECT keyframe_version_id, keyframe_state, video_state FROM segment WHERE id = :id"
+SET_KEYFRAME = "UPDATE segment SET keyframe_version_id = :vid, keyframe_state = :state, updated_at = :now WHERE id = :id"
+SET_VIDEO = "UPDATE segment SET video_version_id = :vid, video_state = :state, updated_at = :now WHERE id = :id"
+SUCCEEDED = """
 UPDATE task SET state = 'succeeded', progress = 1, message = 'done', finished_at = :now, version_id = :vid,
-       pid = NULL, pgid = NULL, log_path = :log_path WHERE id = :id""")
+       pid = NULL, pgid = NULL, log_path = :log_path WHERE id = :id"""
 FAILED = _t("""
 UPDATE task SET state = :state, error = :error, message = :message, pid = NULL, pgid = NULL,
        log_path = :log_path, finished_at = :now WHERE id = :id""")
@@ -68,9 +68,10 @@ REQUEUED = _t("""
 UPDATE task SET state = 'queued', error = :error, message = :message, pid = NULL, pgid = NULL,
        log_path = :log_path, owner = NULL, owner_pid = NULL, owner_start = NULL, started_at = NULL,
        progress = 0 WHERE id = :id""")
-ACTIVITY = _t("""
+ACTIVITY_SQL = """
 INSERT INTO activity (stream_id, segment_id, actor, kind, detail, created_at)
-VALUES (:stream_id, :segment_id, :actor, :kind, :detail, :now)""")
+VALUES (:stream_id, :segment_id, :actor, :kind, :detail, :now)"""
+ACTIVITY = _t(ACTIVITY_SQL)
 PROGRESS = _t("UPDATE task SET progress = :progress, message = :message WHERE id = :id AND state = 'running'")
 HEARTBEAT = _t("UPDATE task SET heartbeat_at = :now WHERE id IN :ids AND state = 'running'", "ids")
 CANCEL_REQUESTS = _t("SELECT id FROM task WHERE id IN :ids AND cancel_requested = :yes", "ids", flags=("yes",))
@@ -101,28 +102,33 @@ class ClaimedTask:
 
 def queued_assets(store: Store, stream_ids: list[int]) -> set[tuple[int, str]]:
     """(stream, asset) pairs with something queued — a read, so idle claims cost no write."""
-    with store.read_conn() as conn:
-        return {(r[0], r[1]) for r in conn.execute(QUEUED_ASSETS, {"ids": stream_ids})}  # type: ignore[call-overload]
+    if not stream_ids:
+        return set()
+    with store.read_cursor() as cur:
+        sql = QUEUED_ASSETS.format(", ".join("?" * len(stream_ids)))
+        return {(r[0], r[1]) for r in cur.execute(sql, [int(i) for i in stream_ids])}
 
 
 def claim(store: Store, stream_id: int, asset: str, owner: str, owner_pid: int,
           owner_start: float | None) -> ClaimedTask | None:
     """Atomically move the best queued task to running (BEGIN IMMEDIATE + UPDATE … RETURNING)."""
-    with store.write_conn() as conn:
-        row = conn.execute(CLAIM, {"owner": owner, "owner_pid": owner_pid, "owner_start": owner_start,  # type: ignore[call-overload]
-                                   "now": utcnow(), "no": False, "stream_id": stream_id, "asset": asset}).first()
+    with store.write_cursor() as cur:
+        row = cur.execute(CLAIM, {"owner": owner, "owner_pid": owner_pid, "owner_start": owner_start,
+                                  "now": db_time(utcnow()), "no": 0, "stream_id": stream_id,
+                                  "asset": asset}).fetchone()
         if row is None:
             return None
-        ctx = conn.execute(CONTEXT, {"segment_id": row.segment_id}).one()  # type: ignore[call-overload]
+        ctx = cur.execute(CONTEXT, {"segment_id": row[2]}).fetchone()
         ref = None
-        if row.reference_version_id is not None:
-            ref = conn.execute(REFERENCE, {"id": row.reference_version_id}).scalar()  # type: ignore[call-overload]
+        if row[7] is not None:
+            found = cur.execute(REFERENCE, {"id": row[7]}).fetchone()
+            ref = found[0] if found else None
     return ClaimedTask(*row, *ctx, ref)
 
 
 def set_pid(store: Store, task_id: int, pid: int, proc_start: float | None, log_path: str) -> None:
-    with store.write_conn() as conn:
-        conn.execute(SET_PID, {"pid": pid, "proc_start": proc_start, "log_path": log_path, "id": task_id})  # type: ignore[call-overload]
+    with store.write_cursor() as cur:
+        cur.execute(SET_PID, {"pid": pid, "proc_start": proc_start, "log_path": log_path, "id": task_id})
 
 
 def _activity(kind: str, actor: str, claimed: ClaimedTask, **detail: object) -> dict[str, object]:
@@ -137,30 +143,31 @@ def record_version(store: Store, task: ClaimedTask, actor: str, place: Callable[
     lock, so the row never points at a missing file), insert it, make it current, finish
     the task. Returns (version id, whether the asset had been approved: the caller then
     re-checks the checkpoints)."""
-    now = utcnow()
-    with store.write_conn() as conn:
-        number = conn.execute(NEXT_NUMBER, {"segment_id": task.segment_id, "asset": task.asset}).scalar_one()  # type: ignore[call-overload]
+    now = db_time(utcnow())
+    with store.write_cursor() as cur:
+        number = cur.execute(NEXT_NUMBER, {"segment_id": task.segment_id, "asset": task.asset}).fetchone()[0]
         rel_path = place(number)
-        version_id = conn.execute(INSERT_VERSION, {  # type: ignore[call-overload]
+        version_id = cur.execute(INSERT_VERSION, {
             "segment_id": task.segment_id, "asset": task.asset, "number": number, "path": str(rel_path),
             "prompt": task.prompt, "seed": task.seed, "generator": generator,
             "parent_version_id": task.parent_version_id, "reference_version_id": task.reference_version_id,
             "variation_group": task.variation_group, "preset_id": task.preset_id, "width": width,
             "height": height, "duration": duration,
-            "size_bytes": size, "checksum": checksum, "task_id": task.id, "now": now}).scalar_one()
-        seg = conn.execute(SEGMENT_STATE, {"id": task.segment_id}).one()  # type: ignore[call-overload]
+            "size_bytes": size, "checksum": checksum, "task_id": task.id, "now": now}).fetchone()[0]
+        key_version, key_state, video_state = cur.execute(SEGMENT_STATE, {"id": task.segment_id}).fetchone()
         if task.asset == Asset.KEYFRAME:
-            was_approved = seg.keyframe_state == AssetState.APPROVED
-            conn.execute(SET_KEYFRAME, {"vid": version_id, "state": AssetState.REVIEW, "now": now,  # type: ignore[call-overload]
-                                        "id": task.segment_id})
+            was_approved = key_state == AssetState.APPROVED
+            cur.execute(SET_KEYFRAME, {"vid": version_id, "state": str(AssetState.REVIEW), "now": now,
+                                       "id": task.segment_id})
         else:
-            was_approved = seg.video_state == AssetState.APPROVED
-            stale = seg.keyframe_version_id != task.reference_version_id
-            conn.execute(SET_VIDEO, {"vid": version_id, "now": now, "id": task.segment_id,  # type: ignore[call-overload]
-                                     "state": AssetState.STALE if stale else AssetState.REVIEW})
-        conn.execute(SUCCEEDED, {"now": now, "vid": version_id, "log_path": log_path, "id": task.id})  # type: ignore[call-overload]
-        conn.execute(ACTIVITY, _activity("version.created", actor, task, asset=task.asset,  # type: ignore[call-overload]
-                                         version=number, task=task.id, seed=task.seed))
+            was_approved = video_state == AssetState.APPROVED
+            stale = key_version != task.reference_version_id
+            cur.execute(SET_VIDEO, {"vid": version_id, "now": now, "id": task.segment_id,
+                                    "state": str(AssetState.STALE if stale else AssetState.REVIEW)})
+        cur.execute(SUCCEEDED, {"now": now, "vid": version_id, "log_path": log_path, "id": task.id})
+        activity = _activity("version.created", actor, task, asset=task.asset, version=number, task=task.id,
+                             seed=task.seed)
+        cur.execute(ACTIVITY_SQL, {**activity, "now": db_time(activity["now"])})  # type: ignore[arg-type]
     return int(version_id), was_approved
 
 
