@@ -105,7 +105,7 @@ def restore(
     if vid is None:
         raise fail(f"segment {segment}: no {asset} version {version}")
     try:
-        v = archive.restore(store, s.home, vid, s.user)
+        v, came_back = archive.restore(store, s.home, vid, s.user)
     except archive.ArchiveError as exc:
         raise fail(str(exc), 1) from None
-    typer.echo(f"restored {v.path}")
+    typer.echo(f"restored {v.path}" if came_back else f"{v.path} is in the workspace already")

@@ -141,8 +141,9 @@ def test_cleanup_archives_with_checksums_and_restores(store, home, cut_ready, tm
     assert archive.sha256_of(tmp_path / "arch" / old.path) == old.checksum
     assert len(kept) == 6 and all((home / "media" / v.path).exists() for v in kept)
     r = cli(home, "restore", "film", "1", "1")
-    assert r.exit_code == 0 and (home / "media" / old.path).exists()
+    assert r.exit_code == 0 and (home / "media" / old.path).exists() and r.output.startswith("restored ")
     assert archive.sha256_of(home / "media" / old.path) == old.checksum
+    assert "is in the workspace already" in cli(home, "restore", "film", "1", "1").output
     assert cli(home, "cleanup", "film", "--keep", "-1").exit_code == 1
 
 

@@ -342,9 +342,10 @@ def cleanup(store: Store, home: Path, stream_id: int, keep: int, dest: str, acto
     return plan
 
 
-def restore(store: Store, home: Path, version_id: int, actor: str) -> Version:
+def restore(store: Store, home: Path, version_id: int, actor: str) -> tuple[Version, bool]:
     """Bring an archived version back into media/ (checksum checked); it stays marked as
-    archived too, since the archive keeps its copy."""
+    archived too, since the archive keeps its copy. Returns (version, whether a file came
+    back: False when it was in the workspace already)."""
     with store.read() as s:
         v = s.get(Version, version_id)
         if v is None:
@@ -352,7 +353,7 @@ def restore(store: Store, home: Path, version_id: int, actor: str) -> Version:
         s.expunge(v)
     local = home / "media" / v.path
     if local.exists():
-        return v
+        return v, False
     if not v.archive_location:
         raise ArchiveError(f"version {version_id}: not archived and its file is missing ({v.path})")
     get_file(v.archive_location, local, v.checksum)
@@ -360,4 +361,4 @@ def restore(store: Store, home: Path, version_id: int, actor: str) -> Version:
         seg = s.get(Segment, v.segment_id)
         activity.record(s, "archive.restored", actor, seg.stream_id if seg else None, v.segment_id,
                         asset=v.asset, version=v.number, source=v.archive_location)
-    return v
+    return v, True

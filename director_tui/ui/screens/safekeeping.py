@@ -106,8 +106,8 @@ class Safekeeping:
         summary = plan.describe(dest)
         if command.option == "dry" or n == 0:
             self.notify(f"cleanup would archive {summary}" if n else
-                        f"nothing to archive: every version is among the newest {keep}, approved or current",
-                        timeout=8)
+                        "nothing to archive: every version is approved, current"
+                        + (f" or among the newest {keep}" if keep else ""), timeout=8)
             return
         body = Text(f"Move {summary} (the newest {keep} of each asset, and approved and current ones).\n"
                     "Each file's checksum is checked at the destination before the local copy goes; "
@@ -152,8 +152,10 @@ class Safekeeping:
         home, user = self.app.settings.home, self.app.settings.user
 
         def job(progress: Callable[[int, int, str], None]) -> str:
-            v = archive.restore(store, home, version_id, user)
+            v, came_back = archive.restore(store, home, version_id, user)
             progress(1, 1, v.path)
+            if not came_back:
+                return f"segment {position}'s {asset} v{number} is in the workspace already"
             self.app.call_from_thread(self.reload_segments, [segment_id])
             return f"restored segment {position}'s {asset} v{number} ({v.path})"
 
