@@ -135,3 +135,18 @@ async def test_export_and_cleanup_from_the_command_line(store, settings, home, r
         await command(pilot, "restore 5 1 keyframe")
         await wait_for(pilot, lambda: any(m.startswith("restored segment 5's keyframe v1") for m in messages(app)))
     assert (home / "media" / v1.path).read_bytes() == (arch / v1.path).read_bytes()
+
+
+async def test_quitting_during_an_export_asks_once_and_removes_the_half_file(store, settings, reviewed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.ui.widgets.job_bar import JobBar
+
+    half = tmp_path / ".keys.zip.partial"
+    half.write_bytes(b"PK half written")
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(JobBar).start("export keyframes", [half])  # as :export does, mid-way
+        await pilot.press("q")
+        assert app.is_running and any("still running: q again" in m for m in messages(app))
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running, 10)
+    assert not half.exists()

@@ -196,6 +196,8 @@ class DirectorApp(App[None]):
             self.push_screen(HelpScreen(self.settings.keymap))
 
     async def action_quit(self) -> None:
+        if not self.main_screen.may_quit():  # an export or cleanup still running: ask once
+            return
         self._save_state()
         self.exit()
 

@@ -4,6 +4,7 @@ a thread with a progress bar (JobBar), one job at a time; the app stays usable m
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -39,8 +40,13 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
+QUIT_AGAIN_S = 5.0
+
+
 class Safekeeping:
     """Mixed into MainScreen."""
+
+    _quit_armed_at = -1e9
 
     app: DirectorApp
     notify: Any
@@ -48,12 +54,29 @@ class Safekeeping:
     query_one: Any
     reload_segments: Any
 
-    def _start_job(self, label: str, job: Callable[[Callable[[int, int, str], None]], str]) -> None:
+    def may_quit(self) -> bool:
+        """q during an export or cleanup warns once; q again within QUIT_AGAIN_S quits (the
+        export's half-written file is removed; a cleanup loses nothing and resumes next run)."""
+        import time
+
+        bar: JobBar = self.query_one(JobBar)
+        if not bar.running:
+            return True
+        if time.monotonic() - self._quit_armed_at < QUIT_AGAIN_S:
+            bar.abandon()
+            return True
+        self._quit_armed_at = time.monotonic()
+        self.notify(f"{bar.running} is still running: q again stops it and quits", severity="warning",
+                    timeout=QUIT_AGAIN_S)
+        return False
+
+    def _start_job(self, label: str, job: Callable[[Callable[[int, int, str], None]], str],
+                   leftovers: list[Path] | None = None) -> None:
         bar: JobBar = self.query_one(JobBar)
         if bar.running:
             self.notify(f"{bar.running} is still running; wait for it", severity="warning")
             return
-        bar.start(label)
+        bar.start(label, leftovers)
 
         def work() -> None:
             from director_tui.core.archive import ArchiveError
@@ -85,7 +108,12 @@ class Safekeeping:
             return str(run_export(store, settings.home, slug, what, dest, settings.user,
                                   every_version=command.option == "all", progress=progress))
 
-        self._start_job(f"export {what}", job)
+        from director_tui.core.export import default_dest
+
+        final = Path(dest or default_dest(settings.home, slug, what)).expanduser().absolute()
+        leftovers = [] if what == "backup" else [final.with_name(f".{final.name}.partial"),
+                                                 final.with_name(f".{final.name}.partial.mp4")]
+        self._start_job(f"export {what}", job, leftovers)
 
     def run_cleanup(self, command: Command) -> None:
         from director_tui.core import archive

@@ -5,6 +5,7 @@ coalesced to at most UPDATE_HZ a second, however many files go by."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -25,14 +26,16 @@ class JobBar(Horizontal):
         super().__init__(id="job-bar")
         self._last = 0.0
         self.running: str | None = None
+        self.leftovers: list[Path] = []  # half-written files to remove if the app quits mid-job
 
     def compose(self) -> ComposeResult:
         yield Label("", id="job-label")
         yield ProgressBar(total=100, show_eta=True, show_percentage=True)
         yield Label("", id="job-detail")
 
-    def start(self, label: str) -> None:
+    def start(self, label: str, leftovers: list[Path] | None = None) -> None:
         self.running = label
+        self.leftovers = leftovers or []
         self.query_one("#job-label", Label).update(label)
         self.query_one("#job-detail", Label).update("starting…")
         self.query_one(ProgressBar).update(total=None, progress=0)
@@ -52,4 +55,10 @@ class JobBar(Horizontal):
 
     def finish(self) -> None:
         self.running = None
+        self.leftovers = []
         self.display = False
+
+    def abandon(self) -> None:
+        """The app quits mid-job: the job's thread dies with it; its half-written file goes."""
+        for path in self.leftovers:
+            path.unlink(missing_ok=True)
