@@ -111,3 +111,41 @@ def test_variations_screen(snap_compare, store, home, settings, reviewed) -> Non
             v.number = 2 + i
     app = make_app(settings, store, "film", start_runner=False)
     assert snap_compare(app, terminal_size=(160, 40), press=["j", "j", "j", "j", "A"])
+
+
+@pytest.fixture
+def fixed_history(store, reviewed, monkeypatch):  # type: ignore[no-untyped-def]
+    """The same workspace with every activity and task time fixed (a second apart), read in UTC."""
+    import time
+
+    from sqlalchemy import text
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    with store.write() as s:
+        ids = s.execute(text("SELECT id FROM activity ORDER BY id")).scalars().all()
+        for i, activity_id in enumerate(ids):
+            s.execute(text("UPDATE activity SET created_at = :t WHERE id = :id"),
+                      {"t": FIXED.replace(tzinfo=None, minute=i % 60, second=0).isoformat(" "), "id": activity_id})
+        s.execute(text("UPDATE checkpoint SET started_at = :t"), {"t": FIXED.replace(tzinfo=None).isoformat(" ")})
+        s.execute(text("UPDATE task SET started_at = :t, finished_at = :t2"),
+                  {"t": FIXED.replace(tzinfo=None).isoformat(" "),
+                   "t2": FIXED.replace(tzinfo=None, second=4).isoformat(" ")})
+    yield reviewed
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+def test_metrics_screen(snap_compare, store, settings, fixed_history) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.ui.screens.metrics import MetricsScreen
+
+    app = make_app(settings, store, "film", start_runner=False)
+
+    async def open_metrics(pilot) -> None:  # type: ignore[no-untyped-def]
+        app.push_screen(MetricsScreen(now=FIXED.replace(tzinfo=None, hour=18)))
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, MetricsScreen) and app.screen.metrics is not None:
+                break
+
+    assert snap_compare(app, terminal_size=(160, 40), run_before=open_metrics)

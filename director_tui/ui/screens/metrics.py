@@ -4,6 +4,7 @@ needs attention jumps to it. Counts are always shown beside rates."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -53,8 +54,9 @@ class MetricsScreen(Screen[None]):
     BINDINGS = METRICS_BINDINGS  # type: ignore[assignment]
     app: DirectorApp  # type: ignore[assignment]
 
-    def __init__(self) -> None:
+    def __init__(self, now: datetime | None = None) -> None:
         super().__init__(id="metrics")
+        self.now = now  # fixed only by tests (snapshots); otherwise the current time
         self.metrics: Metrics | None = None
         self._newest: int | None = None
 
@@ -94,7 +96,7 @@ class MetricsScreen(Screen[None]):
         assert self.app.store is not None
         with self.app.store.read() as s:
             newest = s.execute(text("SELECT max(id) FROM activity")).scalar()
-            return insight.metrics(s, self.app.stream_id), newest
+            return insight.metrics(s, self.app.stream_id, now=self.now), newest
 
     async def reload(self) -> None:
         # off the UI thread: over 100,000 activity rows this takes ~70 ms (make bench: insight)
