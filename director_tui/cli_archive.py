@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from director_tui.cli import _stream_id, app, fail, settings, store_for
-
-WHATS = ("keyframes", "spec", "cut", "backup")  # core/export.py has the same; kept here so --help needs no store
+from director_tui.core.commands import EXPORTS as WHATS  # light: checked before the store opens
 
 
 def progress_bar(label: str):  # type: ignore[no-untyped-def]

@@ -65,14 +65,14 @@ def _fsync_replace(tmp: Path, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
-def _partial(dest: Path) -> Path:
+def partial_path(dest: Path) -> Path:
     return dest.with_name(f".{dest.name}.partial")
 
 
 def copy_verified(src: Path, dest: Path, checksum: str | None = None) -> None:
     """Copy through a temporary name; check the copy's sha256 before it takes the real name."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _partial(dest)
+    tmp = partial_path(dest)
     shutil.copyfile(src, tmp)
     want = checksum or sha256_of(src)
     if sha256_of(tmp) != want:
@@ -121,7 +121,7 @@ def get_file(src: str, dest: Path, checksum: str) -> None:
     if not is_remote(src):
         copy_verified(Path(src), dest, checksum)
         return
-    tmp = _partial(dest)
+    tmp = partial_path(dest)
     rclone("copyto", src, str(tmp))
     if sha256_of(tmp) != checksum:
         tmp.unlink(missing_ok=True)
@@ -162,7 +162,7 @@ def keyframe_entries(session: Session, home: Path, stream_id: int, *, every_vers
 def write_zip(entries: list[Entry], dest: Path, progress: Progress = _quiet) -> int:
     """Stored, not deflated (PNG and MP4 are compressed already): as fast as copying."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _partial(dest)
+    tmp = partial_path(dest)
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for i, entry in enumerate(entries):
             try:
@@ -179,7 +179,7 @@ def write_zip(entries: list[Entry], dest: Path, progress: Progress = _quiet) -> 
 
 def write_json(data: object, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _partial(dest)
+    tmp = partial_path(dest)
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _fsync_replace(tmp, dest)
 
@@ -226,7 +226,7 @@ def media_files(home: Path) -> list[Path]:
 def snapshot_db(home: Path, dest: Path) -> None:
     """SQLite's online backup: a consistent copy while other instances keep writing."""
     src = sqlite3.connect(home / "director.db", timeout=30)
-    tmp = _partial(dest)
+    tmp = partial_path(dest)
     tmp.unlink(missing_ok=True)
     out = sqlite3.connect(tmp)
     try:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from director_tui.core import archive
+from director_tui.core.commands import EXPORTS as WHATS  # one list for the CLI, `:export` and here
 from director_tui.core.db import Store
 
-WHATS = ("keyframes", "spec", "cut", "backup")
 Progress = Callable[[int, int, str], None]
 
 
@@ -29,6 +29,20 @@ def default_dest(home: Path, slug: str, what: str) -> str:
             "backup": str(home / "backups")}[what]
 
 
+def destination(home: Path, slug: str, what: str, dest: str | None) -> Path:
+    return Path(dest or default_dest(home, slug, what)).expanduser().absolute()
+
+
+def half_written(path: Path, what: str) -> list[Path]:
+    """The files an export of `what` to `path` writes before the final rename (to remove
+    when it is abandoned). A backup copies file by file through its own temporary names."""
+    if what == "backup":
+        return []
+    from director_tui.media.cut import partial_path
+
+    return [archive.partial_path(path), partial_path(path)]
+
+
 def run_export(store: Store, home: Path, slug: str, what: str, dest: str | None, actor: str, *,
                every_version: bool = False, progress: Progress = archive._quiet) -> ExportDone:
     """Write the export and record it in the activity. Raises ArchiveError, MediaError or
@@ -38,7 +52,7 @@ def run_export(store: Store, home: Path, slug: str, what: str, dest: str | None,
 
     if what not in WHATS:
         raise archive.ArchiveError(f"export: {what!r} is not one of {', '.join(WHATS)}")
-    dest = dest or default_dest(home, slug, what)
+    dest = dest or default_dest(home, slug, what)  # a folder or a remote for backup: not a Path yet
     with store.read() as session:
         stream = get_stream(session, slug)
         stream_id = int(stream.id)  # type: ignore[arg-type]
@@ -46,7 +60,7 @@ def run_export(store: Store, home: Path, slug: str, what: str, dest: str | None,
             entries = archive.keyframe_entries(session, home, stream_id, every_version=every_version)
         elif what == "spec":
             data = export_spec(session, stream)
-    path = Path(dest).expanduser().absolute()
+    path = destination(home, slug, what, dest)
     if what == "backup":
         where, files = archive.backup(home, dest, progress)
     elif what == "keyframes":

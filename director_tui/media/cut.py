@@ -10,6 +10,11 @@ from pathlib import Path
 from director_tui.media.ffmpeg import MediaError, ffmpeg_exe
 
 
+def partial_path(out: Path) -> Path:
+    """Where ffmpeg writes before the rename (ffmpeg picks the format from the suffix)."""
+    return out.with_name(f".{out.name}.partial.mp4")
+
+
 def join_clips(clips: list[tuple[Path, float]], out: Path, width: int, height: int, fps: int = 24,
                progress: Callable[[float], None] | None = None) -> Path:
     """Scale and pad every clip to width x height at `fps` and join them (re-encoded, so clips
@@ -25,7 +30,7 @@ def join_clips(clips: list[tuple[Path, float]], out: Path, width: int, height: i
                       f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={fps},format=yuv420p[v{i}]")
     joined = "".join(f"[v{i}]" for i in range(len(clips)))
     graph = ";".join(chains) + f";{joined}concat=n={len(clips)}:v=1:a=0[out]"
-    tmp = out.with_name(f".{out.name}.partial.mp4")
+    tmp = partial_path(out)
     argv += ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast",
              "-crf", "20", "-movflags", "+faststart", "-progress", "pipe:1", "-nostats", str(tmp)]
     total = sum(d for _, d in clips) or 1.0

@@ -21,6 +21,9 @@ class DraftKeeper:
         self._pause_timer: Any = None
         self._max_timer: Any = None
         self.restored: dict[tuple[int, str], DraftView] = {}  # found at open, not yet reopened
+        # prompts that may have a draft row: only these need one cleared, so opening an edit,
+        # saving it or pressing esc costs no write when nothing was ever drafted
+        self._stored: set[tuple[int, str]] = set()
 
     @property
     def saver(self) -> DraftSaver | None:
@@ -32,9 +35,14 @@ class DraftKeeper:
 
     def changed(self, segment_id: int, field: str, text: str, base: str) -> None:
         saver = self.saver
-        if saver is None:
+        key = (segment_id, field)
+        if saver is None or (text == base and key not in self._stored):
             return
         saver.put(segment_id, field, text, base)
+        if text == base:
+            self._stored.discard(key)  # put() records a clear for it
+        else:
+            self._stored.add(key)
         if self._pause_timer is not None:
             self._pause_timer.stop()
         self._pause_timer = self.app.set_timer(PAUSE_S, self._flush_soon)
@@ -45,7 +53,8 @@ class DraftKeeper:
         """The edit was saved, or deliberately dropped: the draft goes."""
         self.restored.pop((segment_id, field), None)
         saver = self.saver
-        if saver is not None:
+        if saver is not None and (segment_id, field) in self._stored:
+            self._stored.discard((segment_id, field))
             saver.drop(segment_id, field)
             self._flush_soon()
 
@@ -87,6 +96,7 @@ class DraftKeeper:
         with store.read() as s:
             found = drafts.for_stream(s, self.app.settings.user, self.app.stream_id)
         self.restored = {(d.segment_id, d.field): d for d in found}
+        self._stored |= set(self.restored)
         return found
 
     def take(self, segment_id: int, field: str) -> DraftView | None:

@@ -89,14 +89,11 @@ class MetricsScreen(Screen[None]):
         self.set_interval(REFRESH_S, self._refresh_if_new)
 
     def _read(self) -> tuple[Metrics, int | None]:
-        from sqlalchemy import text
-
         from director_tui.core import insight
 
         assert self.app.store is not None
         with self.app.store.read() as s:
-            newest = s.execute(text("SELECT max(id) FROM activity")).scalar()
-            return insight.metrics(s, self.app.stream_id, now=self.now), newest
+            return insight.metrics(s, self.app.stream_id, now=self.now), insight.latest_activity_id(s)
 
     async def reload(self) -> None:
         # off the UI thread: over 100,000 activity rows this takes ~70 ms (make bench: insight)
@@ -104,11 +101,11 @@ class MetricsScreen(Screen[None]):
         self.show(self.metrics)
 
     async def _refresh_if_new(self) -> None:
-        from sqlalchemy import text
+        from director_tui.core.insight import latest_activity_id
 
         assert self.app.store is not None
         with self.app.store.read() as s:
-            newest = s.execute(text("SELECT max(id) FROM activity")).scalar()
+            newest = latest_activity_id(s)
         if newest != self._newest:
             await self.reload()
 

@@ -278,11 +278,11 @@ class ReviewActions:
         if command.verb == "filter":
             self.apply_filter(command.text)  # type: ignore[attr-defined]
             return
-        if command.verb in ("export", "cleanup", "restore"):
-            getattr(self, f"run_{command.verb}")(command)  # Safekeeping's
-            return
         store = self.app.store_or_later(lambda: self.run_command(line))
         if store is None:
+            return
+        if command.verb in ("export", "cleanup", "restore"):
+            getattr(self, f"run_{command.verb}")(command)  # Safekeeping's
             return
         by_position = {table.rows_by_id[i].position: i for i in table.all_order}
         seg_ids = [by_position[p] for p in command.positions if p in by_position]

@@ -95,12 +95,10 @@ class Safekeeping:
         self.notify(message, severity=severity, timeout=8 if severity == "information" else 12)  # type: ignore[arg-type]
 
     def run_export(self, command: Command) -> None:
-        from director_tui.core.export import run_export
+        from director_tui.core.export import destination, half_written, run_export
 
         store = self.app.store
-        if store is None:
-            self.notify("the store is still opening; try again in a moment", severity="warning")
-            return
+        assert store is not None  # run_command waits for the store (store_or_later)
         what, dest = command.asset or "keyframes", command.text or None
         settings, slug = self.app.settings, self.app.snapshot.slug
 
@@ -108,20 +106,13 @@ class Safekeeping:
             return str(run_export(store, settings.home, slug, what, dest, settings.user,
                                   every_version=command.option == "all", progress=progress))
 
-        from director_tui.core.export import default_dest
-
-        final = Path(dest or default_dest(settings.home, slug, what)).expanduser().absolute()
-        leftovers = [] if what == "backup" else [final.with_name(f".{final.name}.partial"),
-                                                 final.with_name(f".{final.name}.partial.mp4")]
-        self._start_job(f"export {what}", job, leftovers)
+        self._start_job(f"export {what}", job, half_written(destination(settings.home, slug, what, dest), what))
 
     def run_cleanup(self, command: Command) -> None:
         from director_tui.core import archive
 
         store = self.app.store
-        if store is None:
-            self.notify("the store is still opening; try again in a moment", severity="warning")
-            return
+        assert store is not None  # run_command waits for the store (store_or_later)
         keep, home, user = command.positions[0], self.app.settings.home, self.app.settings.user
         dest = command.text or str(home / "archive")
         stream_id = self.app.stream_id
@@ -164,9 +155,7 @@ class Safekeeping:
         from director_tui.core.models import Segment, Version
 
         store = self.app.store
-        if store is None:
-            self.notify("the store is still opening; try again in a moment", severity="warning")
-            return
+        assert store is not None  # run_command waits for the store (store_or_later)
         position, number = command.positions
         asset = command.asset or self.asset  # type: ignore[attr-defined]
         with store.read() as s:

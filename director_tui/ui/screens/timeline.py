@@ -94,20 +94,21 @@ class TimelineScreen(Screen[None]):
                                     actor=f.get("author") or None, since=since, before_id=before_id, limit=PAGE)
 
     def _newest(self) -> int | None:
-        from sqlalchemy import text
+        from director_tui.core.insight import latest_activity_id
 
         store = self.app.store
         if store is None:
             return None
-        with store.read() as s:  # max(rowid): one index step, cheap enough to poll
-            return s.execute(text("SELECT max(id) FROM activity")).scalar()
+        with store.read() as s:
+            return latest_activity_id(s)
 
-    def reload(self) -> None:
+    def reload(self, newest: int | None = None) -> None:
+        """Read the first page again; `newest`: the latest activity id, when the caller has it."""
         table = self.query_one(DataTable)
         keep = self.current.id if self.current else None
         self._events, self._exhausted = [], False
         table.clear()
-        self._newest_id = self._newest()
+        self._newest_id = newest if newest is not None else self._newest()
         self._append(self._query())
         self._show_title()
         if keep is not None:
@@ -138,7 +139,7 @@ class TimelineScreen(Screen[None]):
     def _refresh_if_new(self) -> None:
         newest = self._newest()
         if newest != self._newest_id:
-            self.reload()
+            self.reload(newest)
 
     @property
     def current(self) -> TimelineEvent | None:
