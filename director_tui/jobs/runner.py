@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
 import signal
 import time
@@ -17,10 +16,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from director_tui.core.db import Store
-from director_tui.core.models import Asset, Stream, TaskState
+from director_tui.core.models import Stream, TaskState
 from director_tui.jobs import task_store
+from director_tui.jobs.child import Child
 from director_tui.jobs.generators import (
     OUTPUT_SUFFIX,
     GeneratorSettings,
@@ -28,9 +29,10 @@ from director_tui.jobs.generators import (
     parse_progress,
     settings_for,
 )
+from director_tui.jobs.recording import record_output
 from director_tui.jobs.recovery import process_start, recover
 from director_tui.jobs.task_store import ClaimedTask
-from director_tui.media.ffmpeg import MediaError, validate_image, validate_video
+from director_tui.media.ffmpeg import MediaError
 
 READ_CHUNK = 65536
 MAX_LINE = 64 * 1024  # longer "lines" are cut, never raise (see DESIGN.md)
@@ -60,9 +62,22 @@ class TaskFailed(Exception):
 
 
 @dataclass
+class _Launch:
+    """A claimed task and its started generator, handed from a worker thread to the loop."""
+
+    task: ClaimedTask
+    log: TextIO
+    log_path: Path
+    child: Child | None = None
+    tmp_path: Path | None = None
+    settings: GeneratorSettings | None = None
+    error: str = ""  # why the generator did not start
+
+
+@dataclass
 class _Running:
     task: ClaimedTask
-    proc: asyncio.subprocess.Process | None = None
+    proc: Child | None = None
     progress: float = 0.0
     message: str = ""
     dirty: bool = False
@@ -90,6 +105,7 @@ class Runner:
         self._flush_task: asyncio.Task[None] | None = None
         self._jobs: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._stop_reason = ""
         self._settings: dict[tuple[int, str], GeneratorSettings] = {}
         self._my_start = process_start(os.getpid())
         self._made_dirs: set[Path] = set()
@@ -106,18 +122,21 @@ class Runner:
 
     async def stop(self, reason: str = "the app closed") -> None:
         """Stop claiming, stop every generator we started, put their tasks back on the queue."""
-        self._stopping = True
+        self._stopping, self._stop_reason = True, reason
         for t in (self._loop_task, self._flush_task):
             if t is not None:
                 t.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await t
-        for run in list(self.running.values()):
-            run.cancel_reason = f"interrupted: {reason}"
-        await asyncio.gather(*(self._kill(r) for r in list(self.running.values())),
-                             return_exceptions=True)
-        if self._jobs:
-            await asyncio.gather(*self._jobs, return_exceptions=True)
+        # again until no job is left: a job finishing now may have started its slot's next task
+        while True:
+            for run in self.running.values():
+                run.cancel_reason = run.cancel_reason or f"interrupted: {reason}"
+            await asyncio.gather(*(self._kill(r) for r in list(self.running.values())),
+                                 return_exceptions=True)
+            if not self._jobs:
+                break
+            await asyncio.gather(*list(self._jobs), return_exceptions=True)
 
     async def run_until_idle(self, timeout_s: float | None = None) -> None:
         """Run until no task of our streams is queued or running (CLI and tests)."""
@@ -151,6 +170,56 @@ class Runner:
         return task_store.claim(self.store, stream_id, asset, self.instance_id, os.getpid(),
                                 self._my_start)
 
+    def _claim_and_start(self, stream_id: int, asset: str) -> _Launch | None:
+        """In a worker thread: claim the best queued task, start its generator, record its
+        pid. One thread hop where there were three (make bench: runner), and a started
+        generator is in the store before anything else runs."""
+        if self._stopping:
+            return None
+        task = self._claim(stream_id, asset)
+        if task is None:
+            return None
+        log_path = self._dir(self.home / "logs") / f"task-{task.id}.log"
+        log = log_path.open("a", encoding="utf-8", errors="replace")
+        launch = _Launch(task, log, log_path)
+        try:
+            argv, launch.tmp_path, launch.settings = self._prepare(task)
+            log.write(f"$ {argv!r}\n")
+            try:
+                launch.child = Child(argv)
+            except FileNotFoundError:
+                launch.error = f"generator not found: {argv[0]!r} (not on PATH or no such file)"
+                return launch
+            except PermissionError:
+                launch.error = f"generator not executable: {argv[0]!r}"
+                return launch
+            except OSError as exc:
+                launch.error = f"generator could not start: {argv[0]!r}: {exc.strerror or exc}"
+                return launch
+            task_store.set_pid(self.store, task.id, launch.child.pid, process_start(launch.child.pid),
+                               str(log_path))
+        except Exception as exc:  # the task is ours now: it fails with a reason, never stays running
+            launch.error = f"internal error: {exc!r}"
+            if launch.child is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(launch.child.pid, signal.SIGKILL)
+                launch.child.popen.wait()
+                launch.child.close()
+                launch.child = None
+        return launch
+
+    def _adopt(self, launch: _Launch) -> None:
+        """On the loop: run a launched task to its end."""
+        run = _Running(launch.task, proc=launch.child)
+        if launch.child is not None:
+            launch.child.watch(asyncio.get_running_loop())
+        if self._stopping:  # started just as stop() began: stop() kills it on its next round
+            run.cancel_reason = f"interrupted: {self._stop_reason}"
+        self.running[launch.task.id] = run
+        job = asyncio.create_task(self._execute(run, launch), name=f"task-{launch.task.id}")
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+
     async def recover_orphans(self) -> list[tuple[int, int]]:
         """Requeue running tasks of dead instances (ours included, from a previous life)."""
         self._last_recovery = time.monotonic()
@@ -177,14 +246,10 @@ class Runner:
                 limit = self.settings(stream_id, asset).concurrency
                 while sum(1 for r in self.running.values() if r.generating and r.task.asset == asset
                           and r.task.stream_id == stream_id) < limit:
-                    task = await asyncio.to_thread(self._claim, stream_id, asset)
-                    if task is None:
+                    launch = await asyncio.to_thread(self._claim_and_start, stream_id, asset)
+                    if launch is None:
                         break
-                    run = _Running(task)
-                    self.running[task.id] = run
-                    job = asyncio.create_task(self._execute(run), name=f"task-{task.id}")
-                    self._jobs.add(job)
-                    job.add_done_callback(self._jobs.discard)
+                    self._adopt(launch)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
 
@@ -224,31 +289,41 @@ class Runner:
         t = run.task
         self.on_event(RunnerEvent(kind, t.id, t.stream_id, t.segment_id, t.asset, **kw))  # type: ignore[arg-type]
 
-    async def _execute(self, run: _Running) -> None:
-        task = run.task
+    async def _execute(self, run: _Running, launch: _Launch) -> None:
+        task, log, log_path, tmp_path = run.task, launch.log, str(launch.log_path), launch.tmp_path
         self._emit(run, "started", state=TaskState.RUNNING)
-        logs = self._dir(self.home / "logs")
-        log_path = logs / f"task-{task.id}.log"
-        tmp_path: Path | None = None
+        refilled = False  # did this task's slot go straight to the next task?
         try:
-            with log_path.open("a", encoding="utf-8", errors="replace") as log:
-                argv, tmp_path, settings = self._prepare(task)
-                log.write(f"$ {argv!r}\n")
-                try:
-                    await self._run_generator(run, argv, settings, log)
-                finally:
-                    # validating and recording need no generator slot: let the next one start
-                    run.generating = False
-                    self._wake.set()
-                    self._emit(run, "generated")
-                # one thread hop for both: each hop costs a GIL hand-over (make bench: runner)
-                version_id = await asyncio.to_thread(self._validate_and_record, task, tmp_path, settings,
-                                                     str(log_path))
+            try:
+                if launch.error or launch.child is None or launch.settings is None:
+                    raise TaskFailed(launch.error or "the generator did not start")
+                await self._run_generator(run, launch.child, launch.settings, log)
+            except BaseException:
+                run.generating = False
+                self._wake.set()  # its slot is free now
+                raise
+            finally:
+                self._emit(run, "generated")
+            # One thread hop: first the slot's next task starts, then this one is validated
+            # and recorded (make bench: runner). The slot stays ours until the hop is back,
+            # so the main loop never starts a fifth generator meanwhile.
+            try:
+                launch_next, result = await asyncio.to_thread(
+                    self._start_next_and_record, task, tmp_path, launch.settings, log_path)
+            finally:
+                run.generating = False
+            if launch_next is not None:
+                self._adopt(launch_next)
+                refilled = True
+            if isinstance(result, BaseException):
+                raise result
+            log.close()
             self.running.pop(task.id, None)
             self._emit(run, "finished", state=TaskState.SUCCEEDED, progress=1.0,
-                       message="done", version_id=version_id)
+                       message="done", version_id=result)
         except Exception as exc:
             # Anything unexpected fails this task with its reason; it never stays "running".
+            log.close()
             state = TaskState.FAILED
             expected = isinstance(exc, TaskFailed | MediaError | OSError)
             reason = str(exc) if expected else f"internal error: {exc!r}"
@@ -257,13 +332,30 @@ class Runner:
                 reason = run.cancel_reason
             self.running.pop(task.id, None)
             await asyncio.to_thread(task_store.finish_unsuccessful, self.store, task, self.actor, state,
-                                    reason, str(log_path))
+                                    reason, log_path)
             self._emit(run, "finished", state=state, progress=run.progress, message=reason)
         finally:
+            log.close()
             if tmp_path is not None and tmp_path.exists():
                 tmp_path.unlink()  # partial or invalid output never stays
-            self._wake.set()  # a slot is free: claim the next task now, not at the next poll
+            if not refilled:  # a slot is free: claim the next task now, not at the next poll
+                self._wake.set()
             self._task_done.set()
+
+    def _start_next_and_record(self, task: ClaimedTask, tmp_path: Path | None,
+                               settings: GeneratorSettings | None,
+                               log_path: str) -> tuple[_Launch | None, int | BaseException]:
+        """In a worker thread, after a generator exited 0: start the next task of its
+        (stream, asset), then validate and record this one's output."""
+        launch_next = None
+        with contextlib.suppress(Exception):  # nothing claimed: the main loop tries again
+            launch_next = self._claim_and_start(task.stream_id, task.asset)
+        try:
+            assert tmp_path is not None and settings is not None
+            return launch_next, record_output(self.store, self.home, self.actor, task, tmp_path, settings,
+                                              log_path, self._dir)
+        except Exception as exc:
+            return launch_next, exc
 
     def _dir(self, path: Path) -> Path:
         """mkdir -p, once per folder per runner."""
@@ -284,26 +376,18 @@ class Runner:
         }
         return build_argv(settings.template(), values), tmp_path, settings
 
-    async def _run_generator(self, run: _Running, argv: list[str], settings: GeneratorSettings,
-                             log: object) -> None:
+    async def _run_generator(self, run: _Running, child: Child, settings: GeneratorSettings,
+                             log: TextIO) -> None:
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT, start_new_session=True,
-            )
-        except FileNotFoundError:
-            raise TaskFailed(f"generator not found: {argv[0]!r} (not on PATH or no such file)") from None
-        except PermissionError:
-            raise TaskFailed(f"generator not executable: {argv[0]!r}") from None
-        run.proc = proc
-        await asyncio.to_thread(task_store.set_pid, self.store, run.task.id, proc.pid,
-                                process_start(proc.pid), log.name)  # type: ignore[attr-defined]
-        try:
-            await asyncio.wait_for(self._read_output(run, proc, log), settings.timeout_s)
-        except TimeoutError:
-            await self._kill(run)
-            raise TaskFailed(f"timed out after {settings.timeout_s:g} s") from None
-        code = await proc.wait()
+            await child.attach()
+            try:
+                await asyncio.wait_for(self._read_output(run, child, log), settings.timeout_s)
+            except TimeoutError:
+                await self._kill(run)
+                raise TaskFailed(f"timed out after {settings.timeout_s:g} s") from None
+            code = await child.wait()
+        finally:
+            child.close()
         if run.cancel_reason is not None:
             raise TaskFailed(run.cancel_reason)
         if code != 0:
@@ -311,11 +395,10 @@ class Runner:
             what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
             raise TaskFailed(f"generator {what}: {tail}")
 
-    async def _read_output(self, run: _Running, proc: asyncio.subprocess.Process, log: object) -> None:
-        assert proc.stdout is not None
+    async def _read_output(self, run: _Running, child: Child, log: TextIO) -> None:
         pending = b""
         while True:
-            chunk = await proc.stdout.read(READ_CHUNK)
+            chunk = await child.read(READ_CHUNK)
             if not chunk:
                 break
             pending += chunk
@@ -328,15 +411,15 @@ class Runner:
             self._handle_lines(run, [raw.decode("utf-8", errors="replace") for raw in parts], log)
         if pending:
             self._handle_lines(run, [pending.decode("utf-8", errors="replace")], log)
-        await proc.wait()
+        await child.wait()
 
-    def _handle_lines(self, run: _Running, lines: list[str], log: object) -> None:
+    def _handle_lines(self, run: _Running, lines: list[str], log: TextIO) -> None:
         """One read's worth of lines: all go to the log file; the UI gets one progress event
         (the newest) and one batched log event, however many lines a generator floods."""
         lines = [line for line in lines if line.strip()]
         if not lines:
             return
-        log.write("\n".join(lines) + "\n")  # type: ignore[attr-defined]
+        log.write("\n".join(lines) + "\n")
         # Only the newest progress and the last few other lines (a failure's reason) matter:
         # read backwards and stop once both are found (a flood is thousands of lines a read).
         progressed = False
@@ -383,68 +466,3 @@ class Runner:
         run.cancel_reason = reason
         await self._kill(run)
         return True
-
-    # --- result ----------------------------------------------------------------
-    def _validate_and_record(self, task: ClaimedTask, tmp_path: Path, settings: GeneratorSettings,
-                             log_path: str) -> int:
-        return self._record(task, tmp_path, settings, _validate(task.asset, tmp_path), log_path)
-
-    def _record(self, task: ClaimedTask, tmp_path: Path, settings: GeneratorSettings, info: object,
-                log_path: str) -> int:
-        """Move the validated file into media/ and record the version, in one transaction."""
-        digest = _sha256(tmp_path)
-        size = tmp_path.stat().st_size
-        _fsync_file(tmp_path)
-
-        placed: list[Path] = []
-
-        def place(number: int) -> Path:
-            rel = Path(task.slug) / f"s{task.segment_id:05d}" / f"{task.asset}-v{number:03d}{tmp_path.suffix}"
-            dest = self.home / "media" / rel
-            self._dir(dest.parent)
-            os.replace(tmp_path, dest)  # never overwrites: the number is new
-            placed.append(dest.parent)
-            return rel
-
-        version_id, was_approved = task_store.record_version(
-            self.store, task, self.actor, place, settings.describe(), info.width, info.height,  # type: ignore[attr-defined]
-            info.duration, size, digest, log_path)  # type: ignore[attr-defined]
-        # the rename made durable after the commit, not inside it: an fsync under the write
-        # lock would hold every other writer (claims, other results) behind the disk
-        for folder in placed:
-            _fsync_dir(folder)
-        if was_approved:  # the approved count dropped: a checkpoint may reopen
-            from director_tui.core.review import update_checkpoints
-
-            with self.store.write() as s:
-                update_checkpoints(s, task.stream_id)
-        return version_id
-
-
-def _validate(asset: str, path: Path):  # type: ignore[no-untyped-def]
-    return validate_image(path) if asset == Asset.KEYFRAME else validate_video(path)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

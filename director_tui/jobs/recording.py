@@ -1,0 +1,86 @@
+"""A finished generation's output: validated, moved into media/, recorded as a version.
+
+Runs in a worker thread. The file is checked (a whole decode), checksummed and
+fsynced before it gets a name in media/; the rename and the version row happen
+under one write lock, so a row never points at a missing file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from director_tui.core.db import Store
+from director_tui.core.models import Asset
+from director_tui.jobs import task_store
+from director_tui.jobs.generators import GeneratorSettings
+from director_tui.jobs.task_store import ClaimedTask
+from director_tui.media.ffmpeg import MediaInfo, validate_image, validate_video
+
+
+def record_output(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_path: Path,
+                  settings: GeneratorSettings, log_path: str, make_dir: Callable[[Path], Path]) -> int:
+    """Validate `tmp_path`, move it into media/ and record the version; returns its id.
+    Raises MediaError (with the reason shown to the user) when the output is not valid."""
+    info = validate_image(tmp_path) if task.asset == Asset.KEYFRAME else validate_video(tmp_path)
+    return _record(store, home, actor, task, tmp_path, settings, info, log_path, make_dir)
+
+
+def _record(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_path: Path,
+            settings: GeneratorSettings, info: MediaInfo, log_path: str,
+            make_dir: Callable[[Path], Path]) -> int:
+    digest = _sha256(tmp_path)
+    size = tmp_path.stat().st_size
+    _fsync_file(tmp_path)
+
+    placed: list[Path] = []
+
+    def place(number: int) -> Path:
+        rel = Path(task.slug) / f"s{task.segment_id:05d}" / f"{task.asset}-v{number:03d}{tmp_path.suffix}"
+        dest = home / "media" / rel
+        make_dir(dest.parent)
+        os.replace(tmp_path, dest)  # never overwrites: the number is new
+        placed.append(dest.parent)
+        return rel
+
+    version_id, was_approved = task_store.record_version(
+        store, task, actor, place, settings.describe(), info.width, info.height,
+        info.duration, size, digest, log_path)
+    # the rename made durable after the commit, not inside it: an fsync under the write
+    # lock would hold every other writer (claims, other results) behind the disk
+    for folder in placed:
+        _fsync_dir(folder)
+    if was_approved:  # the approved count dropped: a checkpoint may reopen
+        from director_tui.core.review import update_checkpoints
+
+        with store.write() as s:
+            update_checkpoints(s, task.stream_id)
+    return version_id
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,85 @@
+"""Generator slots: a finished generator's slot goes straight to the next task (started in
+the thread that records the result). Checked on the real processes, not on events."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import select
+
+from director_tui.core import queue
+from director_tui.core.models import Task, TaskState, Version
+from director_tui.jobs.runner import Runner
+from tests.conftest import PY, gen, group_alive, run_tasks, spec_dict
+
+
+def _timed_stream(make_stream, record_dir: Path, n: int, concurrency: int, sleep_s: float):  # type: ignore[no-untyped-def]
+    command = [PY, gen("timed.py"), "--dir", str(record_dir), "--sleep", str(sleep_s), "--out", "{output}"]
+    return make_stream(spec_dict(n, generators={"keyframe": {"command": command, "concurrency": concurrency}}))
+
+
+def _queue_all(store, stream) -> None:  # type: ignore[no-untyped-def]
+    with store.write() as s:
+        queue.queue_missing_keyframes(s, stream.id, "tester")
+
+
+def _intervals(record_dir: Path) -> dict[int, tuple[float, float | None]]:
+    out: dict[int, tuple[float, float | None]] = {}
+    for f in record_dir.iterdir():
+        times = [float(x) for x in f.read_text().split()]
+        out[int(f.name)] = (times[0], times[1] if len(times) > 1 else None)
+    return out
+
+
+def test_never_more_generator_processes_than_the_limit(store, home, make_stream, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    record_dir = tmp_path / "ran"
+    record_dir.mkdir()
+    stream = _timed_stream(make_stream, record_dir, n=9, concurrency=3, sleep_s=0.3)
+    _queue_all(store, stream)
+    run_tasks(store, home, stream.id)
+    spans = _intervals(record_dir)
+    assert len(spans) == 9 and all(end is not None for _, end in spans.values())
+    # the most processes alive at one moment: sweep over start (+1) and end (-1) times
+    edges = sorted([(s, 1) for s, _ in spans.values()] + [(e, -1) for _, e in spans.values()],  # type: ignore[misc]
+                   key=lambda edge: (edge[0], edge[1]))
+    alive = peak = 0
+    for _, step in edges:
+        alive += step
+        peak = max(peak, alive)
+    assert peak == 3
+    with store.read() as s:
+        assert len(s.execute(select(Version)).scalars().all()) == 9
+
+
+def test_stop_while_slots_refill_leaves_no_generator_and_no_running_task(store, home, make_stream,  # type: ignore[no-untyped-def]
+                                                                         tmp_path: Path) -> None:
+    record_dir = tmp_path / "ran"
+    record_dir.mkdir()
+    stream = _timed_stream(make_stream, record_dir, n=120, concurrency=3, sleep_s=0.01)
+    _queue_all(store, stream)
+
+    async def go(after_s: float) -> None:
+        runner = Runner(store, home, [stream.id], actor="tester", kill_grace_s=0.5, poll_interval_s=0.05)
+        runner.start()
+        await asyncio.sleep(after_s)
+        await runner.stop("test shutdown")
+        assert not runner.running and not runner._jobs
+
+    for after_s in (0.25, 0.35, 0.45, 0.55, 0.65, 0.75):  # stop at different points of the refilling
+        asyncio.run(go(after_s))
+        with store.read() as s:
+            tasks = s.execute(select(Task)).scalars().all()
+            versions = s.execute(select(Version)).scalars().all()
+        states = {t.state for t in tasks}
+        assert TaskState.RUNNING not in states, f"stopped after {after_s} s"
+        assert states <= {TaskState.SUCCEEDED, TaskState.QUEUED}
+        succeeded = [t for t in tasks if t.state == TaskState.SUCCEEDED]
+        assert len(succeeded) == len(versions) > 0
+        assert all((home / "media" / v.path).is_file() for v in versions)
+        assert not any(group_alive(pid) for pid in _intervals(record_dir))
+    # what was left queued still runs to the end afterwards
+    run_tasks(store, home, stream.id)
+    with store.read() as s:
+        assert {t.state for t in s.execute(select(Task)).scalars()} == {TaskState.SUCCEEDED}
+        assert len(s.execute(select(Version)).scalars().all()) == 120
