@@ -318,6 +318,8 @@ def work(
     def on_event(e) -> None:  # type: ignore[no-untyped-def]
         if e.kind in ("started", "finished"):
             typer.echo(f"task {e.task_id} {e.asset} segment#{e.segment_id}: {e.state} {e.message}".rstrip())
+        elif e.kind == "trouble":
+            typer.echo(f"work: {e.message}", err=True)
 
     reason = asyncio.run(run_work(store, s.home, stream_id, s.user, until_idle=until_idle,
                                   kill_grace_s=s.kill_grace_s, on_event=on_event))

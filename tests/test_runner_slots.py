@@ -83,3 +83,45 @@ def test_stop_while_slots_refill_leaves_no_generator_and_no_running_task(store, 
     with store.read() as s:
         assert {t.state for t in s.execute(select(Task)).scalars()} == {TaskState.SUCCEEDED}
         assert len(s.execute(select(Version)).scalars().all()) == 120
+
+
+def test_a_locked_database_is_reported_and_the_queue_resumes(store, home, make_stream, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another process holds the write lock longer than the busy timeout: the runner says
+    so and keeps trying; once the lock is gone the queued tasks run."""
+    import sqlite3
+
+    from director_tui.core import db
+    from director_tui.jobs.runner import RunnerEvent
+
+    stream = make_stream(spec_dict(2, generators={"keyframe": {"command": [PY, gen("timed.py"), "--dir", str(home),
+                                                                       "--sleep", "0", "--out", "{output}"]}}))
+    _queue_all(store, stream)
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    impatient = db.open_store(home)  # the same file, with a 0.2 s busy timeout
+    holder = sqlite3.connect(home / "director.db", isolation_level=None)
+    events: list[RunnerEvent] = []
+
+    async def go() -> None:
+        holder.execute("BEGIN IMMEDIATE")  # a writer in another connection that does not let go
+        runner = Runner(impatient, home, [stream.id], actor="tester", on_event=events.append,
+                        poll_interval_s=0.05)
+        runner.start()
+        try:
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if any(e.kind == "trouble" for e in events):
+                    break
+            holder.execute("COMMIT")
+            await runner.run_until_idle(30)
+        finally:
+            await runner.stop()
+
+    try:
+        asyncio.run(go())
+    finally:
+        holder.close()
+        impatient.dispose()
+    trouble = [e.message for e in events if e.kind == "trouble"]
+    assert trouble and "could not start tasks" in trouble[0] and "locked" in trouble[0]
+    with store.read() as s:
+        assert {t.state for t in s.execute(select(Task)).scalars()} == {TaskState.SUCCEEDED}

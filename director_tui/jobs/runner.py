@@ -42,7 +42,7 @@ RECOVERY_EVERY_S = 10.0  # how often a live instance looks for tasks of dead one
 
 @dataclass(frozen=True)
 class RunnerEvent:
-    kind: str  # "started" | "progress" | "log" | "generated" (process exited) | "finished"
+    kind: str  # "started" | "progress" | "log" | "generated" (process exited) | "finished" | "trouble"
     task_id: int
     stream_id: int
     segment_id: int
@@ -123,11 +123,16 @@ class Runner:
     async def stop(self, reason: str = "the app closed") -> None:
         """Stop claiming, stop every generator we started, put their tasks back on the queue."""
         self._stopping, self._stop_reason = True, reason
-        for t in (self._loop_task, self._flush_task):
-            if t is not None:
-                t.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await t
+        # The main loop ends by itself: cancelled inside a thread hop, it would drop a task
+        # the thread had just claimed, and a generator the thread had just started.
+        self._wake.set()
+        if self._loop_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flush_task
         # again until no job is left: a job finishing now may have started its slot's next task
         while True:
             for run in self.running.values():
@@ -238,20 +243,37 @@ class Runner:
         return moved
 
     async def _main_loop(self) -> None:
-        await self.recover_orphans()
+        failures = 0
         while not self._stopping:
             self._wake.clear()
-            waiting = await asyncio.to_thread(task_store.queued_assets, self.store, self.stream_ids)
-            for stream_id, asset in sorted(waiting):
-                limit = self.settings(stream_id, asset).concurrency
-                while sum(1 for r in self.running.values() if r.generating and r.task.asset == asset
-                          and r.task.stream_id == stream_id) < limit:
-                    launch = await asyncio.to_thread(self._claim_and_start, stream_id, asset)
-                    if launch is None:
-                        break
-                    self._adopt(launch)
+            try:
+                if self._last_recovery == 0.0:  # once, before the first claim
+                    await self.recover_orphans()
+                await self._fill_slots()
+                failures = 0
+            except Exception as exc:  # e.g. the database stayed locked: say so, try again later
+                failures += 1
+                self._trouble(f"the job queue could not start tasks ({exc}); trying again")
+            pause = self.poll_interval_s if failures == 0 else min(30.0, self.poll_interval_s * 2 ** failures)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                await asyncio.wait_for(self._wake.wait(), pause)
+
+    async def _fill_slots(self) -> None:
+        """Start queued tasks of our streams while their (stream, asset) has a free slot."""
+        waiting = await asyncio.to_thread(task_store.queued_assets, self.store, self.stream_ids)
+        for stream_id, asset in sorted(waiting):
+            limit = self.settings(stream_id, asset).concurrency
+            while sum(1 for r in self.running.values() if r.generating and r.task.asset == asset
+                      and r.task.stream_id == stream_id) < limit:
+                launch = await asyncio.to_thread(self._claim_and_start, stream_id, asset)
+                if launch is None:
+                    break
+                self._adopt(launch)
+
+    def _trouble(self, message: str) -> None:
+        """A problem of the runner itself, not of one task (shown as a notice)."""
+        if self.stream_ids:
+            self.on_event(RunnerEvent("trouble", 0, self.stream_ids[0], 0, "", message=message))
 
     async def _flush_loop(self) -> None:
         """Once a second: progress and heartbeats in one short transaction, cancel requests

@@ -152,6 +152,9 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
         """Called for every runner event; only buffers. flush_events() draws."""
         if event.stream_id != self.app.stream_id:
             return
+        if event.kind == "trouble":
+            self.notify(event.message, severity="warning", timeout=8)
+            return
         log = self._task_log
         pos = self._segment_table.rows_by_id.get(event.segment_id)
         label = f"#{event.task_id} {pos.position if pos else '?'}·{event.asset[0]}"
