@@ -35,7 +35,7 @@ def _intervals(record_dir: Path) -> dict[int, tuple[float, float | None]]:
 def test_never_more_generator_processes_than_the_limit(store, home, make_stream, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     record_dir = tmp_path / "ran"
     record_dir.mkdir()
-    stream = _timed_stream(make_stream, record_dir, n=9, concurrency=3, sleep_s=0.3)
+    stream = _timed_stream(make_stream, record_dir, n=9, concurrency=3, sleep_s=0.6)
     _queue_all(store, stream)
     run_tasks(store, home, stream.id)
     spans = _intervals(record_dir)
