@@ -36,13 +36,18 @@ def _record(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_path: P
     size = tmp_path.stat().st_size
     _fsync_file(tmp_path)
 
+    folder = Path(task.slug) / f"s{task.segment_id:05d}"
+    make_dir(home / "media" / folder)  # before the write lock: a mkdir can take a while
     placed: list[Path] = []
 
     def place(number: int) -> Path:
-        rel = Path(task.slug) / f"s{task.segment_id:05d}" / f"{task.asset}-v{number:03d}{tmp_path.suffix}"
+        rel = folder / f"{task.asset}-v{number:03d}{tmp_path.suffix}"
         dest = home / "media" / rel
-        make_dir(dest.parent)
-        os.replace(tmp_path, dest)  # never overwrites: the number is new
+        try:
+            os.replace(tmp_path, dest)  # never overwrites: the number is new
+        except FileNotFoundError:  # the folder went away since this runner made it
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_path, dest)
         placed.append(dest.parent)
         return rel
 
