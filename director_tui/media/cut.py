@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 from director_tui.media.ffmpeg import MediaError, ffmpeg_exe
+
+# ffmpeg processes of cuts under way. A cut runs in a worker thread that dies with the app;
+# without this, quitting mid-cut left ffmpeg encoding into a file nobody would keep.
+_running: set[subprocess.Popen[str]] = set()
+
+
+@atexit.register
+def stop_cuts() -> None:
+    """Kill every cut's ffmpeg (at exit, and when a job is abandoned)."""
+    for proc in list(_running):
+        proc.kill()
 
 
 def partial_path(out: Path) -> Path:
@@ -36,14 +48,27 @@ def join_clips(clips: list[tuple[Path, float]], out: Path, width: int, height: i
     total = sum(d for _, d in clips) or 1.0
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
     assert proc.stdout is not None and proc.stderr is not None
-    for line in proc.stdout:  # key=value lines, ~2 a second
-        if line.startswith("out_time_us=") and progress is not None:
-            try:
-                progress(min(1.0, int(line.split("=", 1)[1]) / 1e6 / total))
-            except ValueError:
-                pass
-    err = proc.stderr.read()
-    if proc.wait() != 0:
+    _running.add(proc)
+    try:
+        for line in proc.stdout:  # key=value lines, ~2 a second
+            if line.startswith("out_time_us=") and progress is not None:
+                try:
+                    fraction = min(1.0, int(line.split("=", 1)[1]) / 1e6 / total)
+                except ValueError:
+                    continue
+                progress(fraction)
+        err = proc.stderr.read()
+        code = proc.wait()
+    except BaseException:  # stopped (or the progress callback failed): no ffmpeg left behind
+        proc.kill()
+        proc.wait()
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        _running.discard(proc)
+        proc.stdout.close()
+        proc.stderr.close()
+    if code != 0:
         tmp.unlink(missing_ok=True)
         tail = " ".join(err.strip().splitlines()[-2:])[:300]
         raise MediaError(f"ffmpeg could not join the clips: {tail}")

@@ -59,6 +59,10 @@ class JobBar(Horizontal):
         self.display = False
 
     def abandon(self) -> None:
-        """The app quits mid-job: the job's thread dies with it; its half-written file goes."""
+        """The app quits mid-job: the job's thread dies with it; its half-written file goes,
+        and so does a cut's ffmpeg."""
+        from director_tui.media.cut import stop_cuts
+
+        stop_cuts()
         for path in self.leftovers:
             path.unlink(missing_ok=True)
