@@ -25,6 +25,12 @@ def messages(app) -> list[str]:  # type: ignore[no-untyped-def]
     return [str(n.message) for n in app._notifications]
 
 
+def version_decision(app, version_id: int) -> str:  # type: ignore[no-untyped-def]
+    """The version pane's decision cell of one version."""
+    table = app.query_one("#versions-table")
+    return str(table.get_cell(str(version_id), "decision")) if str(version_id) in table.rows else ""
+
+
 def render(widget) -> str:  # type: ignore[no-untyped-def]
     return str(widget.render())
 
@@ -130,10 +136,14 @@ async def test_export_and_cleanup_from_the_command_line(store, settings, home, r
         assert s.execute(select(Segment)).scalars().all()
     app = make_app(settings, store, "film", start_runner=False)
     async with app.run_test(size=SIZE) as pilot:
+        app.main_screen.go_to_segment(seg5.id)
+        await pilot.press("v")  # the version pane: v1 is only in the archive
+        await wait_for(pilot, lambda: "archived" in version_decision(app, v1.id))
         await command(pilot, "restore 5 9")
         assert any("segment 5 has no keyframe version 9" in m for m in messages(app))
         await command(pilot, "restore 5 1 keyframe")
         await wait_for(pilot, lambda: any(m.startswith("restored segment 5's keyframe v1") for m in messages(app)))
+        await wait_for(pilot, lambda: "restored" in version_decision(app, v1.id))
     assert (home / "media" / v1.path).read_bytes() == (arch / v1.path).read_bytes()
 
 

@@ -33,13 +33,14 @@ class VersionRow:
     seed: int
     decision: str | None
     generator: str
-    archived: bool = False  # moved to the archive by cleanup (restorable)
+    archived: bool = False  # copied to the archive by cleanup (restorable)
+    path: str = ""  # under media/; after a restore the file is there again
 
     @classmethod
     def of(cls, version: Any) -> VersionRow:
         """From an ORM Version."""
         return cls(version.id, version.number, version.created_at, version.seed, version.decision,
-                   version.generator, bool(version.archive_location))
+                   version.generator, bool(version.archive_location), version.path)
 
 
 @dataclass
@@ -78,7 +79,7 @@ FROM task t JOIN (SELECT max(id) AS id FROM task WHERE stream_id = ? GROUP BY se
 ON n.id = t.id
 """
 _VERSIONS_SQL = """
-SELECT id, number, created_at, seed, decision, generator, archive_location IS NOT NULL FROM version
+SELECT id, number, created_at, seed, decision, generator, archive_location IS NOT NULL, path FROM version
 WHERE segment_id = ? AND asset = ? ORDER BY number DESC
 """
 
@@ -109,7 +110,7 @@ def read_snapshot(db_path: Path, slug: str, user: str) -> Snapshot | None:
         ui_state = json.loads(state_row[0]) if state_row else {}
         versions: list[VersionRow] = []
         if ui_state.get("versions_open") and isinstance(ui_state.get("segment_id"), int):
-            versions = [VersionRow(r[0], r[1], _parse_time(r[2]), r[3], r[4], r[5], bool(r[6])) for r in
+            versions = [VersionRow(r[0], r[1], _parse_time(r[2]), r[3], r[4], r[5], bool(r[6]), r[7]) for r in
                         conn.execute(_VERSIONS_SQL, (ui_state["segment_id"], ui_state.get("asset", "keyframe")))]
     except (sqlite3.Error, ValueError):
         return None  # anything odd: the ORM path will say what is wrong

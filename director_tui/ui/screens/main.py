@@ -247,7 +247,8 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
 
     def _show_versions(self, row: SegmentRow, versions: list[VersionRow]) -> None:
         self.query_one(VersionPane).show(f"{row.position}. {row.title} — {self.asset} versions",
-                                         versions, row.version_id(self.asset))
+                                         versions, row.version_id(self.asset),
+                                         self.app.settings.home / "media")
 
     def set_asset(self, asset: str) -> None:
         if asset not in Asset.ALL:

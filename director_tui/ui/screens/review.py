@@ -25,6 +25,7 @@ from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_diff import PromptDiff
 from director_tui.ui.widgets.prompt_hints import PromptHints
 from director_tui.ui.widgets.prompt_line import PromptLine
+from director_tui.ui.widgets.version_pane import archive_note
 
 if TYPE_CHECKING:
     from director_tui.ui.app import DirectorApp
@@ -154,7 +155,7 @@ class ReviewScreen(Screen[None]):
             if v.asset == Asset.VIDEO and v.reference_version_id in numbers:
                 origin.append(f"from key v{numbers[v.reference_version_id][1]}")
             if v.archive_location:
-                origin.append("archived")
+                origin.append(archive_note(True, self.app.settings.home / "media" / v.path))
             mark = "▸" if v.id == current else ("◆" if v.id == self.picked else " ")
             table.add_row(Text(f"{mark}{v.number}", style="bold" if v.id == current else ""),
                           v.created_at.astimezone().strftime("%m-%d %H:%M"), str(v.seed), v.decision or "",

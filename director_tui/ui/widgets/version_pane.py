@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -11,6 +13,13 @@ from director_tui.core.fastread import VersionRow
 from director_tui.ui.cells import STATE_STYLE
 
 DECISION_STATE = {"approved": "approved", "rejected": "rejected", "regenerate": "regenerate"}
+
+
+def archive_note(archived: bool, local: Path | None) -> str:
+    """'archived' while only the archive holds the file; 'restored' once it is back here."""
+    if not archived:
+        return ""
+    return "restored" if local is not None and local.exists() else "archived"
 
 
 def generator_name(version: VersionRow) -> str:
@@ -41,11 +50,13 @@ class VersionPane(Vertical):
                                   ("decision", "Decision", 20), ("gen", "Generator", 12)):
             table.add_column(label, key=key, width=width)
 
-    def show(self, title: str, versions: list[VersionRow], current_id: int | None) -> None:
+    def show(self, title: str, versions: list[VersionRow], current_id: int | None,
+             media: Path | None = None) -> None:
         self.query_one("#versions-title", Label).update(title)
         table = self.query_one(DataTable)
         table.clear()
         for v in versions:
+            note = archive_note(v.archived, media / v.path if media and v.path else None)
             decision = v.decision or ""
             glyph, style = STATE_STYLE.get(DECISION_STATE.get(decision, "review"), ("", ""))
             marker = "▸" if v.id == current_id else " "
@@ -54,7 +65,7 @@ class VersionPane(Vertical):
                 v.created_at.astimezone().strftime("%m-%d %H:%M"),  # local time
                 str(v.seed),
                 Text(f"{glyph} {decision}" if decision else "", style=style)
-                + (Text(" archived", style="dim yellow") if v.archived else Text()),
+                + (Text(f" {note}", style="dim yellow") if note else Text()),
                 generator_name(v),
                 key=str(v.id),
             )
