@@ -131,6 +131,7 @@ def test_cleanup_archives_with_checksums_and_restores(store, home, cut_ready, tm
     dest = f":local:{tmp_path / 'arch'}"
     r = cli(home, "cleanup", "film", "--keep", "0", "--dry-run")
     assert r.exit_code == 0 and "would archive 1 version to" in r.output  # only the rejected v1
+    assert "keeping 6 versions (3 keyframes, 3 videos)" in r.output  # approved ones, per asset
     r = cli(home, "cleanup", "film", "--keep", "0", "--archive", dest)
     assert r.exit_code == 0, r.output
     with store.read() as s:

@@ -270,20 +270,26 @@ def backup(home: Path, dest: str, progress: Progress = _quiet, now: datetime | N
 class CleanupPlan:
     archive: list[Version] = field(default_factory=list)  # to move out
     finish: list[Version] = field(default_factory=list)  # archived already; local copy to drop
-    keep: int = 0
+    kept: dict[str, int] = field(default_factory=dict)  # per asset: what stays in the workspace
+
+    @property
+    def keep(self) -> int:
+        return sum(self.kept.values())
 
     @property
     def bytes(self) -> int:
         return sum(v.size_bytes for v in self.archive + self.finish)
 
     def describe(self, dest: str) -> str:
-        """`3 versions (12.0 MB) to DEST, 1 to the archive it went to before; keeping 17`."""
+        """`3 versions to DEST (12.0 MB); keeping 17 versions (12 keyframes, 5 videos)`."""
         n, again = len(self.archive), len(self.finish)
         parts = [f"{n} version{'' if n == 1 else 's'} to {dest}"] if n else []
         if again:
             parts.append(f"{again} restored version{'' if again == 1 else 's'} back to the archive "
                          f"{'it' if again == 1 else 'they'} came from")
-        return f"{' and '.join(parts) or 'nothing'} ({self.bytes / 1e6:.1f} MB); keeping {self.keep}"
+        kept = ", ".join(f"{n} {asset}{'' if n == 1 else 's'}" for asset, n in sorted(self.kept.items()) if n)
+        return (f"{' and '.join(parts) or 'nothing'} ({self.bytes / 1e6:.1f} MB); keeping {self.keep} "
+                f"version{'' if self.keep == 1 else 's'}" + (f" ({kept})" if kept else ""))
 
 
 def plan_cleanup(session: Session, home: Path, stream_id: int, keep: int) -> CleanupPlan:
@@ -303,7 +309,7 @@ def plan_cleanup(session: Session, home: Path, stream_id: int, keep: int) -> Cle
         current = v.id in (seg.keyframe_version_id, seg.video_version_id)
         local = (home / "media" / v.path).exists()
         if rank[key] <= keep or current or v.decision == "approved":
-            plan.keep += 1
+            plan.kept[v.asset] = plan.kept.get(v.asset, 0) + 1
         elif v.archive_location and local:
             plan.finish.append(v)
         elif not v.archive_location and local:
