@@ -76,6 +76,26 @@ def test_kill_9_leaves_an_orphan_that_the_next_instance_recovers(store, home, ha
     assert recover(store, "tester") == []  # nothing left to recover
 
 
+def test_recovered_work_resumes_before_what_was_queued_behind_it(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from director_tui.core import queue
+    from director_tui.jobs import task_store
+
+    make_stream(spec_dict(2, generators={"keyframe": {"command": [PY, gen("hang.py"), "{output}"],
+                                                      "concurrency": 1}}))
+    with store.write() as s:
+        queue.queue_missing_keyframes(s, 1, "tester")
+    worker = start_worker(home)
+    first = running_task(store)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    [(old, new)] = recover(store, "tester", grace_s=0.5)
+    assert old == first.id
+    claimed = task_store.claim(store, 1, "keyframe", "test", os.getpid(), None)
+    assert claimed is not None and claimed.id == new and claimed.segment_id == first.segment_id
+
+
 def test_sighup_stops_generators_and_requeues_with_the_reason(store, home, hanging) -> None:  # type: ignore[no-untyped-def]
     worker = start_worker(home)
     task = running_task(store)

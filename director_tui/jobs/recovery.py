@@ -99,7 +99,9 @@ def recover(store: Store, actor: str, my_owner: str | None = None, grace_s: floa
             current.state, current.error, current.message = TaskState.INTERRUPTED, reason, reason
             current.finished_at = utcnow()
             again = Task(stream_id=task.stream_id, segment_id=task.segment_id, asset=task.asset,
-                         priority=task.priority, prompt=task.prompt, seed=task.seed,
+                         # one up: it resumes before what was queued behind it, as a
+                         # director expects of work that was already under way
+                         priority=task.priority + 1, prompt=task.prompt, seed=task.seed,
                          reference_version_id=task.reference_version_id,
                          parent_version_id=task.parent_version_id,
                          variation_group=task.variation_group, preset_id=task.preset_id,
