@@ -89,13 +89,14 @@ def test_prompt_reaches_the_generator_byte_for_byte(store, home, make_stream, tm
     ("command", "timeout", "reason"),
     [
         (["/nonexistent/bin/my-image-gen", "{output}"], 30, "generator not found: '/nonexistent/bin/my-image-gen'"),
+        ([gen("README.md"), "{output}"], 30, f"generator not executable: {gen('README.md')!r}"),
         ([PY, gen("fail.py"), "{output}"], 30, "generator exited with code 3: Traceback (most recent call last): | RuntimeError: CUDA out of memory"),
         ([PY, gen("hang.py"), "{output}"], 1, "timed out after 1 s"),
         ([PY, gen("hang.py"), "--ignore-term", "{output}"], 1, "timed out after 1 s"),
         ([PY, gen("no_output.py"), "{output}"], 30, "no output file was written"),
         ([PY, gen("garbage.py"), "--out", "{output}"], 30, "the output is not a valid image"),
     ],
-    ids=["not-found", "non-zero-exit", "timeout", "ignores-sigterm", "no-output", "garbage"],
+    ids=["not-found", "not-executable", "non-zero-exit", "timeout", "ignores-sigterm", "no-output", "garbage"],
 )
 def test_failures_have_a_reason_and_record_no_version(store, home, make_stream, command, timeout, reason) -> None:  # type: ignore[no-untyped-def]
     stream = make_stream(spec_dict(1, generators={"keyframe": {"command": command, "timeout_s": timeout}}))
