@@ -8,6 +8,7 @@ for SQLAlchemy.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from director_tui.ui.app import DirectorApp
 
 FLUSH_INTERVAL_S = 0.2  # at most 5 UI updates a second, whatever the generators print (make bench: flood)
+PROGRESS_INTERVAL_S = 0.5  # progress cells: at most 2 redraws of the table a second
 SYNC_INTERVAL_S = 0.5  # how often to look for commits by other instances (PRAGMA data_version)
 SYNC_MARGIN = timedelta(seconds=5)  # clock skew between instances writing updated_at
 PAGE = 20
@@ -52,6 +54,7 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
         super().__init__(id="main")
         self.asset = Asset.KEYFRAME
         self._progress: dict[int, tuple[str, float, str, str]] = {}
+        self._progress_drawn_at = 0.0
         self._reload: set[int] = set()
         self._counts_dirty = False
         self._state_timer: object | None = None
@@ -176,8 +179,15 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
                 or self.query_one(TaskLog).pending):
             return
         table = self.table
+        now = time.monotonic()
+        # Any cell update makes the DataTable redraw every visible cell (its caches are keyed
+        # by a table-wide update count), so progress cells move at a calmer pace than the log;
+        # a task starting or ending (a reload) still shows at once.
+        progress_due = self._reload or now - self._progress_drawn_at >= PROGRESS_INTERVAL_S
         with self.app.batch_update():
-            progress, self._progress = self._progress, {}
+            progress = {}
+            if progress_due:
+                progress, self._progress, self._progress_drawn_at = self._progress, {}, now
             for seg_id, (state, frac, message, asset) in progress.items():
                 shown = None if state == TaskState.SUCCEEDED else state
                 table.set_progress(seg_id, shown, frac, message, asset)

@@ -11,6 +11,8 @@ from textual.widgets import RichLog
 
 MAX_BATCH = 40  # lines drawn per flush (5 a second): more than anyone reads; the rest is
 # summarised, and the whole output is in the task's log file (tasks screen, enter)
+SCROLLBACK = 500  # lines kept (the full output is in the log file): each line is ~40 Python
+# objects (a Strip, its caches, Segments) that every full pass of the collector walks
 
 
 class TaskLog(RichLog):
@@ -19,7 +21,7 @@ class TaskLog(RichLog):
     """
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(max_lines=2000, wrap=False, markup=False, highlight=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(max_lines=SCROLLBACK, wrap=False, markup=False, highlight=False, **kwargs)  # type: ignore[arg-type]
         self.pending: list[Text] = []
         self.dropped = 0
 
