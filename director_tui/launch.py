@@ -9,6 +9,12 @@ import sys
 
 def open_stream(home: str | None, slug: str) -> int:
     """Open a stream in the app; errors are one line on stderr. Returns the exit code."""
+    import gc
+
+    # Start-up only allocates what the app keeps (modules, widgets, rows): the collector's
+    # passes over that growing heap are wasted. The app turns it back on, with all of this
+    # frozen out of its way, once the store is open (DirectorApp._store_ready).
+    gc.disable()
     from director_tui.config import ConfigError, load_settings
     from director_tui.core.errors import NotFound, StoreError
     from director_tui.ui.app import make_app

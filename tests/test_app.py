@@ -263,3 +263,19 @@ async def test_prompts_with_brackets_show_as_typed(store, settings, make_stream)
         table = app.query_one(SegmentTable)
         shown = {col: default_cell_formatter(table.get_cell(str(seg.id), col)).plain for col in ("title", "image")}
     assert shown == {"title": "[b]old[/b]", "image": "[red]neon[/red] sign [bold"}
+
+
+async def test_the_collector_is_back_on_with_start_up_frozen_and_restored_on_exit(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    before = gc.get_threshold()
+    gc.disable()  # as `director-tui open` starts (launch.py)
+    try:
+        app = make_app(settings, store, "film", start_runner=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: gc.isenabled(), timeout=20)
+            assert gc.get_freeze_count() > 10_000  # the modules and widgets built so far
+            assert gc.get_threshold()[2] == 100
+        assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+    finally:
+        gc.enable()

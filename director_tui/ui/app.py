@@ -134,6 +134,12 @@ class DirectorApp(App[None]):
 
     def _store_ready(self) -> None:
         """Queue missing keyframes, then start the runner."""
+        try:
+            self._start_work()
+        finally:
+            self._settle_collector()
+
+    def _start_work(self) -> None:
         from director_tui.core import queue
 
         assert self.store is not None
@@ -150,10 +156,13 @@ class DirectorApp(App[None]):
                                  actor=self.settings.user, on_event=self._on_runner_event,
                                  kill_grace_s=self.settings.kill_grace_s)
             self.runner.start()
-        # Everything built so far (modules, widgets, rows) lives as long as the app: keep it
-        # out of the collector's full passes, which took 100-150 ms each here (a key pressed
-        # then waited that long), and make those passes rarer (1 in 100 middle ones, not 10).
+
+    def _settle_collector(self) -> None:
+        """Everything built so far (modules, widgets, rows) lives as long as the app: keep it
+        out of the collector's full passes, which took 100-150 ms each here (a key pressed
+        then waited that long), and make those passes rarer (1 in 100 middle ones, not 10)."""
         gc.freeze()
+        gc.enable()  # `director-tui open` starts with it off (launch.py)
         if self._gc_threshold is None:
             self._gc_threshold = gc.get_threshold()
             gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], 100)
