@@ -77,7 +77,8 @@ def test_stop_while_slots_refill_leaves_no_generator_and_no_running_task(store, 
         succeeded = [t for t in tasks if t.state == TaskState.SUCCEEDED]
         assert len(succeeded) == len(versions) > 0
         assert all((home / "media" / v.path).is_file() for v in versions)
-        assert not any(group_alive(pid) for pid in _intervals(record_dir))
+        # every generator that started (a killed one may have left its record empty)
+        assert not any(group_alive(int(f.name)) for f in record_dir.iterdir())
     # what was left queued still runs to the end afterwards
     run_tasks(store, home, stream.id)
     with store.read() as s:
