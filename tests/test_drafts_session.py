@@ -131,7 +131,9 @@ async def test_review_screen_edits_become_drafts_and_come_back(store, settings, 
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
         area = app.screen.query_one("#prompt-image", TextArea)
-        assert app.screen.segment_id == s1.id and area.text == s1.image_prompt + " two\nlines"
+        # the draft goes into the field once the screen is up (a frame later under load)
+        await wait_for(pilot, lambda: area.text == s1.image_prompt + " two\nlines", 5)
+        assert app.screen.segment_id == s1.id
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: draft_rows(store) == [])
     assert prompt_of(store, s1.id) == s1.image_prompt + " two\nlines"
