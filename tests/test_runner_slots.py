@@ -126,3 +126,17 @@ def test_a_locked_database_is_reported_and_the_queue_resumes(store, home, make_s
     assert trouble and "could not start tasks" in trouble[0] and "locked" in trouble[0]
     with store.read() as s:
         assert {t.state for t in s.execute(select(Task)).scalars()} == {TaskState.SUCCEEDED}
+
+
+def test_a_task_whose_log_cannot_be_written_fails_with_the_reason(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+    """Claimed, then its log cannot be made (here `logs` is a file): the task fails with the
+    reason and the queue goes on, rather than the task staying `running`."""
+    stream = make_stream(spec_dict(2))
+    _queue_all(store, stream)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "logs").write_text("not a folder")
+    run_tasks(store, home, stream.id)
+    with store.read() as s:
+        tasks = s.execute(select(Task)).scalars().all()
+    assert [t.state for t in tasks] == [TaskState.FAILED, TaskState.FAILED]
+    assert all(t.error.startswith(f"cannot write the task's log {home / 'logs'}") for t in tasks)

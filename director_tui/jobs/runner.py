@@ -184,8 +184,13 @@ class Runner:
         task = self._claim(stream_id, asset)
         if task is None:
             return None
-        log_path = self._dir(self.home / "logs") / f"task-{task.id}.log"
-        log = log_path.open("a", encoding="utf-8", errors="replace")
+        log_path = self.home / "logs" / f"task-{task.id}.log"
+        try:
+            self._dir(log_path.parent)
+            log: TextIO = log_path.open("a", encoding="utf-8", errors="replace")
+        except OSError as exc:  # claimed already: it fails with the reason, never stays running
+            return _Launch(task, open(os.devnull, "w"), log_path,  # closed by _execute
+                           error=f"cannot write the task's log {log_path}: {exc.strerror or exc}")
         launch = _Launch(task, log, log_path)
         try:
             argv, launch.tmp_path, launch.settings = self._prepare(task)

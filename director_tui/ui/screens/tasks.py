@@ -202,6 +202,7 @@ class TaskLogScreen(ModalScreen[None]):
         self.task_id = task_id
         self.path = path
         self._offset = 0
+        self._unreadable = ""  # the last error shown, so a missing log is said once, not every refresh
 
     def compose(self) -> ComposeResult:
         yield Label(f"Task {self.task_id} — {self.path}", id="task-log-title")
@@ -217,7 +218,9 @@ class TaskLogScreen(ModalScreen[None]):
                 f.seek(self._offset)
                 chunk = f.read(1 << 20)
         except OSError as exc:
-            self.query_one(RichLog).write(Text(f"cannot read the log: {exc.strerror}", style="red"))
+            if exc.strerror != self._unreadable:
+                self._unreadable = exc.strerror or str(exc)
+                self.query_one(RichLog).write(Text(f"cannot read the log: {self._unreadable}", style="red"))
             return
         if chunk:
             self._offset += len(chunk)
