@@ -140,3 +140,56 @@ def test_a_task_whose_log_cannot_be_written_fails_with_the_reason(store, home, m
         tasks = s.execute(select(Task)).scalars().all()
     assert [t.state for t in tasks] == [TaskState.FAILED, TaskState.FAILED]
     assert all(t.error.startswith(f"cannot write the task's log {home / 'logs'}") for t in tasks)
+
+
+def test_a_result_is_recorded_once_a_lock_held_past_the_busy_timeout_goes(store, home, make_stream, tmp_path,  # type: ignore[no-untyped-def]
+                                                                         monkeypatch) -> None:
+    """The generator finishes while another connection holds the write lock for longer
+    than the busy timeout: the version is recorded when the lock goes, not thrown away,
+    and progress writing (heartbeats) carries on afterwards."""
+    import sqlite3
+    import time
+
+    from director_tui.core import db
+    from director_tui.jobs.runner import RunnerEvent
+
+    record_dir = tmp_path / "ran"
+    record_dir.mkdir()
+    stream = _timed_stream(make_stream, record_dir, n=1, concurrency=1, sleep_s=0.8)
+    _queue_all(store, stream)
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    impatient = db.open_store(home)  # the same file, with a 0.2 s busy timeout
+    holder = sqlite3.connect(home / "director.db", isolation_level=None)
+    events: list[RunnerEvent] = []
+
+    async def go() -> None:
+        runner = Runner(impatient, home, [stream.id], actor="tester", on_event=events.append,
+                        poll_interval_s=0.05, flush_interval_s=0.1)
+        runner.start()
+        try:
+            while not any(e.kind == "started" for e in events):
+                await asyncio.sleep(0.02)
+            holder.execute("BEGIN IMMEDIATE")  # taken while the generator runs
+            while not any(e.kind == "generated" for e in events):
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.6)  # the first attempt to record fails meanwhile
+            assert not any(e.kind == "finished" for e in events)
+            holder.execute("COMMIT")
+            await runner.run_until_idle(30)
+            assert runner._flush_task is not None and not runner._flush_task.done()
+        finally:
+            await runner.stop()
+
+    t0 = time.monotonic()
+    try:
+        asyncio.run(go())
+    finally:
+        holder.close()
+        impatient.dispose()
+    assert time.monotonic() - t0 < 20
+    with store.read() as s:
+        (task,) = s.execute(select(Task)).scalars().all()
+        versions = s.execute(select(Version)).scalars().all()
+    assert task.state == TaskState.SUCCEEDED and len(versions) == 1
+    assert (home / "media" / versions[0].path).is_file()
+    assert any(e.kind == "trouble" and "progress" in e.message for e in events)

@@ -283,14 +283,21 @@ class Runner:
     async def _flush_loop(self) -> None:
         """Once a second: progress and heartbeats in one short transaction, cancel requests
         from any instance, and now and then a look for dead instances' tasks."""
+        failing = False
         while True:
             await asyncio.sleep(self.flush_interval_s)
-            # hand the thread a snapshot: the loop keeps changing self.running
-            to_cancel = await asyncio.to_thread(self.flush_progress, list(self.running.values()))
-            for task_id in to_cancel:
-                await self.cancel(task_id)
-            if time.monotonic() - self._last_recovery > RECOVERY_EVERY_S:
-                await self.recover_orphans()
+            try:
+                # hand the thread a snapshot: the loop keeps changing self.running
+                to_cancel = await asyncio.to_thread(self.flush_progress, list(self.running.values()))
+                for task_id in to_cancel:
+                    await self.cancel(task_id)
+                if time.monotonic() - self._last_recovery > RECOVERY_EVERY_S:
+                    await self.recover_orphans()
+                failing = False
+            except Exception as exc:  # a locked store: heartbeats resume when it frees, said once
+                if not failing:
+                    self._trouble(f"could not write task progress ({exc}); trying again")
+                failing = True
 
     async def check_cancels(self) -> None:
         """Act on cancel requests now (called after a local request)."""
@@ -358,8 +365,8 @@ class Runner:
                 state = TaskState.QUEUED if run.cancel_reason.startswith("interrupted") else TaskState.CANCELLED
                 reason = run.cancel_reason
             self.running.pop(task.id, None)
-            await asyncio.to_thread(task_store.finish_unsuccessful, self.store, task, self.actor, state,
-                                    reason, log_path)
+            await asyncio.to_thread(task_store.while_busy, task_store.finish_unsuccessful, self.store, task, self.actor,
+                                    state, reason, log_path)
             self._emit(run, "finished", state=state, progress=run.progress, message=reason)
         finally:
             log.close()
@@ -379,8 +386,8 @@ class Runner:
             launch_next = self._claim_and_start(task.stream_id, task.asset)
         try:
             assert tmp_path is not None and settings is not None
-            return launch_next, record_output(self.store, self.home, self.actor, task, tmp_path, settings,
-                                              log_path, self._dir)
+            return launch_next, task_store.while_busy(record_output, self.store, self.home, self.actor, task, tmp_path,
+                                            settings, log_path, self._dir)
         except Exception as exc:
             return launch_next, exc
 

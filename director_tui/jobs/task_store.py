@@ -11,13 +11,18 @@ everything needed to run it), pid, result.
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Boolean, bindparam, text
+from sqlalchemy.exc import OperationalError
 
 from director_tui.core.db import Store, db_time
+from director_tui.core.errors import StoreError
 from director_tui.core.models import AssetState, Task, TaskState, utcnow
 from director_tui.core.states import Asset
 
@@ -198,3 +203,20 @@ def flush(store: Store, progress: list[tuple[int, float, str]], running_ids: lis
             conn.execute(PROGRESS, [{"id": i, "progress": p, "message": m[:500]} for i, p, m in progress])  # type: ignore[call-overload]
         conn.execute(HEARTBEAT, {"now": utcnow(), "ids": running_ids})  # type: ignore[call-overload]
         return list(conn.execute(CANCEL_REQUESTS, {"ids": running_ids, "yes": True}).scalars())  # type: ignore[call-overload]
+
+
+T = TypeVar("T")
+BUSY_ATTEMPTS = 4  # a result is written up to this many times while the store stays locked
+
+
+def while_busy(fn: Callable[..., T], *args: object, attempts: int = BUSY_ATTEMPTS) -> T:
+    """Call `fn` (in a worker thread) again while the store stays locked past its busy
+    timeout: a finished generation is recorded late rather than thrown away."""
+    for attempt in range(attempts):
+        try:
+            return fn(*args)
+        except (sqlite3.OperationalError, OperationalError, StoreError) as exc:
+            if attempt == attempts - 1 or not any(w in str(exc) for w in ("locked", "busy")):
+                raise
+            time.sleep(min(10.0, 0.5 * 2 ** attempt))
+    raise AssertionError("unreachable")
