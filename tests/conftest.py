@@ -168,3 +168,19 @@ def reviewed(store, home, make_stream):  # type: ignore[no-untyped-def]
         review.add_comment(s, ids[5], "the sky is wrong", "ana", asset=Asset.KEYFRAME)
         prompts.save_prompt(s, ids[5], "image", "a harbour at dawn, gentle fog", "ana", expected=None)
     return stream
+
+
+@pytest.fixture
+def impatient(store: Store, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Store, Any]]:
+    """A second Store on the workspace's database whose busy timeout is 0.2 s, and a plain
+    sqlite3 connection (another process's writer) that a test can hold the write lock with."""
+    import sqlite3
+
+    from director_tui.core import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    short = db.open_store(home)
+    holder = sqlite3.connect(home / "director.db", isolation_level=None)
+    yield short, holder
+    holder.close()
+    short.dispose()

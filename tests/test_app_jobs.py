@@ -126,27 +126,18 @@ async def test_tasks_screen_follows_the_newest_and_cancels_it(store, settings, f
     assert all_tasks(store)[-1].id == newest
 
 
-async def test_a_locked_database_shows_a_notice_and_the_queue_resumes(store, settings, film, home,  # type: ignore[no-untyped-def]
-                                                                      monkeypatch) -> None:
-    import sqlite3
-
-    from director_tui.core import db, queue
+async def test_a_locked_database_shows_a_notice_and_the_queue_resumes(store, settings, film, impatient) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.core import queue
 
     s1 = segs(store)[0]
     with store.write() as s:
         queue.enqueue(s, s1.id, "keyframe", "tester", regenerate=True)
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
-    impatient = db.open_store(home)  # the same file, with a 0.2 s busy timeout
-    holder = sqlite3.connect(home / "director.db", isolation_level=None)
+    short, holder = impatient
     holder.execute("BEGIN IMMEDIATE")  # another process's writer that does not let go
-    app = make_app(settings, impatient, "film")
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: any("could not start tasks" in str(n.message)
-                                              for n in app._notifications), timeout=20)
-            holder.execute("COMMIT")
-            await wait_for(pilot, lambda: all(t.state == TaskState.SUCCEEDED for t in all_tasks(store)),
-                           timeout=30)
-    finally:
-        holder.close()
-        impatient.dispose()
+    app = make_app(settings, short, "film")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any("could not start tasks" in str(n.message)
+                                          for n in app._notifications), timeout=20)
+        holder.execute("COMMIT")
+        await wait_for(pilot, lambda: all(t.state == TaskState.SUCCEEDED for t in all_tasks(store)),
+                       timeout=30)

@@ -86,25 +86,20 @@ def test_stop_while_slots_refill_leaves_no_generator_and_no_running_task(store, 
         assert len(s.execute(select(Version)).scalars().all()) == 120
 
 
-def test_a_locked_database_is_reported_and_the_queue_resumes(store, home, make_stream, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_locked_database_is_reported_and_the_queue_resumes(store, home, make_stream, impatient) -> None:  # type: ignore[no-untyped-def]
     """Another process holds the write lock longer than the busy timeout: the runner says
     so and keeps trying; once the lock is gone the queued tasks run."""
-    import sqlite3
-
-    from director_tui.core import db
     from director_tui.jobs.runner import RunnerEvent
 
     stream = make_stream(spec_dict(2, generators={"keyframe": {"command": [PY, gen("timed.py"), "--dir", str(home),
                                                                        "--sleep", "0", "--out", "{output}"]}}))
     _queue_all(store, stream)
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
-    impatient = db.open_store(home)  # the same file, with a 0.2 s busy timeout
-    holder = sqlite3.connect(home / "director.db", isolation_level=None)
+    short, holder = impatient
     events: list[RunnerEvent] = []
 
     async def go() -> None:
         holder.execute("BEGIN IMMEDIATE")  # a writer in another connection that does not let go
-        runner = Runner(impatient, home, [stream.id], actor="tester", on_event=events.append,
+        runner = Runner(short, home, [stream.id], actor="tester", on_event=events.append,
                         poll_interval_s=0.05)
         runner.start()
         try:
@@ -117,11 +112,7 @@ def test_a_locked_database_is_reported_and_the_queue_resumes(store, home, make_s
         finally:
             await runner.stop()
 
-    try:
-        asyncio.run(go())
-    finally:
-        holder.close()
-        impatient.dispose()
+    asyncio.run(go())
     trouble = [e.message for e in events if e.kind == "trouble"]
     assert trouble and "could not start tasks" in trouble[0] and "locked" in trouble[0]
     with store.read() as s:
@@ -143,27 +134,23 @@ def test_a_task_whose_log_cannot_be_written_fails_with_the_reason(store, home, m
 
 
 def test_a_result_is_recorded_once_a_lock_held_past_the_busy_timeout_goes(store, home, make_stream, tmp_path,  # type: ignore[no-untyped-def]
-                                                                         monkeypatch) -> None:
+                                                                         impatient) -> None:
     """The generator finishes while another connection holds the write lock for longer
     than the busy timeout: the version is recorded when the lock goes, not thrown away,
     and progress writing (heartbeats) carries on afterwards."""
-    import sqlite3
     import time
 
-    from director_tui.core import db
     from director_tui.jobs.runner import RunnerEvent
 
     record_dir = tmp_path / "ran"
     record_dir.mkdir()
     stream = _timed_stream(make_stream, record_dir, n=1, concurrency=1, sleep_s=0.8)
     _queue_all(store, stream)
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
-    impatient = db.open_store(home)  # the same file, with a 0.2 s busy timeout
-    holder = sqlite3.connect(home / "director.db", isolation_level=None)
+    short, holder = impatient
     events: list[RunnerEvent] = []
 
     async def go() -> None:
-        runner = Runner(impatient, home, [stream.id], actor="tester", on_event=events.append,
+        runner = Runner(short, home, [stream.id], actor="tester", on_event=events.append,
                         poll_interval_s=0.05, flush_interval_s=0.1)
         runner.start()
         try:
@@ -181,11 +168,7 @@ def test_a_result_is_recorded_once_a_lock_held_past_the_busy_timeout_goes(store,
             await runner.stop()
 
     t0 = time.monotonic()
-    try:
-        asyncio.run(go())
-    finally:
-        holder.close()
-        impatient.dispose()
+    asyncio.run(go())
     assert time.monotonic() - t0 < 20
     with store.read() as s:
         (task,) = s.execute(select(Task)).scalars().all()
