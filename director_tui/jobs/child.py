@@ -48,9 +48,8 @@ class Child:
         loop.add_reader(fd, self._pidfd_ready, loop, fd)
 
     async def attach(self) -> None:
-        """On the loop: start reading the output pipe."""
+        """On the loop, after `watch()`: start reading the output pipe."""
         loop = asyncio.get_running_loop()
-        self.watch(loop)
         if self._reader is not None:
             return
         self._reader = asyncio.StreamReader(loop=loop)

@@ -18,7 +18,7 @@ from director_tui.core.models import Asset
 from director_tui.jobs import task_store
 from director_tui.jobs.generators import GeneratorSettings
 from director_tui.jobs.task_store import ClaimedTask
-from director_tui.media.ffmpeg import MediaInfo, validate_image, validate_video
+from director_tui.media.ffmpeg import validate_image, validate_video
 
 
 def record_output(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_path: Path,
@@ -26,19 +26,12 @@ def record_output(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_p
     """Validate `tmp_path`, move it into media/ and record the version; returns its id.
     Raises MediaError (with the reason shown to the user) when the output is not valid."""
     info = validate_image(tmp_path) if task.asset == Asset.KEYFRAME else validate_video(tmp_path)
-    return _record(store, home, actor, task, tmp_path, settings, info, log_path, make_dir)
-
-
-def _record(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_path: Path,
-            settings: GeneratorSettings, info: MediaInfo, log_path: str,
-            make_dir: Callable[[Path], Path]) -> int:
     digest = _sha256(tmp_path)
     size = tmp_path.stat().st_size
     _fsync_file(tmp_path)
 
     folder = Path(task.slug) / f"s{task.segment_id:05d}"
     make_dir(home / "media" / folder)  # before the write lock: a mkdir can take a while
-    placed: list[Path] = []
 
     def place(number: int) -> Path:
         rel = folder / f"{task.asset}-v{number:03d}{tmp_path.suffix}"
@@ -48,7 +41,6 @@ def _record(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_path: P
         except FileNotFoundError:  # the folder went away since this runner made it
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp_path, dest)
-        placed.append(dest.parent)
         return rel
 
     version_id, was_approved = task_store.record_version(
@@ -56,8 +48,7 @@ def _record(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_path: P
         info.duration, size, digest, log_path)
     # the rename made durable after the commit, not inside it: an fsync under the write
     # lock would hold every other writer (claims, other results) behind the disk
-    for folder in placed:
-        _fsync_dir(folder)
+    _fsync_dir(home / "media" / folder)
     if was_approved:  # the approved count dropped: a checkpoint may reopen
         from director_tui.core.review import update_checkpoints
 

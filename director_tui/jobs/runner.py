@@ -22,13 +22,8 @@ from director_tui.core.db import Store
 from director_tui.core.models import Stream, TaskState
 from director_tui.jobs import task_store
 from director_tui.jobs.child import Child
-from director_tui.jobs.generators import (
-    OUTPUT_SUFFIX,
-    GeneratorSettings,
-    build_argv,
-    parse_progress,
-    settings_for,
-)
+from director_tui.jobs.generators import GeneratorSettings, parse_progress, settings_for
+from director_tui.jobs.launch import Launch, start_task
 from director_tui.jobs.recording import record_output
 from director_tui.jobs.recovery import process_start, recover
 from director_tui.jobs.task_store import ClaimedTask
@@ -59,19 +54,6 @@ EventCallback = Callable[[RunnerEvent], None]
 
 class TaskFailed(Exception):
     """A generation that produced no version; the message is the reason shown to the user."""
-
-
-@dataclass
-class _Launch:
-    """A claimed task and its started generator, handed from a worker thread to the loop."""
-
-    task: ClaimedTask
-    log: TextIO
-    log_path: Path
-    child: Child | None = None
-    tmp_path: Path | None = None
-    settings: GeneratorSettings | None = None
-    error: str = ""  # why the generator did not start
 
 
 @dataclass
@@ -175,50 +157,15 @@ class Runner:
         return task_store.claim(self.store, stream_id, asset, self.instance_id, os.getpid(),
                                 self._my_start)
 
-    def _claim_and_start(self, stream_id: int, asset: str) -> _Launch | None:
-        """In a worker thread: claim the best queued task, start its generator, record its
-        pid. One thread hop where there were three (make bench: runner), and a started
-        generator is in the store before anything else runs."""
+    def _claim_and_start(self, stream_id: int, asset: str) -> Launch | None:
+        """In a worker thread: claim the best queued task and start it (jobs/launch.py).
+        One thread hop where there were three: queued check, claim, pid (make bench: runner)."""
         if self._stopping:
             return None
         task = self._claim(stream_id, asset)
-        if task is None:
-            return None
-        log_path = self.home / "logs" / f"task-{task.id}.log"
-        try:
-            self._dir(log_path.parent)
-            log: TextIO = log_path.open("a", encoding="utf-8", errors="replace")
-        except OSError as exc:  # claimed already: it fails with the reason, never stays running
-            return _Launch(task, open(os.devnull, "w"), log_path,  # closed by _execute
-                           error=f"cannot write the task's log {log_path}: {exc.strerror or exc}")
-        launch = _Launch(task, log, log_path)
-        try:
-            argv, launch.tmp_path, launch.settings = self._prepare(task)
-            log.write(f"$ {argv!r}\n")
-            try:
-                launch.child = Child(argv)
-            except FileNotFoundError:
-                launch.error = f"generator not found: {argv[0]!r} (not on PATH or no such file)"
-                return launch
-            except PermissionError:
-                launch.error = f"generator not executable: {argv[0]!r}"
-                return launch
-            except OSError as exc:
-                launch.error = f"generator could not start: {argv[0]!r}: {exc.strerror or exc}"
-                return launch
-            task_store.set_pid(self.store, task.id, launch.child.pid, process_start(launch.child.pid),
-                               str(log_path))
-        except Exception as exc:  # the task is ours now: it fails with a reason, never stays running
-            launch.error = f"internal error: {exc!r}"
-            if launch.child is not None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(launch.child.pid, signal.SIGKILL)
-                launch.child.popen.wait()
-                launch.child.close()
-                launch.child = None
-        return launch
+        return None if task is None else start_task(self.store, self.home, task, self.settings, self._dir)
 
-    def _adopt(self, launch: _Launch) -> None:
+    def _adopt(self, launch: Launch) -> None:
         """On the loop: run a launched task to its end."""
         run = _Running(launch.task, proc=launch.child)
         if launch.child is not None:
@@ -323,7 +270,7 @@ class Runner:
         t = run.task
         self.on_event(RunnerEvent(kind, t.id, t.stream_id, t.segment_id, t.asset, **kw))  # type: ignore[arg-type]
 
-    async def _execute(self, run: _Running, launch: _Launch) -> None:
+    async def _execute(self, run: _Running, launch: Launch) -> None:
         task, log, log_path, tmp_path = run.task, launch.log, str(launch.log_path), launch.tmp_path
         self._emit(run, "started", state=TaskState.RUNNING)
         refilled = False  # did this task's slot go straight to the next task?
@@ -378,7 +325,7 @@ class Runner:
 
     def _start_next_and_record(self, task: ClaimedTask, tmp_path: Path | None,
                                settings: GeneratorSettings | None,
-                               log_path: str) -> tuple[_Launch | None, int | BaseException]:
+                               log_path: str) -> tuple[Launch | None, int | BaseException]:
         """In a worker thread, after a generator exited 0: start the next task of its
         (stream, asset), then validate and record this one's output."""
         launch_next = None
@@ -397,18 +344,6 @@ class Runner:
             path.mkdir(parents=True, exist_ok=True)
             self._made_dirs.add(path)
         return path
-
-    def _prepare(self, task: ClaimedTask) -> tuple[list[str], Path, GeneratorSettings]:
-        settings = self.settings(task.stream_id, task.asset)
-        tmp_dir = self._dir(self.home / "media" / task.slug / ".tmp")
-        tmp_path = tmp_dir / f"task-{task.id}{OUTPUT_SUFFIX[task.asset]}"
-        reference = str(self.home / "media" / task.reference_path) if task.reference_path else ""
-        values = {
-            "prompt": task.prompt, "output": str(tmp_path), "seed": str(task.seed),
-            "reference": reference, "segment": str(task.position), "stream": task.slug,
-            "duration": f"{task.duration:g}", "width": str(task.width), "height": str(task.height),
-        }
-        return build_argv(settings.template(), values), tmp_path, settings
 
     async def _run_generator(self, run: _Running, child: Child, settings: GeneratorSettings,
                              log: TextIO) -> None:
