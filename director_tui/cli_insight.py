@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from director_tui.cli import _stream_id, app, fail, settings, store_for
+from director_tui.core.timefmt import span
 
 
 def _bar(value: float, width: int = 20) -> str:
@@ -76,7 +77,7 @@ def metrics(
         typer.echo(f"generation {asset:<8} {int(g['count'])} done, {int(g['failed'])} failed, "
                    f"median {g['median']:.1f} s, p90 {g['p90']:.1f} s")
     for name, seconds, done in m.checkpoints:
-        typer.echo(f"checkpoint {name:<10} {seconds / 3600:.1f} h {'passed' if done else 'open'}")
+        typer.echo(f"checkpoint {name:<10} {span(seconds):>12} {'done' if done else 'open'}")
     if m.attention:
         typer.echo("needs attention:")
         for a in m.attention:

@@ -9,6 +9,8 @@ Config file: `$DIRECTOR_CONFIG`, else `<user config dir>/director-tui/config.tom
     kill_grace_s = 5.0
     variations = 3             # how many A/B variations `a` queues (1-9)
     image_protocol = "auto"    # auto | sixel | kitty | halfcell | unicode (auto asks the terminal)
+    theme = "nord"             # any Textual theme (ctrl+p, Theme, lists them); default: the last one
+                               # picked in the command palette, else textual-dark
 
     [keymap]                   # binding id = keys (comma-separated)
     approve = "space,y"
@@ -42,6 +44,7 @@ class Settings:
     kill_grace_s: float = 5.0
     variations: int = 3
     image_protocol: str = "auto"
+    theme: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
     config_path: Path | None = None
 
@@ -64,6 +67,44 @@ def current_user() -> str:
         return getpass.getuser()
     except Exception:
         return "unknown"
+
+
+def state_dir() -> Path:
+    """This user's own state, outside every workspace: `$DIRECTOR_STATE`, else the
+    platform's user state folder (remembered choices such as the theme)."""
+    env = os.environ.get("DIRECTOR_STATE")
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_state_path(APP_NAME)
+
+
+def load_prefs() -> dict[str, str]:
+    """Choices remembered from the app (prefs.json in the state folder); {} if none or unreadable."""
+    import json
+
+    try:
+        data = json.loads((state_dir() / "prefs.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} \
+        if isinstance(data, dict) else {}
+
+
+def save_pref(key: str, value: str) -> None:
+    """Remember one choice for this user (atomic write, private file)."""
+    import json
+
+    folder = state_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    prefs = load_prefs()
+    prefs[key] = value
+    tmp = folder / f".prefs.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(prefs, fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, folder / "prefs.json")
 
 
 def config_file() -> Path:
@@ -92,7 +133,7 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
         raise ConfigError(f"{path}: cannot read ({exc})") from exc
 
     known = {"player", "player_in_terminal", "auto_generate", "auto_queue_video",
-             "kill_grace_s", "variations", "image_protocol", "keymap"}
+             "kill_grace_s", "variations", "image_protocol", "theme", "keymap"}
     for key in data:
         _expect(key in known, f"{path}: {key}", "unknown setting")
     if "player" in data:
@@ -125,6 +166,11 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
         _expect(value in ("auto", "sixel", "kitty", "halfcell", "unicode"), f"{path}: image_protocol",
                 "must be auto, sixel, kitty, halfcell or unicode")
         settings.image_protocol = value
+    if "theme" in data:
+        value = data["theme"]
+        _expect(isinstance(value, str) and value.strip() != "", f"{path}: theme",
+                "must be the name of a theme, e.g. \"nord\"")
+        settings.theme = value.strip()
     if "keymap" in data:
         keymap = data["keymap"]
         _expect(isinstance(keymap, dict), f"{path}: keymap", "must be a table of id = \"keys\"")

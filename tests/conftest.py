@@ -42,6 +42,7 @@ def group_alive(pgid: int) -> bool:
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's config or workspace."""
     monkeypatch.setenv("DIRECTOR_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("DIRECTOR_STATE", str(tmp_path / "user-state"))
     monkeypatch.setenv("USER", "tester")
     monkeypatch.delenv("DIRECTOR_HOME", raising=False)
     monkeypatch.delenv("DISPLAY", raising=False)

@@ -75,7 +75,7 @@ async def test_tasks_screen_log_and_retry(store, settings, film) -> None:  # typ
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await wait_for(pilot, lambda: "✗" in cell(app, s1.id, "progress"), timeout=20)
-        assert cell(app, s1.id, "progress").startswith("✗ exit 3: RuntimeError: CUD")
+        assert cell(app, s1.id, "progress").startswith("✗ keyframe failed: exit 3: RuntimeError: CUD")
         await pilot.press("T")
         assert isinstance(app.screen, TasksScreen)
         screen = app.screen

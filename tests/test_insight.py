@@ -51,7 +51,7 @@ def test_metrics_count_what_happened(store, home, reviewed) -> None:  # type: ig
     assert m.distribution == {"0": 5, "1": 1, "2": 0, "3": 0, "4": 0, "5+": 0}
     assert abs(m.regenerations_mean - 1 / 6) < 1e-9
     assert [a.position for a in m.attention] == [6]  # 5 is approved now; 6 was rejected and commented
-    assert m.attention[0].reasons == "1 rejected, 1 comments"
+    assert m.attention[0].reasons == "1 rejection, 1 comment"
     assert m.generation["keyframe"]["count"] == 7 and m.generation["keyframe"]["median"] > 0
     assert m.checkpoints[0][0] == "keyframes" and m.checkpoints[0][2] is False
     assert sum(n for _, n in m.activity_per_day) >= 20 and len(m.activity_per_day) == 14

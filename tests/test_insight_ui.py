@@ -26,9 +26,11 @@ def messages(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def version_decision(app, version_id: int) -> str:  # type: ignore[no-untyped-def]
-    """The version pane's decision cell of one version."""
+    """The version pane's decision and file cells of one version."""
     table = app.query_one("#versions-table")
-    return str(table.get_cell(str(version_id), "decision")) if str(version_id) in table.rows else ""
+    if str(version_id) not in table.rows:
+        return ""
+    return f"{table.get_cell(str(version_id), 'decision')} {table.get_cell(str(version_id), 'stored')}"
 
 
 def render(widget) -> str:  # type: ignore[no-untyped-def]

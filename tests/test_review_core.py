@@ -208,8 +208,8 @@ def test_undo_and_redo_survive_a_restart_and_refuse_after_a_colleague(store, hom
 def test_batch_decisions_undo_as_one(store, film) -> None:  # type: ignore[no-untyped-def]
     ids = [s.id for s in segs(store)]
     with store.write() as s:
-        done, problems = review.decide_many(s, ids, Asset.KEYFRAME, "approved", "tester")
-    assert done == ids and problems == []
+        batch = review.decide_many(s, ids, Asset.KEYFRAME, "approved", "tester")
+    assert batch.done == ids and batch.problems == [] and batch.queued == {}
     with store.write() as s:
         journal.undo(s, film.id, "tester")
     assert {seg.keyframe_state for seg in segs(store)} == {AssetState.REVIEW}

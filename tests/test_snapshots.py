@@ -149,3 +149,27 @@ def test_metrics_screen(snap_compare, store, settings, fixed_history) -> None:  
                 break
 
     assert snap_compare(app, terminal_size=(160, 40), run_before=open_metrics)
+
+
+PROMPT_LINES = {"filter": ["slash", *"harbour"], "command": ["colon", *"regen 3-4"],
+                "comment": ["j", "c", *"too dark, more light"]}
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)], ids=["160x48", "80x24"])
+@pytest.mark.parametrize("line", list(PROMPT_LINES))
+def test_prompt_line_open(snap_compare, store, settings, reviewed, line, size) -> None:  # type: ignore[no-untyped-def]
+    """Each one-line prompt open with text in it: label, text and cursor on the bottom line."""
+    from director_tui.ui.widgets.prompt_line import PromptLine
+
+    app = make_app(settings, store, "film", start_runner=False)
+
+    async def steady_cursor(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        app.main_screen.query_one(PromptLine).cursor_blink = False  # no blink phase in the picture
+
+    assert snap_compare(app, terminal_size=size, press=PROMPT_LINES[line], run_before=steady_cursor)
+
+
+def test_main_screen_80x24(snap_compare, store, settings, reviewed) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(settings, store, "film", start_runner=False)
+    assert snap_compare(app, terminal_size=(80, 24), press=["j", "l"])

@@ -30,6 +30,7 @@ KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "export": ("export.",),
     "cleanup": ("cleanup.", "archive."),
 }
+DECIDED = ("approved", "rejected", "regenerate")  # a version's decisions; only the first is a win
 MIN_SAMPLES = 5  # nothing is recommended from fewer first-time decisions than this
 
 
@@ -220,6 +221,11 @@ class Metrics:
         }
 
 
+def plural(n: int, noun: str) -> str:
+    """`1 comment`, `2 comments`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _dt(value: Any) -> datetime | None:
     if value is None:
         return None
@@ -237,17 +243,20 @@ def metrics(session: Session, stream_id: int, now: datetime | None = None) -> Me
     versions: dict[tuple[int, str], int] = Counter()
     rejected: Counter[tuple[int, str]] = Counter()
     # aggregated in SQLite: 100,000s of rows would cost Python far more (make bench: insight)
-    for seg_id, asset, count, approved, rejects, first in session.execute(text(
-            "SELECT v.segment_id, v.asset, count(*), sum(v.decision = 'approved'), sum(v.decision = 'rejected'), "
+    # A version is decided when it is approved, rejected, or sent back with `r` (decision
+    # 'regenerate'): a regenerated first version is a first-time miss, not "undecided".
+    for seg_id, asset, count, approved, rejects, sent_back, first in session.execute(text(
+            "SELECT v.segment_id, v.asset, count(*), sum(v.decision = 'approved'), "
+            "sum(v.decision = 'rejected'), sum(v.decision = 'regenerate'), "
             "(SELECT f.decision FROM version f WHERE f.segment_id = v.segment_id AND f.asset = v.asset "
             " ORDER BY f.number LIMIT 1) "
             "FROM version v JOIN segment g ON g.id = v.segment_id WHERE g.stream_id = :s "
             "GROUP BY v.segment_id, v.asset"), {"s": stream_id}):
         versions[(seg_id, asset)] = int(count)
         rejected[(seg_id, asset)] = int(rejects or 0)
-        m.decided += int(approved or 0) + int(rejects or 0)
+        m.decided += int(approved or 0) + int(rejects or 0) + int(sent_back or 0)
         m.approved += int(approved or 0)
-        if first in ("approved", "rejected"):
+        if first in DECIDED:
             m.first_decided += 1
             m.first_approved += first == "approved"
     for seg_id in segs:
@@ -292,9 +301,9 @@ def metrics(session: Session, stream_id: int, now: datetime | None = None) -> Me
         notes = comments[seg_id] if open_assets else 0
         score = 2 * rej + regen + 2 * fail + notes
         if score:
-            parts = [(rej, "rejected"), (regen, "regenerated"), (fail, "failed"), (notes, "comments")]
+            parts = [(rej, "rejection"), (regen, "regeneration"), (fail, "failed generation"), (notes, "comment")]
             ranked.append(Attention(seg_id, position, title, score,
-                                    ", ".join(f"{n} {label}" for n, label in parts if n)))
+                                    ", ".join(plural(n, label) for n, label in parts if n)))
     m.attention = sorted(ranked, key=lambda a: (-a.score, a.position))[:10]
     for name, started, completed in session.execute(text(
             "SELECT name, started_at, completed_at FROM checkpoint WHERE stream_id = :s ORDER BY id"),
@@ -357,7 +366,7 @@ def recommendations(session: Session, *, field: str | None = None, min_samples: 
         if key in seen:
             continue
         seen.add(key)
-        if decision not in ("approved", "rejected"):
+        if decision not in DECIDED:
             continue
         where = "image" if asset == "keyframe" else "motion"
         if field and where != field:

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from director_tui.core import activity
 from director_tui.core.models import (
+    AssetState,
     JournalEntry,
     PromptRevision,
     Segment,
@@ -104,17 +105,35 @@ def peek(session: Session, stream_id: int, user: str) -> tuple[str | None, str |
     return (undo.label if undo else None, redo.label if redo else None)
 
 
+VIDEO_FIELDS = ("video_version_id", "video_state")
+
+
+def _own_clips(session: Session, task_ids: list[int]) -> set[int]:
+    """Versions made by the tasks a change queued (an approval's clip)."""
+    if not task_ids:
+        return set()
+    return {int(v) for v in session.execute(
+        select(Version.id).where(Version.task_id.in_(task_ids))).scalars()}  # type: ignore[union-attr]
+
+
 def _apply(session: Session, entry: JournalEntry, user: str, expect: dict[str, Any],
-           target: dict[str, Any], verb: str) -> list[int]:
-    """Check the fields still hold `expect`, then set them to `target`. Returns segment ids."""
+           target: dict[str, Any], verb: str, own_clips: set[int] = frozenset()) -> list[int]:  # type: ignore[assignment]
+    """Check the fields still hold `expect`, then set them to `target`. Returns segment ids.
+
+    A clip that the change itself queued and that has arrived since is not "a change made
+    by someone else": its fields are left as they are (and its staleness set again after)."""
     changed_prompts: list[tuple[Segment, str, str]] = []
     segs: list[Segment] = []
+    skip: dict[int, tuple[str, ...]] = {}
     for sid in target["segments"]:
         seg = session.get(Segment, int(sid))
         if seg is None:
             raise UndoError(f"cannot {verb} '{entry.label}': its segment was deleted")
-        now = {f: getattr(seg, f) for f in SEGMENT_FIELDS}
-        if now != expect["segments"].get(sid, now):
+        ignore = VIDEO_FIELDS if seg.video_version_id in own_clips else ()
+        skip[int(seg.id)] = ignore  # type: ignore[arg-type]
+        now = {f: getattr(seg, f) for f in SEGMENT_FIELDS if f not in ignore}
+        wanted = {f: v for f, v in expect["segments"].get(sid, now).items() if f not in ignore}
+        if now != wanted:
             raise UndoError(f"cannot {verb} '{entry.label}': segment {seg.position} was changed since")
         segs.append(seg)
     for vid, decision in expect["versions"].items():
@@ -123,6 +142,8 @@ def _apply(session: Session, entry: JournalEntry, user: str, expect: dict[str, A
             raise UndoError(f"cannot {verb} '{entry.label}': version v{version.number} was decided again since")
     for seg in segs:
         for f, value in target["segments"][str(seg.id)].items():
+            if f in skip[int(seg.id)]:  # type: ignore[arg-type]
+                continue
             if getattr(seg, f) != value:
                 if f in PROMPT_FIELDS:
                     changed_prompts.append((seg, PROMPT_FIELDS[f], value))
@@ -134,7 +155,25 @@ def _apply(session: Session, entry: JournalEntry, user: str, expect: dict[str, A
             version.decision = decision
     for seg, fld, text in changed_prompts:
         session.add(PromptRevision(segment_id=seg.id, field=fld, text=text, author=user))
+    for seg in segs:
+        if skip[int(seg.id)]:  # type: ignore[arg-type]
+            _restale(session, seg, user, verb)
     return [int(s.id) for s in segs]  # type: ignore[arg-type]
+
+
+def _restale(session: Session, seg: Segment, user: str, verb: str) -> None:
+    """The clip a change queued outlives the change's undo: stale while the keyframe it was
+    made from is not the approved one, back to review when a redo makes it so again."""
+    clip = session.get(Version, seg.video_version_id) if seg.video_version_id else None
+    if clip is None:
+        return
+    fits = seg.keyframe_state == AssetState.APPROVED and clip.reference_version_id == seg.keyframe_version_id
+    if not fits and seg.video_state != AssetState.STALE:
+        seg.video_state = AssetState.STALE
+        activity.record(session, "video.stale", user, seg.stream_id, seg.id,
+                        reason=f"the approval of its keyframe was undone ({verb})")
+    elif fits and seg.video_state == AssetState.STALE:
+        seg.video_state = AssetState.REVIEW
 
 
 def undo(session: Session, stream_id: int, user: str) -> JournalEntry:
@@ -143,12 +182,20 @@ def undo(session: Session, stream_id: int, user: str) -> JournalEntry:
     if entry is None:
         raise UndoError("nothing to undo")
     payload = json.loads(entry.payload)
-    seg_ids = _apply(session, entry, user, payload["after"], payload["before"], "undo")
-    for task_id in payload.get("tasks", []):
+    tasks = [int(t) for t in payload.get("tasks", [])]
+    seg_ids = _apply(session, entry, user, payload["after"], payload["before"], "undo",
+                     _own_clips(session, tasks))
+    for task_id in tasks:  # what the change queued goes with it: queued or already running
         task = session.get(Task, task_id)
         if task is not None and task.state == TaskState.QUEUED:
             task.state, task.finished_at = TaskState.CANCELLED, utcnow()
             task.message = task.error = f"cancelled by {user} (undo)"
+            activity.record(session, "task.cancelled", user, task.stream_id, task.segment_id,
+                            asset=task.asset, task=task.id, was="queued", reason="undo")
+        elif task is not None and task.state == TaskState.RUNNING and not task.cancel_requested:
+            task.cancel_requested = True  # its instance stops it within a second
+            activity.record(session, "task.cancel_requested", user, task.stream_id, task.segment_id,
+                            asset=task.asset, task=task.id, reason="undo")
     entry.state = "undone"
     _finish(session, stream_id, user, "undo", entry, seg_ids)
     return entry
@@ -159,10 +206,35 @@ def redo(session: Session, stream_id: int, user: str) -> JournalEntry:
     if entry is None:
         raise UndoError("nothing to redo")
     payload = json.loads(entry.payload)
-    seg_ids = _apply(session, entry, user, payload["before"], payload["after"], "redo")
+    tasks = [int(t) for t in payload.get("tasks", [])]
+    seg_ids = _apply(session, entry, user, payload["before"], payload["after"], "redo",
+                     _own_clips(session, tasks))
+    requeued = _requeue_undone(session, tasks, user)
+    if requeued:  # the next undo cancels these, as it did the first ones
+        payload["tasks"] = [t for t in tasks if t not in requeued] + list(requeued.values())
+        entry.payload = json.dumps(payload, ensure_ascii=False, default=str)
     entry.state = "done"
     _finish(session, stream_id, user, "redo", entry, seg_ids)
     return entry
+
+
+def _requeue_undone(session: Session, task_ids: list[int], user: str) -> dict[int, int]:
+    """A redone approval queues its clip again, as the approval did: every task that the
+    undo cancelled is queued anew (same asset and seed). Returns {old task id: new id}."""
+    from director_tui.core import queue  # queue -> review -> journal: imported when used
+
+    again: dict[int, int] = {}
+    for task_id in task_ids:
+        task = session.get(Task, task_id)
+        if task is None or task.state != TaskState.CANCELLED:
+            continue
+        if queue.active_task(session, task.segment_id, task.asset) is not None:
+            continue
+        try:
+            again[task_id] = int(queue.enqueue(session, task.segment_id, task.asset, user, seed=task.seed).id)  # type: ignore[arg-type]
+        except queue.QueueError:
+            continue  # e.g. its keyframe is not approved after all: nothing to make
+    return again
 
 
 def _finish(session: Session, stream_id: int, user: str, verb: str, entry: JournalEntry,

@@ -19,7 +19,7 @@ from director_tui.core.models import (
     Version,
     utcnow,
 )
-from director_tui.core.review import mark_video_stale
+from director_tui.core.review import add_comment, mark_video_stale
 from director_tui.core.streams import NotFound
 
 
@@ -42,12 +42,13 @@ def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priori
             seed: int | None = None, regenerate: bool = False, prompt: str | None = None,
             reference_version_id: int | None = None, parent_version_id: int | None = None,
             variation_group: str | None = None, preset_id: int | None = None,
-            beside_active: bool = False) -> Task:
+            beside_active: bool = False, notes: str = "") -> Task:
     """Queue one generation of `asset` for the segment.
 
     A video needs an approved keyframe: that keyframe is its `{reference}`.
     With `regenerate`, an undecided current version is marked "regenerate
-    requested" and an approved keyframe's clip becomes stale.
+    requested" (with `notes`, the director's reason) and an approved keyframe's clip
+    becomes stale.
     """
     seg = session.get(Segment, segment_id)
     if seg is None:
@@ -74,7 +75,7 @@ def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priori
         if current is not None and state == AssetState.REVIEW:
             current.decision = Decision.REGENERATE
             session.add(Review(version_id=current.id, segment_id=seg.id,
-                               decision=Decision.REGENERATE, reviewer=actor))
+                               decision=Decision.REGENERATE, notes=notes, reviewer=actor))
             if asset == Asset.KEYFRAME:
                 seg.keyframe_state = AssetState.REGENERATE
             else:
@@ -92,6 +93,17 @@ def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priori
                     task=task.id, regenerate=regenerate, parent=parent_version_id,
                     group=variation_group, preset=preset_id)
     return task
+
+
+def send_back(session: Session, segment_id: int, asset: str, actor: str, note: str,
+              timecode: float | None = None) -> Task:
+    """Regenerate with a note: the note is a comment on the current version (and the reason
+    of its "regenerate" decision), then a new version is queued. One transaction: when the
+    task cannot be queued, no comment is left behind either."""
+    note = note.strip()
+    if note:
+        add_comment(session, segment_id, note, actor, asset=asset, timecode=timecode)
+    return enqueue(session, segment_id, asset, actor, regenerate=True, notes=note)
 
 
 def _current_version_id(seg: Segment, asset: str) -> int | None:

@@ -85,12 +85,16 @@ def decide(session: Session, segment_id: int, asset: str, decision: str, actor: 
     seg = _segment(session, segment_id)
     if not journal_it:
         return _decide(session, seg, asset, decision, actor, notes, queue_video)
-    label = f"{decision.replace('regenerate', 'regenerate request')} of segment {seg.position} {asset}"
+    label = f"{DECISION_NOUN[decision]} of segment {seg.position}'s {asset} v{_current_version(session, seg, asset).number}"
     with journal.journaled(session, seg.stream_id, actor, "decision", label, [seg.id]) as pending:
         result = _decide(session, seg, asset, decision, actor, notes, queue_video)
         if result.queued_task is not None:
             pending.tasks.append(result.queued_task)
     return result
+
+
+DECISION_NOUN = {Decision.APPROVED: "approval", Decision.REJECTED: "rejection",
+                 Decision.REGENERATE: "regeneration request"}
 
 
 def _decide(session: Session, seg: Segment, asset: str, decision: str, actor: str, notes: str,
@@ -122,24 +126,37 @@ def _decide(session: Session, seg: Segment, asset: str, decision: str, actor: st
     return DecisionResult(seg.id, asset, version.number, decision, stale, queued)  # type: ignore[arg-type]
 
 
+@dataclass
+class BatchResult:
+    done: list[int]  # segment ids decided
+    problems: list[str]  # one line each for the segments that could not take it
+    queued: dict[int, int]  # segment id -> the clip task an approval queued
+
+
 def decide_many(session: Session, segment_ids: list[int], asset: str, decision: str,
-                actor: str) -> tuple[list[int], list[str]]:
+                actor: str, *, queue_video: bool = False) -> BatchResult:
     """One decision on many segments as one undoable change; a segment that cannot take it
-    (no version yet) is skipped and reported. Returns (done ids, problems)."""
+    (no version yet) is skipped and reported. Approving keyframes with `queue_video`
+    queues their clips, exactly as one approval does (and one undo cancels them)."""
+    result = BatchResult([], [], {})
     if not segment_ids:
-        return [], []
+        return result
     stream_id = _segment(session, segment_ids[0]).stream_id
-    done, problems = [], []
-    label = f"{decision} of {len(segment_ids)} segment(s) {asset}"
-    with journal.journaled(session, stream_id, actor, "decision", label, segment_ids):
+    label = f"{DECISION_NOUN[decision]} of {asset}s of {len(segment_ids)} segments"
+    if len(segment_ids) == 1:
+        label = f"{DECISION_NOUN[decision]} of segment {_segment(session, segment_ids[0]).position}'s {asset}"
+    with journal.journaled(session, stream_id, actor, "decision", label, segment_ids) as pending:
         for sid in segment_ids:
             try:
                 with session.begin_nested():
-                    _decide(session, _segment(session, sid), asset, decision, actor, "", False)
-                done.append(sid)
+                    one = _decide(session, _segment(session, sid), asset, decision, actor, "", queue_video)
+                result.done.append(sid)
+                if one.queued_task is not None:
+                    result.queued[sid] = one.queued_task
+                    pending.tasks.append(one.queued_task)
             except (ReviewError, NotFound) as exc:
-                problems.append(str(exc))
-    return done, problems
+                result.problems.append(str(exc))
+    return result
 
 
 def approve(session: Session, segment_id: int, asset: str, actor: str, notes: str = "",

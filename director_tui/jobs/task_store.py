@@ -166,7 +166,9 @@ def record_version(store: Store, task: ClaimedTask, actor: str, place: Callable[
                                        "id": task.segment_id})
         else:
             was_approved = video_state == AssetState.APPROVED
-            stale = key_version != task.reference_version_id
+            # made from a keyframe that is no longer the current approved one (another was
+            # approved, or the approval was undone while the clip rendered): stale on arrival
+            stale = key_version != task.reference_version_id or key_state != AssetState.APPROVED
             cur.execute(SET_VIDEO, {"vid": version_id, "now": now, "id": task.segment_id,
                                     "state": str(AssetState.STALE if stale else AssetState.REVIEW)})
         cur.execute(SUCCEEDED, {"now": now, "vid": version_id, "log_path": log_path, "id": task.id})

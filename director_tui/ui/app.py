@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 import gc
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 
 from director_tui.config import Settings
 from director_tui.core.fastread import Snapshot, read_snapshot, snapshot_from_store
-from director_tui.ui.bindings import APP_BINDINGS, check_keymap
+from director_tui.ui.bindings import APP_BINDINGS, check_keymap, palette_entries
 from director_tui.ui.draft_keeper import DraftKeeper
+from director_tui.ui.forms import route_key, route_paste
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.screens.main import MainScreen
 
@@ -39,7 +41,7 @@ class DirectorApp(App[None]):
     TITLE = "director-tui"
     CSS_PATH = [styles_dir() / "app.tcss"]
     BINDINGS = APP_BINDINGS  # type: ignore[assignment]
-    ENABLE_COMMAND_PALETTE = False
+    COMMAND_PALETTE_DISPLAY = "ctrl+p"
 
     def __init__(self, settings: Settings, store: Store | None, snapshot: Snapshot,
                  *, start_runner: bool = True) -> None:
@@ -67,6 +69,7 @@ class DirectorApp(App[None]):
             self.notify(f"config keymap: unknown binding id(s): {', '.join(unknown)}",
                         severity="warning", timeout=8)
         self.set_keymap(self.settings.keymap)
+        self._apply_theme()
         self._install_signal_handlers()
         if self.store is None:
             # Open the full store (ORM, migrations) off the UI thread, once the first frame
@@ -75,6 +78,46 @@ class DirectorApp(App[None]):
             self.set_timer(STORE_OPEN_DELAY_S, self._start_store_worker)
         else:
             self.call_after_refresh(self._store_ready)
+
+    # --- theme and command palette ------------------------------------------------------
+    def _apply_theme(self) -> None:
+        """The config's `theme`, else the one last picked in the palette (remembered per user)."""
+        from director_tui.config import load_prefs
+
+        wanted = self.settings.theme or load_prefs().get("theme")
+        if wanted and wanted in self.available_themes:
+            self.theme = wanted
+        elif self.settings.theme:
+            self.notify(f"config theme: {self.settings.theme!r} is not a theme "
+                        f"(ctrl+p, Theme, lists them: {', '.join(sorted(self.available_themes)[:6])}, …)",
+                        severity="warning", timeout=8)
+        self.theme_changed_signal.subscribe(self, self._theme_picked)
+
+    def _theme_picked(self, theme: object) -> None:
+        name = getattr(theme, "name", "")
+        if not name or name == self.settings.theme:
+            return
+        if self.settings.theme:
+            self.notify(f"theme {name!r} for now: your config sets theme = {self.settings.theme!r}", timeout=4)
+            return
+        self.run_worker(lambda: self._remember("theme", name), thread=True, group="prefs")
+
+    def _remember(self, key: str, value: str) -> None:
+        from director_tui.config import save_pref
+
+        try:
+            save_pref(key, value)
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"could not remember the {key}: {exc}", severity="warning")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
+        """The palette (ctrl+p): every key action of the screen it was opened on, by name,
+        with its keys, then Textual's own (Theme, Keys, Screenshot)."""
+        for title, help_text, action in palette_entries(screen, self.settings.keymap):
+            yield SystemCommand(title, help_text, lambda a=action: self.run_action(a, screen))
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":  # ours above, which asks before abandoning an export
+                yield command
 
     def _start_store_worker(self) -> None:
         self.run_worker(self._open_store, thread=True, exclusive=True, name="open-store")
@@ -106,6 +149,11 @@ class DirectorApp(App[None]):
                 and getattr(self.focused, "KEYS_FROM_SCREEN", False) and self.screen.maximized is None):
             if await self._check_bindings(event.key, priority=True) or await self._check_bindings(event.key):
                 return
+        # The same for the keys that move between a form's fields, and for pastes (ui/forms.py).
+        if isinstance(event, events.Key) and not event.is_forwarded and route_key(self.screen, self.focused, event):
+            return
+        if isinstance(event, events.Paste) and route_paste(self.screen, self.focused, event):
+            return
         await super().on_event(event)
 
     def _open_store(self) -> None:

@@ -22,6 +22,8 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("space", "approve", "Approve", id="approve", tooltip="Approve the current version, jump to the next to review"),
     Binding("d", "reject", "Reject", id="reject", tooltip="Reject the current version"),
     Binding("r", "regenerate", "Regenerate", id="regenerate", tooltip="Queue a new version"),
+    Binding("f", "send_back", "Send back", id="send-back",
+            tooltip="Send back with a note: the note is a comment, a new version is queued, the cursor moves on"),
     Binding("o", "open_player", "Open", id="open-player", tooltip="Open the version in the external player"),
     Binding("v", "toggle_versions", "Versions", id="toggle-versions", tooltip="Show/hide the version history"),
     Binding("L", "toggle_task_log", "Log", id="toggle-task-log", tooltip="Show/hide the live task log", show=False),
@@ -102,6 +104,16 @@ LOG_BINDINGS: list[Binding] = [
 APP_BINDINGS: list[Binding] = [
     Binding("question_mark", "help", "Help", id="help", tooltip="This help"),
     Binding("q", "quit", "Quit", id="quit", tooltip="Quit (state is kept)"),
+    Binding("ctrl+p", "command_palette", "Palette", id="command-palette", show=False, priority=True,
+            tooltip="Command palette: every action of the screen by name, themes"),
+]
+
+PROMPT_LINE_BINDINGS: list[Binding] = [
+    Binding("enter", "submit", "Send", id="prompt-send", tooltip="Send the line: keep the filter, run the command, save the comment"),
+    Binding("escape", "cancel_prompt", "Cancel", id="prompt-cancel",
+            tooltip="Close the line (filter, command, comment) without sending it"),
+    Binding("tab", "complete", "Complete", id="prompt-complete", show=False,
+            tooltip="Take the suggested completion of a command"),
 ]
 
 QUICK_EDIT_BINDINGS: list[Binding] = [
@@ -119,6 +131,8 @@ REVIEW_BINDINGS = [
     Binding("space", "main('approve')", "Approve", id="review-approve", tooltip="Approve, go to the next to review"),
     Binding("d", "main('reject')", "Reject", id="review-reject", tooltip="Reject the current version"),
     Binding("r", "main('regenerate')", "Regenerate", id="review-regenerate", tooltip="Queue a new version"),
+    Binding("f", "send_back", "Send back", id="review-send-back",
+            tooltip="Send back with a note (a comment), queue a new version, go to the next to review"),
     Binding("c", "comment", "Comment", id="review-comment", tooltip="Comment (video: a time code first, 00:02.5)"),
     Binding("m", "pick_version", "Pick", id="review-pick", tooltip="Pick the highlighted version to compare"),
     Binding("C", "compare", "Compare", id="review-compare", tooltip="Compare picked/highlighted, else current with previous"),
@@ -158,7 +172,9 @@ PRESET_BINDINGS = [
 FORM_BINDINGS = [Binding("escape", "cancel_form", "Cancel", id="preset-form-cancel", tooltip="Cancel")]
 
 VARIATION_BINDINGS = [
-    Binding(str(n), f"pick({n})", f"Pick {n}", id=f"variation-pick-{n}", show=n == 1,
+    # the key bar shows one entry for all nine: "1-9 Pick the winner"
+    Binding(str(n), f"pick({n})", "Pick the winner" if n == 1 else f"Pick {n}", id=f"variation-pick-{n}",
+            show=n == 1, key_display="1-9" if n == 1 else None,
             tooltip=f"Variation {n} wins: approved, the others rejected")
     for n in range(1, 10)
 ] + [Binding("escape,q", "close_grid", "Back", id="variation-close", tooltip="Back (the variations stay)")]
@@ -178,7 +194,8 @@ def all_bindings() -> list[Binding]:
 def binding_groups() -> list[tuple[str, list[Binding]]]:
     """Every screen's bindings, titled, in the order the help lists them."""
     return [("Segments", MAIN_BINDINGS), ("App", APP_BINDINGS), ("Segment review", REVIEW_BINDINGS),
-            ("Quick edit", QUICK_EDIT_BINDINGS), ("Compare", COMPARE_BINDINGS), ("Presets", PRESET_BINDINGS),
+            ("Quick edit", QUICK_EDIT_BINDINGS), ("Prompt line", PROMPT_LINE_BINDINGS),
+            ("Compare", COMPARE_BINDINGS), ("Presets", PRESET_BINDINGS),
             ("Preset form", FORM_BINDINGS), ("Variations", VARIATION_BINDINGS),
             ("Save conflict", CONFLICT_BINDINGS), ("Tasks", TASKS_BINDINGS), ("Timeline", TIMELINE_BINDINGS),
             ("Metrics", METRICS_BINDINGS), ("Recommendations", RECOMMEND_BINDINGS),
@@ -197,3 +214,26 @@ def check_keymap(keymap: dict[str, str]) -> list[str]:
     """Ids in the user's keymap that no binding has (reported, not fatal)."""
     ids = {b.id for b in all_bindings()}
     return sorted(k for k in keymap if k not in ids)
+
+
+KEY_NAMES = {"question_mark": "?", "slash": "/", "colon": ":", "space": "space", "escape": "esc",
+             "pagedown": "PgDn", "pageup": "PgUp", "down": "↓", "up": "↑", "left": "←", "right": "→"}
+
+
+def pretty_keys(keys: str) -> str:
+    return " ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+def palette_entries(screen: object, keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(title, help, action) for every binding of `screen` and of the app: what the command
+    palette offers, so every key action can also be found by name."""
+    own = list(getattr(type(screen), "BINDINGS", []) or [])
+    entries = []
+    for binding in [b for b in own if isinstance(b, Binding)] + APP_BINDINGS:
+        if binding.action == "command_palette" or not binding.id:
+            continue
+        keys = pretty_keys(effective_keys(binding, keymap))
+        title = binding.description if binding.description != "Pick the winner" else "Pick variation 1"
+        entries.append((title, f"{binding.tooltip or binding.description} — keys: {keys} · id {binding.id}",
+                        binding.action))
+    return entries

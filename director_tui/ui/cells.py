@@ -33,12 +33,24 @@ def clip(text: str, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+FIT_CHARS = 240  # a cell never shows more; the column's width crops it, with an ellipsis
+
+
+def fit(text: str, style: str = "") -> Text:
+    """One line for a table cell that the column's width crops with an ellipsis, whatever
+    width the terminal gives the column (Text, not str: a str cell is parsed as markup)."""
+    return Text(clip(text, FIT_CHARS), style=style, no_wrap=True, overflow="ellipsis")
+
+
 @functools.lru_cache(maxsize=4096)
-def asset_cell(number: int | None, state: str) -> Text:
-    """Cached: DataTable never mutates a cell, and 10k rows share a few hundred of these."""
+def asset_cell(number: int | None, state: str, compact: bool = False) -> Text:
+    """`✓ v2 approved`, or `✓ v2` where the table is narrow. Cached: DataTable never
+    mutates a cell, and 10k rows share a few hundred of these."""
     glyph, style = STATE_STYLE.get(state, ("?", ""))
     if number is None:
         return Text("—", style="dim")
+    if compact:
+        return Text.assemble((f"{glyph} ", style), (f"v{number}", "bold"))
     return Text.assemble((f"{glyph} ", style), (f"v{number} ", "bold"), (STATE_WORD.get(state, state), style))
 
 
@@ -57,15 +69,18 @@ def short_reason(reason: str) -> str:
     return reason
 
 
-def progress_cell(state: str | None, progress: float = 0.0, message: str = "", width: int = 30) -> Text:
+def progress_cell(state: str | None, progress: float = 0.0, message: str = "", asset: str = "") -> Text:
+    """The latest task of a segment in words, naming its asset: `⟳ 45% video: rendering`,
+    `… keyframe queued`, `✗ video failed: exit 3: CUDA out of memory`, `keyframe cancelled`."""
+    what = asset or "task"
     if state == TaskState.RUNNING:
-        return Text(clip(f"⟳ {progress * 100:3.0f}% {message}", width), style="cyan")
+        return fit(f"⟳ {progress * 100:3.0f}% {what}" + (f": {message}" if message else ""), "cyan")
     if state == TaskState.QUEUED:
-        return Text("… queued", style="dim cyan")
+        return fit(f"… {what} queued", "dim cyan")
     if state == TaskState.FAILED:
-        return Text(clip(f"✗ {short_reason(message)}", width), style="red")
+        return fit(f"✗ {what} failed: {short_reason(message)}", "red")
     if state == TaskState.CANCELLED:
-        return Text("cancelled", style="dim")
+        return fit(f"{what} cancelled", "dim")
     return Text("")
 
 

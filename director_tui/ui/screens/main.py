@@ -12,11 +12,11 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from director_tui.core.fastread import VersionRow
 from director_tui.core.rows import SegmentRow, Totals
@@ -28,7 +28,7 @@ from director_tui.ui.screens.safekeeping import Safekeeping
 from director_tui.ui.screens.session_state import SessionState
 from director_tui.ui.widgets.job_bar import JobBar
 from director_tui.ui.widgets.key_footer import KeyFooter
-from director_tui.ui.widgets.prompt_line import PromptLine
+from director_tui.ui.widgets.prompt_line import PromptBar, PromptLine
 from director_tui.ui.widgets.quick_edit import QuickEdit
 from director_tui.ui.widgets.segment_table import SegmentTable
 from director_tui.ui.widgets.status_header import StatusHeader
@@ -69,12 +69,17 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
         yield StatusHeader(id="status")
         with Vertical(id="body"):
             yield SegmentTable(id="segments")
+            yield Static("", id="empty-filter")
             yield VersionPane(id="versions")
         yield TaskLog(id="tasklog")
-        yield PromptLine()
+        yield PromptBar(id="prompt-bar")
         yield QuickEdit()
         yield JobBar()
         yield KeyFooter()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # a short terminal (80x24) keeps most of its rows for the segments
+        self.query_one(TaskLog).styles.height = 8 if event.size.height >= 36 else 5
 
     @property
     def table(self) -> SegmentTable:
@@ -160,7 +165,8 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
             return
         log = self._task_log
         pos = self._segment_table.rows_by_id.get(event.segment_id)
-        label = f"#{event.task_id} {pos.position if pos else '?'}·{event.asset[0]}"
+        # "#3" is the segment as the table's # column numbers it; the task id finds its log (T)
+        label = f"#{pos.position if pos else '?'} {event.asset}, task {event.task_id}:"
         if event.kind == "log":
             log.add_lines(label, event.lines)
             return
@@ -228,9 +234,8 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
     def show_counts(self, totals: Totals, running: int, queued: int) -> None:
         self._last_counts = (totals, running, queued)
         table = self.table
-        shown = (f"filter {table.filter_text!r}: {len(table.order)}/{len(table.all_order)}"
-                 if table.filter_text else "")
-        self.query_one(StatusHeader).show(self.app.stream_title, totals, running, queued, self.asset, shown)
+        self.query_one(StatusHeader).show(self.app.stream_title, totals, running, queued, self.asset,
+                                          table.filter_text, len(table.order))
 
     # --- selection -------------------------------------------------------------
     @on(DataTable.RowSelected, "#segments")
@@ -309,7 +314,8 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
         self._schedule_state_save()
 
     def action_close(self) -> None:
-        """esc: end a range, else close the version pane, else clear the marks."""
+        """esc: end a range, else close the version pane, else clear a kept filter, else
+        clear the marks (one thing per press, the most recent kind first)."""
         pane = self.query_one(VersionPane)
         if self._visual_anchor is not None:
             self._visual_anchor = None
@@ -317,6 +323,9 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
         elif pane.display:
             pane.display = False
             self._schedule_state_save()
+        elif self.table.filter_text:
+            self.apply_filter("")
+            self.notify("filter cleared", timeout=1)
         elif self.table.marked:
             self.table.set_marks(set())
             self._schedule_state_save()
@@ -371,12 +380,29 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
         elif event.mode.startswith("comment") and event.submitted and self._comment_segment is not None:
             asset = Asset.VIDEO if event.mode == "comment-video" else Asset.KEYFRAME
             if event.value.strip() and not self.add_comment(self._comment_segment, event.value, asset):
-                self.query_one(PromptLine).open(event.mode, event.value)  # keep the text to fix it
+                self._reopen(event)  # keep the text to fix it
+        elif event.mode == "feedback" and event.submitted and self._comment_segment is not None:
+            if not self.send_back(self._comment_segment, event.value):
+                self._reopen(event)
+
+    def _reopen(self, event: PromptLine.Closed) -> None:
+        line = self.query_one(PromptLine)
+        label = str(self.query_one("#prompt-label").render())
+        line.open(event.mode, event.value, label=label)
 
     def apply_filter(self, text: str) -> None:
-        self.table.apply_filter(text)
+        table = self.table
+        table.apply_filter(text)
         totals, running, queued = self._last_counts
         self.show_counts(totals, running, queued)
+        empty = self.query_one("#empty-filter", Static)
+        nothing = bool(table.filter_text) and not table.order
+        if nothing != empty.display:  # the message takes the room of the empty rows
+            empty.display = nothing
+            table.styles.height = "auto" if nothing else "1fr"
+        if nothing:
+            empty.update(f"No segment matches the filter {table.filter_text!r} "
+                         f"(all {len(table.all_order)} hidden) — esc clears it, / changes it")
         self._schedule_state_save()
 
     def action_toggle_task_log(self) -> None:
@@ -417,6 +443,14 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
             index = self.table.index_of(segment_id)
         if index is not None:
             self._move_to(index)
+
+    def go_to_next_to_review(self) -> None:
+        """After a decision: the next row whose active asset waits for one (wrapping)."""
+        nxt = self.next_needing_review(self.table.cursor_row)
+        if nxt is None:
+            self.notify(f"every {self.asset} has a decision", timeout=3)
+        else:
+            self._move_to(nxt)
 
     def next_needing_review(self, after: int) -> int | None:
         """The next row (wrapping) whose active asset waits for a decision."""

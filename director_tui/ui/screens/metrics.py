@@ -14,9 +14,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, Sparkline, Static
 
+from director_tui.core.timefmt import span
 from director_tui.ui.bindings import METRICS_BINDINGS
 from director_tui.ui.cells import clip
-from director_tui.ui.screens.tasks import duration
 from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ class MetricsScreen(Screen[None]):
         if not m.checkpoints:
             checks.append("no checkpoints yet", style="dim")
         for i, (name, seconds, done) in enumerate(m.checkpoints):
-            checks.append(f"{clip(name, 22):<22} {duration(seconds):>9} ")
+            checks.append(f"{clip(name, 22):<22} {span(seconds):>12} ")
             checks.append("done" if done else "open", style="green" if done else "yellow")
             if i < len(m.checkpoints) - 1:
                 checks.append("\n")

@@ -25,6 +25,7 @@ class PresetForm(ModalScreen["tuple[str, str, str] | None"]):
     """Name, category, text; enter in the last field saves."""
 
     BINDINGS = FORM_BINDINGS  # type: ignore[assignment]
+    ENTER_ADVANCES = True  # enter in a field but the last goes to the next (ui/forms.py)
 
     def __init__(self, title: str, name: str = "", category: str = "", text: str = "") -> None:
         super().__init__(id="preset-form")
@@ -45,6 +46,10 @@ class PresetForm(ModalScreen["tuple[str, str, str] | None"]):
         if event.input.id != "form-text":
             self.focus_next()
             return
+        # the other fields may still be taking the keys of the same burst: read them after
+        self.call_after_refresh(self._submit)
+
+    def _submit(self) -> None:
         self.dismiss(tuple(self.query_one(f"#form-{k}", Input).value for k in ("name", "category", "text")))  # type: ignore[arg-type]
 
     def action_cancel_form(self) -> None:

@@ -78,7 +78,8 @@ class RecommendScreen(Screen[None]):
         empty.display = not self.items
         table.display = bool(self.items)
         empty.update(Text(f"Nothing to recommend yet: no phrase or preset has {MIN_SAMPLES} first versions "
-                          "approved or rejected. Keep reviewing; this fills in as you decide.", style="dim"))
+                          "decided (approved, rejected or sent back). Keep reviewing; this fills in as you decide.",
+                          style="dim"))
 
     async def action_next_field(self) -> None:
         self.field = FIELDS[(FIELDS.index(self.field) + 1) % len(FIELDS)]

@@ -22,9 +22,10 @@ from director_tui.ui.bindings import REVIEW_BINDINGS
 from director_tui.ui.screens.review_flows import save_prompt_flow
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
+from director_tui.ui.widgets.prompt_area import PromptArea
 from director_tui.ui.widgets.prompt_diff import PromptDiff
 from director_tui.ui.widgets.prompt_hints import PromptHints
-from director_tui.ui.widgets.prompt_line import PromptLine
+from director_tui.ui.widgets.prompt_line import PromptBar, PromptLine
 from director_tui.ui.widgets.version_pane import archive_note
 
 if TYPE_CHECKING:
@@ -59,22 +60,22 @@ class ReviewScreen(Screen[None]):
                 yield DataTable(cursor_type="row", id="review-versions")
             with VerticalScroll(id="review-right"):
                 yield Label(Text("Image prompt (keyframe)", style="bold"))
-                yield TextArea("", id="prompt-image", soft_wrap=True, tab_behavior="focus")
+                yield PromptArea("", id="prompt-image", soft_wrap=True, tab_behavior="focus")
                 yield PromptDiff(id="diff-image")
                 yield PromptHints(id="hints-image")
                 yield Label(Text("Motion prompt (video)", style="bold"))
-                yield TextArea("", id="prompt-motion", soft_wrap=True, tab_behavior="focus")
+                yield PromptArea("", id="prompt-motion", soft_wrap=True, tab_behavior="focus")
                 yield PromptDiff(id="diff-motion")
                 yield PromptHints(id="hints-motion")
                 yield Label(Text("Comments, newest first", style="bold"))
                 yield Static("", id="review-comments")
-        yield PromptLine()
+        yield PromptBar()
         yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#review-versions", DataTable)
         for key, label, width in (("n", "v", 5), ("time", "Time", 11), ("seed", "Seed", 10),
-                                  ("decision", "Decision", 10), ("from", "From", 26)):
+                                  ("decision", "Decision", 10), ("from", "Made from", 26), ("stored", "File", 8)):
             table.add_column(label, key=key, width=width)
         self.load(prompts_too=True)
         table.focus()
@@ -108,6 +109,10 @@ class ReviewScreen(Screen[None]):
             presets: dict[int, str] = {pid: name for pid, name in s.execute(select(Preset.id, Preset.name))}
             numbers = {vid: (asset, number) for vid, asset, number in s.execute(
                 select(Version.id, Version.asset, Version.number).where(Version.segment_id == self.segment_id))}
+            parents = {v.parent_version_id for v in versions if v.parent_version_id not in (None, *numbers)}
+            elsewhere = {vid: (position, number) for vid, position, number in s.execute(
+                select(Version.id, Segment.position, Version.number).join(Segment, Segment.id == Version.segment_id)
+                .where(Version.id.in_(parents)))} if parents else {}  # type: ignore[union-attr]
         if seg is None:
             self.notify("this segment no longer exists", severity="error")
             self.dismiss(None)
@@ -124,7 +129,7 @@ class ReviewScreen(Screen[None]):
             made_from = f" · made from keyframe v{numbers[ref][1]}" if ref in numbers else ""
         self.query_one(Preview).show(side.picture if side else None,
                                      side.caption("current") + made_from if side else f"no {self.asset} yet")
-        self._fill_versions(versions, current, numbers, presets)
+        self._fill_versions(versions, current, numbers, presets, elsewhere)
         self._fill_comments(comments, numbers)
         if prompts_too:
             for field, text in (("image", seg.image_prompt), ("motion", seg.motion_prompt)):
@@ -140,7 +145,8 @@ class ReviewScreen(Screen[None]):
                         self._load_area(area, text)
                 self._show_diff(field, text)
 
-    def _fill_versions(self, versions: list, current: int | None, numbers: dict, presets: dict) -> None:  # type: ignore[type-arg]
+    def _fill_versions(self, versions: list, current: int | None, numbers: dict, presets: dict,  # type: ignore[type-arg]
+                       elsewhere: dict) -> None:  # type: ignore[type-arg]
         table = self.query_one("#review-versions", DataTable)
         row = table.cursor_row
         table.clear()
@@ -152,14 +158,18 @@ class ReviewScreen(Screen[None]):
                 origin.append(presets[v.preset_id])
             if v.parent_version_id in numbers:
                 origin.append(f"like v{numbers[v.parent_version_id][1]}")
+            elif v.parent_version_id in elsewhere:  # `:similar 7`: like another segment's version
+                position, number = elsewhere[v.parent_version_id]
+                origin.append(f"like #{position} v{number}")
             if v.asset == Asset.VIDEO and v.reference_version_id in numbers:
-                origin.append(f"from key v{numbers[v.reference_version_id][1]}")
-            if v.archive_location:
-                origin.append(archive_note(True, self.app.settings.home / "media" / v.path))
+                origin.append(f"from keyframe v{numbers[v.reference_version_id][1]}")
+            if not origin:
+                origin.append("the prompt")
+            stored = archive_note(True, self.app.settings.home / "media" / v.path) if v.archive_location else ""
             mark = "▸" if v.id == current else ("◆" if v.id == self.picked else " ")
             table.add_row(Text(f"{mark}{v.number}", style="bold" if v.id == current else ""),
                           v.created_at.astimezone().strftime("%m-%d %H:%M"), str(v.seed), v.decision or "",
-                          Text(", ".join(origin)), key=str(v.id))
+                          Text(", ".join(origin)), Text(stored, style="dim yellow"), key=str(v.id))
         if versions:
             table.move_cursor(row=min(row, len(versions) - 1), animate=False)
 
@@ -319,13 +329,30 @@ class ReviewScreen(Screen[None]):
         else:
             open_compare(self.app, self.segment_id, self.asset)
 
+    def _about(self) -> str:
+        row = self.main.table.rows_by_id.get(self.segment_id)
+        if row is None:
+            return self.asset
+        return self.main._about(row)
+
     def action_comment(self) -> None:
-        self.query_one(PromptLine).open("comment-video" if self.asset == Asset.VIDEO else "comment")
+        self.query_one(PromptLine).open("comment-video" if self.asset == Asset.VIDEO else "comment",
+                                        label=f"comment on {self._about()}:")
+
+    def action_send_back(self) -> None:
+        self.query_one(PromptLine).open("feedback", label=f"send back {self._about()} with a note:")
 
     def on_prompt_line_closed(self, event: PromptLine.Closed) -> None:
         self.query_one("#review-versions", DataTable).focus()
-        if event.submitted and event.value.strip():
-            if self.main.add_comment(self.segment_id, event.value, self.asset):
-                self.load()
-            else:
-                self.query_one(PromptLine).open(event.mode, event.value)
+        if not event.submitted:
+            return
+        if event.mode == "feedback":
+            self._sync_main()
+            if self.main.send_back(self.segment_id, event.value):
+                self._follow_main()  # on to the next segment to review, as on the table
+                return
+        elif not event.value.strip() or self.main.add_comment(self.segment_id, event.value, self.asset):
+            self.load()
+            return
+        label = str(self.query_one("#prompt-label").render())
+        self.query_one(PromptLine).open(event.mode, event.value, label=label)  # keep the text to fix it

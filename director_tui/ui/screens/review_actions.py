@@ -26,7 +26,7 @@ class ReviewActions:
     reload_segments: Any
     refresh_counts: Any
     _move_to: Any
-    next_needing_review: Any
+    go_to_next_to_review: Any
 
     # --- decisions -------------------------------------------------------------
     def _retry(self, row: SegmentRow, action: Callable[[], None]) -> Callable[[], None]:
@@ -71,11 +71,7 @@ class ReviewActions:
         if result.video_marked_stale:
             note += " — its video is now stale"
         self.notify(note, timeout=2.5)
-        nxt = self.next_needing_review(self.table.cursor_row)
-        if nxt is None:
-            self.notify(f"every {self.asset} has a decision", timeout=3)
-        else:
-            self._move_to(nxt)
+        self.go_to_next_to_review()
 
     def action_reject(self) -> None:
         from director_tui.core import review
@@ -123,32 +119,45 @@ class ReviewActions:
         self.table.set_marks(set())
 
     def _apply_to_segments(self, verb: str, seg_ids: list[int], asset: str) -> None:
-        """regen / approve / reject each segment, in its own transaction; one notice for all."""
+        """regen / approve / reject several segments; one notice for all.
+
+        Approvals and rejections are one undoable change (`u` takes back the batch) and do
+        exactly what `space` and `d` do, queueing an approved keyframe's clip included.
+        """
         from director_tui.core import queue, review
+        from director_tui.core.models import Decision
 
         store, user = self.app.store, self.app.settings.user
         assert store is not None
-        done, problems = [], []
-        for seg_id in seg_ids:
+        done: list[int] = []
+        problems: list[str] = []
+        clips: list[int] = []
+        if verb == "regen":
+            for seg_id in seg_ids:  # each its own transaction: one busy segment stops no other
+                try:
+                    with store.write() as s:
+                        queue.enqueue(s, seg_id, asset, user, regenerate=True)
+                    done.append(seg_id)
+                except (queue.QueueError, NotFound) as exc:
+                    problems.append(str(exc))
+        else:
+            decision = Decision.APPROVED if verb == "approve" else Decision.REJECTED
             try:
                 with store.write() as s:
-                    if verb == "regen":
-                        queue.enqueue(s, seg_id, asset, user, regenerate=True)
-                    elif verb == "approve":
-                        review.approve(s, seg_id, asset, user)
-                    else:
-                        review.reject(s, seg_id, asset, user)
-                done.append(seg_id)
-            except (queue.QueueError, review.ReviewError, NotFound) as exc:
+                    batch = review.decide_many(s, seg_ids, asset, decision, user,
+                                               queue_video=self.app.settings.auto_queue_video)
+                done, problems, clips = batch.done, batch.problems, list(batch.queued)
+            except (review.ReviewError, NotFound) as exc:
                 problems.append(str(exc))
         self.reload_segments(done)
-        if verb == "regen":
-            for seg_id in done:
-                self.table.set_progress(seg_id, TaskState.QUEUED, asset=asset)
+        for seg_id in done if verb == "regen" else clips:
+            self.table.set_progress(seg_id, TaskState.QUEUED, asset=asset if verb == "regen" else Asset.VIDEO)
+        if verb == "regen" or clips:
             self.app.wake_runner()
         self.refresh_counts()
         past = {"regen": "queued", "approve": "approved", "reject": "rejected"}[verb]
-        self.notify(f"{asset}: {len(done)} {past}" + (f"; {len(problems)} not: {problems[0]}" if problems else ""),
+        note = f"{asset}: {len(done)} {past}" + (f", {len(clips)} videos queued" if clips else "")
+        self.notify(note + (f"; {len(problems)} not: {problems[0]}" if problems else ""),
                     severity="warning" if problems else "information", timeout=4)
 
     def _cancel_segments(self, seg_ids: list[int] | None) -> None:

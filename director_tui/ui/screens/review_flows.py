@@ -184,11 +184,45 @@ class ReviewFlows:
                          edit_again)
 
     # --- comments ---------------------------------------------------------------------
+    def _about(self, row: Any) -> str:
+        number = row.number(self.asset)
+        return f"#{row.position} {self.asset}" + (f" v{number}" if number is not None else "")
+
     def action_comment(self) -> None:
         row = self._current_or_warn()
         if row is not None:
             self._comment_segment = row.id
-            self.query_one(PromptLine).open("comment-video" if self.asset == Asset.VIDEO else "comment")
+            self.query_one(PromptLine).open("comment-video" if self.asset == Asset.VIDEO else "comment",
+                                            label=f"comment on {self._about(row)}:")
+
+    def action_send_back(self) -> None:
+        """`f`: a note on what to change, then a new version, then the next to review."""
+        row = self._current_or_warn()
+        if row is not None:
+            self._comment_segment = row.id
+            self.query_one(PromptLine).open("feedback", label=f"send back {self._about(row)} with a note:")
+
+    def send_back(self, segment_id: int, text: str) -> bool:
+        """Save the note and queue the new version; False (the note stays in its line) if not."""
+        from director_tui.core import queue, review
+
+        store = self.app.store_or_later(lambda: self.send_back(segment_id, text) and None)
+        if store is None:
+            return True  # runs once the store is open
+        asset = self.asset
+        timecode, body = review.split_timecode(text) if asset == Asset.VIDEO else (None, text.strip())
+        try:
+            with store.write() as s:
+                queue.send_back(s, segment_id, asset, self.app.settings.user, body, timecode)
+        except (review.ReviewError, queue.QueueError, NotFound) as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return False
+        self._after_change(segment_id, queued=True, asset=asset)
+        row = self.table.rows_by_id.get(segment_id)
+        self.notify(f"{row.position if row else '?'}. {row.title if row else ''}: new {asset} queued"
+                    + (" — note saved" if body else ""), timeout=2.5)
+        self.go_to_next_to_review()  # type: ignore[attr-defined]
+        return True
 
     def add_comment(self, segment_id: int, text: str, asset: str) -> bool:
         from director_tui.core import review
@@ -299,7 +333,7 @@ class ReviewFlows:
         index = self.table.index_of(seg_ids[0]) if seg_ids else None
         if index is not None:
             self.table.move_cursor(row=index, animate=False)
-        self.notify(f"{verb}: {entry.label}", timeout=3)
+        self.notify(f"{'undone' if verb == 'undo' else 'redone'}: {entry.label}", timeout=3)
 
     # --- screens --------------------------------------------------------------------------
     def action_open_review(self) -> None:

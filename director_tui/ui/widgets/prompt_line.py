@@ -1,28 +1,64 @@
-"""The one-line prompt at the bottom: `/` filters rows, `:` runs a command (with completion)."""
+"""The one-line prompt above the key bar: `/` filters rows, `:` runs a command (with
+completion), `c` comments. A label says what is being typed and where it goes
+(`comment on #3 keyframe v2:`), so nothing is ever typed blind."""
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.suggester import SuggestFromList
-from textual.widgets import Input
+from textual.widgets import Footer, Input, Label
 
 from director_tui.core.commands import SUGGESTIONS
+from director_tui.ui.bindings import PROMPT_LINE_BINDINGS
 
 PLACEHOLDERS = {
-    "filter": "filter: words in titles, prompts or states — enter keeps it, esc clears",
-    "command": "command: regen 3-7 keyframe · approve 1-4 · similar 7 · vary 3 · presets export F · undo · help",
-    "comment": "comment on this keyframe — enter saves, esc cancels",
-    "comment-video": "comment on this clip; start with a time code to pin it (00:02.5 the horizon tilts) — enter saves",
+    "filter": "words in titles, prompts or states — enter keeps it, esc clears",
+    "command": "regen 3-7 keyframe · approve 1-4 · similar 7 · vary 3 · undo · help — tab completes",
+    "comment": "enter saves, esc cancels",
+    "comment-video": "start with a time code to pin it (00:02.5 the horizon tilts) — enter saves, esc cancels",
+    "feedback": "what to change — enter saves the note and queues a new version, esc cancels",
 }
+LABELS = {"filter": "filter:", "command": ":"}
+
+
+class PromptBar(Horizontal):
+    """The line's frame: its label and the field. Shown only while the field is open, in
+    the key bar's place (the keys there do not apply while typing, and the screen above
+    keeps its size: nothing has to be drawn again to open the line)."""
+
+    DEFAULT_CSS = """
+    PromptBar { dock: bottom; height: 1; display: none; background: $boost; padding: 0 1; }
+    PromptBar > #prompt-label { width: auto; max-width: 60%; padding-right: 1; text-style: bold; color: $accent; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="prompt-label")
+        yield PromptLine()
+
+    def show(self, label: str) -> None:
+        self.query_one("#prompt-label", Label).update(Text(label))
+        self._footer(False)
+        self.display = True
+
+    def hide(self) -> None:
+        self.display = False
+        self._footer(True)
+
+    def _footer(self, shown: bool) -> None:
+        for footer in self.screen.query(Footer):
+            footer.display = shown
 
 
 class PromptLine(Input):
     DEFAULT_CSS = """
-    PromptLine { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+    PromptLine { width: 1fr; height: 1; border: none; padding: 0; background: $boost; }
     PromptLine:focus { border: none; }
     """
-    BINDINGS = [Binding("escape", "cancel_prompt", "Cancel", id="prompt-cancel", show=False)]
+    BINDINGS = PROMPT_LINE_BINDINGS  # type: ignore[assignment]
+    TAB_COMPLETES = True  # tab takes a command's completion; it never leaves the line
 
     class Closed(Message):
         def __init__(self, mode: str, value: str, submitted: bool) -> None:
@@ -30,22 +66,25 @@ class PromptLine(Input):
             self.mode, self.value, self.submitted = mode, value, submitted
 
     def __init__(self) -> None:
-        super().__init__(id="prompt-line", suggester=None)
+        super().__init__(id="prompt-line", suggester=None, select_on_focus=False)
         self.mode = ""
 
-    def open(self, mode: str, value: str = "") -> None:
-        """mode: "filter", "command", "comment" or "comment-video" (a time code may lead)."""
+    def open(self, mode: str, value: str = "", label: str = "") -> None:
+        """mode: "filter", "command", "comment", "comment-video" (a time code may lead) or
+        "feedback" (a note, then a new version); `label` says where the text goes."""
         self.mode = mode
         self.suggester = SuggestFromList(SUGGESTIONS, case_sensitive=False) if mode == "command" else None
         self.placeholder = PLACEHOLDERS[mode]
+        if isinstance(self.parent, PromptBar):
+            self.parent.show(label or LABELS.get(mode, mode + ":"))
         self.value = value
-        self.display = True
-        self.screen.set_focus(self)  # now, not next turn: see SegmentTable.on_event
+        self.screen.set_focus(self)  # now, not next turn: see DirectorApp.on_event
         self.cursor_position = len(value)
 
     def close(self, submitted: bool) -> None:
         value, mode = self.value, self.mode
-        self.display = False
+        if isinstance(self.parent, PromptBar):
+            self.parent.hide()
         self.post_message(self.Closed(mode, value, submitted))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -54,3 +93,9 @@ class PromptLine(Input):
 
     def action_cancel_prompt(self) -> None:
         self.close(False)
+
+    def action_complete(self) -> None:
+        """tab: take the suggestion (and stay in the line: tab never leaves it)."""
+        if self._suggestion and self.cursor_at_end:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)

@@ -1,27 +1,27 @@
-"""The segment table: one row per segment, updated cell by cell by row key."""
+"""The segment table: one row per segment, updated cell by cell by row key.
+
+Its columns follow the width it has (ui/table_layout.py): both prompts and the state
+words on a wide terminal; the active asset's prompt and glyph-and-version states on a
+narrow one, so the asset columns, comments and progress always fit.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
+from textual.widgets._data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from director_tui.core.rows import SegmentRow
 from director_tui.core.states import Asset
-from director_tui.ui.cells import asset_cell, clip, progress_cell
+from director_tui.ui.cells import asset_cell, fit, progress_cell
+from director_tui.ui.table_layout import TableLayout, layout_for
 
-COLUMNS: list[tuple[str, str, int]] = [
-    ("pos", "#", 4),
-    ("title", "Title", 18),
-    ("image", "Image prompt", 34),
-    ("motion", "Motion prompt", 22),
-    (Asset.KEYFRAME, "Keyframe", 15),
-    (Asset.VIDEO, "Video", 15),
-    ("note", "💬", 3),
-    ("progress", "Progress", 28),
-]
+LABELS = {"pos": "#", "title": "Title", "image": "Image prompt", "motion": "Motion prompt",
+          Asset.KEYFRAME: "Keyframe", Asset.VIDEO: "Video", "note": "💬", "progress": "Progress"}
+PROMPT_LABEL = {Asset.KEYFRAME: "Image prompt", Asset.VIDEO: "Motion prompt"}
 EMPTY = Text("")  # shared: DataTable never mutates a cell
 COMMENT_MARK = Text("💬")
-ASSET_LABEL = {Asset.KEYFRAME: "Keyframe", Asset.VIDEO: "Video"}
 
 
 class SegmentTable(DataTable[Text | str], inherit_bindings=False):
@@ -43,11 +43,76 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         self.shown: set[int] = set()  # ids of self.order, for membership tests
         self.active_asset = Asset.KEYFRAME
         self.marked: set[int] = set()
+        self.layout_now: TableLayout = layout_for(160)
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+        # the terminal's width: the table spans the screen, and has no size of its own yet
+        self.layout_now = layout_for(self.size.width or self.app.size.width)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for key, width in self.layout_now.widths.items():
+            self.add_column(LABELS.get(key, ""), key=key, width=width)
         self.set_active_asset(self.active_asset)
+
+    def on_resize(self, event: events.Resize) -> None:
+        layout = layout_for(event.size.width)
+        if layout == self.layout_now:
+            return
+        if layout.narrow != self.layout_now.narrow:  # other columns: build the table again
+            self.layout_now = layout
+            cursor = self.cursor_row
+            self.clear(columns=True)
+            self._add_columns()
+            self.add_rows_keyed([self.rows_by_id[i] for i in self.order])
+            if self.order:
+                self.move_cursor(row=min(cursor, len(self.order) - 1), animate=False)
+            return
+        self.layout_now = layout
+        for key, width in layout.widths.items():
+            column = self.columns.get(key)  # type: ignore[call-overload]
+            if column is not None:
+                column.width = width
+        self._require_update_dimensions = True
+        self._clear_caches()
+        self.refresh()
+
+    # --- drawing only what changed -------------------------------------------------------
+    def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: Text | str, *,
+                    update_width: bool = False) -> None:
+        """As DataTable's, but only the row that changed is drawn again."""
+        if update_width:
+            super().update_cell(row_key, column_key, value, update_width=True)
+            return
+        self.set_cells(row_key, {column_key: value})
+
+    def set_cells(self, row_key: RowKey | str, values: dict[ColumnKey | str, Text | str]) -> None:
+        """Put new values in some cells of one row and draw that row again.
+
+        DataTable keys all its render caches by one table-wide update count, so a single
+        changed cell made it draw every visible row again: 50-190 ms at 160x48 for each
+        decision and each progress tick (measured). Here the count stays, and the cached
+        renders of this one row are forgotten instead."""
+        row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
+        index = self._row_locations.get(row_key)
+        data = self._data.get(row_key)
+        if index is None or data is None:
+            raise CellDoesNotExist(f"No row {row_key!r}.")
+        for column_key, value in values.items():
+            column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+            if column_key not in self._column_locations:
+                raise CellDoesNotExist(f"No cell for row_key={row_key!r}, column_key={column_key!r}.")
+            data[column_key] = value
+        self._forget_row(row_key, index)
+        self.refresh_row(index)
+
+    def _forget_row(self, row_key: RowKey, index: int) -> None:
+        """Drop the cached renders of one row (index -1: the header)."""
+        for cache in (self._cell_render_cache, self._row_render_cache):
+            for key in [k for k in cache.keys() if k[0] == row_key]:
+                cache.discard(key)
+        self._row_renderable_cache.discard((self._update_count, index))
+        self._line_cache.clear()  # lines are assembled from the rows' cached renders: cheap
 
     @staticmethod
     def position_cell(row: SegmentRow, marked: bool) -> Text:
@@ -55,15 +120,19 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
             return Text.assemble(("▌", "bold magenta"), (f"{row.position:>3}", "bold magenta"))
         return Text(str(row.position), style="dim", justify="right")
 
+    def prompt_cell(self, row: SegmentRow) -> Text:
+        """The narrow layout's one prompt column: the active asset's prompt."""
+        return fit(row.image_prompt if self.active_asset == Asset.KEYFRAME else row.motion_prompt)
+
     def cells(self, row: SegmentRow) -> list[Text | str]:
+        narrow = self.layout_now.narrow
+        prompts = [self.prompt_cell(row)] if narrow else [fit(row.image_prompt), fit(row.motion_prompt)]
         return [
             self.position_cell(row, row.id in self.marked),
-            # Text, not str: DataTable parses a str cell as markup, and prompts may hold "[...]"
-            Text(clip(row.title, 18)),
-            Text(clip(row.image_prompt, 34)),
-            Text(clip(row.motion_prompt, 22)),
-            asset_cell(row.keyframe_number, row.keyframe_state),
-            asset_cell(row.video_number, row.video_state),
+            fit(row.title),
+            *prompts,
+            asset_cell(row.keyframe_number, row.keyframe_state, narrow),
+            asset_cell(row.video_number, row.video_state, narrow),
             COMMENT_MARK if row.comment_count else EMPTY,
             self.progress_cells.get(row.id, EMPTY),
         ]
@@ -107,20 +176,14 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         self.rows_by_id[row.id] = row
         if row.id not in self.shown:
             return
-        key = str(row.id)
-        new = self.cells(row)
-        for (col, _label, _w), value in zip(COLUMNS, new, strict=True):
-            if col == "progress":
-                continue
-            self.update_cell(key, col, value, update_width=False)
+        self.set_cells(str(row.id), {col: value for col, value in zip(self.layout_now.columns, self.cells(row),
+                                                                      strict=True) if col != "progress"})
 
     def set_progress(self, segment_id: int, state: str | None, progress: float = 0.0,
                      message: str = "", asset: str = "") -> None:
         if segment_id not in self.rows_by_id:
             return
-        text = progress_cell(state, progress, message, 28)
-        if asset == Asset.VIDEO and text.plain:
-            text = Text.assemble(("▶ ", "dim"), text)
+        text = progress_cell(state, progress, message, asset)
         self.progress_cells[segment_id] = text
         if segment_id in self.shown:
             self.update_cell(str(segment_id), "progress", text, update_width=False)
@@ -138,13 +201,22 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
                                  update_width=False)
 
     def set_active_asset(self, asset: str) -> None:
+        changed = asset != self.active_asset
         self.active_asset = asset
         for key in Asset.ALL:
             column = self.columns.get(key)  # type: ignore[call-overload]
             if column is None:
                 continue
-            label = ASSET_LABEL[key]
+            label = LABELS[key]
             column.label = Text(f"▸ {label}", style="bold reverse") if key == asset else Text(label)
+        prompt = self.columns.get("prompt")  # type: ignore[call-overload]
+        if prompt is not None:  # narrow: the one prompt column follows the active asset
+            prompt.label = Text(PROMPT_LABEL[asset])
+            if changed:  # every row at once: one table-wide redraw
+                for seg_id in self.order:
+                    self._data[RowKey(str(seg_id))][ColumnKey("prompt")] = self.prompt_cell(self.rows_by_id[seg_id])
+                self._update_count += 1
+        self._forget_row(self._header_row_key, -1)  # the labels changed
         self._require_update_dimensions = True
         self.refresh()
 

@@ -26,9 +26,9 @@ def generator_name(version: VersionRow) -> str:
     import json
 
     try:
-        return str(json.loads(version.generator).get("name", ""))[:16]
+        return str(json.loads(version.generator).get("name", ""))[:40]
     except (ValueError, AttributeError):
-        return version.generator[:16]
+        return version.generator[:40]
 
 
 class VersionPane(Vertical):
@@ -46,8 +46,10 @@ class VersionPane(Vertical):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.can_focus = False
+        # the decision and where the file is are two columns: "✗ regenerate" and "restored"
+        # side by side, neither cut
         for key, label, width in (("n", "v", 4), ("time", "Time", 11), ("seed", "Seed", 10),
-                                  ("decision", "Decision", 20), ("gen", "Generator", 12)):
+                                  ("decision", "Decision", 12), ("stored", "File", 8), ("gen", "Generator", 16)):
             table.add_column(label, key=key, width=width)
 
     def show(self, title: str, versions: list[VersionRow], current_id: int | None,
@@ -64,10 +66,10 @@ class VersionPane(Vertical):
                 Text(f"{marker}{v.number}", style="bold" if v.id == current_id else ""),
                 v.created_at.astimezone().strftime("%m-%d %H:%M"),  # local time
                 str(v.seed),
-                Text(f"{glyph} {decision}" if decision else "", style=style)
-                + (Text(f" {note}", style="dim yellow") if note else Text()),
+                Text(f"{glyph} {decision}" if decision else "", style=style),
+                Text(note, style="dim yellow"),
                 generator_name(v),
                 key=str(v.id),
             )
         if not versions:
-            table.add_row(Text("—", style="dim"), Text("no versions yet", style="dim"), "", "", "")
+            table.add_row(Text("—", style="dim"), Text("no versions yet", style="dim"), "", "", "", "")
