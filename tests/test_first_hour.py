@@ -371,16 +371,34 @@ async def test_the_metrics_screen_shows_the_hand_counted_figures(store, settings
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("M")
         await wait_for(pilot, lambda: isinstance(app.screen, MetricsScreen) and app.screen.metrics is not None)
-        first = str(app.screen.query_one("#card-first-time").render())
-        approval = str(app.screen.query_one("#card-approval").render())
-        assert "75%  (30 of 40)" in first and "75%  (30 of 40)" in approval
+        screen = app.screen
+
+        def card(name: str) -> str:
+            return str(screen.query_one(f"#card-{name}").render())
+
+        # counted by hand: 40 first versions decided (30 approved, 10 sent back); no version beyond
+        # the first has been made yet, nothing generated here (the keyframes were seeded)
+        assert "75%  (30 of 40)" in card("first-time") and "75%  (30 of 40)" in card("approval")
+        assert "0.00 average" in card("regenerations") and "0 in all" in card("regenerations")
+        assert "0 done, 0 failed" in card("generation")
+        assert screen.metrics.distribution == {"0": 40, "1": 0, "2": 0, "3": 0, "4": 0, "5+": 0}
+        chart = str(screen.query_one("#chart-distribution").render()).splitlines()
+        assert chart[1].split()[0] == "0" and chart[1].endswith(" 40") and chart[2].endswith(" 0")
+        attention = screen.query_one("#attention-table")
+        assert attention.row_count == 10  # the 10 sent back: one comment each, still open
+        assert {str(attention.get_row_at(i)[3]) for i in range(10)} == {"1 comment"}
         await pilot.press("escape", "R")
         await pilot.pause(0.5)
+
+        def rows() -> list[tuple[str, str, str]]:
+            table = app.screen.query_one("#recommend-table")
+            return [(str(r[2]), str(r[3]), str(r[4])) for r in (table.get_row_at(i) for i in range(table.row_count))]
+
+        assert rows() == [("sun", "30 of 30", "100%"), ("a harbour at dawn", "30 of 40", "75%"),
+                          ("fog", "0 of 10", "0%")]
         await pilot.press("w")
         await pilot.pause(0.5)
-        table = app.screen.query_one("#recommend-table")
-        labels = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
-        assert "fog" in labels
+        assert rows()[0] == ("fog", "0 of 10", "0%")
 
 
 # --- the review screen ------------------------------------------------------------------------

@@ -70,7 +70,7 @@ class RecommendScreen(Screen[None]):
         for r in self.items:
             table.add_row(r.kind, r.field, clip(r.label, 44), f"{r.approved_first} of {r.samples}",
                           f"{100 * r.rate:.0f}%", rate_bar(r.rate))
-        which = "what gets rejected most" if self.worst else "what gets approved first time"
+        which = "what gets sent back or rejected most" if self.worst else "what gets approved first time"
         self.query_one("#recommend-title", Label).update(
             f"Recommendations — {which} · {self.field or 'image and motion'} prompts · from {MIN_SAMPLES}+ "
             "samples: first versions decided, whole workspace")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import events
+from textual.widget import PseudoClasses
 from textual.widgets import DataTable
 from textual.widgets._data_table import CellDoesNotExist, ColumnKey, RowKey
 
@@ -29,8 +30,17 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
 
     KEYS_FROM_SCREEN = True  # the app runs its keys' bindings at once (see DirectorApp.on_event)
 
+    # The table looks the same focused or not (the cursor row stays lit while a line or an
+    # edit is open: it shows which segment the text is for), so a focus change need not
+    # draw it again (see get_pseudo_class_state).
     DEFAULT_CSS = """
-    SegmentTable { height: 1fr; }
+    SegmentTable { height: 1fr; background-tint: $foreground 5%; }
+    SegmentTable > .datatable--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    SegmentTable > .datatable--header { background-tint: $foreground 5%; }
+    SegmentTable > .datatable--fixed-cursor { color: $block-cursor-foreground; background: $block-cursor-background; }
     """
 
     def __init__(self, **kwargs: object) -> None:
@@ -44,6 +54,7 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         self.active_asset = Asset.KEYFRAME
         self.marked: set[int] = set()
         self.layout_now: TableLayout = layout_for(160)
+        self._drawn_look: object = None
 
     def on_mount(self) -> None:
         # the terminal's width: the table spans the screen, and has no size of its own yet
@@ -78,6 +89,25 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         self.refresh()
 
     # --- drawing only what changed -------------------------------------------------------
+    def get_pseudo_class_state(self) -> PseudoClasses:
+        """DataTable keys its cached rows by this; focus changes nothing here (DEFAULT_CSS)."""
+        return super().get_pseudo_class_state()._replace(focus=True)
+
+    def notify_style_update(self) -> None:
+        """DataTable forgets every cached row whenever its styles are computed again, which
+        every focus change does (opening and closing a line: 30-70 ms of redrawing). Forget
+        them only when what the rows are drawn with has really changed (a theme, say)."""
+        super(DataTable, self).notify_style_update()
+        try:
+            look: object = (self.rich_style, tuple(self.get_component_rich_style(name, partial=True)
+                                                   for name in sorted(self.COMPONENT_CLASSES)))
+        except KeyError:  # not styled yet (being mounted)
+            look = None
+        if look is None or look != self._drawn_look:
+            self._drawn_look = look
+            self._clear_caches()
+            self.refresh()
+
     def update_cell(self, row_key: RowKey | str, column_key: ColumnKey | str, value: Text | str, *,
                     update_width: bool = False) -> None:
         """As DataTable's, but only the row that changed is drawn again."""
