@@ -32,7 +32,7 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("ctrl+a", "mark_all", "Mark all", id="mark-all", tooltip="Mark every segment (again: clear marks)", show=False),
     Binding("X", "cancel", "Cancel", id="cancel", tooltip="Cancel queued/running tasks of the segment or the marked ones"),
     Binding("slash", "filter", "Filter", id="filter", tooltip="Filter rows by words in titles, prompts, states", show=False),
-    Binding("colon", "command_line", "Command", id="command-line", tooltip="Command line: regen 3-7 keyframe, approve 1-4, cancel all…", show=False),
+    Binding("colon", "command_line", "Command", id="command-line", tooltip="Command line: regen 3-7 keyframe, approve 1-4, cancel all, similar 7, export, cleanup (tab completes)", show=False),
     Binding("enter", "open_review", "Review", id="open-review", tooltip="Open the segment: picture, prompts, versions, comments"),
     Binding("e", "quick_edit", "Edit", id="quick-edit", tooltip="Edit the active prompt on the row (enter saves, esc cancels)"),
     Binding("E", "edit_in_editor", "Editor", id="edit-in-editor", tooltip="Edit the active prompt in $EDITOR", show=False),

@@ -30,7 +30,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
-            yield Label("Keys — remap any id in the config's \\[keymap] table · ctrl+p finds any action by name",
+            yield Label("Keys — remap an id in the config's \\[keymap] · ctrl+p finds an action by name",
                         id="help-title")
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
             yield Label("esc closes · ↓ ↑ PgDn PgUp scroll", id="help-hint")
