@@ -1,7 +1,8 @@
 """The command line. Every command builds on core/; `open` and `demo` start the UI.
 
 Errors are one line on stderr, never a traceback: exit 2 for bad input
-(specs, slugs, unknown streams), 1 for anything else that went wrong.
+(specs, slugs, unknown streams), 3 when a generator this account has not trusted
+would have to run (`director-tui trust`), 1 for anything else that went wrong.
 """
 
 from __future__ import annotations
@@ -92,7 +93,11 @@ def _create(spec_path: Path | None, slug: str | None) -> None:
             stream = create_stream(session, spec, s.user)
     except SpecError as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"created stream {stream.slug!r} ({len(spec.segments)} segments) in {s.home}")
+    n = len(spec.segments)
+    typer.echo(f"created stream {stream.slug!r} ({n} segment{'' if n == 1 else 's'}) in {s.home}")
+    from director_tui.cli_trust import say_if_untrusted
+
+    say_if_untrusted(stream.slug, stream.generators_json)
 
 
 @app.command()
@@ -137,28 +142,53 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a stream's segments, versions, decisions and checkpoint totals."""
-    from director_tui.core.streams import NotFound
+    from director_tui.core.printable import printable
+    from director_tui.core.streams import NotFound, get_stream
     from director_tui.core.streams import status as stream_status
 
     store = store_for(settings())
     try:
         with store.read() as session:
             data = stream_status(session, stream)
+            generators_json = get_stream(session, stream).generators_json
     except NotFound as exc:
         raise fail(str(exc)) from None
+    data["generators"] = _generator_status(generators_json)
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     t = data["totals"]
-    typer.echo(f"{data['title']} ({data['stream']}): keyframes {t['keyframes']['approved']}/"
+    typer.echo(f"{printable(data['title'])} ({data['stream']}): keyframes {t['keyframes']['approved']}/"
                f"{t['segments']} approved, videos {t['videos']['approved']}/{t['segments']} approved, "
                f"{data['tasks']['running']} running, {data['tasks']['queued']} queued")
+    for g in data["generators"]:
+        if not g["builtin"]:
+            mark = "trusted" if g["trusted"] else f"NOT TRUSTED by this account: director-tui trust {data['stream']}"
+            typer.echo(f"{g['asset']} generator: {printable(g['summary'])[:80]} ({mark})")
     for seg in data["segments"]:
         def cell(a: dict) -> str:  # type: ignore[type-arg]
             v = f"v{a['version']}" if a["version"] else "—"
             return f"{v} {a['state']}"
-        typer.echo(f"{seg['position']:>4}  {seg['title'][:28]:<28}  keyframe {cell(seg['keyframe']):<16} "
+        typer.echo(f"{seg['position']:>4}  {printable(seg['title'])[:28]:<28}  keyframe {cell(seg['keyframe']):<16} "
                    f"video {cell(seg['video'])}")
+
+
+def _generator_status(generators_json: str) -> list[dict]:  # type: ignore[type-arg]
+    """Each asset's generator: built-in or not, trusted by this account or not (status)."""
+    from director_tui.core.trust import TrustError, TrustStore, definitions
+
+    store = TrustStore()
+    out = []
+    for d in definitions(generators_json):
+        try:
+            trusted = store.is_trusted(d)
+        except TrustError:
+            trusted = d.builtin
+        command = d.body.get("command") or []
+        out.append({"asset": d.asset, "builtin": d.builtin, "trusted": trusted, "fingerprint": d.fingerprint,
+                    "summary": " ".join(map(str, command)) if command else json.dumps(d.body),
+                    "definition": d.body})
+    return out
 
 
 @app.command("export-spec")
@@ -213,6 +243,9 @@ def regen(
     s = settings()
     store = store_for(s)
     stream_id, count = _stream_id(store, stream)
+    from director_tui.cli_trust import _stream_generators, require_trust
+
+    require_trust(*_stream_generators(stream), (asset,))  # nothing queued for what cannot run
     try:
         positions = parse_positions(segments, count)
     except SelectionError as exc:
@@ -314,6 +347,9 @@ def work(
     s = settings()
     store = store_for(s)
     stream_id, _ = _stream_id(store, stream)
+    from director_tui.cli_trust import _stream_generators, require_trust
+
+    require_trust(*_stream_generators(stream), ("keyframe", "video"))
 
     def on_event(e) -> None:  # type: ignore[no-untyped-def]
         if e.kind in ("started", "finished"):
@@ -360,7 +396,7 @@ def demo() -> None:
     _open(DEMO_SLUG)
 
 
-from director_tui import cli_archive, cli_insight  # noqa: E402,F401  (they register their commands on app)
+from director_tui import cli_archive, cli_insight, cli_trust  # noqa: E402,F401  (they register their commands on app)
 
 
 def main() -> None:

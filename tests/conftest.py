@@ -80,12 +80,26 @@ def spec_dict(n: int = 3, generators: dict[str, Any] | None = None, slug: str = 
     return data
 
 
+def trust_generators(generators: dict[str, Any] | str, slug: str = "film") -> None:
+    """Trust these generator definitions for the test's user (its DIRECTOR_STATE), as
+    `director-tui trust --yes` does: the tests' own generators, written by the test."""
+    from director_tui.core.trust import TrustStore, definitions
+
+    trust = TrustStore()
+    for definition in definitions(generators):
+        if not definition.builtin:
+            trust.trust(definition, slug)
+
+
 @pytest.fixture
 def make_stream(store: Store) -> Callable[..., Stream]:
-    def _make(data: dict[str, Any] | None = None, **kw: Any) -> Stream:
+    def _make(data: dict[str, Any] | None = None, *, trusted: bool = True, **kw: Any) -> Stream:
         spec = validate_spec(data or spec_dict(**kw))
         with store.write() as s:
-            return create_stream(s, spec, "tester")
+            stream = create_stream(s, spec, "tester")
+        if trusted:
+            trust_generators(spec.generators, spec.slug)
+        return stream
 
     return _make
 

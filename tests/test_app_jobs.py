@@ -8,7 +8,7 @@ from director_tui.core.models import Stream, Task, TaskState
 from director_tui.ui.app import make_app
 from director_tui.ui.screens.tasks import TaskLogScreen, TasksScreen, eta_seconds
 from director_tui.ui.widgets.segment_table import SegmentTable
-from tests.conftest import PY, SIZE, cell, gen, segs, wait_for
+from tests.conftest import PY, SIZE, cell, gen, segs, trust_generators, wait_for
 
 
 def all_tasks(store) -> list[Task]:  # type: ignore[no-untyped-def]
@@ -21,6 +21,7 @@ def set_generator(store, command: list[str]) -> None:  # type: ignore[no-untyped
 
     with store.write() as s:
         s.execute(update(Stream).values(generators_json=json.dumps({"keyframe": {"command": command}})))
+    trust_generators({"keyframe": {"command": command}})
 
 
 async def test_marks_range_and_batch_regenerate(store, settings, film) -> None:  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ def test_new_import_list_status(home: Path, tmp_path: Path) -> None:
     r = cli(home, "new", "teaser", "--spec", str(spec))
     assert r.exit_code == 0, r.output
     r = cli(home, "new", "empty-one")
-    assert r.exit_code == 0 and "1 segments" in r.output
+    assert r.exit_code == 0 and "(1 segment)" in r.output
     r = cli(home, "list")
     assert r.exit_code == 0
     assert [line.split()[0] for line in r.output.splitlines()] == ["empty-one", "film", "teaser"]

@@ -15,12 +15,12 @@ from director_tui.core.selection import SelectionError, parse_positions
 from director_tui.core.states import Asset
 
 VERBS = ("regen", "approve", "reject", "cancel", "filter", "similar", "vary", "presets", "undo", "redo", "export",
-         "cleanup", "restore", "help")
+         "cleanup", "restore", "trust", "help")
 EXPORTS = ("keyframes", "spec", "cut", "backup")
 SUGGESTIONS = [
     "regen all keyframe", "regen all video", "regen ", "approve ", "reject ", "cancel all", "cancel ",
     "filter ", "filter review", "filter failed", "filter stale", "similar ", "vary ", "vary 3",
-    "presets export ", "presets import ", "undo", "redo", "help",
+    "presets export ", "presets import ", "undo", "redo", "trust", "help",
     "export keyframes", "export keyframes all", "export spec", "export cut", "export backup ",
     "cleanup 3", "cleanup 3 dry", "restore ",
 ]
@@ -46,7 +46,7 @@ def parse_command(line: str, last_position: int) -> Command:
     verb, args = words[0].lower(), words[1:]
     if verb not in VERBS:
         raise CommandError(f"unknown command {verb!r} (one of {', '.join(VERBS)})")
-    if verb in ("help", "undo", "redo"):
+    if verb in ("help", "undo", "redo", "trust"):
         return Command(verb)
     if verb == "similar":
         if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= last_position:

@@ -20,6 +20,7 @@ from typing import TextIO
 
 from director_tui.core.db import Store
 from director_tui.core.models import Stream, TaskState
+from director_tui.core.trust import TrustError, TrustStore, refusal
 from director_tui.jobs import task_store
 from director_tui.jobs.child import Child
 from director_tui.jobs.generators import GeneratorSettings, parse_progress, settings_for
@@ -71,8 +72,10 @@ class _Running:
 class Runner:
     def __init__(self, store: Store, home: Path, stream_ids: list[int], *, actor: str = "",
                  on_event: EventCallback | None = None, kill_grace_s: float = 5.0,
-                 poll_interval_s: float = 1.0, flush_interval_s: float = 1.0) -> None:
+                 poll_interval_s: float = 1.0, flush_interval_s: float = 1.0,
+                 trust: TrustStore | None = None) -> None:
         self.store = store
+        self.trust = trust or TrustStore()  # whose generators this account agreed to run
         self.home = home
         self.stream_ids = list(stream_ids)
         self.actor = actor
@@ -89,6 +92,8 @@ class Runner:
         self._stopping = False
         self._stop_reason = ""
         self._settings: dict[tuple[int, str], GeneratorSettings] = {}
+        self._generators: dict[int, tuple[str, str]] = {}  # stream id -> (slug, generators_json)
+        self._refused: set[tuple[int, str]] = set()  # said once: not trusted
         self._my_start = process_start(os.getpid())
         self._made_dirs: set[Path] = set()
         self._task_done = asyncio.Event()
@@ -145,13 +150,38 @@ class Runner:
     def settings(self, stream_id: int, asset: str) -> GeneratorSettings:
         key = (stream_id, asset)
         if key not in self._settings:
-            with self.store.read() as s:
-                stream = s.get(Stream, stream_id)
-                self._settings[key] = settings_for(stream.generators_json if stream else "{}", asset)
+            self._settings[key] = settings_for(self._stream_generators(stream_id)[1], asset)
         return self._settings[key]
 
+    def _stream_generators(self, stream_id: int) -> tuple[str, str]:
+        if stream_id not in self._generators:
+            with self.store.read() as s:
+                stream = s.get(Stream, stream_id)
+                self._generators[stream_id] = (stream.slug, stream.generators_json) if stream else ("?", "{}")
+        return self._generators[stream_id]
+
+    def trusted(self, stream_id: int, asset: str, *, quiet: bool = False) -> bool:
+        """Whether this account trusts the (stream, asset) generator; on the loop (not
+        `quiet`) it says so once when not. Nothing of an untrusted definition is claimed:
+        its tasks wait, queued, until `director-tui trust`."""
+        slug, generators = self._stream_generators(stream_id)
+        try:
+            untrusted = self.trust.untrusted(generators, (asset,))
+            why = refusal(slug, untrusted) if untrusted else ""
+        except TrustError as exc:
+            why = f"{exc}: nothing runs until it is fixed"
+        if not why:
+            self._refused.discard((stream_id, asset))
+            return True
+        if not quiet and (stream_id, asset) not in self._refused:
+            self._refused.add((stream_id, asset))
+            self._trouble(why)
+        return False
+
     def _count_queued(self) -> int:
-        return len(task_store.queued_assets(self.store, self.stream_ids))
+        """Queued (stream, asset)s this runner would run: an untrusted one waits for `trust`."""
+        return sum(1 for stream_id, asset in task_store.queued_assets(self.store, self.stream_ids)
+                   if self.trusted(stream_id, asset, quiet=True))
 
     def _claim(self, stream_id: int, asset: str) -> ClaimedTask | None:
         return task_store.claim(self.store, stream_id, asset, self.instance_id, os.getpid(),
@@ -160,7 +190,7 @@ class Runner:
     def _claim_and_start(self, stream_id: int, asset: str) -> Launch | None:
         """In a worker thread: claim the best queued task and start it (jobs/launch.py).
         One thread hop where there were three: queued check, claim, pid (make bench: runner)."""
-        if self._stopping:
+        if self._stopping or not self.trusted(stream_id, asset, quiet=True):  # (a worker thread)
             return None
         task = self._claim(stream_id, asset)
         return None if task is None else start_task(self.store, self.home, task, self.settings, self._dir)
@@ -214,6 +244,8 @@ class Runner:
         """Start queued tasks of our streams while their (stream, asset) has a free slot."""
         waiting = await asyncio.to_thread(task_store.queued_assets, self.store, self.stream_ids)
         for stream_id, asset in sorted(waiting):
+            if not self.trusted(stream_id, asset):  # a stat of the trust file; the stream read once
+                continue
             limit = self.settings(stream_id, asset).concurrency
             while sum(1 for r in self.running.values() if r.generating and r.task.asset == asset
                       and r.task.stream_id == stream_id) < limit:

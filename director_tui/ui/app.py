@@ -191,19 +191,59 @@ class DirectorApp(App[None]):
         from director_tui.core import queue
 
         assert self.store is not None
+        untrusted = self.untrusted_generators()
         queued: list[tuple[int, str]] = []
-        if self.settings.auto_generate:
+        if self.settings.auto_generate and "keyframe" not in untrusted:
             with self.store.write() as s:
                 queued = [(t.segment_id, t.asset) for t in
                           queue.queue_missing_keyframes(s, self.stream_id, self.settings.user)]
         self.main_screen.store_ready(queued)
+        if untrusted:
+            self.notify(untrusted["why"] + " — or :trust here; until then nothing of it runs",
+                        severity="warning", timeout=15)
         if self.start_runner:
             from director_tui.jobs.runner import Runner
 
             self.runner = Runner(self.store, self.settings.home, [self.stream_id],
                                  actor=self.settings.user, on_event=self._on_runner_event,
                                  kill_grace_s=self.settings.kill_grace_s)
+            for asset in ("keyframe", "video"):  # said just above, once is enough
+                if asset in untrusted:
+                    self.runner._refused.add((self.stream_id, asset))
             self.runner.start()
+
+    def queue_missing_keyframes(self) -> None:
+        """Once the keyframe generator is trusted: what `open` would have queued."""
+        from director_tui.core import queue
+        from director_tui.core.states import TaskState
+
+        if self.store is None or not self.settings.auto_generate:
+            return
+        with self.store.write() as s:
+            queued = queue.queue_missing_keyframes(s, self.stream_id, self.settings.user)
+        for task in queued:
+            self.main_screen.table.set_progress(task.segment_id, TaskState.QUEUED, asset=task.asset)
+        if queued:
+            self.main_screen.refresh_counts()
+
+    def untrusted_generators(self) -> dict[str, str]:
+        """{asset: ..., "why": the line to show} for this stream's generators that this
+        account has not trusted (core/trust.py); empty when all are trusted."""
+        from director_tui.core.models import Stream
+        from director_tui.core.trust import TrustError, TrustStore, refusal
+
+        assert self.store is not None
+        with self.store.read() as s:
+            stream = s.get(Stream, self.stream_id)
+            slug, generators = (stream.slug, stream.generators_json) if stream else ("?", "{}")
+        try:
+            untrusted = TrustStore().untrusted(generators)
+        except TrustError as exc:
+            return {"keyframe": "", "video": "", "why": str(exc)}
+        found: dict[str, str] = {d.asset: d.fingerprint for d in untrusted}
+        if untrusted:
+            found["why"] = refusal(slug, untrusted)
+        return found
 
     def _settle_collector(self) -> None:
         """Everything built so far (modules, widgets, rows) lives as long as the app: keep it

@@ -74,6 +74,9 @@ def main() -> dict[str, float]:
                                          "--seconds", str(SECONDS)], "concurrency": GENERATORS}}
         with store.write() as s:
             s.connection().exec_driver_sql("UPDATE stream SET generators_json = ?", (json.dumps(gens),))
+        from bench_runner import trust_in
+
+        trust_in(tmp, gens)
         settings = Settings(home=home, user="bench", auto_generate=False, auto_queue_video=False)
 
         commits = {"n": 0}

@@ -34,6 +34,18 @@ async def bare_loop(src: Path, out_dir: Path) -> float:
     return time.perf_counter() - t0
 
 
+def trust_in(tmp: Path, generators: dict) -> None:  # type: ignore[type-arg]
+    """The bench's own generator, trusted in a state folder of its own (never the user's)."""
+    import os
+
+    from director_tui.core.trust import TrustStore, definitions
+
+    os.environ["DIRECTOR_STATE"] = str(tmp / "state")
+    for definition in definitions(generators):
+        if not definition.builtin:
+            TrustStore().trust(definition, "bench")
+
+
 def runner_run(tmp: Path, src: Path) -> tuple[float, int]:
     from sqlalchemy import func, select
 
@@ -53,6 +65,7 @@ def runner_run(tmp: Path, src: Path) -> tuple[float, int]:
         ids = list(s.execute(select(Segment.id).where(Segment.stream_id == stream.id)).scalars())
         for seg_id in ids:
             queue.enqueue(s, seg_id, "keyframe", "bench")
+    trust_in(tmp, spec.generators)
 
     async def go() -> float:
         runner = Runner(store, home, [stream.id], actor="bench")

@@ -278,6 +278,11 @@ class ReviewActions:
         except CommandError as exc:
             self.notify(str(exc), severity="warning", timeout=4)
             return
+        if command.verb == "trust":
+            from director_tui.ui.trust_review import review_trust
+
+            review_trust(self.app)
+            return
         if command.verb == "help":
             self.app.action_help()
             return

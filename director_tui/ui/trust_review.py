@@ -1,0 +1,58 @@
+"""`:trust` in the app: the stream's untrusted generator definitions in full, and y to trust
+them for this account (as `director-tui trust STREAM` does), after which the queue runs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from director_tui.ui.app import DirectorApp
+
+
+def review_trust(app: DirectorApp) -> None:
+    from director_tui.core.models import Stream
+    from director_tui.core.trust import TrustError, TrustStore
+    from director_tui.ui.screens.safekeeping import ConfirmScreen
+
+    store = app.store
+    if store is None:
+        app.store_or_later(lambda: review_trust(app))
+        return
+    with store.read() as s:
+        stream = s.get(Stream, app.stream_id)
+        slug, generators = (stream.slug, stream.generators_json) if stream else ("?", "{}")
+    trust = TrustStore()
+    try:
+        untrusted = trust.untrusted(generators)
+    except TrustError as exc:
+        app.notify(str(exc), severity="error", timeout=8)
+        return
+    if not untrusted:
+        app.notify("every generator of this stream is trusted by this account", timeout=3)
+        return
+    body = Text("These came with the stream (its spec, or a colleague). Trusted, this account runs "
+                "them with your permissions:\n\n", style="")
+    for definition in untrusted:
+        for line in definition.lines():
+            body.append(line + "\n", style="bold")
+
+    def answered(yes: bool | None) -> None:
+        if not yes:
+            app.notify("not trusted; nothing of it runs", timeout=3)
+            return
+        try:
+            for definition in untrusted:
+                trust.trust(definition, slug)
+        except TrustError as exc:
+            app.notify(str(exc), severity="error", timeout=8)
+            return
+        app.notify(f"trusted {len(untrusted)} generator definition(s); the queue runs", timeout=4)
+        if app.runner is not None:
+            for definition in untrusted:
+                app.runner._refused.discard((app.stream_id, definition.asset))
+        app.queue_missing_keyframes()
+        app.wake_runner()
+
+    app.push_screen(ConfirmScreen(f"Trust the generators of '{slug}'?", body), answered)
