@@ -38,10 +38,14 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def settings() -> Settings:
+    from director_tui.config import apply_workspace_mode
+
     try:
-        return load_settings(State.home)
+        loaded = load_settings(State.home)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    apply_workspace_mode(loaded.workspace_mode)
+    return loaded
 
 
 def store_for(s: Settings):  # type: ignore[no-untyped-def]
@@ -269,7 +273,8 @@ def regen(
 
     show = _progress_printer(len(queued))
     tasks = asyncio.run(wait_for_tasks(store, s.home, stream_id, queued, s.user,
-                                       kill_grace_s=s.kill_grace_s, on_update=show))
+                                       kill_grace_s=s.kill_grace_s, on_update=show,
+                                       output_caps=s.output_caps()))
     show(tasks, final=True)
     failed = [t for t in tasks.values() if t.state != "succeeded"]
     for t in failed:
@@ -358,7 +363,8 @@ def work(
             typer.echo(f"work: {e.message}", err=True)
 
     reason = asyncio.run(run_work(store, s.home, stream_id, s.user, until_idle=until_idle,
-                                  kill_grace_s=s.kill_grace_s, on_event=on_event))
+                                  kill_grace_s=s.kill_grace_s, on_event=on_event,
+                                  output_caps=s.output_caps()))
     typer.echo(f"work: {reason}")
 
 

@@ -45,9 +45,13 @@ def export(
     s = settings()
     store = store_for(s)
     _stream_id(store, stream)  # exits 2 naming a missing stream
+    from director_tui.core.guards import DestinationError
+
     try:
         done = run_export(store, s.home, stream, what, out, s.user, every_version=every_version,
                           progress=progress_bar(what))
+    except DestinationError as exc:
+        raise fail(str(exc), 2) from None
     except (archive.ArchiveError, MediaError, OSError) as exc:
         raise fail(str(exc), 1) from None
     typer.echo(str(done))
@@ -67,9 +71,13 @@ def cleanup(
     store = store_for(s)
     stream_id, _ = _stream_id(store, stream)
     dest = archive_to or str(s.home / "archive")
+    from director_tui.core.guards import DestinationError
+
     try:
         plan = archive.cleanup(store, s.home, stream_id, keep, dest, s.user, dry_run=dry_run,
                                progress=progress_bar("cleanup"))
+    except DestinationError as exc:
+        raise fail(str(exc), 2) from None
     except archive.ArchiveError as exc:
         raise fail(str(exc), 1) from None
     n = len(plan.archive) + len(plan.finish)

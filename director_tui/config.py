@@ -11,6 +11,10 @@ Config file: `$DIRECTOR_CONFIG`, else `<user config dir>/director-tui/config.tom
     image_protocol = "auto"    # auto | sixel | kitty | halfcell | unicode (auto asks the terminal)
     theme = "nord"             # any Textual theme (ctrl+p, Theme, lists them); default: the last one
                                # picked in the command palette, else textual-dark
+    workspace_mode = "private" # private: folders 0700, files 0600 (default); group: 0770/0660, for a
+                               # workspace shared by a group on a studio server
+    max_keyframe_mb = 256      # a generator's output larger than this fails its task
+    max_video_mb = 4096
 
     [keymap]                   # binding id = keys (comma-separated)
     approve = "space,y"
@@ -45,8 +49,24 @@ class Settings:
     variations: int = 3
     image_protocol: str = "auto"
     theme: str | None = None
+    workspace_mode: str = "private"
+    max_keyframe_mb: int = 256
+    max_video_mb: int = 4096
     keymap: dict[str, str] = field(default_factory=dict)
     config_path: Path | None = None
+
+    def output_caps(self) -> dict[str, int]:
+        """The largest output a generator may hand over, in bytes per asset."""
+        return {"keyframe": self.max_keyframe_mb << 20, "video": self.max_video_mb << 20}
+
+
+WORKSPACE_MODES = {"private": 0o077, "group": 0o007}  # the umask each mode works under
+
+
+def apply_workspace_mode(mode: str) -> None:
+    """Every file and folder this process (and the generators it starts) creates from now
+    on: private to this user (0700/0600), or open to the group too (`group`: 0770/0660)."""
+    os.umask(WORKSPACE_MODES.get(mode, WORKSPACE_MODES["private"]))
 
 
 def resolve_home(home: str | Path | None) -> Path:
@@ -133,7 +153,8 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
         raise ConfigError(f"{path}: cannot read ({exc})") from exc
 
     known = {"player", "player_in_terminal", "auto_generate", "auto_queue_video",
-             "kill_grace_s", "variations", "image_protocol", "theme", "keymap"}
+             "kill_grace_s", "variations", "image_protocol", "theme", "workspace_mode",
+             "max_keyframe_mb", "max_video_mb", "keymap"}
     for key in data:
         _expect(key in known, f"{path}: {key}", "unknown setting")
     if "player" in data:
@@ -171,6 +192,16 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
         _expect(isinstance(value, str) and value.strip() != "", f"{path}: theme",
                 "must be the name of a theme, e.g. \"nord\"")
         settings.theme = value.strip()
+    if "workspace_mode" in data:
+        value = data["workspace_mode"]
+        _expect(value in WORKSPACE_MODES, f"{path}: workspace_mode", "must be private or group")
+        settings.workspace_mode = value
+    for cap in ("max_keyframe_mb", "max_video_mb"):
+        if cap in data:
+            value = data[cap]
+            _expect(isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1_048_576,
+                    f"{path}: {cap}", "must be a whole number of megabytes from 1 to 1048576")
+            setattr(settings, cap, value)
     if "keymap" in data:
         keymap = data["keymap"]
         _expect(isinstance(keymap, dict), f"{path}: keymap", "must be a table of id = \"keys\"")

@@ -15,13 +15,14 @@ def open_stream(home: str | None, slug: str) -> int:
     # passes over that growing heap are wasted. The app turns it back on, with all of this
     # frozen out of its way, once the store is open (DirectorApp._store_ready).
     gc.disable()
-    from director_tui.config import ConfigError, load_settings
+    from director_tui.config import ConfigError, apply_workspace_mode, load_settings
     from director_tui.core.errors import NotFound, StoreError
     from director_tui.ui.app import make_app
     from director_tui.ui.terminal_graphics import probe
 
     try:
         settings = load_settings(home)
+        apply_workspace_mode(settings.workspace_mode)
         director = make_app(settings, None, slug)
     except (ConfigError, NotFound) as exc:
         print(f"director-tui: {exc}", file=sys.stderr)

@@ -135,17 +135,18 @@ class Entry:
     name: str  # inside the archive
     path: Path
     size: int
+    checksum: str = ""  # recorded for its version: a file that no longer matches is left out
 
 
 def keyframe_entries(session: Session, home: Path, stream_id: int, *, every_version: bool) -> list[Entry]:
     """Approved keyframes as `003-Title.png`, or every version as `003-Title/v002-approved.png`."""
     rows = session.execute(text(
         "SELECT g.position, g.title, v.number, v.path, v.decision, v.size_bytes, v.archive_location, "
-        "g.keyframe_version_id = v.id AND g.keyframe_state = 'approved' "
+        "g.keyframe_version_id = v.id AND g.keyframe_state = 'approved', v.checksum "
         "FROM version v JOIN segment g ON g.id = v.segment_id "
         "WHERE g.stream_id = :s AND v.asset = 'keyframe' ORDER BY g.position, v.number"), {"s": stream_id})
     entries = []
-    for position, title, number, rel, decision, size, archived, approved in rows:
+    for position, title, number, rel, decision, size, archived, approved, checksum in rows:
         if not every_version and not approved:
             continue
         src = home / "media" / rel
@@ -155,26 +156,64 @@ def keyframe_entries(session: Session, home: Path, stream_id: int, *, every_vers
         base = f"{position:03d}-{safe_name(title)}"
         name = f"{base}{ext}" if not every_version else \
             f"{base}/v{number:03d}{'-approved' if decision == 'approved' else ''}{ext}"
-        entries.append(Entry(name, src, int(size or 0)))
+        entries.append(Entry(name, src, int(size or 0), checksum or ""))
     return entries
 
 
-def write_zip(entries: list[Entry], dest: Path, progress: Progress = _quiet) -> int:
-    """Stored, not deflated (PNG and MP4 are compressed already): as fast as copying."""
+def write_zip(entries: list[Entry], dest: Path, progress: Progress = _quiet,
+              root: Path | None = None, skipped: list[str] | None = None) -> int:
+    """Stored, not deflated (PNG and MP4 are compressed already): as fast as copying.
+
+    With `root` (the workspace's media/), only regular files inside it go in, and only
+    when their sha256 is the one recorded: the others are left out and named in `skipped`.
+    Returns the number of files written."""
+    from director_tui.core.guards import open_regular, regular_inside
+
+    skipped = skipped if skipped is not None else []
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(dest)
+    written = 0
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for i, entry in enumerate(entries):
+            why = regular_inside(entry.path, root) if root is not None else ""
+            if why == "missing":
+                raise ArchiveError(f"{entry.path}: missing from the workspace (for {entry.name})")
+            if why:
+                skipped.append(f"{entry.name}: {why}")
+                continue
             try:
+                fd = open_regular(entry.path)
+            except OSError as exc:
+                skipped.append(f"{entry.name}: {exc.strerror or exc}")
+                continue
+            with os.fdopen(fd, "rb") as src:
                 info = zipfile.ZipInfo.from_file(entry.path, entry.name)
-            except FileNotFoundError:
-                raise ArchiveError(f"{entry.path}: missing from the workspace (for {entry.name})") from None
-            # zf.write copies in 8 KB pieces; 1 MB pieces cut the Python calls 128-fold
-            with open(entry.path, "rb") as src, zf.open(info, "w") as out:
-                shutil.copyfileobj(src, out, CHUNK)
+                start = zf.fp.tell() if zf.fp is not None else 0
+                digest = hashlib.sha256()
+                # zf.write copies in 8 KB pieces; 1 MB pieces cut the Python calls 128-fold
+                with zf.open(info, "w") as out:
+                    for block in iter(lambda: src.read(CHUNK), b""):
+                        digest.update(block)
+                        out.write(block)
+            if entry.checksum and digest.hexdigest() != entry.checksum:
+                _drop_last_entry(zf, start)  # damaged or replaced since it was recorded
+                skipped.append(f"{entry.name}: its checksum is not the recorded one (damaged or replaced)")
+                continue
+            written += 1
             progress(i + 1, len(entries), entry.name)
     _fsync_replace(tmp, dest)
-    return len(entries)
+    return written
+
+
+def _drop_last_entry(zf: zipfile.ZipFile, start: int) -> None:
+    """Take back the entry just written (a stored ZIP is written front to back: cut the file
+    where the entry began, forget it; the central directory is written on close)."""
+    info = zf.filelist.pop()
+    zf.NameToInfo.pop(info.filename, None)
+    assert zf.fp is not None
+    zf.fp.seek(start)
+    zf.fp.truncate()
+    zf.start_dir = start
 
 
 def write_json(data: object, dest: Path) -> None:
@@ -237,32 +276,92 @@ def snapshot_db(home: Path, dest: Path) -> None:
     _fsync_replace(tmp, dest)
 
 
-def backup(home: Path, dest: str, progress: Progress = _quiet, now: datetime | None = None) -> tuple[str, int]:
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def recorded_checksums(db: Path) -> dict[str, str]:
+    """Each version's path (relative to media/) and recorded sha256, from a database copy."""
+    con = sqlite3.connect(db)
+    try:
+        return {str(p): str(c) for p, c in con.execute("SELECT path, checksum FROM version") if c}
+    finally:
+        con.close()
+
+
+def backup(home: Path, dest: str, progress: Progress = _quiet, now: datetime | None = None,
+           skipped: list[str] | None = None) -> tuple[str, int]:
     """The database and every media file into `dest/director-backup-<time>/`. Returns
-    (where, files copied)."""
+    (where, files copied). A media file that is a symlink, not a regular file, outside the
+    workspace, or no longer the file its version recorded (checksum) is left out and named
+    in `skipped`. Written under `<name>.partial`, renamed once complete and checked: a
+    backup killed half way never looks finished."""
+    from director_tui.core.guards import regular_inside
+
+    skipped = skipped if skipped is not None else []
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     name = f"director-backup-{stamp}"
+    media = home / "media"
     files = media_files(home)
     with tempfile.TemporaryDirectory(prefix="director-backup-") as staging_s:
         staging = Path(staging_s)
         snapshot_db(home, staging / "director.db")
+        sums = recorded_checksums(staging / "director.db")
         progress(1, len(files) + 1, "director.db")
+        good: list[Path] = []
+        for path in files:
+            why = regular_inside(path, media)
+            if why:
+                skipped.append(f"{path.relative_to(media)}: {why}")
+            else:
+                good.append(path)
         if is_remote(dest):
-            target = remote_join(dest, name)
-            rclone("copyto", str(staging / "director.db"), remote_join(target, "director.db"))
-            if files:
-                rclone("copy", str(home / "media"), remote_join(target, "media"),
-                       *[a for skip in SKIP_MEDIA for a in ("--exclude", f"{skip}/**")], "--exclude", ".*")
-                rclone("check", str(home / "media"), remote_join(target, "media"), "--one-way",
-                       *[a for skip in SKIP_MEDIA for a in ("--exclude", f"{skip}/**")], "--exclude", ".*")
-            progress(len(files) + 1, len(files) + 1, "media checked at the destination")
-            return target, len(files) + 1
+            return _backup_remote(home, dest, name, staging, good, sums, skipped, progress)
         target_dir = Path(dest).expanduser() / name
-        copy_verified(staging / "director.db", target_dir / "director.db")
-    for i, path in enumerate(files):
-        copy_verified(path, target_dir / "media" / path.relative_to(home / "media"))
+        partial_dir = target_dir.with_name(name + ".partial")
+        copy_verified(staging / "director.db", partial_dir / "director.db")
+    copied = 1
+    for i, path in enumerate(good):
+        rel = str(path.relative_to(media))
+        try:
+            copy_verified(path, partial_dir / "media" / rel, sums.get(rel))
+        except ArchiveError:  # the copy is not the file the version recorded
+            (partial_dir / "media" / rel).unlink(missing_ok=True)
+            skipped.append(f"{rel}: its checksum is not the recorded one (damaged or replaced)")
+            continue
+        copied += 1
         progress(i + 2, len(files) + 1, path.name)
-    return str(target_dir), len(files) + 1
+    os.replace(partial_dir, target_dir)
+    _fsync_dir(target_dir.parent)
+    return str(target_dir), copied
+
+
+def _backup_remote(home: Path, dest: str, name: str, staging: Path, good: list[Path], sums: dict[str, str],
+                   skipped: list[str], progress: Progress) -> tuple[str, int]:
+    """rclone copies exactly the files checked here (--files-from), checks them there, and
+    only then moves the folder to its final name."""
+    media = home / "media"
+    target, partial = remote_join(dest, name), remote_join(dest, name + ".partial")
+    listed = []
+    for path in good:
+        rel = str(path.relative_to(media))
+        if rel in sums and sha256_of(path) != sums[rel]:
+            skipped.append(f"{rel}: its checksum is not the recorded one (damaged or replaced)")
+            continue
+        listed.append(rel)
+    rclone("copyto", str(staging / "director.db"), remote_join(partial, "director.db"))
+    if listed:
+        file_list = staging / "files.txt"
+        file_list.write_text("".join(f"{rel}\n" for rel in listed), encoding="utf-8")
+        rclone("copy", str(media), remote_join(partial, "media"), "--files-from", str(file_list))
+        rclone("check", str(media), remote_join(partial, "media"), "--one-way", "--files-from", str(file_list))
+    rclone("moveto", partial, target)
+    progress(len(good) + 1, len(good) + 1, "media checked at the destination")
+    return target, len(listed) + 1
 
 
 # --- cleanup ----------------------------------------------------------------------------
@@ -321,6 +420,9 @@ def cleanup(store: Store, home: Path, stream_id: int, keep: int, dest: str, acto
             *, dry_run: bool = False, progress: Progress = _quiet) -> CleanupPlan:
     """Copy each version to the archive, check its checksum there, record where it went,
     then delete the local file: killed at any point, nothing is lost and a rerun finishes."""
+    from director_tui.core.guards import check_destination
+
+    check_destination(home, dest, "archive")
     with store.read() as s:
         plan = plan_cleanup(s, home, stream_id, keep)
         for v in plan.archive + plan.finish:
@@ -334,6 +436,7 @@ def cleanup(store: Store, home: Path, stream_id: int, keep: int, dest: str, acto
         where = v.archive_location or (remote_join(dest, v.path) if is_remote(dest)
                                        else str(Path(dest).expanduser() / v.path))
         put_file(local, where, v.checksum or sha256_of(local))
+        _never_the_only_copy(local, where)
         with store.write() as s:
             row = s.get(Version, v.id)
             if row is not None:
@@ -346,6 +449,23 @@ def cleanup(store: Store, home: Path, stream_id: int, keep: int, dest: str, acto
             activity.record(s, "cleanup.done", actor, stream_id, archived=len(todo), dest=dest, keep=keep,
                             bytes=plan.bytes)
     return plan
+
+
+def _never_the_only_copy(local: Path, where: str) -> None:
+    """The archived copy must be another file than the one about to be deleted (a symlink
+    or a bind mount can make the archive and media/ one place)."""
+    from director_tui.core.guards import local_path
+
+    archived = local_path(where)
+    if archived is None:
+        return  # a remote: checked there by its checksum
+    try:
+        same = os.path.samefile(local, archived)
+    except OSError:
+        return  # not there: put_file raised already if the copy failed
+    if same:
+        raise ArchiveError(f"{where}: the archive copy is the workspace's own file "
+                           f"({local}); nothing deleted — choose an archive outside media/")
 
 
 def restore(store: Store, home: Path, version_id: int, actor: str) -> tuple[Version, bool]:

@@ -4,12 +4,13 @@ keyframes (ZIP), spec (JSON), cut (final MP4) or backup (database + media)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from director_tui.core import archive
 from director_tui.core.commands import EXPORTS as WHATS  # one list for the CLI, `:export` and here
 from director_tui.core.db import Store
+from director_tui.core.guards import check_destination
 
 Progress = Callable[[int, int, str], None]
 
@@ -19,9 +20,14 @@ class ExportDone:
     what: str
     where: str
     files: int
+    skipped: list[str] = field(default_factory=list)  # left out, each with why
 
     def __str__(self) -> str:
-        return f"exported {self.what} to {self.where} ({self.files} file{'s' if self.files != 1 else ''})"
+        done = f"exported {self.what} to {self.where} ({self.files} file{'s' if self.files != 1 else ''})"
+        if self.skipped:
+            done += (f"; {len(self.skipped)} left out: {self.skipped[0]}"
+                     + (f" (and {len(self.skipped) - 1} more)" if len(self.skipped) > 1 else ""))
+        return done
 
 
 def default_dest(home: Path, slug: str, what: str) -> str:
@@ -53,6 +59,7 @@ def run_export(store: Store, home: Path, slug: str, what: str, dest: str | None,
     if what not in WHATS:
         raise archive.ArchiveError(f"export: {what!r} is not one of {', '.join(WHATS)}")
     dest = dest or default_dest(home, slug, what)  # a folder or a remote for backup: not a Path yet
+    check_destination(home, dest if what == "backup" else str(destination(home, slug, what, dest)), what)
     with store.read() as session:
         stream = get_stream(session, slug)
         stream_id = int(stream.id)  # type: ignore[arg-type]
@@ -61,12 +68,14 @@ def run_export(store: Store, home: Path, slug: str, what: str, dest: str | None,
         elif what == "spec":
             data = export_spec(session, stream)
     path = destination(home, slug, what, dest)
+    skipped: list[str] = []
     if what == "backup":
-        where, files = archive.backup(home, dest, progress)
+        where, files = archive.backup(home, dest, progress, skipped=skipped)
     elif what == "keyframes":
         if not entries:
             raise archive.ArchiveError("no approved keyframes to export (use --all-versions for every version)")
-        files, where = archive.write_zip(entries, path, progress), str(path)
+        files = archive.write_zip(entries, path, progress, root=home / "media", skipped=skipped)
+        where = str(path)
     elif what == "spec":
         archive.write_json(data, path)
         files, where = 1, str(path)
@@ -76,4 +85,4 @@ def run_export(store: Store, home: Path, slug: str, what: str, dest: str | None,
                               lambda f: progress(int(f * 100), 100, "cut"))
         files, where = 1, str(path)
     archive.record_export(store, stream_id, actor, what, where, files)
-    return ExportDone(what, where, files)
+    return ExportDone(what, where, files, skipped)

@@ -8,6 +8,7 @@ that itself contains `{output}` or `$(...)` reaches the program byte for byte.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass
@@ -46,14 +47,16 @@ class GeneratorSettings:
 
 
 def builtin_command(asset: str, pace_s: float = 0.0) -> list[str]:
+    # `--name=value` in one argument: a prompt that looks like an option (`--help`,
+    # `--out=/x`) reaches the generator as text, never as an option
     base = [sys.executable, "-m", "director_tui.jobs.procedural", asset,
-            "--prompt", "{prompt}", "--seed", "{seed}", "--out", "{output}",
-            "--width", "{width}", "--height", "{height}", "--segment", "segment {segment}",
-            "--pace", f"{pace_s:g}"]
+            "--prompt={prompt}", "--seed={seed}", "--out={output}",
+            "--width={width}", "--height={height}", "--segment=segment {segment}",
+            f"--pace={pace_s:g}"]
     if asset == Asset.VIDEO:
-        base += ["--reference", "{reference}", "--duration", "{duration}"]
+        base += ["--reference={reference}", "--duration={duration}"]
     else:
-        base += ["--reference", "{reference}"]  # empty unless varying a version (image-to-image)
+        base += ["--reference={reference}"]  # empty unless varying a version (image-to-image)
     return base
 
 
@@ -88,6 +91,9 @@ _PROGRESS_RE = re.compile(r"^\s*PROGRESS\s+(\d+(?:\.\d+)?)%?\s*(.*)$")
 _TQDM_RE = re.compile(r"(?:^|\s|:)(\d{1,3})%\|[^|]*\|\s*(.*)$")
 
 
+MAX_JSON_PROGRESS = 4096  # a JSON progress line is short; a longer one is output, not progress
+
+
 @dataclass(frozen=True)
 class Progress:
     fraction: float  # 0..1
@@ -100,13 +106,13 @@ def parse_progress(line: str) -> Progress | None:
     if m:
         return Progress(min(1.0, float(m.group(1)) / 100), m.group(2).strip())
     stripped = line.strip()
-    if stripped.startswith("{") and "progress" in stripped:
+    if stripped.startswith("{") and "progress" in stripped and len(stripped) <= MAX_JSON_PROGRESS:
         try:
             data = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past any sense: ignored
             return None
         value = data.get("progress") if isinstance(data, dict) else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             frac = float(value) / 100 if value > 1 else float(value)
             return Progress(max(0.0, min(1.0, frac)), str(data.get("message", ""))[:200])
         return None

@@ -16,11 +16,12 @@ from director_tui.jobs.runner import Runner, RunnerEvent
 
 
 async def work(store: Store, home: Path, stream_id: int, actor: str, *, until_idle: bool,
-               kill_grace_s: float, on_event: Callable[[RunnerEvent], None] | None = None) -> str:
+               kill_grace_s: float, on_event: Callable[[RunnerEvent], None] | None = None,
+               output_caps: dict[str, int] | None = None) -> str:
     """Run the stream's queue until idle (or forever); stop cleanly on SIGINT/SIGTERM/SIGHUP.
     Returns why it stopped."""
     runner = Runner(store, home, [stream_id], actor=actor, on_event=on_event,
-                    kill_grace_s=kill_grace_s, poll_interval_s=0.2)
+                    kill_grace_s=kill_grace_s, poll_interval_s=0.2, output_caps=output_caps)
     stop = asyncio.Event()
     reason = "idle"
     loop = asyncio.get_running_loop()
@@ -47,11 +48,12 @@ async def work(store: Store, home: Path, stream_id: int, actor: str, *, until_id
 
 async def wait_for_tasks(store: Store, home: Path, stream_id: int, task_ids: list[int], actor: str, *,
                          kill_grace_s: float,
-                         on_update: Callable[[dict[int, Task]], None]) -> dict[int, Task]:
+                         on_update: Callable[[dict[int, Task]], None],
+                         output_caps: dict[str, int] | None = None) -> dict[int, Task]:
     """Run the queue here until every task in `task_ids` has finished (here or in another
     instance); calls on_update with their current rows a few times a second."""
     runner = Runner(store, home, [stream_id], actor=actor, kill_grace_s=kill_grace_s,
-                    poll_interval_s=0.2, flush_interval_s=0.25)
+                    poll_interval_s=0.2, flush_interval_s=0.25, output_caps=output_caps)
     runner.start()
     try:
         while True:

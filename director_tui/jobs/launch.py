@@ -75,9 +75,14 @@ def start_task(store: Store, home: Path, task: ClaimedTask, settings_of: Callabl
 
 def _argv(home: Path, task: ClaimedTask, settings: GeneratorSettings,
           make_dir: Callable[[Path], Path]) -> tuple[list[str], Path]:
-    """The generator's argv, and the temporary name it writes its output to."""
-    tmp_dir = make_dir(home / "media" / task.slug / ".tmp")
-    tmp_path = tmp_dir / f"task-{task.id}{OUTPUT_SUFFIX[task.asset]}"
+    """The generator's argv, and the temporary name it writes its output to: in a fresh
+    folder of its own (private, a random name), so nothing can be waiting there for it —
+    a symlink planted at a name it could guess, a file another task left."""
+    import tempfile
+
+    tmp_root = make_dir(home / "media" / task.slug / ".tmp")
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f"task-{task.id}-", dir=tmp_root))
+    tmp_path = tmp_dir / f"output{OUTPUT_SUFFIX[task.asset]}"
     reference = str(home / "media" / task.reference_path) if task.reference_path else ""
     values = {
         "prompt": task.prompt, "output": str(tmp_path), "seed": str(task.seed),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,13 +20,43 @@ from director_tui.core.models import Asset
 from director_tui.jobs import task_store
 from director_tui.jobs.generators import GeneratorSettings
 from director_tui.jobs.task_store import ClaimedTask
-from director_tui.media.ffmpeg import validate_image, validate_video
+from director_tui.media.ffmpeg import MediaError, validate_image, validate_video
+
+DEFAULT_CAPS = {Asset.KEYFRAME: 256 << 20, Asset.VIDEO: 4 << 30}  # bytes (config max_*_mb)
+
+
+def check_output(tmp_path: Path, asset: str, cap: int) -> None:
+    """The output must be one regular file (not a symlink to somewhere else, not a folder)
+    no larger than the cap; raises MediaError saying which it is not."""
+    try:
+        st = os.lstat(tmp_path)
+    except FileNotFoundError:
+        raise MediaError("no output file was written") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise MediaError("the output is a symbolic link, not a file (refused: it could point anywhere)")
+    if stat.S_ISDIR(st.st_mode):
+        raise MediaError("the output is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise MediaError("the output is not a regular file")
+    if st.st_size > cap:
+        key = "max_keyframe_mb" if asset == Asset.KEYFRAME else "max_video_mb"
+        raise MediaError(f"the output is {st.st_size / 2**20:,.0f} MB, over the {cap / 2**20:,.0f} MB "
+                         f"allowed for a {asset} (config {key})")
+
+
+def discard_temp(folder: Path) -> None:
+    """Remove a task's private temporary folder and whatever its generator left in it
+    (symlinks are removed, never followed)."""
+    if folder.name.startswith("task-") and folder.parent.name == ".tmp":
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def record_output(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_path: Path,
-                  settings: GeneratorSettings, log_path: str, make_dir: Callable[[Path], Path]) -> int:
+                  settings: GeneratorSettings, log_path: str, make_dir: Callable[[Path], Path],
+                  caps: dict[str, int] | None = None) -> int:
     """Validate `tmp_path`, move it into media/ and record the version; returns its id.
     Raises MediaError (with the reason shown to the user) when the output is not valid."""
+    check_output(tmp_path, task.asset, (caps or DEFAULT_CAPS)[task.asset])
     info = validate_image(tmp_path) if task.asset == Asset.KEYFRAME else validate_video(tmp_path)
     digest = _sha256(tmp_path)
     size = tmp_path.stat().st_size

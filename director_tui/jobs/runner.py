@@ -25,7 +25,7 @@ from director_tui.jobs import task_store
 from director_tui.jobs.child import Child
 from director_tui.jobs.generators import GeneratorSettings, parse_progress, settings_for
 from director_tui.jobs.launch import Launch, start_task
-from director_tui.jobs.recording import record_output
+from director_tui.jobs.recording import DEFAULT_CAPS, discard_temp, record_output
 from director_tui.jobs.recovery import process_start, recover
 from director_tui.jobs.task_store import ClaimedTask
 from director_tui.media.ffmpeg import MediaError
@@ -69,12 +69,22 @@ class _Running:
     tail: list[str] = field(default_factory=list)
 
 
+DRAIN_S = 1.0  # after the generator exits, how long its output may still arrive
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL to a generator's process group (what is left of it; nothing if it is gone)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
 class Runner:
     def __init__(self, store: Store, home: Path, stream_ids: list[int], *, actor: str = "",
                  on_event: EventCallback | None = None, kill_grace_s: float = 5.0,
                  poll_interval_s: float = 1.0, flush_interval_s: float = 1.0,
-                 trust: TrustStore | None = None) -> None:
+                 trust: TrustStore | None = None, output_caps: dict[str, int] | None = None) -> None:
         self.store = store
+        self.output_caps = output_caps or dict(DEFAULT_CAPS)  # bytes per asset
         self.trust = trust or TrustStore()  # whose generators this account agreed to run
         self.home = home
         self.stream_ids = list(stream_ids)
@@ -349,8 +359,8 @@ class Runner:
             self._emit(run, "finished", state=state, progress=run.progress, message=reason)
         finally:
             log.close()
-            if tmp_path is not None and tmp_path.exists():
-                tmp_path.unlink()  # partial or invalid output never stays
+            if tmp_path is not None:
+                discard_temp(tmp_path.parent)  # partial or invalid output never stays
             if not refilled:  # a slot is free: claim the next task now, not at the next poll
                 self._wake.set()
             self._task_done.set()
@@ -366,7 +376,7 @@ class Runner:
         try:
             assert tmp_path is not None and settings is not None
             return launch_next, task_store.while_busy(record_output, self.store, self.home, self.actor, task, tmp_path,
-                                            settings, log_path, self._dir)
+                                            settings, log_path, self._dir, self.output_caps)
         except Exception as exc:
             return launch_next, exc
 
@@ -387,7 +397,12 @@ class Runner:
                 await self._kill(run)
                 raise TaskFailed(f"timed out after {settings.timeout_s:g} s") from None
             code = await child.wait()
+        except BaseException:  # any failure here (even ours): the generator does not run on
+            if child.returncode is None:
+                await asyncio.shield(self._kill(run))
+            raise
         finally:
+            kill_group(child.pid)  # what is left of its group, whatever happened
             child.close()
         if run.cancel_reason is not None:
             raise TaskFailed(run.cancel_reason)
@@ -397,9 +412,24 @@ class Runner:
             raise TaskFailed(f"generator {what}: {tail}")
 
     async def _read_output(self, run: _Running, child: Child, log: TextIO) -> None:
+        """Until the pipe closes; or, once the generator itself has exited, for at most
+        DRAIN_S more: children it left holding the pipe are killed, not waited for."""
         pending = b""
+        exited = asyncio.ensure_future(child.wait())
+        drain_until: float | None = None
         while True:
-            chunk = await child.read(READ_CHUNK)
+            reading = asyncio.ensure_future(child.read(READ_CHUNK))
+            if drain_until is None:
+                await asyncio.wait({reading, exited}, return_when=asyncio.FIRST_COMPLETED)
+                if not reading.done():  # the generator exited: what it printed is in the pipe
+                    drain_until = time.monotonic() + DRAIN_S
+            if not reading.done():
+                try:
+                    await asyncio.wait_for(reading, max(0.0, drain_until - time.monotonic()))  # type: ignore[operator]
+                except TimeoutError:  # its children still hold the pipe: stop them, stop reading
+                    kill_group(child.pid)
+                    break
+            chunk = reading.result()
             if not chunk:
                 break
             pending += chunk
@@ -444,21 +474,21 @@ class Runner:
         self._emit(run, "log", lines=tuple(line[:2000] for line in lines))
 
     async def _kill(self, run: _Running) -> None:
-        """SIGTERM to the process group, SIGKILL after the grace period."""
+        """SIGTERM to the process group, SIGKILL after the grace period; and in any case
+        SIGKILL to what is left of the group (children that outlived their leader)."""
         proc = run.proc
-        if proc is None or proc.returncode is not None:
+        if proc is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), self.kill_grace_s)
-        except TimeoutError:
+        if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
-        # children that outlived the leader
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), self.kill_grace_s)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+        kill_group(proc.pid)
 
     async def cancel(self, task_id: int, reason: str = "cancelled") -> bool:
         run = self.running.get(task_id)

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,10 @@ def probe(path: Path) -> MediaInfo:
     return MediaInfo(kind, width, height, duration, codec)
 
 
+MAX_IMAGE_PIXELS = 8192 * 8192  # the largest frame a spec may ask for (core/spec.py SIZE_MAX)
+MAX_VIDEO_SECONDS = 2 * 600.0  # twice the longest segment a spec may ask for (DURATION_MAX)
+
+
 def validate_image(path: Path) -> MediaInfo:
     """Decode the whole image (Pillow); refuse empty, truncated or non-image files."""
     from PIL import Image, UnidentifiedImageError
@@ -81,13 +86,20 @@ def validate_image(path: Path) -> MediaInfo:
     if path.stat().st_size == 0:
         raise MediaError("the output file is empty")
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():  # its own bomb warning: refused just below, with a reason
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
+            width, height = img.size
+            if width * height > MAX_IMAGE_PIXELS:  # before any decoding: no decompression bomb
+                raise MediaError(f"the output image is {width}x{height}, more than "
+                                 f"{MAX_IMAGE_PIXELS:,} pixels (refused without decoding it)")
             img.verify()
         with Image.open(path) as img:
             img.load()
             width, height = img.size
             fmt = (img.format or "").lower()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise MediaError(f"the output is not a valid image ({exc})") from None
     if width == 0 or height == 0:
         raise MediaError("the output image has no pixels")
@@ -103,6 +115,12 @@ def validate_video(path: Path) -> MediaInfo:
     info = probe(path)
     if info.kind != "video":
         raise MediaError(f"the output is a still image ({info.codec}), not a video")
+    if info.width * info.height > MAX_IMAGE_PIXELS:  # refused before decoding a frame of it
+        raise MediaError(f"the output video is {info.width}x{info.height}, more than {MAX_IMAGE_PIXELS:,} "
+                         "pixels a frame")
+    if info.duration and info.duration > MAX_VIDEO_SECONDS:
+        raise MediaError(f"the output video lasts {info.duration / 60:.0f} min; a segment lasts at most "
+                         f"{MAX_VIDEO_SECONDS / 120:.0f} min (refused without decoding it)")
     proc = subprocess.run(  # noqa: S603
         [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
          "-map", "0:v:0", "-f", "null", "-"],

@@ -206,7 +206,8 @@ class DirectorApp(App[None]):
 
             self.runner = Runner(self.store, self.settings.home, [self.stream_id],
                                  actor=self.settings.user, on_event=self._on_runner_event,
-                                 kill_grace_s=self.settings.kill_grace_s)
+                                 kill_grace_s=self.settings.kill_grace_s,
+                                 output_caps=self.settings.output_caps())
             for asset in ("keyframe", "video"):  # said just above, once is enough
                 if asset in untrusted:
                     self.runner._refused.add((self.stream_id, asset))

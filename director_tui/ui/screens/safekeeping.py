@@ -118,8 +118,8 @@ class Safekeeping:
         stream_id = self.app.stream_id
         try:
             plan = archive.cleanup(store, home, stream_id, keep, dest, user, dry_run=True)
-        except archive.ArchiveError as exc:
-            self.notify(str(exc), severity="error")
+        except (archive.ArchiveError, ValueError) as exc:  # ValueError: a guarded destination
+            self.notify(str(exc), severity="error", timeout=8)
             return
         n = len(plan.archive) + len(plan.finish)
         summary = plan.describe(dest)

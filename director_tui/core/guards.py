@@ -1,0 +1,86 @@
+"""Guards on where files go and which files are taken.
+
+Exports, backups and archives are refused when their destination resolves to the
+workspace's database (or its -wal/-shm), into `media/` or `logs/` (where a copy would
+overwrite or recurse into what it copies). A file is taken into an export or a backup
+only if it is a regular file inside the workspace (no symlink out of it) whose checksum
+is the one recorded for it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+DB_NAMES = ("director.db", "director.db-wal", "director.db-shm", "director.db-journal")
+
+
+class DestinationError(ValueError):
+    """A destination that would damage the workspace; the message names it and why."""
+
+
+def local_path(dest: str) -> Path | None:
+    """The local folder or file a destination names: a plain path, or rclone's `:local:`
+    backend; None for a remote (rclone) destination this program cannot see into."""
+    if dest.startswith(":local:"):
+        return Path(dest[len(":local:"):]).expanduser()
+    from director_tui.core.archive import is_remote
+
+    return None if is_remote(dest) else Path(dest).expanduser()
+
+
+def _resolved(path: Path) -> Path:
+    """Where writing `path` really lands: symlinks in it followed (as the write would)."""
+    return Path(os.path.realpath(path.absolute()))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_destination(home: Path, dest: str, what: str) -> None:
+    """Raise DestinationError when `dest` (a file for keyframes/spec/cut, a folder for a
+    backup or an archive) resolves onto the database or into media/ or logs/."""
+    local = local_path(dest)
+    if local is None:
+        return
+    target = _resolved(local)
+    root = _resolved(home)
+    for name in DB_NAMES:
+        if target == root / name:
+            raise DestinationError(f"{what}: {dest} is the workspace's database ({name}); "
+                                   "writing there would destroy it — choose a path outside the workspace")
+    for folder, why in (("media", "the versions themselves"), ("logs", "the task logs")):
+        if _inside(target, root / folder):
+            raise DestinationError(f"{what}: {dest} is inside the workspace's {folder}/ ({why}); "
+                                   "choose a folder outside it, e.g. the workspace's own archive/ or backups/")
+    if target == root and what not in ("backup", "archive"):
+        raise DestinationError(f"{what}: {dest} is the workspace folder itself; name a file")
+
+
+def regular_inside(path: Path, root: Path) -> str:
+    """'' when `path` is a regular file whose real location is inside `root`; else why not."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    if stat.S_ISLNK(st.st_mode):
+        return "a symbolic link"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    if not _inside(_resolved(path), _resolved(root)):
+        return "outside the workspace"
+    return ""
+
+
+def open_regular(path: Path) -> int:
+    """A read-only descriptor of `path`, refusing a symlink at its last component (O_NOFOLLOW)
+    and anything but a regular file. Raises OSError."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path}: not a regular file")
+    return fd
