@@ -8,6 +8,7 @@ and then writes after another connection committed fails at once with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -175,10 +176,21 @@ def open_store(home: Path) -> Store:
         raise StoreError(f"workspace {home}: cannot create it ({exc.strerror})") from exc
     if not os.access(home, os.W_OK):
         raise StoreError(f"workspace {home}: not writable")
+    created = not (home / "director.db").exists()
     store = Store(sqlite_url(home / "director.db"))
     try:
         store.migrate()
     except Exception as exc:  # a corrupt or foreign file, a full disk
         store.dispose()
         raise StoreError(f"workspace {home}: cannot open director.db ({exc})") from exc
+    if created:  # SQLite makes them 0644 under the umask; the workspace mode is 0600 or 0660
+        for name in ("director.db", "director.db-wal", "director.db-shm"):
+            with contextlib.suppress(OSError):
+                os.chmod(home / name, 0o666 & ~_umask())
     return store
+
+
+def _umask() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
