@@ -16,6 +16,7 @@ import typer
 
 from director_tui import __version__
 from director_tui.config import ConfigError, Settings, load_settings
+from director_tui.core.printable import printable
 
 app = typer.Typer(
     name="director-tui",
@@ -49,10 +50,12 @@ def settings() -> Settings:
 
 
 def store_for(s: Settings):  # type: ignore[no-untyped-def]
-    from director_tui.core.db import StoreError, open_store
+    from director_tui.core.db import DamagedStore, StoreError, open_store
 
     try:
         return open_store(s.home)
+    except DamagedStore as exc:
+        raise fail(str(exc), 2) from None
     except StoreError as exc:
         raise fail(str(exc), 1) from None
 
@@ -137,7 +140,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     for r in rows:
         typer.echo(f"{r['slug']:<{width}}  {r['segments']:>4} segments  "
                    f"keyframes {r['keyframes_approved']}/{r['segments']}  "
-                   f"videos {r['videos_approved']}/{r['segments']}  {r['title']}")
+                   f"videos {r['videos_approved']}/{r['segments']}  {printable(r['title'])}")
 
 
 @app.command()
@@ -358,7 +361,7 @@ def work(
 
     def on_event(e) -> None:  # type: ignore[no-untyped-def]
         if e.kind in ("started", "finished"):
-            typer.echo(f"task {e.task_id} {e.asset} segment#{e.segment_id}: {e.state} {e.message}".rstrip())
+            typer.echo(f"task {e.task_id} {e.asset} segment#{e.segment_id}: {e.state} {printable(e.message)}".rstrip())
         elif e.kind == "trouble":
             typer.echo(f"work: {e.message}", err=True)
 
@@ -410,3 +413,11 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # damage found past the open (an overwritten page): one line
+        from director_tui.core.db import damaged_message
+
+        message = damaged_message(exc, State.home)
+        if message is None:
+            raise
+        typer.echo(f"director-tui: {message}", err=True)
+        sys.exit(2)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from director_tui.cli import _stream_id, app, fail, settings, store_for
+from director_tui.core.printable import printable
 from director_tui.core.timefmt import span
 
 
@@ -49,7 +50,8 @@ def activity(
         typer.echo("no activity matches")
     for e in events:
         where = f"#{e.position} {e.title[:20]}" if e.position is not None else "—"
-        typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor[:12]:<12}  {where:<24}  {e.summary}")
+        typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S}  {printable(e.actor)[:12]:<12}  {printable(where):<24}  "
+                   f"{printable(e.summary)}")
 
 
 @app.command()
@@ -81,7 +83,7 @@ def metrics(
     if m.attention:
         typer.echo("needs attention:")
         for a in m.attention:
-            typer.echo(f"  #{a.position:<4} {a.title[:28]:<28} {a.reasons}")
+            typer.echo(f"  #{a.position:<4} {printable(a.title)[:28]:<28} {a.reasons}")
 
 
 @app.command()
@@ -107,9 +109,9 @@ def recommend(
         typer.echo(f"nothing to recommend yet: no phrase or preset has {min_samples} first-time decisions")
         return
     for r in best:
-        typer.echo(f"{_bar(r.rate, 10)} {r.describe()}")
+        typer.echo(f"{_bar(r.rate, 10)} {printable(r.describe())}")
     rough = [r for r in worst if r.rate < 0.5]
     if rough:
         typer.echo("often rejected first time:")
         for r in rough:
-            typer.echo(f"{_bar(r.rate, 10)} {r.describe()}")
+            typer.echo(f"{_bar(r.rate, 10)} {printable(r.describe())}")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from director_tui.cli import app, fail, settings, store_for
+from director_tui.core.printable import printable
 
 NOT_TRUSTED = 3  # the exit code of regen/work when a generator is not trusted (README)
 
@@ -111,4 +112,4 @@ def _list(store) -> None:  # type: ignore[no-untyped-def]
     for fingerprint, entry in sorted(entries.items(), key=lambda kv: str(kv[1].get("trusted_at", ""))):
         command = entry.get("definition", {}).get("command") or []
         typer.echo(f"{fingerprint[:12]}  {entry.get('asset', '?'):<8} {entry.get('stream', '?'):<20} "
-                   f"{str(entry.get('trusted_at', ''))[:19]}  {' '.join(map(str, command))[:80]}")
+                   f"{str(entry.get('trusted_at', ''))[:19]}  {printable(' '.join(map(str, command)))[:80]}")

@@ -16,7 +16,7 @@ def open_stream(home: str | None, slug: str) -> int:
     # frozen out of its way, once the store is open (DirectorApp._store_ready).
     gc.disable()
     from director_tui.config import ConfigError, apply_workspace_mode, load_settings
-    from director_tui.core.errors import NotFound, StoreError
+    from director_tui.core.errors import DamagedStore, NotFound, StoreError
     from director_tui.ui.app import make_app
     from director_tui.ui.terminal_graphics import probe
 
@@ -27,9 +27,20 @@ def open_stream(home: str | None, slug: str) -> int:
     except (ConfigError, NotFound) as exc:
         print(f"director-tui: {exc}", file=sys.stderr)
         return 2
+    except DamagedStore as exc:
+        print(f"director-tui: {exc}", file=sys.stderr)
+        return 2
     except StoreError as exc:
         print(f"director-tui: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # damage past the file's header (an overwritten page): one line
+        from director_tui.core.db import damaged_message
+
+        message = damaged_message(exc, home)
+        if message is None:
+            raise
+        print(f"director-tui: {message}", file=sys.stderr)
+        return 2
     probe(settings.image_protocol)
     director.run()
     if director.exit_message:

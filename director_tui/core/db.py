@@ -22,12 +22,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from director_tui.core import models  # noqa: F401  (registers the tables)
-from director_tui.core.errors import StoreError
+from director_tui.core.errors import DamagedStore, StoreError
 from director_tui.core.migrations import HEAD_REVISION
 
 BUSY_TIMEOUT_MS = 30_000
 
-__all__ = ["Store", "StoreError", "open_store"]
+__all__ = ["DamagedStore", "Store", "StoreError", "open_store"]
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
@@ -176,18 +176,67 @@ def open_store(home: Path) -> Store:
         raise StoreError(f"workspace {home}: cannot create it ({exc.strerror})") from exc
     if not os.access(home, os.W_OK):
         raise StoreError(f"workspace {home}: not writable")
-    created = not (home / "director.db").exists()
-    store = Store(sqlite_url(home / "director.db"))
+    db = home / "director.db"
+    created = not db.exists()
+    if not created:
+        check_database_file(db)
+    store = Store(sqlite_url(db))
     try:
         store.migrate()
-    except Exception as exc:  # a corrupt or foreign file, a full disk
+    except sqlite3.DatabaseError as exc:
         store.dispose()
+        raise DamagedStore(damaged(db, str(exc))) from exc
+    except Exception as exc:  # a full disk, a locked file, a newer schema
+        store.dispose()
+        if "malformed" in str(exc) or "not a database" in str(exc):
+            raise DamagedStore(damaged(db, str(exc))) from exc
         raise StoreError(f"workspace {home}: cannot open director.db ({exc})") from exc
     if created:  # SQLite makes them 0644 under the umask; the workspace mode is 0600 or 0660
         for name in ("director.db", "director.db-wal", "director.db-shm"):
             with contextlib.suppress(OSError):
                 os.chmod(home / name, 0o666 & ~_umask())
     return store
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def damaged(db: Path, why: str) -> str:
+    why = next((w for w in DAMAGE_WORDS if w in why), why.strip().splitlines()[0] if why.strip() else "unreadable")
+    return (f"{db}: damaged ({why}); nothing was changed — restore it from a backup "
+            "(director-tui export backup makes them), or move it away to start a new workspace")
+
+
+DAMAGE_WORDS = ("database disk image is malformed", "file is not a database", "database corrupt")
+
+
+def damaged_message(exc: BaseException, home: str | Path | None) -> str | None:
+    """The one line for an error that says the database file is damaged, else None."""
+    text = str(exc)
+    if not isinstance(exc, sqlite3.DatabaseError | StoreError) and "DatabaseError" not in type(exc).__name__:
+        return None
+    if not any(word in text for word in DAMAGE_WORDS):
+        return None
+    from director_tui.config import resolve_home
+
+    why = next(word for word in DAMAGE_WORDS if word in text)
+    return damaged(resolve_home(home) / "director.db", why)
+
+
+def check_database_file(db: Path) -> None:
+    """An existing director.db must start like an SQLite database: an emptied or overwritten
+    one would otherwise be taken for a new workspace (SQLite opens an empty file as one)."""
+    try:
+        with open(db, "rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise StoreError(f"{db}: cannot read it ({exc.strerror or exc})") from None
+    if not head:
+        wal = db.with_name(db.name + "-wal")
+        beside = " beside a write-ahead log of its changes" if wal.exists() and wal.stat().st_size else ""
+        raise DamagedStore(damaged(db, f"it is empty (0 bytes){beside}"))
+    if head != SQLITE_MAGIC:
+        raise DamagedStore(damaged(db, "it does not start like an SQLite database"))
 
 
 def _umask() -> int:

@@ -7,3 +7,8 @@ class NotFound(Exception):
 
 class StoreError(Exception):
     """The store cannot be opened or used; the message is for the user."""
+
+
+class DamagedStore(StoreError):
+    """The workspace's database is not a database any more (overwritten, emptied, truncated):
+    never opened as a new one; the message says to restore it from a backup."""

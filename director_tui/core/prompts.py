@@ -17,10 +17,10 @@ from director_tui.core import activity, journal
 from director_tui.core.diff import diff_summary, word_diff  # noqa: F401  (part of this module's API)
 from director_tui.core.errors import NotFound
 from director_tui.core.models import Preset, PromptRevision, Segment, utcnow
+from director_tui.core.spec import PROMPT_MAX_BYTES
 from director_tui.core.states import Asset
 
 FIELDS = ("image", "motion")
-MAX_PROMPT_CHARS = 200_000
 
 
 class PromptError(ValueError):
@@ -57,8 +57,10 @@ def check_prompt(text: str, field: str) -> str:
         raise PromptError(f"unknown prompt {field!r} (image or motion)")
     if "\x00" in text:
         raise PromptError(f"{field} prompt: contains a NUL character")
-    if len(text) > MAX_PROMPT_CHARS:
-        raise PromptError(f"{field} prompt: {len(text):,} characters (at most {MAX_PROMPT_CHARS:,})")
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > PROMPT_MAX_BYTES:  # the same limit as at import: one argument of a generator
+        raise PromptError(f"{field} prompt: {size:,} bytes of UTF-8, more than a generator is handed "
+                          f"({PROMPT_MAX_BYTES:,}, the system's limit for one argument)")
     if field == "image" and not text.strip():
         raise PromptError("image prompt: empty (a keyframe needs a prompt)")
     return text
@@ -154,6 +156,10 @@ def _check_preset(data: PresetData, where: str = "preset") -> PresetData:
         raise PromptError(f"{where}.text: empty")
     if "\x00" in name + text + category:
         raise PromptError(f"{where}: contains a NUL character")
+    if len(category) > 40:
+        raise PromptError(f"{where}.category: longer than 40 characters")
+    if len(text.encode("utf-8", errors="surrogatepass")) > 4096:
+        raise PromptError(f"{where}.text: longer than 4 KB (a preset adds a few words to a prompt)")
     return PresetData(name, category, text)
 
 
@@ -203,10 +209,14 @@ def presets_to_toml(presets: list[Preset]) -> str:
 
 def parse_presets_toml(text: str, source: str = "presets") -> list[PresetData]:
     """Validate a presets file; errors name the file and the entry (`presets.toml: preset[2].text: empty`)."""
+    if "\x00" in text:
+        raise PromptError(f"{source}: contains a NUL byte (line {text.count(chr(10), 0, text.index(chr(0))) + 1})")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PromptError(f"{source}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise PromptError(f"{source}: nested past any sense: not a presets file") from None
     entries = doc.get("preset")
     if not isinstance(entries, list) or not entries:
         raise PromptError(f"{source}: no [[preset]] tables")

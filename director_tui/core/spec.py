@@ -22,7 +22,11 @@ from director_tui.core.models import Asset, Checkpoint, PromptRevision, Segment,
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SLUG_MAX = 64
-PROMPT_MAX = 1_000_000  # characters; real prompts are far shorter, 100 KB must pass
+# A prompt reaches a generator as one argument, and Linux passes at most 128 KiB in one
+# (MAX_ARG_STRLEN, the NUL included); `--prompt=` and the like need a little of it.
+PROMPT_MAX_BYTES = 128 * 1024 - 64
+TITLE_MAX = 1000  # characters
+MAX_DEPTH = 16  # a spec nests 4 levels deep; deeper than this is not a spec
 DURATION_MAX = 600.0
 SIZE_MIN, SIZE_MAX = 16, 8192
 
@@ -88,6 +92,9 @@ def read_spec_file(path: Path) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(name, f"not UTF-8 text (byte {exc.start})") from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise SpecError(name, f"contains a NUL byte (line {line}): not a text spec")
     is_toml = path.suffix.lower() == ".toml" or (
         path.suffix.lower() != ".json" and not text.lstrip().startswith("{")
     )
@@ -96,16 +103,56 @@ def read_spec_file(path: Path) -> dict[str, Any]:
             data: Any = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise SpecError(name, f"invalid TOML: {exc}") from None
+        except RecursionError:
+            raise SpecError(name, f"nested deeper than {MAX_DEPTH} levels: not a spec") from None
     else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpecError(
-                name, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-            ) from None
+        data = _parse_json(name, text)
     if not isinstance(data, dict):
         raise SpecError(name, "the top level must be an object/table")
+    _check_depth(data, name)
     return data
+
+
+def _parse_json(name: str, text: str) -> Any:
+    """json.loads, refusing duplicate keys (JSON would keep the last one silently)."""
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise SpecError(name, f"duplicate key {key!r} in one object{_near(text, key)}: "
+                                      "each key may appear once")
+            seen[key] = value
+        return seen
+
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise SpecError(name, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise SpecError(name, f"nested deeper than {MAX_DEPTH} levels: not a spec") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise SpecError(name, f"invalid JSON: {exc}") from None
+
+
+def _near(text: str, key: str) -> str:
+    """' (line N)' where the key appears a second time, as a hint to find it."""
+    needle = json.dumps(key)
+    first = text.find(needle)
+    second = text.find(needle, first + 1) if first >= 0 else -1
+    return f" (line {text.count(chr(10), 0, second) + 1})" if second >= 0 else ""
+
+
+def _check_depth(data: Any, name: str) -> None:
+    stack = [(data, 1, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SpecError(f"{name}: {where.lstrip('.')}", f"nested deeper than {MAX_DEPTH} levels: not a spec")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1, f"{where}.{k}") for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(value))
 
 
 def _string(value: object, where: str, *, required: bool, default: str = "") -> str:
@@ -117,10 +164,15 @@ def _string(value: object, where: str, *, required: bool, default: str = "") -> 
         raise SpecError(where, f"must be a string, not {type(value).__name__}")
     if required and not value.strip():
         raise SpecError(where, "must not be empty")
-    if len(value) > PROMPT_MAX:
-        raise SpecError(where, f"too long ({len(value)} characters, at most {PROMPT_MAX})")
     if "\x00" in value:
-        raise SpecError(where, "contains a NUL character")
+        raise SpecError(where, f"contains a NUL character (at character {value.index(chr(0))})")
+    size = len(value.encode("utf-8", errors="surrogatepass"))
+    if size > PROMPT_MAX_BYTES:
+        raise SpecError(where, f"too long: {size:,} bytes of UTF-8; a generator is handed at most "
+                               f"{PROMPT_MAX_BYTES:,} (the system's limit for one argument)")
+    if where.endswith(".title") or where == "title":
+        if len(value) > TITLE_MAX:
+            raise SpecError(where, f"too long ({len(value):,} characters, at most {TITLE_MAX:,})")
     return value
 
 
@@ -147,6 +199,8 @@ def _validate_generator(asset: str, value: object) -> dict[str, Any]:
         for i, arg in enumerate(cmd):
             if not isinstance(arg, str):
                 raise SpecError(f"{where}.command[{i}]", f"must be a string, not {type(arg).__name__}")
+            if "\x00" in arg:
+                raise SpecError(f"{where}.command[{i}]", "contains a NUL character")
             for name in PLACEHOLDER_RE.findall(arg):
                 if name not in GENERATOR_PLACEHOLDERS:
                     raise SpecError(f"{where}.command[{i}]", f"unknown placeholder {{{name}}}")

@@ -60,6 +60,18 @@ class DirectorApp(App[None]):
         self.drafts = DraftKeeper(self)
         self._gc_threshold: tuple[int, int, int] | None = None  # the collector's, before ours
 
+    def _handle_exception(self, error: Exception) -> None:
+        """A damaged database found while the app runs: one line on the way out (the tasks
+        go back on the queue as on any exit), not a traceback."""
+        from director_tui.core.db import damaged_message
+
+        message = damaged_message(error, self.settings.home)
+        if message is None:
+            super()._handle_exception(error)
+            return
+        self.exit_message = message
+        self.exit(return_code=2)
+
     def get_default_screen(self) -> MainScreen:
         return self.main_screen
 

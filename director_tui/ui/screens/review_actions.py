@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from director_tui.ui.widgets.segment_table import SegmentTable
 
 
+PRESETS_FILE_MAX = 1 << 20  # a presets file is a few KB; a larger one is not one
+
+
 class ReviewActions:
     app: DirectorApp
     table: SegmentTable
@@ -258,13 +261,18 @@ class ReviewActions:
                 tmp.replace(path)
                 self.notify(f"presets exported to {path}", timeout=3)
                 return
+            if path.stat().st_size > PRESETS_FILE_MAX:
+                raise prompts.PromptError(f"{path}: {path.stat().st_size:,} bytes; a presets file is at most "
+                                          f"{PRESETS_FILE_MAX:,}")
             parsed = prompts.parse_presets_toml(path.read_text(encoding="utf-8"), str(path))
             with store.write() as s:
                 created, updated = prompts.import_presets(s, parsed, self.app.settings.user)
             self.notify(f"presets from {path}: {created} new, {updated} updated", timeout=3)
         except OSError as exc:
             self.notify(f"{path}: {exc.strerror or exc}", severity="error", timeout=6)
-        except (prompts.PromptError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            self.notify(f"{path}: not UTF-8 text (byte {exc.start})", severity="error", timeout=6)
+        except prompts.PromptError as exc:
             self.notify(str(exc), severity="error", timeout=6)
 
     # --- the : command line ------------------------------------------------------

@@ -1,0 +1,183 @@
+"""Bad input (issue 14, 4): malformed or hostile specs, preset files and databases get one
+line naming what is wrong and where, exit 2, and nothing is created or changed; what the
+CLI prints of others' text cannot drive the terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from director_tui.cli import app as cli_app
+from tests.conftest import spec_dict
+
+runner = CliRunner()
+
+
+def cli(home: Path, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(cli_app, ["--home", str(home), *args])
+
+
+def deep(levels: int) -> dict[str, Any]:
+    value: Any = "x"
+    for _ in range(levels):
+        value = [value]
+    data = spec_dict(1)
+    data["segments"][0]["motion_prompt"] = value
+    return data
+
+
+BIG_PROMPT = "a harbour at dawn, " * 7000  # 133,000 bytes: over one argument's 128 KiB
+
+BAD_SPECS: dict[str, tuple[bytes, str]] = {
+    "duplicate key": (b'{"stream": "film", "segments": [{"image_prompt": "a", "image_prompt": "b"}]}',
+                      "duplicate key 'image_prompt' in one object (line 1): each key may appear once"),
+    "nested 100 deep (JSON)": (json.dumps(deep(100)).encode(), "nested deeper than 16 levels: not a spec"),
+    "nested 100,000 deep (JSON)": (b'{"stream": "film", "segments": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                                   "nested deeper than 16 levels: not a spec"),
+    "nested 5,000 deep (TOML)": (b'stream = "film"\nsegments = ' + b"[" * 5000 + b"]" * 5000 + b"\n",
+                                 "not a spec"),
+    "duration 1e308": (json.dumps({"stream": "film", "segments": [{"image_prompt": "a", "duration": 1e308}]}).encode(),
+                       "segments[0].duration: must be greater than 0 and at most 600"),
+    "duration NaN": (b'{"stream": "film", "segments": [{"image_prompt": "a", "duration": NaN}]}',
+                     "segments[0].duration: must be greater than 0 and at most 600, not nan"),
+    "width of 5,000 digits": (b'{"stream": "film", "width": ' + b"9" * 5000 + b', "segments": [{"image_prompt": "a"}]}',
+                              "invalid JSON"),
+    "concurrency 10**9": (json.dumps(spec_dict(1, generators={"keyframe": {"concurrency": 10**9}})).encode(),
+                          "generators.keyframe.concurrency: must be a whole number from 1 to 64"),
+    "prompt of 133 KB": (json.dumps({"stream": "film", "segments": [{"image_prompt": BIG_PROMPT}]}).encode(),
+                         "segments[0].image_prompt: too long: 133,000 bytes of UTF-8; a generator is handed at most 131,008"),
+    "not UTF-8": (b'{"stream": "film", "segments": [{"image_prompt": "caf\xe9"}]}', "not UTF-8 text (byte 53)"),
+    "NUL byte in the file": (b'{"stream": "film",\n "segments": [{"image_prompt": "a\x00"}]}',
+                             "contains a NUL byte (line 2): not a text spec"),
+    "NUL escaped in a prompt": (b'{"stream": "film", "segments": [{"image_prompt": "a\\u0000b"}]}',
+                                "segments[0].image_prompt: contains a NUL character (at character 1)"),
+    "NUL in a command": (json.dumps(spec_dict(1, generators={"keyframe": {"command": ["gen\x00", "{output}"]}})).encode(),
+                         "generators.keyframe.command[0]: contains a NUL character"),
+    "title of 5,000 characters": (json.dumps({"stream": "film", "title": "T" * 5000,
+                                              "segments": [{"image_prompt": "a"}]}).encode(),
+                                  "title: too long (5,000 characters, at most 1,000)"),
+    "slug ../x": (b'{"stream": "../x", "segments": [{"image_prompt": "a"}]}', "stream: '../x' is not a valid slug"),
+    "top level a list": (b"[1, 2]", "the top level must be an object/table"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SPECS))
+def test_a_bad_spec_is_one_line_exit_2_and_creates_nothing(home, tmp_path, case) -> None:  # type: ignore[no-untyped-def]
+    raw, expected = BAD_SPECS[case]
+    spec = tmp_path / ("spec.toml" if "TOML" in case else "spec.json")
+    spec.write_bytes(raw)
+    r = cli(home, "import", str(spec))
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"director-tui: {spec}"), r.output
+    assert expected in lines[0], lines[0]
+    assert "no streams yet" in cli(home, "list").output
+
+
+def test_a_prompt_just_under_the_limit_is_taken(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"stream": "film", "segments": [{"image_prompt": "é" * 65_000}]}))  # 130,000 bytes
+    assert cli(home, "import", str(spec)).exit_code == 0
+
+
+BAD_PRESETS = {
+    "not TOML": ("[[preset]\nname =", "not valid TOML"),
+    "nested 5,000 deep": ("x = " + "[" * 5000 + "]" * 5000, "not a presets file"),
+    "NUL byte": ('[[preset]]\nname = "a"\ntext = "b\x00"', "contains a NUL byte (line 3)"),
+    "text of 10 KB": ('[[preset]]\nname = "a"\ntext = "' + "w" * 10_000 + '"', "preset[1].text: longer than 4 KB"),
+    "no presets": ("title = 'x'", "no [[preset]] tables"),
+    "a name twice": ('[[preset]]\nname = "a"\ntext = "b"\n[[preset]]\nname = "a"\ntext = "c"', "'a' appears twice"),
+}
+
+
+async def test_bad_preset_files_in_the_app_are_a_notice(store, settings, film, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.core.prompts import list_presets
+    from director_tui.ui.app import make_app
+    from tests.conftest import SIZE
+
+    with store.read() as s:
+        before = len(list_presets(s))
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        for i, (text, expected) in enumerate(BAD_PRESETS.values()):
+            path = tmp_path / f"p{i}.toml"
+            path.write_text(text, encoding="utf-8")
+            app.main_screen.run_command(f"presets import {path}")  # what `:` + enter runs
+            await pilot.pause()
+            assert any(expected in str(n.message) for n in app._notifications), (expected, list(app._notifications))
+        (tmp_path / "binary.toml").write_bytes(b"\xff\xfe\x00garbage")
+        app.main_screen.run_command(f"presets import {tmp_path / 'binary.toml'}")
+        await pilot.pause()
+        assert any("binary.toml" in str(n.message) for n in app._notifications)
+        assert app.is_running
+    with store.read() as s:
+        assert len(list_presets(s)) == before
+
+
+def make_workspace(home: Path, tmp_path: Path) -> None:
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps(spec_dict(2)))
+    assert cli(home, "import", str(spec)).exit_code == 0
+
+
+def damage(home: Path, how: str) -> None:
+    db = home / "director.db"
+    con = sqlite3.connect(db)  # everything into the main file first (the WAL would hide damage)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    if how == "not a database":
+        db.write_bytes(b"these are someone's shopping notes\n" * 100)
+    elif how == "zero bytes beside a WAL":
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA wal_autocheckpoint=0")
+        con.execute("INSERT INTO activity (stream_id, actor, kind, detail, created_at) "
+                    "VALUES (1, 'x', 'x', '{}', '2026-01-01')")
+        con.commit()
+        wal = db.with_name("director.db-wal").read_bytes()
+        con.close()
+        db.write_bytes(b"")
+        db.with_name("director.db-wal").write_bytes(wal)
+    elif how == "overwritten pages":
+        data = bytearray(db.read_bytes())
+        page = int.from_bytes(data[16:18], "big") or 65536
+        for start in range(page, len(data), page):  # every page but the first: the schema stays readable
+            data[start:start + page] = os.urandom(min(page, len(data) - start))
+        db.write_bytes(bytes(data))
+    elif how == "truncated":
+        db.write_bytes(db.read_bytes()[:1000])
+
+
+@pytest.mark.parametrize("how", ["not a database", "zero bytes beside a WAL", "overwritten pages", "truncated"])
+def test_a_damaged_database_is_one_line_and_never_a_new_workspace(home, tmp_path, how) -> None:  # type: ignore[no-untyped-def]
+    make_workspace(home, tmp_path)
+    damage(home, how)
+    before = (home / "director.db").read_bytes()
+    for command in (["status", "film"], ["list"], ["open", "film"], ["regen", "film"]):
+        r = cli(home, *command)
+        assert r.exit_code == 2, (how, command, r.output)
+        lines = r.output.strip().splitlines()
+        assert len(lines) == 1 and "director.db: damaged" in lines[0] and "restore it from a backup" in lines[0], \
+            (how, command, r.output)
+    assert (home / "director.db").read_bytes() == before  # untouched, not made a new workspace
+
+
+def test_what_the_cli_prints_of_others_text_cannot_drive_the_terminal(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    evil = "Shot\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J one"
+    data = spec_dict(1)
+    data["title"] = evil
+    data["segments"][0]["title"] = evil
+    data["segments"][0]["image_prompt"] = f"a harbour, {evil}, more words"
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps(data))
+    assert cli(home, "import", str(spec)).exit_code == 0
+    for command in (["list"], ["status", "film"], ["activity", "film"], ["metrics", "film"]):
+        out = cli(home, *command).output
+        assert "\x1b" not in out and "\x07" not in out, (command, out)
+    assert "Shot\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J one" in cli(home, "status", "film").output
