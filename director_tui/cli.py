@@ -272,12 +272,17 @@ def regen(
     typer.echo(f"queued {len(queued)} {asset} task(s) for {stream}")
     if not wait or not queued:
         raise typer.Exit(1 if problems else 0)
-    from director_tui.jobs.headless import wait_for_tasks
+    from director_tui.jobs.headless import Interrupted, wait_for_tasks
 
     show = _progress_printer(len(queued))
-    tasks = asyncio.run(wait_for_tasks(store, s.home, stream_id, queued, s.user,
-                                       kill_grace_s=s.kill_grace_s, on_update=show,
-                                       output_caps=s.output_caps()))
+    try:
+        tasks = asyncio.run(wait_for_tasks(store, s.home, stream_id, queued, s.user,
+                                           kill_grace_s=s.kill_grace_s, on_update=show,
+                                           output_caps=s.output_caps()))
+    except Interrupted as exc:
+        typer.echo("", err=True)
+        raise fail(f"{exc}: its running tasks are back on the queue (another instance or `work` runs them)",
+                   130) from None
     show(tasks, final=True)
     failed = [t for t in tasks.values() if t.state != "succeeded"]
     for t in failed:
@@ -325,12 +330,16 @@ def cancel(
     s = settings()
     store = store_for(s)
     stream_id, _ = _stream_id(store, stream)
+    from director_tui.jobs.recovery import recover
+
+    # a dead instance's tasks first: its generators killed, the tasks requeued (then cancelled)
+    moved = dict(recover(store, s.user, grace_s=min(s.kill_grace_s, 2.0)))
     try:
         with store.write() as session:
             if all_:
                 ids = [int(t.id) for t in queue.active_tasks_of(session, stream_id)]  # type: ignore[arg-type]
             else:
-                ids = [task_id]  # type: ignore[list-item]
+                ids = [moved.get(task_id, task_id)]  # type: ignore[arg-type,list-item]
             results = [queue.request_cancel(session, i, s.user) for i in ids]
             if any(t.stream_id != stream_id for t in results):
                 raise queue.QueueError(f"task {task_id} is not in stream {stream!r}")

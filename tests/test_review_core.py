@@ -44,7 +44,8 @@ def test_a_prompt_save_is_a_revision_and_a_stale_save_is_refused(store, film) ->
 
 def test_prompt_validation_names_the_problem(store, film) -> None:  # type: ignore[no-untyped-def]
     seg = segs(store)[0]
-    for text, message in (("  ", "image prompt: empty"), ("x" * 200_001, "characters"), ("a\x00b", "NUL")):
+    for text, message in (("  ", "image prompt: empty"), ("x" * 200_001, "bytes of UTF-8, more than a generator"),
+                          ("a\x00b", "NUL")):
         with store.write() as s, pytest.raises(prompts.PromptError, match=message):
             prompts.save_prompt(s, seg.id, "image", text, "tester", expected=None)
     with store.write() as s:  # 100 KB is a prompt like any other

@@ -38,7 +38,7 @@ def test_a_workspace_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     home = tmp_path / "ws"
     home.mkdir()
     (home / "director.db").write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="cannot open director.db"):
+    with pytest.raises(StoreError, match="director.db: damaged .it does not start like an SQLite database."):
         open_store(home)
     assert (home / "director.db").read_bytes().startswith(b"this is not sqlite")
 

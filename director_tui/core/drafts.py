@@ -15,6 +15,8 @@ from director_tui.core.db import Store
 from director_tui.core.models import Draft, utcnow
 
 FIELDS = ("image", "motion")
+# a comment or a send-back note being typed, per asset: kept like a prompt edit
+LINES = ("comment:keyframe", "comment:video", "feedback:keyframe", "feedback:video")
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,8 @@ _SAVE = text(
 
 
 def save(session: Session, user: str, segment_id: int, field: str, text_: str, base: str) -> None:
-    if field not in FIELDS:
-        raise ValueError(f"draft field {field!r}: not one of {', '.join(FIELDS)}")
+    if field not in FIELDS + LINES:
+        raise ValueError(f"draft field {field!r}: not one of {', '.join(FIELDS + LINES)}")
     session.connection().execute(_SAVE, {"u": user, "s": segment_id, "f": field, "t": text_, "b": base,
                                          "now": utcnow()})
 

@@ -76,13 +76,18 @@ def mark_video_stale(session: Session, seg: Segment, actor: str, why: str) -> bo
 
 
 def decide(session: Session, segment_id: int, asset: str, decision: str, actor: str,
-           notes: str = "", *, queue_video: bool = False, journal_it: bool = True) -> DecisionResult:
+           notes: str = "", *, queue_video: bool = False, journal_it: bool = True,
+           expected: tuple[int | None, str] | None = None) -> DecisionResult:
     """Record a decision on the current version (journaled for undo).
 
     `queue_video`: after approving a keyframe, queue its clip in the same change
     (an undo then cancels that task if it has not started).
+    `expected`: the (version id, state) the director was looking at; when a colleague
+    decided or regenerated since, the decision is refused saying what is there now.
     """
     seg = _segment(session, segment_id)
+    if expected is not None:
+        check_unchanged(session, seg, asset, expected)
     if not journal_it:
         return _decide(session, seg, asset, decision, actor, notes, queue_video)
     label = f"{DECISION_NOUN[decision]} of segment {seg.position}'s {asset} v{_current_version(session, seg, asset).number}"
@@ -91,6 +96,21 @@ def decide(session: Session, segment_id: int, asset: str, decision: str, actor: 
         if result.queued_task is not None:
             pending.tasks.append(result.queued_task)
     return result
+
+
+def check_unchanged(session: Session, seg: Segment, asset: str, expected: tuple[int | None, str]) -> None:
+    """Refuse a decision made on what is no longer there (two directors, one version)."""
+    now_id = seg.keyframe_version_id if asset == Asset.KEYFRAME else seg.video_version_id
+    now_state = seg.keyframe_state if asset == Asset.KEYFRAME else seg.video_state
+    if (now_id, now_state) == tuple(expected):
+        return
+    version = session.get(Version, now_id) if now_id else None
+    last = session.execute(select(Review).where(Review.segment_id == seg.id, Review.version_id == now_id)
+                           .order_by(Review.id.desc()).limit(1)).scalar_one_or_none() if now_id else None
+    by = f" by {last.reviewer}" if last is not None and last.reviewer else ""
+    what = f"v{version.number} {now_state}{by}" if version is not None else "no version"
+    raise ReviewError(f"segment {seg.position}'s {asset} changed while you looked: it is now {what}; "
+                      "your decision was not recorded (look again)")
 
 
 DECISION_NOUN = {Decision.APPROVED: "approval", Decision.REJECTED: "rejection",

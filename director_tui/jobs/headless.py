@@ -34,6 +34,9 @@ async def work(store: Store, home: Path, stream_id: int, actor: str, *, until_id
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal, sig)
+    # a dead instance's leftover generators are killed and their tasks requeued before
+    # anything is judged idle: otherwise `--until-idle` saw "running" tasks nobody runs
+    await runner.recover_orphans()
     runner.start()
     try:
         while not stop.is_set():
@@ -54,9 +57,20 @@ async def wait_for_tasks(store: Store, home: Path, stream_id: int, task_ids: lis
     instance); calls on_update with their current rows a few times a second."""
     runner = Runner(store, home, [stream_id], actor=actor, kill_grace_s=kill_grace_s,
                     poll_interval_s=0.2, flush_interval_s=0.25, output_caps=output_caps)
+    stopped: list[str] = []
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: int) -> None:  # the tasks go back on the queue now, not when someone notices
+        stopped.append(f"stopped by {signal.Signals(sig).name}")
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_signal, sig)
     runner.start()
     try:
         while True:
+            if stopped:
+                raise Interrupted(stopped[0])
             with store.read() as s:
                 tasks = {t.id: t for t in s.execute(select(Task).where(Task.id.in_(task_ids))).scalars()}  # type: ignore[attr-defined]
             for run in runner.running.values():  # fresher than the store
@@ -68,4 +82,12 @@ async def wait_for_tasks(store: Store, home: Path, stream_id: int, task_ids: lis
                 return tasks  # type: ignore[return-value]
             await asyncio.sleep(0.2)
     finally:
-        await runner.stop("regen --wait finished")
+        runner.kill_grace_s = min(runner.kill_grace_s, 2.0) if stopped else runner.kill_grace_s
+        await runner.stop(stopped[0] if stopped else "regen --wait finished")
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+
+
+class Interrupted(Exception):
+    """`regen --wait` was stopped by a signal; its running tasks are back on the queue."""

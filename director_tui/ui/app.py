@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,10 +22,12 @@ from director_tui.ui.draft_keeper import DraftKeeper
 from director_tui.ui.forms import route_key, route_paste
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.screens.main import MainScreen
+from director_tui.ui.writer import StoreWriter
 
 if TYPE_CHECKING:
     from director_tui.core.db import Store
     from director_tui.jobs.runner import Runner, RunnerEvent
+    from director_tui.ui.backstop import Backstop
 
 
 def styles_dir() -> Path:
@@ -35,6 +38,7 @@ def styles_dir() -> Path:
 
 
 STORE_OPEN_DELAY_S = 0.3
+SAVE_ON_EXIT_S = 2.0  # at most this long for drafts and the session state on the way out
 
 
 class DirectorApp(App[None]):
@@ -58,6 +62,9 @@ class DirectorApp(App[None]):
         self._after_store: list[Callable[[], object]] = []
         self._held_keys: list[events.Key] = []
         self.drafts = DraftKeeper(self)
+        self.writer = StoreWriter(self)  # every UI write: off the loop, in order (ui/writer.py)
+        self.backstop: Backstop | None = None  # armed on any way out (ui/backstop.py)
+        self._terminal_watch_stop = threading.Event()
         self._gc_threshold: tuple[int, int, int] | None = None  # the collector's, before ours
 
     def _handle_exception(self, error: Exception) -> None:
@@ -149,7 +156,10 @@ class DirectorApp(App[None]):
         # While an action waits for the store, the keys typed after it belong to whatever
         # it opens (the text of a quick edit, a comment): hold them rather than run them
         # as commands on the table, and replay them once the action has run.
-        if self._after_store and isinstance(event, events.Key) and not event.is_forwarded:
+        # The same while a write is on its way (a locked database can keep it seconds): the
+        # next keys act on what it leaves, as they would have had it been instant.
+        if (self._after_store or self.writer.busy or self._held_keys) and isinstance(event, events.Key) \
+                and not event.is_forwarded:
             self._held_keys.append(event)
             return
         # Textual hands a key to the focused widget's queue and runs its binding only when
@@ -168,13 +178,35 @@ class DirectorApp(App[None]):
             return
         await super().on_event(event)
 
+    def replay_held_keys(self) -> None:
+        if self._after_store or self.writer.busy:
+            return
+        held, self._held_keys = self._held_keys, []
+        for key in held:
+            self.post_message(events.Key(key.key, key.character))
+
+    def drop_held_keys(self) -> None:
+        """A write failed: the keys typed after it were meant for what it would have left."""
+        if self._held_keys:
+            self.notify(f"{len(self._held_keys)} key(s) typed meanwhile were not run", timeout=4)
+        self._held_keys = []
+
+    def show_waiting(self, what: str | None) -> None:
+        """Say (in the header) that a write waits for the database, or no longer does."""
+        from director_tui.ui.widgets.status_header import StatusHeader
+
+        for header in self.main_screen.query(StatusHeader):
+            header.set_waiting(what)
+        if what is not None and self.screen is not self.main_screen:
+            self.notify(f"waiting for the database to save {what}…", timeout=2)
+
     def _open_store(self) -> None:
         from director_tui.core.db import open_store
 
         try:
             store = open_store(self.settings.home)
         except Exception as exc:
-            self.call_from_thread(self._store_failed, str(exc))
+            self.call_from_thread(self._store_failed, exc)
             return
         self.call_from_thread(self._set_store, store)
 
@@ -184,13 +216,15 @@ class DirectorApp(App[None]):
         pending, self._after_store = self._after_store, []
         for retry in pending:
             retry()
-        held, self._held_keys = self._held_keys, []
-        for key in held:
-            self.post_message(events.Key(key.key, key.character))
+        self.replay_held_keys()
 
-    def _store_failed(self, message: str) -> None:
-        self.exit_message = message
-        self.exit(return_code=1)
+    def _store_failed(self, exc: Exception) -> None:
+        from director_tui.core.db import damaged_message
+        from director_tui.core.errors import DamagedStore
+
+        damaged = damaged_message(exc, self.settings.home)
+        self.exit_message = damaged or str(exc)
+        self.exit(return_code=2 if damaged or isinstance(exc, DamagedStore) else 1)
 
     def _store_ready(self) -> None:
         """Queue missing keyframes, then start the runner."""
@@ -200,16 +234,12 @@ class DirectorApp(App[None]):
             self._settle_collector()
 
     def _start_work(self) -> None:
-        from director_tui.core import queue
 
         assert self.store is not None
         untrusted = self.untrusted_generators()
-        queued: list[tuple[int, str]] = []
-        if self.settings.auto_generate and "keyframe" not in untrusted:
-            with self.store.write() as s:
-                queued = [(t.segment_id, t.asset) for t in
-                          queue.queue_missing_keyframes(s, self.stream_id, self.settings.user)]
-        self.main_screen.store_ready(queued)
+        self.main_screen.store_ready([])
+        if "keyframe" not in untrusted:
+            self.queue_missing_keyframes()
         if untrusted:
             self.notify(untrusted["why"] + " — or :trust here; until then nothing of it runs",
                         severity="warning", timeout=15)
@@ -226,18 +256,24 @@ class DirectorApp(App[None]):
             self.runner.start()
 
     def queue_missing_keyframes(self) -> None:
-        """Once the keyframe generator is trusted: what `open` would have queued."""
+        """At open (and once the keyframe generator is trusted): a keyframe for every
+        segment that has none and none on its way."""
         from director_tui.core import queue
         from director_tui.core.states import TaskState
 
-        if self.store is None or not self.settings.auto_generate:
+        if not self.settings.auto_generate:
             return
-        with self.store.write() as s:
-            queued = queue.queue_missing_keyframes(s, self.stream_id, self.settings.user)
-        for task in queued:
-            self.main_screen.table.set_progress(task.segment_id, TaskState.QUEUED, asset=task.asset)
-        if queued:
-            self.main_screen.refresh_counts()
+
+        def shown(queued: list[tuple[int, str]]) -> None:
+            for segment_id, asset in queued:
+                self.main_screen.table.set_progress(segment_id, TaskState.QUEUED, asset=asset)
+            if queued:
+                self.main_screen.refresh_counts()
+                self.wake_runner()
+
+        self.writer.submit(lambda s: [(t.segment_id, t.asset) for t in
+                                      queue.queue_missing_keyframes(s, self.stream_id, self.settings.user)],
+                           shown, what="the missing keyframes' tasks")
 
     def untrusted_generators(self) -> dict[str, str]:
         """{asset: ..., "why": the line to show} for this stream's generators that this
@@ -269,21 +305,57 @@ class DirectorApp(App[None]):
             gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], 100)
 
     def _install_signal_handlers(self) -> None:
-        """A dropped SSH connection (SIGHUP) or SIGTERM shuts down cleanly."""
+        """A dropped SSH connection (SIGHUP), SIGTERM, or a terminal that hangs up shuts down
+        cleanly, with a backstop that ends the process if that way out gets stuck (ui/backstop.py)."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self._on_signal, sig)
+        if self.is_headless:  # tests: no terminal to lose, and the process is theirs
+            return
+        from director_tui.ui.backstop import Backstop, watch_terminal
+
+        self.backstop = Backstop(self.settings.home / "director.db", self._running_tasks, self.settings.user)
+
+        def terminal_gone() -> None:
+            self.backstop.arm("the terminal went away")
+            with contextlib.suppress(RuntimeError):  # the loop may be closing already
+                loop.call_soon_threadsafe(self._on_signal, signal.SIGHUP)
+
+        with contextlib.suppress(OSError, ValueError):
+            watch_terminal(0, terminal_gone, self._terminal_watch_stop)
+
+    def _running_tasks(self) -> list[tuple[int, int | None]]:
+        """(task id, process group) of this app's running generators; read from the backstop's
+        thread, so from a copy."""
+        runner = self.runner
+        if runner is None:
+            return []
+        return [(task_id, run.proc.pid if run.proc is not None else None)
+                for task_id, run in list(runner.running.items())]
 
     def _on_signal(self, sig: int) -> None:
+        if self.backstop is not None:
+            self.backstop.arm(f"stopped by {signal.Signals(sig).name}")
+        if self.exit_message:  # on its way out already (a second signal): the backstop has it
+            return
         self.exit_message = f"stopped by {signal.Signals(sig).name}"
+        if self.runner is not None:  # no long grace for generators when the terminal is gone
+            self.runner.kill_grace_s = min(self.runner.kill_grace_s, 2.0)
         self._save_state()
         self.exit()
+
+    def exit(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        """Any way out (q too) arms the backstop: Textual's shutdown can wedge on a terminal
+        that hangs up meanwhile."""
+        if self.backstop is not None:
+            self.backstop.arm(self.exit_message or "the app closed")
+        super().exit(*args, **kwargs)  # type: ignore[arg-type]
 
     def _save_state(self) -> None:
         self.drafts.flush_now()
         try:
-            self.main_screen.save_state()
+            self.main_screen.save_state(wait_s=SAVE_ON_EXIT_S)
         except Exception as exc:  # never block quitting; say why
             self.exit_message = self.exit_message or f"could not save the session state: {exc}"
 
@@ -295,16 +367,23 @@ class DirectorApp(App[None]):
         from director_tui.core import queue
         from director_tui.core.errors import NotFound
 
-        if self.store is None:
-            return
-        for task_id in task_ids:
-            try:
-                with self.store.write() as s:
-                    queue.request_cancel(s, task_id, self.settings.user)
-            except (queue.QueueError, NotFound) as exc:
-                self.notify(str(exc), severity="warning")
-        if self.runner is not None:
-            self.run_worker(self.runner.check_cancels(), group="cancel")
+        def work(s: object) -> list[str]:
+            problems = []
+            for task_id in task_ids:
+                try:
+                    with s.begin_nested():  # type: ignore[attr-defined]
+                        queue.request_cancel(s, task_id, self.settings.user)  # type: ignore[arg-type]
+                except (queue.QueueError, NotFound) as exc:
+                    problems.append(str(exc))
+            return problems
+
+        def asked(problems: list[str]) -> None:
+            for problem in problems[:3]:
+                self.notify(problem, severity="warning")
+            if self.runner is not None:
+                self.run_worker(self.runner.check_cancels(), group="cancel")
+
+        self.writer.submit(work, asked, what=f"the cancel of {len(task_ids)} task(s)")
 
     def wake_runner(self) -> None:
         if self.runner is not None:
@@ -321,6 +400,7 @@ class DirectorApp(App[None]):
         self.exit()
 
     async def on_unmount(self) -> None:
+        self._terminal_watch_stop.set()
         if self.runner is not None:
             await self.runner.stop(self.exit_message or "the app closed")
         if self._gc_threshold is not None:  # another app may follow in this process (tests)

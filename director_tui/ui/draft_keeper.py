@@ -77,14 +77,21 @@ class DraftKeeper:
         except (SQLAlchemyError, sqlite3.Error, OSError) as exc:  # kept pending; the next flush retries
             self.app.call_from_thread(self.app.notify, f"draft not saved yet: {exc}", severity="warning")
 
-    def flush_now(self) -> None:
-        """On the way out (quit, SIGHUP, SIGTERM): write what is pending before the app goes."""
+    def flush_now(self, wait_s: float = 2.0) -> None:
+        """On the way out (quit, SIGHUP, SIGTERM): write what is pending before the app goes,
+        in a thread waited for at most `wait_s` (a locked database must not keep it alive)."""
+        import contextlib
+        import threading
+
         saver = self._saver
         if saver is not None and saver.dirty:
-            try:
-                saver.flush()
-            except Exception:
-                pass
+            def flush() -> None:
+                with contextlib.suppress(Exception):
+                    saver.flush()
+
+            writer = threading.Thread(target=flush, daemon=True)
+            writer.start()
+            writer.join(wait_s)
 
     def load(self) -> list[DraftView]:
         """The user's drafts in this stream (at open), most recent first."""

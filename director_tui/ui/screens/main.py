@@ -368,8 +368,13 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
 
     @on(PromptLine.Changed, "#prompt-line")
     def _prompt_changed(self, event: PromptLine.Changed) -> None:
-        if self.query_one(PromptLine).mode == "filter":
+        mode = self.query_one(PromptLine).mode
+        if mode == "filter":
             self.apply_filter(event.value)
+        elif mode in ("comment", "comment-video", "feedback") and self._comment_segment is not None:
+            kind = "feedback" if mode == "feedback" else "comment"
+            asset = Asset.VIDEO if mode == "comment-video" else (self.asset if mode == "feedback" else Asset.KEYFRAME)
+            self.app.drafts.changed(self._comment_segment, f"{kind}:{asset}", event.value, "")  # kept like a prompt
 
     def on_prompt_line_closed(self, event: PromptLine.Closed) -> None:
         self.table.focus()
@@ -377,13 +382,17 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
             self.apply_filter("")
         elif event.mode == "command" and event.submitted and event.value.strip():
             self.run_command(event.value)
-        elif event.mode.startswith("comment") and event.submitted and self._comment_segment is not None:
+        elif event.mode.startswith("comment") and self._comment_segment is not None:
             asset = Asset.VIDEO if event.mode == "comment-video" else Asset.KEYFRAME
-            if event.value.strip() and not self.add_comment(self._comment_segment, event.value, asset):
-                self._reopen(event)  # keep the text to fix it
-        elif event.mode == "feedback" and event.submitted and self._comment_segment is not None:
-            if not self.send_back(self._comment_segment, event.value):
-                self._reopen(event)
+            if not event.submitted:  # esc: the director dropped it
+                self.app.drafts.discard(self._comment_segment, f"comment:{asset}")
+            elif event.value.strip():
+                self.add_comment(self._comment_segment, event.value, asset, keep=lambda: self._reopen(event))
+        elif event.mode == "feedback" and self._comment_segment is not None:
+            if not event.submitted:
+                self.app.drafts.discard(self._comment_segment, f"feedback:{self.asset}")
+            else:
+                self.send_back(self._comment_segment, event.value, keep=lambda: self._reopen(event))
 
     def _reopen(self, event: PromptLine.Closed) -> None:
         line = self.query_one(PromptLine)

@@ -121,22 +121,21 @@ class PresetsScreen(Screen[None]):
         from director_tui.core import prompts
 
         preset_id = self._current()
-        store = self.app.store
-        if preset_id is None or store is None:
+        if preset_id is None:
             return
-        try:
-            with store.write() as s:
-                changed = prompts.apply_preset(s, self.segment_ids, self.field, preset_id, self.app.settings.user)
-        except (prompts.PromptError, NotFound) as exc:
-            self.notify(str(exc), severity="error", timeout=5)
-            return
-        if not changed:
-            self.notify(f"'{self.names[preset_id]}' is in the prompt already", timeout=2.5)
-            return
-        self.app.main_screen.after_preset(changed)
-        self.notify(f"'{self.names[preset_id]}' added to {len(changed)} {self.field} prompt(s) — "
-                    "r regenerates, u undoes", timeout=3)
-        self.dismiss(None)
+        name, segment_ids, field = self.names[preset_id], list(self.segment_ids), self.field
+
+        def applied(changed: list[int]) -> None:
+            if not changed:
+                self.notify(f"'{name}' is in the prompt already", timeout=2.5)
+                return
+            self.app.main_screen.after_preset(changed)
+            self.notify(f"'{name}' added to {len(changed)} {field} prompt(s) — r regenerates, u undoes", timeout=3)
+            if self.is_attached:
+                self.dismiss(None)
+
+        self.app.writer.submit(lambda s: prompts.apply_preset(s, segment_ids, field, preset_id, self.app.settings.user),
+                               applied, refused=(prompts.PromptError, NotFound), what=f"the preset '{name}'")
 
     def action_choose(self) -> None:
         preset_id = self._current()
@@ -178,17 +177,21 @@ class PresetsScreen(Screen[None]):
 
         if values is None:
             return
-        store = self.app.store
-        assert store is not None
-        try:
-            with store.write() as s:
-                p = prompts.save_preset(s, prompts.PresetData(*values), self.app.settings.user, preset_id)
-                name = p.name
-        except (prompts.PromptError, NotFound) as exc:
-            self.notify(str(exc), severity="error", timeout=5)
-            return
-        self.load()
-        self.notify(f"preset '{name}' saved", timeout=2)
+
+        def saved(name: str) -> None:
+            if self.is_attached:
+                self.load()
+            self.notify(f"preset '{name}' saved", timeout=2)
+
+        def refused(exc: BaseException) -> None:  # the form again, with what was typed
+            self.notify(str(exc), severity="error", timeout=6)
+            title = "New preset" if preset_id is None else "Edit preset"
+            self.app.push_screen(PresetForm(title, *values), lambda v: self._save(v, preset_id))
+
+        self.app.writer.submit(
+            lambda s: prompts.save_preset(s, prompts.PresetData(*values), self.app.settings.user, preset_id).name,
+            saved, refused=(prompts.PromptError, NotFound), on_refused=refused,
+            on_failed=lambda _why: refused(Exception("the preset was not saved")), what="the preset")
 
     def action_delete(self) -> None:
         from director_tui.core import prompts
@@ -203,11 +206,15 @@ class PresetsScreen(Screen[None]):
             self.notify(f"D again to delete '{self.names[preset_id]}'", severity="warning", timeout=3)
             return
         self._delete_armed = None
-        with store.write() as s:
-            name = prompts.delete_preset(s, preset_id, self.app.settings.user)
-        self.chosen.discard(preset_id)
-        self.load()
-        self.notify(f"preset '{name}' deleted", timeout=2)
+
+        def deleted(name: str) -> None:
+            self.chosen.discard(preset_id)
+            if self.is_attached:
+                self.load()
+            self.notify(f"preset '{name}' deleted", timeout=2)
+
+        self.app.writer.submit(lambda s: prompts.delete_preset(s, preset_id, self.app.settings.user), deleted,
+                               refused=(prompts.PromptError, NotFound), what="the preset's deletion")
 
     def action_close_presets(self) -> None:
         self.dismiss(None)

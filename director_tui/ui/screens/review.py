@@ -267,9 +267,11 @@ class ReviewScreen(Screen[None]):
     def action_main(self, action: str) -> None:
         self._sync_main()
         getattr(self.main, f"action_{action}")()
-        self._follow_main()
+        self.app.writer.then(self._follow_main)  # once what the action wrote is in
 
     def _follow_main(self) -> None:
+        if not self.is_attached:  # left meanwhile
+            return
         row = self.main.table.current
         moved = row is not None and row.id != self.segment_id
         if moved:
@@ -344,15 +346,24 @@ class ReviewScreen(Screen[None]):
 
     def on_prompt_line_closed(self, event: PromptLine.Closed) -> None:
         self.query_one("#review-versions", DataTable).focus()
+        label = str(self.query_one("#prompt-label").render())
+
+        def keep() -> None:  # not saved: the text goes back into its line, to fix or retry
+            self.query_one(PromptLine).open(event.mode, event.value, label=label)
+
+        kind = "feedback" if event.mode == "feedback" else "comment"
         if not event.submitted:
+            self.app.drafts.discard(self.segment_id, f"{kind}:{self.asset}")
             return
         if event.mode == "feedback":
             self._sync_main()
-            if self.main.send_back(self.segment_id, event.value):
-                self._follow_main()  # on to the next segment to review, as on the table
-                return
-        elif not event.value.strip() or self.main.add_comment(self.segment_id, event.value, self.asset):
-            self.load()
-            return
-        label = str(self.query_one("#prompt-label").render())
-        self.query_one(PromptLine).open(event.mode, event.value, label=label)  # keep the text to fix it
+            self.main.send_back(self.segment_id, event.value, done=self._follow_main, keep=keep)
+        elif event.value.strip():
+            self.main.add_comment(self.segment_id, event.value, self.asset, done=self.load, keep=keep)
+
+    @on(PromptLine.Changed, "#prompt-line")
+    def _line_typed(self, event: PromptLine.Changed) -> None:
+        mode = self.query_one(PromptLine).mode
+        if mode in ("comment", "comment-video", "feedback"):
+            kind = "feedback" if mode == "feedback" else "comment"
+            self.app.drafts.changed(self.segment_id, f"{kind}:{self.asset}", event.value, "")

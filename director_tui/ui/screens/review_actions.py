@@ -55,44 +55,52 @@ class ReviewActions:
         from director_tui.core.review import ReviewError
 
         row = self._current_or_warn()
-        store = self.app.store_or_later(self._retry(row, self.action_approve)) if row is not None else None
-        if row is None or store is None:
+        if row is None:
             return
-        settings = self.app.settings
-        try:
-            with store.write() as s:
-                result = review.approve(s, row.id, self.asset, settings.user,
-                                        queue_video=settings.auto_queue_video)
-        except (ReviewError, QueueError, NotFound) as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        queued_video = result.queued_task is not None
-        self._after_change(row.id, queued=queued_video, asset=Asset.VIDEO)
-        note = f"{row.position}. {row.title}: {self.asset} v{result.version_number} approved"
-        if queued_video:
-            note += " — video queued"
-        if result.video_marked_stale:
-            note += " — its video is now stale"
-        self.notify(note, timeout=2.5)
-        self.go_to_next_to_review()
+        asset, settings = self.asset, self.app.settings
+
+        def approved(result: review.DecisionResult) -> None:
+            queued_video = result.queued_task is not None
+            self._after_change(row.id, queued=queued_video, asset=Asset.VIDEO)
+            note = f"{row.position}. {row.title}: {asset} v{result.version_number} approved"
+            if queued_video:
+                note += " — video queued"
+            if result.video_marked_stale:
+                note += " — its video is now stale"
+            self.notify(note, timeout=2.5)
+            self.go_to_next_to_review()
+
+        self.app.writer.submit(
+            lambda s: review.approve(s, row.id, asset, settings.user, queue_video=settings.auto_queue_video,
+                                     expected=(row.version_id(asset), row.state(asset))),
+            approved, refused=(ReviewError, QueueError, NotFound), on_refused=self._refused_decision,
+            what=f"the approval of #{row.position}")
 
     def action_reject(self) -> None:
         from director_tui.core import review
         from director_tui.core.review import ReviewError
 
         row = self._current_or_warn()
-        store = self.app.store_or_later(self._retry(row, self.action_reject)) if row is not None else None
-        if row is None or store is None:
+        if row is None:
             return
-        try:
-            with store.write() as s:
-                result = review.reject(s, row.id, self.asset, self.app.settings.user)
-        except (ReviewError, NotFound) as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self._after_change(row.id)
-        self.notify(f"{row.position}. {row.title}: {self.asset} v{result.version_number} rejected "
-                    f"— press r to regenerate", timeout=2.5)
+        asset = self.asset
+
+        def rejected(result: review.DecisionResult) -> None:
+            self._after_change(row.id)
+            self.notify(f"{row.position}. {row.title}: {asset} v{result.version_number} rejected "
+                        f"— press r to regenerate", timeout=2.5)
+
+        self.app.writer.submit(
+            lambda s: review.reject(s, row.id, asset, self.app.settings.user, expected=(row.version_id(asset), row.state(asset))),
+            rejected, refused=(ReviewError, NotFound), on_refused=self._refused_decision,
+            what=f"the rejection of #{row.position}")
+
+    def _refused_decision(self, exc: BaseException) -> None:
+        """Someone decided (or regenerated) first: say so, and show what is there now."""
+        self.notify(str(exc), severity="warning", timeout=6)
+        self.reload_segments(list(self.table.rows_by_id) if len(self.table.rows_by_id) < 200
+                             else [r for r in self.table.order[:200]])
+        self.refresh_counts()
 
     def action_regenerate(self) -> None:
         from director_tui.core import queue
@@ -102,22 +110,18 @@ class ReviewActions:
             self._regenerate_marked()
             return
         row = self._current_or_warn()
-        store = self.app.store_or_later(self._retry(row, self.action_regenerate)) if row is not None else None
-        if row is None or store is None:
+        if row is None:
             return
-        try:
-            with store.write() as s:
-                queue.enqueue(s, row.id, self.asset, self.app.settings.user, regenerate=True)
-        except (QueueError, NotFound) as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self._after_change(row.id, queued=True, asset=self.asset)
-        self.notify(f"{row.position}. {row.title}: {self.asset} queued", timeout=2)
+        asset = self.asset
+
+        def queued(_task: object) -> None:
+            self._after_change(row.id, queued=True, asset=asset)
+            self.notify(f"{row.position}. {row.title}: {asset} queued", timeout=2)
+
+        self.app.writer.submit(lambda s: queue.enqueue(s, row.id, asset, self.app.settings.user, regenerate=True),
+                               queued, refused=(QueueError, NotFound), what=f"the regeneration of #{row.position}")
 
     def _regenerate_marked(self) -> None:
-        store = self.app.store_or_later(self._regenerate_marked)
-        if store is None:
-            return
         self._apply_to_segments("regen", [i for i in self.table.order if i in self.table.marked], self.asset)
         self.table.set_marks(set())
 
@@ -130,38 +134,38 @@ class ReviewActions:
         from director_tui.core import queue, review
         from director_tui.core.models import Decision
 
-        store, user = self.app.store, self.app.settings.user
-        assert store is not None
-        done: list[int] = []
-        problems: list[str] = []
-        clips: list[int] = []
-        if verb == "regen":
-            for seg_id in seg_ids:  # each its own transaction: one busy segment stops no other
-                try:
-                    with store.write() as s:
-                        queue.enqueue(s, seg_id, asset, user, regenerate=True)
-                    done.append(seg_id)
-                except (queue.QueueError, NotFound) as exc:
-                    problems.append(str(exc))
-        else:
+        user, queue_video = self.app.settings.user, self.app.settings.auto_queue_video
+
+        def work(s: object) -> tuple[list[int], list[str], list[int]]:
+            if verb == "regen":  # each its own savepoint: one busy segment stops no other
+                done, problems = [], []
+                for seg_id in seg_ids:
+                    try:
+                        with s.begin_nested():  # type: ignore[attr-defined]
+                            queue.enqueue(s, seg_id, asset, user, regenerate=True)  # type: ignore[arg-type]
+                        done.append(seg_id)
+                    except (queue.QueueError, NotFound) as exc:
+                        problems.append(str(exc))
+                return done, problems, []
             decision = Decision.APPROVED if verb == "approve" else Decision.REJECTED
-            try:
-                with store.write() as s:
-                    batch = review.decide_many(s, seg_ids, asset, decision, user,
-                                               queue_video=self.app.settings.auto_queue_video)
-                done, problems, clips = batch.done, batch.problems, list(batch.queued)
-            except (review.ReviewError, NotFound) as exc:
-                problems.append(str(exc))
-        self.reload_segments(done)
-        for seg_id in done if verb == "regen" else clips:
-            self.table.set_progress(seg_id, TaskState.QUEUED, asset=asset if verb == "regen" else Asset.VIDEO)
-        if verb == "regen" or clips:
-            self.app.wake_runner()
-        self.refresh_counts()
-        past = {"regen": "queued", "approve": "approved", "reject": "rejected"}[verb]
-        note = f"{asset}: {len(done)} {past}" + (f", {len(clips)} videos queued" if clips else "")
-        self.notify(note + (f"; {len(problems)} not: {problems[0]}" if problems else ""),
-                    severity="warning" if problems else "information", timeout=4)
+            batch = review.decide_many(s, seg_ids, asset, decision, user, queue_video=queue_video)  # type: ignore[arg-type]
+            return batch.done, batch.problems, list(batch.queued)
+
+        def applied(result: tuple[list[int], list[str], list[int]]) -> None:
+            done, problems, clips = result
+            self.reload_segments(done)
+            for seg_id in done if verb == "regen" else clips:
+                self.table.set_progress(seg_id, TaskState.QUEUED, asset=asset if verb == "regen" else Asset.VIDEO)
+            if verb == "regen" or clips:
+                self.app.wake_runner()
+            self.refresh_counts()
+            past = {"regen": "queued", "approve": "approved", "reject": "rejected"}[verb]
+            note = f"{asset}: {len(done)} {past}" + (f", {len(clips)} videos queued" if clips else "")
+            self.notify(note + (f"; {len(problems)} not: {problems[0]}" if problems else ""),
+                        severity="warning" if problems else "information", timeout=4)
+
+        self.app.writer.submit(work, applied, refused=(review.ReviewError, NotFound),
+                               what=f"{verb} of {len(seg_ids)} segments")
 
     def _cancel_segments(self, seg_ids: list[int] | None) -> None:
         """Cancel the queued/running tasks of these segments (None: of the whole stream)."""
@@ -265,9 +269,12 @@ class ReviewActions:
                 raise prompts.PromptError(f"{path}: {path.stat().st_size:,} bytes; a presets file is at most "
                                           f"{PRESETS_FILE_MAX:,}")
             parsed = prompts.parse_presets_toml(path.read_text(encoding="utf-8"), str(path))
-            with store.write() as s:
-                created, updated = prompts.import_presets(s, parsed, self.app.settings.user)
-            self.notify(f"presets from {path}: {created} new, {updated} updated", timeout=3)
+
+            def imported(counts: tuple[int, int]) -> None:
+                self.notify(f"presets from {path}: {counts[0]} new, {counts[1]} updated", timeout=3)
+
+            self.app.writer.submit(lambda s: prompts.import_presets(s, parsed, self.app.settings.user), imported,
+                                   refused=(prompts.PromptError,), what=f"the presets from {path.name}")
         except OSError as exc:
             self.notify(f"{path}: {exc.strerror or exc}", severity="error", timeout=6)
         except UnicodeDecodeError as exc:

@@ -29,13 +29,13 @@ def save_prompt_flow(app: DirectorApp, segment_id: int, field: str, expected: st
     from director_tui.core import prompts
     from director_tui.ui.screens.conflict import ConflictScreen
 
-    store = app.store
-    assert store is not None
-    try:
-        with store.write() as s:
-            saved = prompts.save_prompt(s, segment_id, field, text, app.settings.user, expected=expected)
-    except prompts.PromptConflict as conflict:
-        def chosen(choice: str | None, conflict: PromptConflict = conflict) -> None:
+    def refused(exc: BaseException) -> None:
+        if not isinstance(exc, prompts.PromptConflict):  # the draft keeps the text
+            app.notify(str(exc), severity="error", timeout=6)
+            return
+        conflict: PromptConflict = exc
+
+        def chosen(choice: str | None) -> None:
             if choice == "mine":
                 save_prompt_flow(app, segment_id, field, conflict.theirs, conflict.mine, on_saved, on_edit_again)
             elif choice == "edit":
@@ -46,13 +46,15 @@ def save_prompt_flow(app: DirectorApp, segment_id: int, field: str, expected: st
                 on_saved()
 
         app.push_screen(ConflictScreen(conflict), chosen)
-        return
-    except (prompts.PromptError, NotFound) as exc:
-        app.notify(str(exc), severity="error", timeout=6)
-        return
-    app.notify(f"{field} prompt saved — r regenerates with it" if saved else "no change", timeout=2.5)
-    app.drafts.discard(segment_id, field)
-    on_saved()
+
+    def saved(changed: bool) -> None:
+        app.notify(f"{field} prompt saved — r regenerates with it" if changed else "no change", timeout=2.5)
+        app.drafts.discard(segment_id, field)
+        on_saved()
+
+    app.writer.submit(lambda s: prompts.save_prompt(s, segment_id, field, text, app.settings.user, expected=expected),
+                      saved, refused=(prompts.PromptError, NotFound), on_refused=refused,
+                      what=f"the {field} prompt")
 
 
 def run_editor(app: DirectorApp, text: str, suffix: str = ".txt") -> str | None:
@@ -133,6 +135,9 @@ class ReviewFlows:
         if not found:
             return
         first = found[0]
+        if ":" in first.field:  # a comment or a send-back note being typed when the app went
+            self._restore_line(first)
+            return
         self.go_to_segment(first.segment_id)  # type: ignore[attr-defined]
         self.set_asset(Asset.KEYFRAME if first.field == "image" else Asset.VIDEO)  # type: ignore[attr-defined]
         others = ", ".join(f"{d.position} {d.field}" for d in found[1:])
@@ -143,6 +148,22 @@ class ReviewFlows:
             self.action_open_review()  # type: ignore[attr-defined]
         else:
             self.action_quick_edit()
+
+    def _restore_line(self, draft: Any) -> None:
+        kind, asset = draft.field.split(":", 1)
+        self.app.drafts.take(draft.segment_id, draft.field)
+        self.go_to_segment(draft.segment_id)  # type: ignore[attr-defined]
+        self.set_asset(asset)  # type: ignore[attr-defined]
+        row = self.table.current
+        if row is None or row.id != draft.segment_id:
+            return
+        self._comment_segment = row.id
+        mode = "feedback" if kind == "feedback" else ("comment-video" if asset == Asset.VIDEO else "comment")
+        label = (f"send back {self._about(row)} with a note:" if kind == "feedback"
+                 else f"comment on {self._about(row)}:")
+        self.query_one(PromptLine).open(mode, draft.text, label=label)
+        self.notify(f"restored your unsent {'note' if kind == 'feedback' else 'comment'} on segment "
+                    f"{draft.position} (enter sends it, esc drops it)", timeout=10)
 
     def on_quick_edit_done(self, event: QuickEdit.Done) -> None:
         self.table.focus()
@@ -202,53 +223,66 @@ class ReviewFlows:
             self._comment_segment = row.id
             self.query_one(PromptLine).open("feedback", label=f"send back {self._about(row)} with a note:")
 
-    def send_back(self, segment_id: int, text: str) -> bool:
-        """Save the note and queue the new version; False (the note stays in its line) if not."""
+    def send_back(self, segment_id: int, text: str, done: Callable[[], None] | None = None,
+                  keep: Callable[[], None] | None = None) -> None:
+        """Save the note and queue the new version, then `done()`; `keep()` when it could not
+        be (the note goes back into its line)."""
         from director_tui.core import queue, review
 
-        store = self.app.store_or_later(lambda: self.send_back(segment_id, text) and None)
-        if store is None:
-            return True  # runs once the store is open
         asset = self.asset
         timecode, body = review.split_timecode(text) if asset == Asset.VIDEO else (None, text.strip())
-        try:
-            with store.write() as s:
-                queue.send_back(s, segment_id, asset, self.app.settings.user, body, timecode)
-        except (review.ReviewError, queue.QueueError, NotFound) as exc:
-            self.notify(str(exc), severity="warning", timeout=5)
-            return False
-        self._after_change(segment_id, queued=True, asset=asset)
-        row = self.table.rows_by_id.get(segment_id)
-        self.notify(f"{row.position if row else '?'}. {row.title if row else ''}: new {asset} queued"
-                    + (" — note saved" if body else ""), timeout=2.5)
-        self.go_to_next_to_review()  # type: ignore[attr-defined]
-        return True
 
-    def add_comment(self, segment_id: int, text: str, asset: str) -> bool:
+        def sent(_task: object) -> None:
+            self.app.drafts.discard(segment_id, f"feedback:{asset}")
+            self._after_change(segment_id, queued=True, asset=asset)
+            row = self.table.rows_by_id.get(segment_id)
+            self.notify(f"{row.position if row else '?'}. {row.title if row else ''}: new {asset} queued"
+                        + (" — note saved" if body else ""), timeout=2.5)
+            self.go_to_next_to_review()  # type: ignore[attr-defined]
+            if done is not None:
+                done()
+
+        def refused(exc: BaseException) -> None:
+            self.notify(str(exc), severity="warning", timeout=5)
+            if keep is not None:
+                keep()
+
+        self.app.writer.submit(lambda s: queue.send_back(s, segment_id, asset, self.app.settings.user, body, timecode),
+                               sent, refused=(review.ReviewError, queue.QueueError, NotFound), on_refused=refused,
+                               on_failed=lambda _why: keep() if keep is not None else None,
+                               what="the note and its new version")
+
+    def add_comment(self, segment_id: int, text: str, asset: str, done: Callable[[], None] | None = None,
+                    keep: Callable[[], None] | None = None) -> None:
+        """Save a comment, then `done()`; `keep()` when it could not be (the text goes back)."""
         from director_tui.core import review
 
-        store = self.app.store_or_later(lambda: self.add_comment(segment_id, text, asset))
-        if store is None:
-            return False
         timecode, body = review.split_timecode(text) if asset == Asset.VIDEO else (None, text.strip())
-        try:
-            with store.write() as s:
-                review.add_comment(s, segment_id, body, self.app.settings.user, asset=asset, timecode=timecode)
-        except (review.ReviewError, NotFound) as exc:
+
+        def added(_comment: object) -> None:
+            self.app.drafts.discard(segment_id, f"comment:{asset}")
+            self.reload_segments([segment_id])
+            where = f" at {review.format_timecode(timecode)}" if timecode is not None else ""
+            self.notify(f"comment added{where}", timeout=2)
+            if done is not None:
+                done()
+
+        def refused(exc: BaseException) -> None:
             self.notify(str(exc), severity="warning", timeout=5)
-            return False
-        self.reload_segments([segment_id])
-        where = f" at {review.format_timecode(timecode)}" if timecode is not None else ""
-        self.notify(f"comment added{where}", timeout=2)
-        return True
+            if keep is not None:
+                keep()
+
+        self.app.writer.submit(
+            lambda s: review.add_comment(s, segment_id, body, self.app.settings.user, asset=asset, timecode=timecode),
+            added, refused=(review.ReviewError, NotFound), on_refused=refused,
+            on_failed=lambda _why: keep() if keep is not None else None, what="the comment")
 
     # --- similar, variations -------------------------------------------------------------
     def action_similar(self, source_position: int | None = None) -> None:
         from director_tui.core import queue
 
         row = self._current_or_warn()
-        store = self.app.store_or_later(self._retry(row, self.action_similar)) if row is not None else None
-        if row is None or store is None:
+        if row is None:
             return
         source = None
         if source_position is not None:
@@ -256,33 +290,34 @@ class ReviewFlows:
             if source is None:
                 self.notify(f"no segment {source_position}", severity="warning")
                 return
-        try:
-            with store.write() as s:
-                queue.similar(s, row.id, self.asset, self.app.settings.user, source_segment_id=source)
-        except (queue.QueueError, NotFound) as exc:
-            self.notify(str(exc), severity="warning", timeout=5)
-            return
-        self._after_change(row.id, queued=True, asset=self.asset)
-        origin = f"segment {source_position}'s" if source_position else "the current"
-        self.notify(f"{row.position}. {row.title}: a {self.asset} like {origin} version queued", timeout=2.5)
+        asset = self.asset
+
+        def queued(_task: object) -> None:
+            self._after_change(row.id, queued=True, asset=asset)
+            origin = f"segment {source_position}'s" if source_position else "the current"
+            self.notify(f"{row.position}. {row.title}: a {asset} like {origin} version queued", timeout=2.5)
+
+        self.app.writer.submit(
+            lambda s: queue.similar(s, row.id, asset, self.app.settings.user, source_segment_id=source),
+            queued, refused=(queue.QueueError, NotFound), what=f"the new version of #{row.position}")
 
     def action_variations(self, count: int | None = None, presets: list[tuple[int, str]] | None = None) -> None:
         from director_tui.core import queue
 
         row = self._current_or_warn()
-        store = self.app.store_or_later(self._retry(row, self.action_variations)) if row is not None else None
-        if row is None or store is None:
+        if row is None:
             return
-        try:
-            with store.write() as s:
-                group, tasks = queue.variations(s, row.id, self.asset, self.app.settings.user,
-                                                count or self.app.settings.variations, presets)
-        except (queue.QueueError, NotFound) as exc:
-            self.notify(str(exc), severity="warning", timeout=5)
-            return
-        self._after_change(row.id, queued=True, asset=self.asset)
-        self.open_variation_grid(group)
-        self.notify(f"{len(tasks)} {self.asset} variations queued — 1..{len(tasks)} picks", timeout=3)
+        asset, n = self.asset, count or self.app.settings.variations
+
+        def queued(result: tuple[str, list[object]]) -> None:
+            group, tasks = result
+            self._after_change(row.id, queued=True, asset=asset)
+            self.open_variation_grid(group)
+            self.notify(f"{len(tasks)} {asset} variations queued — 1..{len(tasks)} picks", timeout=3)
+
+        self.app.writer.submit(
+            lambda s: queue.variations(s, row.id, asset, self.app.settings.user, n, presets),
+            queued, refused=(queue.QueueError, NotFound), what=f"the variations of #{row.position}")
 
     def action_variation_grid(self) -> None:
         from sqlalchemy import select
@@ -317,23 +352,24 @@ class ReviewFlows:
     def _journal(self, verb: str) -> None:
         from director_tui.core import journal
 
-        store = self.app.store_or_later(lambda: self._journal(verb))
-        if store is None:
-            return
-        try:
-            with store.write() as s:
-                entry = (journal.undo if verb == "undo" else journal.redo)(s, self.app.stream_id,
-                                                                         self.app.settings.user)
-                seg_ids = journal.segment_ids(entry)
-        except journal.UndoError as exc:
-            self.notify(str(exc), severity="warning", timeout=4)
-            return
-        self.reload_segments(seg_ids)
-        self.refresh_counts()
-        index = self.table.index_of(seg_ids[0]) if seg_ids else None
-        if index is not None:
-            self.table.move_cursor(row=index, animate=False)
-        self.notify(f"{'undone' if verb == 'undo' else 'redone'}: {entry.label}", timeout=3)
+        def work(s: object) -> tuple[str, list[int]]:
+            entry = (journal.undo if verb == "undo" else journal.redo)(s, self.app.stream_id,  # type: ignore[arg-type]
+                                                                     self.app.settings.user)
+            return entry.label, journal.segment_ids(entry)
+
+        def applied(result: tuple[str, list[int]]) -> None:
+            label, seg_ids = result
+            self.reload_segments(seg_ids)
+            self.refresh_counts()
+            index = self.table.index_of(seg_ids[0]) if seg_ids else None
+            if index is not None:
+                self.table.move_cursor(row=index, animate=False)
+            self.notify(f"{'undone' if verb == 'undo' else 'redone'}: {label}", timeout=3)
+            self.app.wake_runner()  # a redo may have queued a clip again; an undo stops one
+            if self.app.runner is not None:
+                self.app.run_worker(self.app.runner.check_cancels(), group="cancel")
+
+        self.app.writer.submit(work, applied, refused=(journal.UndoError,), what=f"the {verb}")
 
     # --- screens --------------------------------------------------------------------------
     def action_open_review(self) -> None:

@@ -58,23 +58,23 @@ class SessionState:
                 "tasklog_open": bool(self.query_one(TaskLog).display),
                 "marks": sorted(self.table.marked), "filter": self.table.filter_text}
 
-    def save_state(self) -> None:
-        from sqlalchemy import select
-
-        from director_tui.core.models import UIState, utcnow
+    def save_state(self, *, wait_s: float | None = None) -> None:
+        """Write the session state in a thread (never on the loop). On the way out, wait for
+        it at most `wait_s` (a locked database must not keep a dying app alive)."""
+        import threading
 
         store = self.app.store
         if store is None:
             return
         state = json.dumps(self.ui_state())
         user, stream_id = self.app.settings.user, self.app.stream_id
-        with store.write() as s:
-            row = s.execute(select(UIState).where(UIState.user == user, UIState.stream_id == stream_id)
-                            ).scalar_one_or_none()
-            if row is None:
-                s.add(UIState(user=user, stream_id=stream_id, state_json=state))
-            elif row.state_json != state:
-                row.state_json, row.updated_at = state, utcnow()
+        if wait_s is None:
+            self.app.run_worker(lambda: write_ui_state(store, user, stream_id, state), thread=True,
+                                group="session-state", exit_on_error=False)
+            return
+        writer = threading.Thread(target=write_ui_state, args=(store, user, stream_id, state), daemon=True)
+        writer.start()
+        writer.join(wait_s)
 
     def _schedule_state_save(self) -> None:
         if not self._restored:
@@ -82,3 +82,17 @@ class SessionState:
         if self._state_timer is not None:
             self._state_timer.stop()
         self._state_timer = self.set_timer(STATE_SAVE_DELAY_S, self.save_state)
+
+
+def write_ui_state(store: object, user: str, stream_id: int, state: str) -> None:
+    from sqlalchemy import select
+
+    from director_tui.core.models import UIState, utcnow
+
+    with store.write() as s:  # type: ignore[attr-defined]
+        row = s.execute(select(UIState).where(UIState.user == user, UIState.stream_id == stream_id)
+                        ).scalar_one_or_none()
+        if row is None:
+            s.add(UIState(user=user, stream_id=stream_id, state_json=state))
+        elif row.state_json != state:
+            row.state_json, row.updated_at = state, utcnow()

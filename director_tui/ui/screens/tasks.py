@@ -145,18 +145,18 @@ class TasksScreen(Screen[None]):
         from director_tui.core import queue
         from director_tui.core.errors import NotFound
 
-        task_id, store = self.current_task_id(), self.app.store
-        if task_id is None or store is None:
+        task_id = self.current_task_id()
+        if task_id is None:
             return
-        try:
-            with store.write() as s:
-                again = queue.retry(s, task_id, self.app.settings.user)
-        except (queue.QueueError, NotFound) as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self.app.wake_runner()
-        self.notify(f"task {task_id} queued again as task {again.id}", timeout=2)
-        self.refresh_tasks()
+
+        def queued(again_id: int) -> None:
+            self.app.wake_runner()
+            self.notify(f"task {task_id} queued again as task {again_id}", timeout=2)
+            if self.is_attached:
+                self.refresh_tasks()
+
+        self.app.writer.submit(lambda s: int(queue.retry(s, task_id, self.app.settings.user).id), queued,  # type: ignore[arg-type]
+                               refused=(queue.QueueError, NotFound), what=f"the retry of task {task_id}")
 
     def action_show_log(self) -> None:
         task_id = self.current_task_id()

@@ -119,20 +119,18 @@ class VariationScreen(Screen[None]):
         if version_id is None:
             self.notify(f"variation {n} is not ready", severity="warning", timeout=2)
             return
-        store = self.app.store
-        assert store is not None
-        try:
-            with store.write() as s:
-                result = review.pick_variation(s, self.group, version_id, self.app.settings.user,
-                                               queue_video=self.app.settings.auto_queue_video)
-        except (review.ReviewError, NotFound) as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self.app.main_screen._after_change(result.segment_id, queued=result.queued_task is not None,
-                                           asset=Asset.VIDEO)
-        self.notify(f"variation {n} (v{result.version_number}) approved; the others rejected"
-                    + (" — video queued" if result.queued_task else ""), timeout=3)
-        self.dismiss(None)
+        def picked(result: review.DecisionResult) -> None:
+            self.app.main_screen._after_change(result.segment_id, queued=result.queued_task is not None,
+                                               asset=Asset.VIDEO)
+            self.notify(f"variation {n} (v{result.version_number}) approved; the others rejected"
+                        + (" — video queued" if result.queued_task else ""), timeout=3)
+            if self.is_attached:
+                self.dismiss(None)
+
+        self.app.writer.submit(
+            lambda s: review.pick_variation(s, self.group, version_id, self.app.settings.user,
+                                            queue_video=self.app.settings.auto_queue_video),
+            picked, refused=(review.ReviewError, NotFound), what=f"the pick of variation {n}")
 
     def action_close_grid(self) -> None:
         self.dismiss(None)

@@ -76,6 +76,11 @@ class StatusHeader(Static):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.figures: HeaderFigures | None = None
+        self.waiting: str | None = None  # a write waiting for the database: what it saves
+
+    def set_waiting(self, what: str | None) -> None:
+        self.waiting = what
+        self._draw()
 
     def show(self, title: str, totals: Totals, running: int, queued: int, asset: str,
              filter_text: str = "", filter_shown: int = 0) -> None:
@@ -86,6 +91,10 @@ class StatusHeader(Static):
         if self.figures is None:
             return
         width = (self.size.width or self.app.size.width) - 2  # the padding
+        if self.waiting:
+            note = Text(f"⏳ waiting for the database to save {self.waiting}…", style="bold yellow")
+            self.update(fit_header(self.figures, max(20, width - note.cell_len - 2)) + Text("  ") + note)
+            return
         self.update(fit_header(self.figures, width))
 
     def on_resize(self, _event: events.Resize) -> None:

@@ -1,0 +1,146 @@
+"""Every write the UI makes goes through here: in a worker thread, one at a time, in the
+order asked, never on the event loop.
+
+A colleague's long write (or a backup's) can hold the database's write lock for seconds:
+the screen keeps drawing meanwhile and says it is waiting, and the keys typed meanwhile are
+held and replayed once the write is done, so they act on what it left (as they would have
+had it been instant). A write the database refuses for good (locked past its busy timeout,
+a full disk) is a notice saying what was not saved; whatever was being typed stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from director_tui.core.db import Store
+    from director_tui.ui.app import DirectorApp
+
+T = TypeVar("T")
+WAITING_AFTER_S = 0.4  # a write slower than this shows "waiting for the database"
+
+
+def _write(store: Store, work: Callable[[Session], T]) -> T:
+    with store.write() as session:
+        return work(session)
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """Why the database could not take a write, in words, or None for another error."""
+    from director_tui.core.errors import StoreError
+
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return "the database stayed locked (another program's long write)"
+    if "disk is full" in text or "No space left" in text:
+        return "the disk is full"
+    if "readonly" in text or "read-only" in text:
+        return "the database cannot be written (read-only)"
+    if isinstance(exc, StoreError | sqlite3.OperationalError) or "OperationalError" in type(exc).__name__:
+        return f"the database refused it ({text.splitlines()[0][:120]})"
+    return None
+
+
+class StoreWriter:
+    def __init__(self, app: DirectorApp) -> None:
+        self.app = app
+        self.pending = 0
+        self._lock = asyncio.Lock()
+        self.waiting_for: str | None = None
+        self._then: list[Callable[[], None]] = []
+
+    def then(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once every write submitted so far has finished (now, if none is)."""
+        if self.pending:
+            self._then.append(callback)
+        else:
+            callback()
+
+    @property
+    def busy(self) -> bool:
+        return self.pending > 0
+
+    def submit(self, work: Callable[[Session], Any], done: Callable[[Any], None] | None = None, *,
+               refused: tuple[type[BaseException], ...] = (), on_refused: Callable[[BaseException], None] | None = None,
+               on_failed: Callable[[str], None] | None = None, what: str = "the change") -> None:
+        """Run `work(session)` in one write transaction off the loop, then `done(result)` on
+        the loop. `refused`: the errors that mean "not now, and why" (shown, or handed to
+        `on_refused`); a store that cannot take the write calls `on_failed(reason)` after
+        saying so (keep what was typed there)."""
+        store = self.app.store
+        if store is None:  # still opening: run once it is (keys wait meanwhile, as for any action)
+            self.app.store_or_later(lambda: self.submit(work, done, refused=refused, on_refused=on_refused,
+                                                        on_failed=on_failed, what=what))
+            return
+        self.pending += 1
+        self.app.run_worker(self._run(store, work, done, refused, on_refused, on_failed, what),
+                            group="writes", exit_on_error=False)
+
+    async def _run(self, store: Store, work: Callable[[Session], Any], done: Callable[[Any], None] | None,
+                   refused: tuple[type[BaseException], ...], on_refused: Callable[[BaseException], None] | None,
+                   on_failed: Callable[[str], None] | None, what: str) -> None:
+        try:
+            async with self._lock:  # one at a time, in the order submitted
+                timer = self.app.set_timer(WAITING_AFTER_S, lambda: self._show_waiting(what))
+                try:
+                    result = await asyncio.to_thread(_write, store, work)
+                finally:
+                    timer.stop()
+                    self._show_waiting(None)
+        except refused as exc:
+            self._finish()
+            if on_refused is not None:
+                on_refused(exc)
+            else:
+                self.app.notify(str(exc), severity="warning", timeout=5)
+            return
+        except Exception as exc:
+            self._finish()
+            self._failed(exc, what, on_failed)
+            return
+        self._finish()
+        if done is not None:
+            done(result)
+
+    def _finish(self) -> None:
+        self.pending -= 1
+        if not self.pending:
+            self.app.call_later(self._settled)
+
+    def _settled(self) -> None:
+        """Every write is done (and its `done` has run): then the waiting callbacks, then
+        the keys typed meanwhile."""
+        callbacks, self._then = self._then, []
+        for callback in callbacks:
+            callback()
+        self.app.replay_held_keys()
+
+    def _failed(self, exc: Exception, what: str, on_failed: Callable[[str], None] | None) -> None:
+        from director_tui.core.db import damaged_message
+
+        if damaged_message(exc, self.app.settings.home) is not None:
+            self.app._handle_exception(exc)
+            return
+        why = unavailable(exc)
+        if why is None:  # a fault of ours: the app's own handler reports it
+            self.app._handle_exception(exc)
+            return
+        kept = " (what you typed is kept)" if on_failed is not None else ""
+        self.app.drop_held_keys()  # they were meant for what this write would have left
+        self.app.notify(f"{what} was not saved: {why}; try again{kept}", severity="error", timeout=10)
+        if on_failed is not None:
+            on_failed(why)
+
+    def _show_waiting(self, what: str | None) -> None:
+        self.waiting_for = what
+        self.app.show_waiting(what)
+
+    async def idle(self) -> None:
+        """Until every submitted write has finished (tests, and quitting)."""
+        while self.pending:
+            await asyncio.sleep(0.01)

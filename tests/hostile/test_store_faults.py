@@ -1,0 +1,125 @@
+"""A locked or failing store (issue 14, 3): the UI never freezes or crashes, says it waits,
+writes once the lock goes, and when the store refuses for good says what was not saved
+while what was typed stays. Two directors deciding at once: the later one is refused and
+told what is there now. Comments being typed are kept like prompt drafts."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import select, text
+
+from director_tui.core import review
+from director_tui.core.models import Asset, AssetState, Comment, Segment
+from director_tui.ui.app import make_app
+from director_tui.ui.widgets.prompt_line import PromptLine
+from tests.conftest import SIZE, cell, segs, wait_for
+
+
+def notices(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_a_locked_database_shows_it_waits_and_the_decision_lands_when_it_goes(store, home, settings, film) -> None:  # type: ignore[no-untyped-def]
+    s1, s2, s3 = segs(store)[:3]
+    holder = sqlite3.connect(home / "director.db", isolation_level=None)
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        holder.execute("BEGIN IMMEDIATE")  # a colleague's long write
+        await pilot.press("space")
+        await pilot.pause(0.8)
+        header = str(app.main_screen.query_one("#status").render())
+        assert "waiting for the database to save the approval of #1" in header
+        await pilot.press("space")  # typed while it waits: held, then run on what it left
+        assert "approved" not in cell(app, s1.id, "keyframe")
+        holder.execute("COMMIT")
+        await wait_for(pilot, lambda: "approved" in cell(app, s2.id, "keyframe"), timeout=30)
+        assert "approved" in cell(app, s1.id, "keyframe")
+        assert app.main_screen.table.current.id == s3.id
+        assert "waiting" not in str(app.main_screen.query_one("#status").render())
+    holder.close()
+
+
+async def test_a_lock_held_past_the_busy_timeout_keeps_the_typed_comment(home, settings, film, impatient) -> None:  # type: ignore[no-untyped-def]
+    short, holder = impatient
+    app = make_app(settings, short, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        holder.execute("BEGIN IMMEDIATE")
+        await pilot.press("c", *"the horizon tilts", "enter")
+        await wait_for(pilot, lambda: any("was not saved" in n for n in notices(app)), timeout=30)
+        assert any("the comment was not saved: the database stayed locked (another program's long write); "
+                   "try again (what you typed is kept)" == n for n in notices(app))
+        line = app.main_screen.query_one(PromptLine)
+        assert line.has_focus and line.value == "the horizon tilts"  # back in its line
+        holder.execute("COMMIT")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(n == "comment added" for n in notices(app)), timeout=10)
+    with short.read() as s:
+        assert [c.body for c in s.execute(select(Comment)).scalars()] == ["the horizon tilts"]
+
+
+async def test_a_full_disk_is_a_notice_and_nothing_typed_is_lost(store, home, settings, film) -> None:  # type: ignore[no-untyped-def]
+    """SQLite's own "database or disk is full" (max_page_count at what the file has now)."""
+    from sqlalchemy import event
+
+    app = make_app(settings, store, "film", start_runner=False)
+
+    def full(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        pages = dbapi_conn.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_conn.execute(f"PRAGMA max_page_count={pages}")
+
+    store.write_engine.dispose()
+    event.listen(store.write_engine, "connect", full)
+    long_comment = "more fog on the water, " * 2000  # needs new pages
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        app.main_screen.query_one(PromptLine).value = long_comment
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("disk is full" in n for n in notices(app)), timeout=30)
+        assert app.main_screen.query_one(PromptLine).value == long_comment
+        assert app.is_running
+    event.remove(store.write_engine, "connect", full)
+    with store.read() as s:
+        assert list(s.execute(select(Comment)).scalars()) == []
+
+
+async def test_two_directors_deciding_at_once_the_later_is_refused_and_shown_why(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    s1 = segs(store)[0]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        with store.write() as s:  # ana approves v1 the moment before this director rejects it
+            review.approve(s, s1.id, Asset.KEYFRAME, "ana")
+        app.main_screen._data_version = store.data_version()  # before this app's poll shows it
+        assert "review" in cell(app, s1.id, "keyframe")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: any("changed while you looked" in n for n in notices(app)), timeout=10)
+        assert ("segment 1's keyframe changed while you looked: it is now v1 approved by ana; "
+                "your decision was not recorded (look again)") in notices(app)
+        assert "approved" in cell(app, s1.id, "keyframe")  # what is there now, shown
+    with store.read() as s:
+        assert s.get(Segment, s1.id).keyframe_state == AssetState.APPROVED
+        kinds = [r[0] for r in s.execute(text("SELECT kind FROM activity WHERE kind LIKE 'version.%'"))]
+        assert "version.rejected" not in kinds
+
+
+async def test_a_comment_being_typed_comes_back_after_the_app_died(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "j", "c", *"the gulls are too big")
+        await pilot.pause(1.0)  # a pause in typing: the draft is written
+    # (the test's exit does what a dead app leaves: the draft row, no comment)
+    with store.read() as s:
+        assert list(s.execute(select(Comment)).scalars()) == []
+        drafts = list(s.execute(text("SELECT field, text FROM draft")))
+    assert drafts == [("comment:keyframe", "the gulls are too big")]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        line = app.main_screen.query_one(PromptLine)
+        await wait_for(pilot, lambda: line.value == "the gulls are too big", timeout=10)
+        assert app.main_screen.table.current.position == 3 and line.mode == "comment"
+        assert any("restored your unsent comment on segment 3" in n for n in notices(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(n == "comment added" for n in notices(app)), timeout=10)
+    with store.read() as s:
+        assert [c.body for c in s.execute(select(Comment)).scalars()] == ["the gulls are too big"]
+        assert list(s.execute(text("SELECT field FROM draft"))) == []
