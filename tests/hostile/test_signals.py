@@ -44,7 +44,7 @@ class Terminal:
         os.set_inheritable(slave, True)
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
                                      start_new_session=True,
-                                     preexec_fn=(lambda: _take_tty(slave)) if controlling else None)  # noqa: PLW1509
+                                     preexec_fn=(lambda: _take_tty(slave)) if controlling else None)
         os.close(slave)
         self.screen = b""
 
