@@ -422,11 +422,15 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # damage found past the open (an overwritten page): one line
-        from director_tui.core.db import damaged_message
+    except Exception as exc:  # damage found past the open, or a store that refused: one line
+        from director_tui.core.db import damaged_message, unavailable
 
         message = damaged_message(exc, State.home)
-        if message is None:
+        if message is not None:
+            typer.echo(f"director-tui: {message}", err=True)
+            sys.exit(2)
+        why = unavailable(exc)
+        if why is None:
             raise
-        typer.echo(f"director-tui: {message}", err=True)
-        sys.exit(2)
+        typer.echo(f"director-tui: stopped: {why}; try again", err=True)
+        sys.exit(1)

@@ -25,7 +25,9 @@ from director_tui.core import models  # noqa: F401  (registers the tables)
 from director_tui.core.errors import DamagedStore, StoreError
 from director_tui.core.migrations import HEAD_REVISION
 
-BUSY_TIMEOUT_MS = 30_000
+# How long a write waits for another's (a colleague's, a backup's) before it gives up;
+# DIRECTOR_BUSY_TIMEOUT_MS changes it (tests, or a studio with very long writers).
+BUSY_TIMEOUT_MS = int(os.environ.get("DIRECTOR_BUSY_TIMEOUT_MS", "30000") or 30000)
 
 __all__ = ["DamagedStore", "Store", "StoreError", "open_store"]
 
@@ -221,6 +223,20 @@ def damaged_message(exc: BaseException, home: str | Path | None) -> str | None:
 
     why = next(word for word in DAMAGE_WORDS if word in text)
     return damaged(resolve_home(home) / "director.db", why)
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """Why the database could not take a write, in words, or None for another error."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return "the database stayed locked (another program's long write)"
+    if "disk is full" in text or "No space left" in text:
+        return "the disk is full"
+    if "readonly" in text or "read-only" in text:
+        return "the database cannot be written (read-only)"
+    if isinstance(exc, StoreError | sqlite3.OperationalError) or "OperationalError" in type(exc).__name__:
+        return f"the database refused it ({text.splitlines()[0][:120]})"
+    return None
 
 
 def check_database_file(db: Path) -> None:

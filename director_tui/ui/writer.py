@@ -11,7 +11,6 @@ a full disk) is a notice saying what was not saved; whatever was being typed sta
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,22 +27,6 @@ WAITING_AFTER_S = 0.4  # a write slower than this shows "waiting for the databas
 def _write(store: Store, work: Callable[[Session], T]) -> T:
     with store.write() as session:
         return work(session)
-
-
-def unavailable(exc: BaseException) -> str | None:
-    """Why the database could not take a write, in words, or None for another error."""
-    from director_tui.core.errors import StoreError
-
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return "the database stayed locked (another program's long write)"
-    if "disk is full" in text or "No space left" in text:
-        return "the disk is full"
-    if "readonly" in text or "read-only" in text:
-        return "the database cannot be written (read-only)"
-    if isinstance(exc, StoreError | sqlite3.OperationalError) or "OperationalError" in type(exc).__name__:
-        return f"the database refused it ({text.splitlines()[0][:120]})"
-    return None
 
 
 class StoreWriter:
@@ -126,6 +109,8 @@ class StoreWriter:
         if damaged_message(exc, self.app.settings.home) is not None:
             self.app._handle_exception(exc)
             return
+        from director_tui.core.db import unavailable
+
         why = unavailable(exc)
         if why is None:  # a fault of ours: the app's own handler reports it
             self.app._handle_exception(exc)

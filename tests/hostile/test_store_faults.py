@@ -123,3 +123,28 @@ async def test_a_comment_being_typed_comes_back_after_the_app_died(store, settin
     with store.read() as s:
         assert [c.body for c in s.execute(select(Comment)).scalars()] == ["the gulls are too big"]
         assert list(s.execute(text("SELECT field FROM draft"))) == []
+
+
+def test_cli_writes_on_a_locked_store_are_one_line_and_non_zero(home, film, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    holder = sqlite3.connect(home / "director.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    env = {**os.environ, "DIRECTOR_CONFIG": str(tmp_path / "none.toml"), "DIRECTOR_BUSY_TIMEOUT_MS": "300"}
+    try:
+        for command in (["regen", "film"], ["cancel", "film", "--all"], ["trust", "film", "--yes"],
+                        ["new", "another"]):
+            proc = subprocess.run([sys.executable, "-m", "director_tui", "--home", str(home), *command],
+                                  env=env, capture_output=True, text=True, timeout=60)
+            if command[0] == "trust":  # writes no database: it works while the store is locked
+                assert proc.returncode == 0, proc.stderr
+                continue
+            assert proc.returncode == 1, (command, proc.stdout, proc.stderr)
+            assert proc.stderr.strip().splitlines() == [
+                "director-tui: stopped: the database stayed locked (another program's long write); try again"], \
+                (command, proc.stderr)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
