@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from director_tui.core import activity
 from director_tui.core.db import Store
+from director_tui.core.durable import fsync_path
 from director_tui.core.models import Segment, Stream, Version
 
 Progress = Callable[[int, int, str], None]  # done, total, what
@@ -276,14 +277,6 @@ def snapshot_db(home: Path, dest: Path) -> None:
     _fsync_replace(tmp, dest)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def recorded_checksums(db: Path) -> dict[str, str]:
     """Each version's path (relative to media/) and recorded sha256, from a database copy."""
     con = sqlite3.connect(db)
@@ -336,7 +329,7 @@ def backup(home: Path, dest: str, progress: Progress = _quiet, now: datetime | N
         copied += 1
         progress(i + 2, len(files) + 1, path.name)
     os.replace(partial_dir, target_dir)
-    _fsync_dir(target_dir.parent)
+    fsync_path(target_dir.parent)
     return str(target_dir), copied
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from director_tui.core.db import Store
+from director_tui.core.durable import fsync_path
 from director_tui.core.models import Asset
 from director_tui.jobs import task_store
 from director_tui.jobs.generators import GeneratorSettings
@@ -60,7 +61,7 @@ def record_output(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_p
     info = validate_image(tmp_path) if task.asset == Asset.KEYFRAME else validate_video(tmp_path)
     digest = _sha256(tmp_path)
     size = tmp_path.stat().st_size
-    _fsync_file(tmp_path)
+    fsync_path(tmp_path)
 
     folder = Path(task.slug) / f"s{task.segment_id:05d}"
     make_dir(home / "media" / folder)  # before the write lock: a mkdir can take a while
@@ -97,18 +98,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_path(path)

@@ -242,15 +242,19 @@ class ReviewFlows:
             if done is not None:
                 done()
 
+        self.app.writer.submit(lambda s: queue.send_back(s, segment_id, asset, self.app.settings.user, body, timecode),
+                               sent, refused=(review.ReviewError, queue.QueueError, NotFound),
+                               **self._keeping_the_text(keep), what="the note and its new version")
+
+    def _keeping_the_text(self, keep: Callable[[], None] | None) -> dict[str, Any]:
+        """A refused or failed write of typed text: say why, then hand the text back (`keep`)."""
+
         def refused(exc: BaseException) -> None:
             self.notify(str(exc), severity="warning", timeout=5)
             if keep is not None:
                 keep()
 
-        self.app.writer.submit(lambda s: queue.send_back(s, segment_id, asset, self.app.settings.user, body, timecode),
-                               sent, refused=(review.ReviewError, queue.QueueError, NotFound), on_refused=refused,
-                               on_failed=lambda _why: keep() if keep is not None else None,
-                               what="the note and its new version")
+        return {"on_refused": refused, "on_failed": lambda _why: keep() if keep is not None else None}
 
     def add_comment(self, segment_id: int, text: str, asset: str, done: Callable[[], None] | None = None,
                     keep: Callable[[], None] | None = None) -> None:
@@ -267,15 +271,9 @@ class ReviewFlows:
             if done is not None:
                 done()
 
-        def refused(exc: BaseException) -> None:
-            self.notify(str(exc), severity="warning", timeout=5)
-            if keep is not None:
-                keep()
-
         self.app.writer.submit(
             lambda s: review.add_comment(s, segment_id, body, self.app.settings.user, asset=asset, timecode=timecode),
-            added, refused=(review.ReviewError, NotFound), on_refused=refused,
-            on_failed=lambda _why: keep() if keep is not None else None, what="the comment")
+            added, refused=(review.ReviewError, NotFound), **self._keeping_the_text(keep), what="the comment")
 
     # --- similar, variations -------------------------------------------------------------
     def action_similar(self, source_position: int | None = None) -> None:
