@@ -60,19 +60,29 @@ def check_destination(home: Path, dest: str, what: str) -> None:
 
 
 def regular_inside(path: Path, root: Path) -> str:
-    """'' when `path` is a regular file whose real location is inside `root`; else why not."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return "missing"
-    except OSError as exc:
-        return f"unreadable ({exc.strerror or exc})"
-    if stat.S_ISLNK(st.st_mode):
-        return "a symbolic link"
-    if not stat.S_ISREG(st.st_mode):
-        return "not a regular file"
-    if not _inside(_resolved(path), _resolved(root)):
+    """'' when `path` is a regular file inside `root` reached through no symbolic link below
+    `root`; else why not. (One lstat per component below root, on plain strings: far
+    cheaper than realpath or pathlib, which an export of 1,000 files paid 0.1 s for.)"""
+    base, full = os.fspath(root).rstrip("/"), os.fspath(path)
+    if not full.startswith(base + "/"):
         return "outside the workspace"
+    parts = full[len(base) + 1:].split("/")
+    if ".." in parts or "" in parts:
+        return "outside the workspace"
+    here = base
+    st = None
+    for i, part in enumerate(parts):
+        here = f"{here}/{part}"
+        try:
+            st = os.lstat(here)
+        except FileNotFoundError:
+            return "missing"
+        except OSError as exc:
+            return f"unreadable ({exc.strerror or exc})"
+        if stat.S_ISLNK(st.st_mode):
+            return "a symbolic link" if i == len(parts) - 1 else "inside a folder that is a symbolic link"
+    if st is None or not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
     return ""
 
 

@@ -8,6 +8,7 @@ The whole `director-tui export` command is timed too, to show what start-up adds
 
 from __future__ import annotations
 
+import hashlib
 import os
 import statistics
 import subprocess
@@ -75,9 +76,12 @@ def build(home: Path, size: int) -> Path:
             rel = f"bench/s{sid:05d}/keyframe-v001.png"
             path = home / "media" / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(os.urandom(size))
+            data = os.urandom(size)
+            path.write_bytes(data)
             rows.append({"segment_id": sid, "asset": "keyframe", "number": 1, "path": rel, "prompt": "p",
-                         "seed": 1, "generator": "{}", "size_bytes": size, "checksum": "", "decision": "approved"})
+                         "seed": 1, "generator": "{}", "size_bytes": size, "decision": "approved",
+                         # recorded as the runner records it: the export checks every file against it
+                         "checksum": hashlib.sha256(data).hexdigest()})
         s.execute(insert(Version), rows)
         s.connection().exec_driver_sql(
             "UPDATE segment SET keyframe_version_id = (SELECT id FROM version v WHERE v.segment_id = segment.id)")
