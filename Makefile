@@ -26,6 +26,7 @@ demo: $(STAMP)
 
 test: $(TESTSTAMP)
 	$(BIN)/ruff check director_tui tests
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(TESTSTAMP)
@@ -33,6 +34,7 @@ bench: $(TESTSTAMP)
 
 lint: $(TESTSTAMP)
 	$(BIN)/ruff check director_tui tests
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .bench

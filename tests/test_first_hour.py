@@ -345,7 +345,7 @@ def forty(store, home, make_stream):  # type: ignore[no-untyped-def]
         for seg_id in ids[:30]:
             review.approve(s, seg_id, Asset.KEYFRAME, "tester")
         for seg_id in ids[30:]:
-            queue.send_back(s, seg_id, Asset.KEYFRAME, "tester", "too flat")
+            review.send_back(s, seg_id, Asset.KEYFRAME, "tester", "too flat")
     return stream
 
 
@@ -437,7 +437,7 @@ def test_send_back_keeps_nothing_when_it_cannot_queue(store, film) -> None:  # t
     with store.write() as s:
         queue.enqueue(s, first.id, Asset.KEYFRAME, "tester")
     with pytest.raises(queue.QueueError), store.write() as s:
-        queue.send_back(s, first.id, Asset.KEYFRAME, "tester", "more light")
+        review.send_back(s, first.id, Asset.KEYFRAME, "tester", "more light")
     with store.read() as s:
         assert list(s.execute(select(Comment)).scalars()) == []
 

@@ -29,6 +29,7 @@ from sqlmodel import Session
 from director_tui.core import activity
 from director_tui.core.db import Store
 from director_tui.core.durable import fsync_path
+from director_tui.core.guards import is_remote
 from director_tui.core.models import Segment, Stream, Version
 
 Progress = Callable[[int, int, str], None]  # done, total, what
@@ -83,14 +84,6 @@ def copy_verified(src: Path, dest: Path, checksum: str | None = None) -> None:
 
 
 # --- rclone -----------------------------------------------------------------------------
-def is_remote(dest: str) -> bool:
-    """`gdrive:backups`, `s3:bucket/x`, `:local:/path` go through rclone; paths stay local."""
-    if dest.startswith(":"):
-        return True
-    return bool(re.match(r"^[A-Za-z0-9_][A-Za-z0-9_. -]*:", dest)) and not Path(dest).exists() \
-        and not re.match(r"^[A-Za-z]:[\\/]", dest)
-
-
 def rclone(*args: str, timeout: float = 3600) -> str:
     exe = shutil.which("rclone")
     if exe is None:

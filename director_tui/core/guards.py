@@ -10,6 +10,7 @@ is the one recorded for it.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -20,13 +21,19 @@ class DestinationError(ValueError):
     """A destination that would damage the workspace; the message names it and why."""
 
 
+def is_remote(dest: str) -> bool:
+    """`gdrive:backups`, `s3:bucket/x`, `:local:/path` go through rclone; paths stay local."""
+    if dest.startswith(":"):
+        return True
+    return bool(re.match(r"^[A-Za-z0-9_][A-Za-z0-9_. -]*:", dest)) and not Path(dest).exists() \
+        and not re.match(r"^[A-Za-z]:[\\/]", dest)
+
+
 def local_path(dest: str) -> Path | None:
     """The local folder or file a destination names: a plain path, or rclone's `:local:`
     backend; None for a remote (rclone) destination this program cannot see into."""
     if dest.startswith(":local:"):
         return Path(dest[len(":local:"):]).expanduser()
-    from director_tui.core.archive import is_remote
-
     return None if is_remote(dest) else Path(dest).expanduser()
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from director_tui.core import activity
+from director_tui.core import activity, queue
 from director_tui.core.models import (
     AssetState,
     JournalEntry,
@@ -27,6 +27,7 @@ from director_tui.core.models import (
     Version,
     utcnow,
 )
+from director_tui.core.segment_state import update_checkpoints
 
 SEGMENT_FIELDS = ("image_prompt", "motion_prompt", "keyframe_version_id", "keyframe_state",
                   "video_version_id", "video_state")
@@ -221,7 +222,6 @@ def redo(session: Session, stream_id: int, user: str) -> JournalEntry:
 def _requeue_undone(session: Session, task_ids: list[int], user: str) -> dict[int, int]:
     """A redone approval queues its clip again, as the approval did: every task that the
     undo cancelled is queued anew (same asset and seed). Returns {old task id: new id}."""
-    from director_tui.core import queue  # queue -> review -> journal: imported when used
 
     again: dict[int, int] = {}
     for task_id in task_ids:
@@ -239,8 +239,6 @@ def _requeue_undone(session: Session, task_ids: list[int], user: str) -> dict[in
 
 def _finish(session: Session, stream_id: int, user: str, verb: str, entry: JournalEntry,
             seg_ids: list[int]) -> None:
-    from director_tui.core.review import update_checkpoints
-
     for sid in seg_ids:
         activity.record(session, f"journal.{verb}", user, stream_id, sid, change=entry.kind, label=entry.label)
     session.flush()

@@ -19,6 +19,7 @@ from director_tui.core.errors import NotFound
 from director_tui.core.models import Preset, PromptRevision, Segment, utcnow
 from director_tui.core.spec import PROMPT_MAX_BYTES
 from director_tui.core.states import Asset
+from director_tui.core.wording import with_preset
 
 FIELDS = ("image", "motion")
 
@@ -110,15 +111,6 @@ class PresetData:
     name: str
     category: str
     text: str
-
-
-def with_preset(prompt: str, preset_text: str) -> str:
-    """The prompt with the preset's words added (once: applying twice changes nothing)."""
-    addition = preset_text.strip()
-    if not addition or addition.lower() in prompt.lower():
-        return prompt
-    base = prompt.rstrip().rstrip(",").rstrip()
-    return f"{base}, {addition}" if base else addition
 
 
 def apply_preset(session: Session, segment_ids: list[int], field: str, preset_id: int, user: str) -> list[int]:

@@ -19,7 +19,7 @@ from director_tui.core.models import (
     Version,
     utcnow,
 )
-from director_tui.core.review import add_comment, mark_video_stale
+from director_tui.core.segment_state import mark_video_stale
 from director_tui.core.streams import NotFound
 
 
@@ -95,17 +95,6 @@ def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priori
     return task
 
 
-def send_back(session: Session, segment_id: int, asset: str, actor: str, note: str,
-              timecode: float | None = None) -> Task:
-    """Regenerate with a note: the note is a comment on the current version (and the reason
-    of its "regenerate" decision), then a new version is queued. One transaction: when the
-    task cannot be queued, no comment is left behind either."""
-    note = note.strip()
-    if note:
-        add_comment(session, segment_id, note, actor, asset=asset, timecode=timecode)
-    return enqueue(session, segment_id, asset, actor, regenerate=True, notes=note)
-
-
 def _current_version_id(seg: Segment, asset: str) -> int | None:
     return seg.keyframe_version_id if asset == Asset.KEYFRAME else seg.video_version_id
 
@@ -135,7 +124,7 @@ def variations(session: Session, segment_id: int, asset: str, actor: str, count:
                presets: list[tuple[int, str]] | None = None) -> tuple[str, list[Task]]:
     """Queue one variation group: `count` seeds of the prompt, or one per preset
     ((id, text) pairs). Returns (group id, tasks)."""
-    from director_tui.core.prompts import with_preset
+    from director_tui.core.wording import with_preset
 
     seg = session.get(Segment, segment_id)
     if seg is None:

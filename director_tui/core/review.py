@@ -12,20 +12,21 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
-from director_tui.core import activity, journal
+from director_tui.core import activity, journal, queue
 from director_tui.core.models import (
     Asset,
     AssetState,
-    Checkpoint,
     Comment,
     Decision,
     Review,
     Segment,
+    Task,
     VariationPick,
     Version,
     utcnow,
 )
-from director_tui.core.streams import NotFound, totals
+from director_tui.core.segment_state import mark_video_stale, update_checkpoints
+from director_tui.core.streams import NotFound
 
 
 class ReviewError(Exception):
@@ -63,16 +64,6 @@ def _set_state(seg: Segment, asset: str, state: str) -> None:
     else:
         seg.video_state = state
     seg.updated_at = utcnow()
-
-
-def mark_video_stale(session: Session, seg: Segment, actor: str, why: str) -> bool:
-    """A clip made from a keyframe that is no longer the approved one is stale."""
-    if seg.video_version_id is None or seg.video_state == AssetState.STALE:
-        return False
-    seg.video_state = AssetState.STALE
-    seg.updated_at = utcnow()
-    activity.record(session, "video.stale", actor, seg.stream_id, seg.id, reason=why)
-    return True
 
 
 def decide(session: Session, segment_id: int, asset: str, decision: str, actor: str,
@@ -139,8 +130,6 @@ def _decide(session: Session, seg: Segment, asset: str, decision: str, actor: st
     update_checkpoints(session, seg.stream_id)
     queued = None
     if queue_video and asset == Asset.KEYFRAME and decision == Decision.APPROVED:
-        from director_tui.core import queue
-
         if queue.active_task(session, seg.id, Asset.VIDEO) is None:  # type: ignore[arg-type]
             queued = queue.enqueue(session, seg.id, Asset.VIDEO, actor).id  # type: ignore[arg-type]
     return DecisionResult(seg.id, asset, version.number, decision, stale, queued)  # type: ignore[arg-type]
@@ -295,29 +284,12 @@ def pick_variation(session: Session, group: str, version_id: int, actor: str,
     return result
 
 
-CHECKPOINT_ORDER = ("keyframes", "videos", "final_cut")
-
-
-def update_checkpoints(session: Session, stream_id: int) -> None:
-    """Close a checkpoint when its gate is passed; open the next one; reopen on regress."""
-    t = totals(session, stream_id)
-    passed = {"keyframes": t.segments > 0 and t.keyframes_approved == t.segments,
-              "videos": t.final_cut_ready, "final_cut": False}
-    existing = {c.name: c for c in session.execute(
-        select(Checkpoint).where(Checkpoint.stream_id == stream_id)).scalars()}
-    now = utcnow()
-    for i, name in enumerate(CHECKPOINT_ORDER):
-        cp = existing.get(name)
-        if cp is None:
-            if i == 0 or passed[CHECKPOINT_ORDER[i - 1]]:
-                cp = Checkpoint(stream_id=stream_id, name=name, started_at=now)
-                session.add(cp)
-                existing[name] = cp
-            else:
-                continue
-        if passed[name] and cp.completed_at is None:
-            cp.completed_at = now
-            activity.record(session, "checkpoint.passed", "", stream_id, checkpoint=name)
-        elif not passed[name] and cp.completed_at is not None:
-            cp.completed_at = None
-            activity.record(session, "checkpoint.reopened", "", stream_id, checkpoint=name)
+def send_back(session: Session, segment_id: int, asset: str, actor: str, note: str,
+              timecode: float | None = None) -> Task:
+    """Regenerate with a note: the note is a comment on the current version (and the reason
+    of its "regenerate" decision), then a new version is queued. One transaction: when the
+    task cannot be queued, no comment is left behind either."""
+    note = note.strip()
+    if note:
+        add_comment(session, segment_id, note, actor, asset=asset, timecode=timecode)
+    return queue.enqueue(session, segment_id, asset, actor, regenerate=True, notes=note)

@@ -83,7 +83,7 @@ def record_output(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_p
     # lock would hold every other writer (claims, other results) behind the disk
     _fsync_dir(home / "media" / folder)
     if was_approved:  # the approved count dropped: a checkpoint may reopen
-        from director_tui.core.review import update_checkpoints
+        from director_tui.core.segment_state import update_checkpoints
 
         with store.write() as s:
             update_checkpoints(s, task.stream_id)

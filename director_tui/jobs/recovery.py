@@ -12,8 +12,10 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -114,3 +116,29 @@ def recover(store: Store, actor: str, my_owner: str | None = None, grace_s: floa
                             asset=task.asset, task=again.id, retry_of=task.id)
             moved.append((int(task.id), int(again.id)))  # type: ignore[arg-type]
     return moved
+
+
+def requeue_now(db_path: Path, task_ids: list[int], actor: str, reason: str) -> int:
+    """Put running tasks back on the queue with a connection of its own (the store's may be
+    held by a stuck event loop: the app's backstop, ui/backstop.py); returns how many went back."""
+    if not task_ids:
+        return 0
+    con = sqlite3.connect(db_path, timeout=2.0, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        now = datetime.now(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        moved = 0
+        for task_id in task_ids:
+            cur = con.execute(
+                "UPDATE task SET state = 'queued', error = ?, message = ?, pid = NULL, pgid = NULL, owner = NULL, "
+                "owner_pid = NULL, owner_start = NULL, started_at = NULL, progress = 0 "
+                "WHERE id = ? AND state = 'running'", (reason, reason, task_id))
+            if cur.rowcount:
+                moved += 1
+                con.execute("INSERT INTO activity (stream_id, segment_id, actor, kind, detail, created_at) "
+                            "SELECT stream_id, segment_id, ?, 'task.interrupted', ?, ? FROM task WHERE id = ?",
+                            (actor, f'{{"task": {task_id}, "reason": "backstop"}}', now, task_id))
+        con.execute("COMMIT")
+        return moved
+    finally:
+        con.close()

@@ -19,13 +19,13 @@ import contextlib
 import os
 import select
 import signal
-import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
+
+from director_tui.jobs.recovery import requeue_now
 
 BACKSTOP_S = 6.0  # the normal way out stops generators with a short grace: this is well past it
 WATCH_EVERY_S = 0.5
@@ -62,37 +62,11 @@ class Backstop:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pgid, signal.SIGKILL)
         with contextlib.suppress(Exception):
-            requeue(self.db_path, [task_id for task_id, _ in tasks], self.actor,
+            requeue_now(self.db_path, [task_id for task_id, _ in tasks], self.actor,
                     f"interrupted: {self.reason} (the app was stuck on its way out)")
         with contextlib.suppress(Exception):  # the terminal may be gone; if not, give it back
             os.write(sys.__stdout__.fileno(), TERMINAL_RESET.encode())  # type: ignore[union-attr]
         os._exit(self.exit_code)
-
-
-def requeue(db_path: Path, task_ids: list[int], actor: str, reason: str) -> int:
-    """Put running tasks back on the queue with a connection of its own (the store's may be
-    held by the stuck loop); returns how many went back."""
-    if not task_ids:
-        return 0
-    con = sqlite3.connect(db_path, timeout=2.0, isolation_level=None)
-    try:
-        con.execute("BEGIN IMMEDIATE")
-        now = datetime.now(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-        moved = 0
-        for task_id in task_ids:
-            cur = con.execute(
-                "UPDATE task SET state = 'queued', error = ?, message = ?, pid = NULL, pgid = NULL, owner = NULL, "
-                "owner_pid = NULL, owner_start = NULL, started_at = NULL, progress = 0 "
-                "WHERE id = ? AND state = 'running'", (reason, reason, task_id))
-            if cur.rowcount:
-                moved += 1
-                con.execute("INSERT INTO activity (stream_id, segment_id, actor, kind, detail, created_at) "
-                            "SELECT stream_id, segment_id, ?, 'task.interrupted', ?, ? FROM task WHERE id = ?",
-                            (actor, f'{{"task": {task_id}, "reason": "backstop"}}', now, task_id))
-        con.execute("COMMIT")
-        return moved
-    finally:
-        con.close()
 
 
 def watch_terminal(fd: int, on_gone: Callable[[], None], stop: threading.Event) -> threading.Thread:

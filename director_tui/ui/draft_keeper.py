@@ -68,14 +68,13 @@ class DraftKeeper:
             self.app.run_worker(self._flush_in_thread, thread=True, group="drafts", exit_on_error=False)
 
     def _flush_in_thread(self) -> None:
-        import sqlite3
-
-        from sqlalchemy.exc import SQLAlchemyError
+        from director_tui.core.db import unavailable
 
         try:
             self._saver.flush()  # type: ignore[union-attr]
-        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:  # kept pending; the next flush retries
-            self.app.call_from_thread(self.app.notify, f"draft not saved yet: {exc}", severity="warning")
+        except Exception as exc:  # kept pending; the next flush retries
+            why = unavailable(exc) or str(exc).splitlines()[0][:120]
+            self.app.call_from_thread(self.app.notify, f"draft not saved yet: {why}", severity="warning")
 
     def flush_now(self, wait_s: float = 2.0) -> None:
         """On the way out (quit, SIGHUP, SIGTERM): write what is pending before the app goes,

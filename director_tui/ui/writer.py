@@ -15,12 +15,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from director_tui.core.db import Store
     from director_tui.ui.app import DirectorApp
 
 T = TypeVar("T")
+Session = Any  # a write session of the store (the UI only hands it to core functions)
 WAITING_AFTER_S = 0.4  # a write slower than this shows "waiting for the database"
 
 

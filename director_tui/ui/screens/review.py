@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Label, Static, TextArea
 
 from director_tui.core.states import Asset
 from director_tui.ui.bindings import REVIEW_BINDINGS
-from director_tui.ui.screens.review_flows import save_prompt_flow
+from director_tui.ui.screens.prompt_saving import save_prompt_flow
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_area import PromptArea
@@ -93,10 +93,8 @@ class ReviewScreen(Screen[None]):
 
     def load(self, prompts_too: bool = False, replace: bool = False) -> None:
         """`replace`: show the stored prompts even over an edit (another segment now)."""
-        from sqlalchemy import select
-
-        from director_tui.core import review, streams
-        from director_tui.core.models import Preset, Segment, Version
+        from director_tui.core import review, streams, views
+        from director_tui.core.models import Segment
         from director_tui.ui.screens.compare import load_side
 
         store = self.app.store
@@ -106,13 +104,8 @@ class ReviewScreen(Screen[None]):
             seg = s.get(Segment, self.segment_id)
             versions = streams.versions(s, self.segment_id, self.asset)
             comments = review.comments(s, self.segment_id)
-            presets: dict[int, str] = {pid: name for pid, name in s.execute(select(Preset.id, Preset.name))}
-            numbers = {vid: (asset, number) for vid, asset, number in s.execute(
-                select(Version.id, Version.asset, Version.number).where(Version.segment_id == self.segment_id))}
-            parents = {v.parent_version_id for v in versions if v.parent_version_id not in (None, *numbers)}
-            elsewhere = {vid: (position, number) for vid, position, number in s.execute(
-                select(Version.id, Segment.position, Version.number).join(Segment, Segment.id == Version.segment_id)
-                .where(Version.id.in_(parents)))} if parents else {}  # type: ignore[union-attr]
+            context = views.review_context(s, self.segment_id, versions)
+        presets, numbers, elsewhere = context.presets, context.numbers, context.elsewhere
         if seg is None:
             self.notify("this segment no longer exists", severity="error")
             self.dismiss(None)

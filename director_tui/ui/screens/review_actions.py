@@ -294,7 +294,7 @@ class ReviewActions:
             self.notify(str(exc), severity="warning", timeout=4)
             return
         if command.verb == "trust":
-            from director_tui.ui.trust_review import review_trust
+            from director_tui.ui.screens.trust import review_trust
 
             review_trust(self.app)
             return

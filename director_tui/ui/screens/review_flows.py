@@ -7,90 +7,18 @@ handling here is shared with the review screen through `save_prompt_flow`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from director_tui.core.errors import NotFound
 from director_tui.core.states import Asset
+from director_tui.ui.screens.prompt_saving import run_editor, save_prompt_flow
 from director_tui.ui.widgets.prompt_line import PromptLine
 from director_tui.ui.widgets.quick_edit import QuickEdit
 
 if TYPE_CHECKING:
-    from director_tui.core.prompts import PromptConflict
     from director_tui.ui.app import DirectorApp
     from director_tui.ui.widgets.segment_table import SegmentTable
-
-
-def save_prompt_flow(app: DirectorApp, segment_id: int, field: str, expected: str, text: str,
-                     on_saved: Callable[[], None], on_edit_again: Callable[[str, str], None]) -> None:
-    """Save, or show the conflict and let the director choose; never overwrite silently."""
-    from director_tui.core import prompts
-    from director_tui.ui.screens.conflict import ConflictScreen
-
-    def refused(exc: BaseException) -> None:
-        if not isinstance(exc, prompts.PromptConflict):  # the draft keeps the text
-            app.notify(str(exc), severity="error", timeout=6)
-            return
-        conflict: PromptConflict = exc
-
-        def chosen(choice: str | None) -> None:
-            if choice == "mine":
-                save_prompt_flow(app, segment_id, field, conflict.theirs, conflict.mine, on_saved, on_edit_again)
-            elif choice == "edit":
-                on_edit_again(conflict.theirs, conflict.mine)
-            else:
-                app.notify("kept their text; yours was dropped", timeout=3)
-                app.drafts.discard(segment_id, field)
-                on_saved()
-
-        app.push_screen(ConflictScreen(conflict), chosen)
-
-    def saved(changed: bool) -> None:
-        app.notify(f"{field} prompt saved — r regenerates with it" if changed else "no change", timeout=2.5)
-        app.drafts.discard(segment_id, field)
-        on_saved()
-
-    app.writer.submit(lambda s: prompts.save_prompt(s, segment_id, field, text, app.settings.user, expected=expected),
-                      saved, refused=(prompts.PromptError, NotFound), on_refused=refused,
-                      what=f"the {field} prompt")
-
-
-def run_editor(app: DirectorApp, text: str, suffix: str = ".txt") -> str | None:
-    """Edit `text` in $VISUAL/$EDITOR (the app suspends); the new text, or None if the
-    editor failed. One trailing newline, which most editors add, is dropped."""
-    import shlex  # here, not at import: the main screen imports this module before its first frame
-    import subprocess
-    import tempfile
-
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    try:
-        argv = shlex.split(editor)
-    except ValueError:
-        app.notify(f"$EDITOR is not a command line: {editor!r}", severity="error")
-        return None
-    fd, name = tempfile.mkstemp(prefix="director-prompt-", suffix=suffix)
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        try:
-            if app.is_headless:  # tests: no terminal to hand over
-                code = subprocess.run(argv + [str(path)], check=False).returncode  # noqa: S603
-            else:
-                with app.suspend():
-                    code = subprocess.run(argv + [str(path)], check=False).returncode  # noqa: S603
-        except FileNotFoundError:
-            app.notify(f"editor not found: {argv[0]!r} (set $EDITOR)", severity="error", timeout=6)
-            return None
-        if code != 0:
-            app.notify(f"{argv[0]} exited with {code}: prompt not changed", severity="warning")
-            return None
-        new = path.read_text(encoding="utf-8", errors="replace")
-        return new[:-1] if new.endswith("\n") else new
-    finally:
-        path.unlink(missing_ok=True)
 
 
 class ReviewFlows:
@@ -242,7 +170,7 @@ class ReviewFlows:
             if done is not None:
                 done()
 
-        self.app.writer.submit(lambda s: queue.send_back(s, segment_id, asset, self.app.settings.user, body, timecode),
+        self.app.writer.submit(lambda s: review.send_back(s, segment_id, asset, self.app.settings.user, body, timecode),
                                sent, refused=(review.ReviewError, queue.QueueError, NotFound),
                                **self._keeping_the_text(keep), what="the note and its new version")
 
@@ -318,18 +246,14 @@ class ReviewFlows:
             queued, refused=(queue.QueueError, NotFound), what=f"the variations of #{row.position}")
 
     def action_variation_grid(self) -> None:
-        from sqlalchemy import select
-
-        from director_tui.core.models import Task
+        from director_tui.core.views import latest_variation_group
 
         row = self._current_or_warn()
         store = self.app.store_or_later(self._retry(row, self.action_variation_grid)) if row is not None else None
         if row is None or store is None:
             return
         with store.read() as s:
-            group = s.execute(select(Task.variation_group).where(
-                Task.segment_id == row.id, Task.asset == self.asset, Task.variation_group.is_not(None))  # type: ignore[union-attr]
-                .order_by(Task.id.desc()).limit(1)).scalar()  # type: ignore[union-attr]
+            group = latest_variation_group(s, row.id, self.asset)
         if group is None:
             self.notify(f"segment {row.position} has no {self.asset} variations — a makes some", timeout=3)
             return

@@ -149,23 +149,18 @@ class Safekeeping:
 
     def run_restore(self, command: Command) -> None:
         """`:restore 4 2`: segment 4's version 2 (of the active asset) back from the archive."""
-        from sqlalchemy import select
-
         from director_tui.core import archive
-        from director_tui.core.models import Segment, Version
+        from director_tui.core.views import version_at
 
         store = self.app.store
         assert store is not None  # run_command waits for the store (store_or_later)
         position, number = command.positions
         asset = command.asset or self.asset  # type: ignore[attr-defined]
         with store.read() as s:
-            found = s.execute(select(Version.id, Version.segment_id).join(Segment, Segment.id == Version.segment_id)
-                              .where(Segment.stream_id == self.app.stream_id, Segment.position == position,
-                                     Version.asset == asset, Version.number == number)).first()
-        if found is None:
+            version_id = version_at(s, self.app.stream_id, position, asset, number)
+        if version_id is None:
             self.notify(f"restore: segment {position} has no {asset} version {number}", severity="warning")
             return
-        version_id, segment_id = found
         home, user = self.app.settings.home, self.app.settings.user
 
         def job(progress: Callable[[int, int, str], None]) -> str:
@@ -173,7 +168,7 @@ class Safekeeping:
             progress(1, 1, v.path)
             if not came_back:
                 return f"segment {position}'s {asset} v{number} is in the workspace already"
-            self.app.call_from_thread(self.reload_segments, [segment_id])
+            self.app.call_from_thread(self.reload_segments, [v.segment_id])
             return f"restored segment {position}'s {asset} v{number} ({v.path})"
 
         self._start_job("restore", job)

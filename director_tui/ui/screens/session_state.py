@@ -84,15 +84,9 @@ class SessionState:
         self._state_timer = self.set_timer(STATE_SAVE_DELAY_S, self.save_state)
 
 
-def write_ui_state(store: object, user: str, stream_id: int, state: str) -> None:
-    from sqlalchemy import select
 
-    from director_tui.core.models import UIState, utcnow
+def write_ui_state(store: object, user: str, stream_id: int, state: str) -> None:
+    from director_tui.core.views import save_ui_state
 
     with store.write() as s:  # type: ignore[attr-defined]
-        row = s.execute(select(UIState).where(UIState.user == user, UIState.stream_id == stream_id)
-                        ).scalar_one_or_none()
-        if row is None:
-            s.add(UIState(user=user, stream_id=stream_id, state_json=state))
-        elif row.state_json != state:
-            row.state_json, row.updated_at = state, utcnow()
+        save_ui_state(s, user, stream_id, json.loads(state))

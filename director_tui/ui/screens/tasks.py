@@ -71,22 +71,18 @@ class TasksScreen(Screen[None]):
         self.set_interval(REFRESH_S, self.refresh_tasks)
 
     def _rows(self) -> list[tuple[int, list[Text | str]]]:
-        from sqlalchemy import select
-
-        from director_tui.core.models import Segment, Task, utcnow
+        from director_tui.core.models import utcnow
+        from director_tui.core.views import recent_tasks
 
         store = self.app.store
         if store is None:
             return []
         with store.read() as s:
-            found = s.execute(
-                select(Task, Segment.position, Segment.title).join(Segment, Segment.id == Task.segment_id)
-                .where(Task.stream_id == self.app.stream_id).order_by(Task.id.desc()).limit(LIMIT)  # type: ignore[attr-defined]
-            ).all()
+            found = recent_tasks(s, self.app.stream_id, LIMIT)
         now = utcnow()
         live = self.app.runner.running if self.app.runner else {}
         rows = []
-        for task, position, title in reversed(found):
+        for task, position, title in found:
             progress, message = task.progress, task.error or task.message
             if task.id in live:  # fresher than the store
                 progress, message = live[task.id].progress, live[task.id].message

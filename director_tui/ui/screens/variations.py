@@ -44,23 +44,12 @@ class VariationScreen(Screen[None]):
         self.set_interval(REFRESH_S, self.refresh_grid)
 
     def _load(self) -> tuple[str, list[tuple[object, ...]]]:
-        from sqlalchemy import select
-
-        from director_tui.core.models import Preset, Segment, Task, Version
+        from director_tui.core.views import variation_grid
 
         store = self.app.store
         assert store is not None
         with store.read() as s:
-            rows = s.execute(
-                select(Task.id, Task.state, Task.progress, Task.message, Task.error, Task.seed, Preset.name,
-                       Version.id, Version.number, Version.path, Version.decision, Segment.position,
-                       Segment.title, Task.asset)
-                .join(Segment, Segment.id == Task.segment_id)
-                .outerjoin(Version, Version.task_id == Task.id)
-                .outerjoin(Preset, Preset.id == Task.preset_id)
-                .where(Task.variation_group == self.group).order_by(Task.id)).all()
-        title = f"{rows[0][11]}. {rows[0][12]} — {len(rows)} {rows[0][13]} variations" if rows else "variations"
-        return title, [tuple(r) for r in rows]
+            return variation_grid(s, self.group)
 
     def refresh_grid(self) -> None:
         store = self.app.store

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from director_tui.cli import _stream_id, app, fail, settings, store_for
+from director_tui.cli.common import app, fail, find_stream, settings, store_for
 from director_tui.core.commands import EXPORTS as WHATS  # light: checked before the store opens
 
 
@@ -44,7 +44,7 @@ def export(
         raise fail(f"export: {what!r} is not one of {', '.join(WHATS)}")
     s = settings()
     store = store_for(s)
-    _stream_id(store, stream)  # exits 2 naming a missing stream
+    find_stream(store, stream)  # exits 2 naming a missing stream
     from director_tui.core.guards import DestinationError
 
     try:
@@ -69,7 +69,7 @@ def cleanup(
 
     s = settings()
     store = store_for(s)
-    stream_id, _ = _stream_id(store, stream)
+    stream_id, _ = find_stream(store, stream)
     dest = archive_to or str(s.home / "archive")
     from director_tui.core.guards import DestinationError
 
@@ -104,7 +104,7 @@ def restore(
 
     s = settings()
     store = store_for(s)
-    stream_id, _ = _stream_id(store, stream)
+    stream_id, _ = find_stream(store, stream)
     with store.read() as session:
         vid = session.execute(select(Version.id).join(Segment, Segment.id == Version.segment_id).where(
             Segment.stream_id == stream_id, Segment.position == segment, Version.asset == asset,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from director_tui.cli import _stream_id, app, fail, settings, store_for
+from director_tui.cli.common import app, fail, find_stream, settings, store_for
 from director_tui.core.printable import printable
 from director_tui.core.timefmt import span
 
@@ -35,7 +35,7 @@ def activity(
     from director_tui.core import insight
 
     store = store_for(settings())
-    stream_id, _ = _stream_id(store, stream)
+    stream_id, _ = find_stream(store, stream)
     try:
         when = insight.parse_since(since) if since else None
     except insight.InsightError as exc:
@@ -63,7 +63,7 @@ def metrics(
     from director_tui.core import insight
 
     store = store_for(settings())
-    stream_id, _ = _stream_id(store, stream)
+    stream_id, _ = find_stream(store, stream)
     with store.read() as session:
         m = insight.metrics(session, stream_id)
     if as_json:

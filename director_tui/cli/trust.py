@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from director_tui.cli import app, fail, settings, store_for
+from director_tui.cli.common import app, fail, settings, store_for
 from director_tui.core.printable import printable
 
 NOT_TRUSTED = 3  # the exit code of regen/work when a generator is not trusted (README)

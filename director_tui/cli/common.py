@@ -1,0 +1,85 @@
+"""What every command shares: the typer app, the --home option, one-line failures, the
+settings and the store (opened with the failure a user can read), a stream by its slug.
+
+Errors are one line on stderr, never a traceback: exit 2 for bad input (specs, slugs,
+unknown streams, a damaged database), 3 when a generator this account has not trusted
+would have to run (`director-tui trust`), 1 for anything else that went wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from director_tui import __version__
+from director_tui.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    name="director-tui",
+    help="Review an AI-generated video production in the terminal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class State:
+    home: str | None = None
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"director-tui: {message}", err=True)
+    return typer.Exit(code)
+
+
+def settings() -> Settings:
+    from director_tui.config import apply_workspace_mode
+
+    try:
+        loaded = load_settings(State.home)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    apply_workspace_mode(loaded.workspace_mode)
+    return loaded
+
+
+def store_for(s: Settings):  # type: ignore[no-untyped-def]
+    from director_tui.core.db import DamagedStore, StoreError, open_store
+
+    try:
+        return open_store(s.home)
+    except DamagedStore as exc:
+        raise fail(str(exc), 2) from None
+    except StoreError as exc:
+        raise fail(str(exc), 1) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"director-tui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    home: Annotated[str | None, typer.Option("--home", help="Workspace folder (default: $DIRECTOR_HOME, else the user data folder).")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    State.home = home
+
+
+def find_stream(store, slug: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """(stream id, number of segments), or exit 2 naming the stream."""
+    from sqlalchemy import func, select
+
+    from director_tui.core.models import Segment
+    from director_tui.core.streams import NotFound, get_stream
+
+    try:
+        with store.read() as session:
+            stream = get_stream(session, slug)
+            count = session.execute(select(func.count(Segment.id)).where(Segment.stream_id == stream.id)).scalar_one()
+    except NotFound as exc:
+        raise fail(str(exc)) from None
+    return int(stream.id), int(count)  # type: ignore[arg-type]

@@ -1,0 +1,162 @@
+"""Commands about generation jobs: regen, cancel, work."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from director_tui.cli.common import app, fail, find_stream, settings, store_for
+from director_tui.core.printable import printable
+
+
+@app.command()
+def regen(
+    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    segments: Annotated[str, typer.Option("--segments", help="Positions: 3, 1,3-5 or all.")] = "all",
+    asset: Annotated[str, typer.Option("--asset", help="keyframe or video.")] = "keyframe",
+    wait: Annotated[bool, typer.Option("--wait", help="Run the queue here until these tasks end; exit 1 if any failed.")] = False,
+) -> None:
+    """Queue new versions of an asset for some segments."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from director_tui.core import queue
+    from director_tui.core.models import Asset, Segment
+    from director_tui.core.selection import SelectionError, parse_positions
+
+    if asset not in Asset.ALL:
+        raise fail(f"--asset: {asset!r} is not keyframe or video")
+    s = settings()
+    store = store_for(s)
+    stream_id, count = find_stream(store, stream)
+    from director_tui.cli.trust import _stream_generators, require_trust
+
+    require_trust(*_stream_generators(stream), (asset,))  # nothing queued for what cannot run
+    try:
+        positions = parse_positions(segments, count)
+    except SelectionError as exc:
+        raise fail(f"--segments: {exc}") from None
+    queued: list[int] = []
+    problems: list[str] = []
+    for pos in positions:
+        try:
+            with store.write() as session:
+                seg_id = session.execute(select(Segment.id).where(
+                    Segment.stream_id == stream_id, Segment.position == pos)).scalar_one()
+                queued.append(int(queue.enqueue(session, seg_id, asset, s.user, regenerate=True).id))  # type: ignore[arg-type]
+        except queue.QueueError as exc:
+            problems.append(str(exc))
+    for problem in problems:
+        typer.echo(f"director-tui: {problem}", err=True)
+    typer.echo(f"queued {len(queued)} {asset} task(s) for {stream}")
+    if not wait or not queued:
+        raise typer.Exit(1 if problems else 0)
+    from director_tui.jobs.headless import Interrupted, wait_for_tasks
+
+    show = _progress_printer(len(queued))
+    try:
+        tasks = asyncio.run(wait_for_tasks(store, s.home, stream_id, queued, s.user,
+                                           kill_grace_s=s.kill_grace_s, on_update=show,
+                                           output_caps=s.output_caps()))
+    except Interrupted as exc:
+        typer.echo("", err=True)
+        raise fail(f"{exc}: its running tasks are back on the queue (another instance or `work` runs them)",
+                   130) from None
+    show(tasks, final=True)
+    failed = [t for t in tasks.values() if t.state != "succeeded"]
+    for t in failed:
+        typer.echo(f"director-tui: task {t.id} {t.state}: {t.error or t.message}", err=True)
+    raise typer.Exit(1 if failed or problems else 0)
+
+
+def _progress_printer(total: int):  # type: ignore[no-untyped-def]
+    """A progress bar on a terminal; one line per finished task otherwise."""
+    seen: set[int] = set()
+    tty = sys.stdout.isatty()
+
+    def show(tasks: dict, final: bool = False) -> None:  # type: ignore[type-arg]
+        done = [t for t in tasks.values() if t.state not in ("queued", "running")]
+        if tty:
+            frac = sum(1.0 if t.state not in ("queued", "running") else t.progress for t in tasks.values()) / total
+            bar = "█" * int(30 * frac) + "░" * (30 - int(30 * frac))
+            running = [t for t in tasks.values() if t.state == "running"]
+            msg = f" {running[0].message[:40]}" if running else ""
+            sys.stdout.write(f"\r{bar} {len(done)}/{total} {frac * 100:3.0f}%{msg:<42}")
+            if final:
+                sys.stdout.write("\n")
+            sys.stdout.flush()
+            return
+        for t in done:
+            if t.id not in seen:
+                seen.add(t.id)
+                typer.echo(f"task {t.id} {t.state} ({len(seen)}/{total})")
+
+    return show
+
+
+@app.command()
+def cancel(
+    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    task_id: Annotated[int | None, typer.Argument(help="The task to cancel.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Cancel every queued and running task of the stream.")] = False,
+) -> None:
+    """Cancel a task (or all): queued ones at once, running ones by their instance within a second."""
+    from director_tui.core import queue
+    from director_tui.core.streams import NotFound
+
+    if (task_id is None) == (not all_):
+        raise fail("give a TASK_ID or --all")
+    s = settings()
+    store = store_for(s)
+    stream_id, _ = find_stream(store, stream)
+    from director_tui.jobs.recovery import recover
+
+    # a dead instance's tasks first: its generators killed, the tasks requeued (then cancelled)
+    moved = dict(recover(store, s.user, grace_s=min(s.kill_grace_s, 2.0)))
+    try:
+        with store.write() as session:
+            if all_:
+                ids = [int(t.id) for t in queue.active_tasks_of(session, stream_id)]  # type: ignore[arg-type]
+            else:
+                ids = [moved.get(task_id, task_id)]  # type: ignore[arg-type,list-item]
+            results = [queue.request_cancel(session, i, s.user) for i in ids]
+            if any(t.stream_id != stream_id for t in results):
+                raise queue.QueueError(f"task {task_id} is not in stream {stream!r}")
+    except (NotFound, queue.QueueError) as exc:
+        raise fail(str(exc)) from None
+    for t in results:
+        typer.echo(f"task {t.id}: {'cancelled' if t.state == 'cancelled' else 'asked to stop'}")
+    if not results:
+        typer.echo("nothing queued or running")
+
+
+@app.command()
+def work(
+    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit when nothing is queued or running.")] = False,
+) -> None:
+    """Run the stream's generation queue without the UI (e.g. on a render machine)."""
+    import asyncio
+
+    from director_tui.jobs.headless import work as run_work
+
+    s = settings()
+    store = store_for(s)
+    stream_id, _ = find_stream(store, stream)
+    from director_tui.cli.trust import _stream_generators, require_trust
+
+    require_trust(*_stream_generators(stream), ("keyframe", "video"))
+
+    def on_event(e) -> None:  # type: ignore[no-untyped-def]
+        if e.kind in ("started", "finished"):
+            typer.echo(f"task {e.task_id} {e.asset} segment#{e.segment_id}: {e.state} {printable(e.message)}".rstrip())
+        elif e.kind == "trouble":
+            typer.echo(f"work: {e.message}", err=True)
+
+    reason = asyncio.run(run_work(store, s.home, stream_id, s.user, until_idle=until_idle,
+                                  kill_grace_s=s.kill_grace_s, on_event=on_event,
+                                  output_caps=s.output_caps()))
+    typer.echo(f"work: {reason}")

@@ -1,0 +1,84 @@
+"""What the screens read, as functions of a session: the UI runs no SQL of its own (an
+import-linter contract keeps SQLAlchemy out of ui/), so each query a screen needs lives
+here, next to the models it reads."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from director_tui.core.models import Preset, Segment, Task, UIState, Version, utcnow
+
+
+@dataclass
+class ReviewContext:
+    """What the review screen shows beside a segment's versions."""
+
+    presets: dict[int, str]  # preset id -> name
+    numbers: dict[int, tuple[str, int]]  # this segment's version id -> (asset, number)
+    elsewhere: dict[int, tuple[int, int]]  # other segments' versions its versions were made like -> (position, number)
+
+
+def review_context(session: Session, segment_id: int, versions: list[Version]) -> ReviewContext:
+    presets = {int(pid): name for pid, name in session.execute(select(Preset.id, Preset.name))}
+    numbers = {int(vid): (asset, int(number)) for vid, asset, number in session.execute(
+        select(Version.id, Version.asset, Version.number).where(Version.segment_id == segment_id))}
+    parents = {v.parent_version_id for v in versions if v.parent_version_id is not None
+               and v.parent_version_id not in numbers}
+    elsewhere = {int(vid): (int(position), int(number)) for vid, position, number in session.execute(
+        select(Version.id, Segment.position, Version.number).join(Segment, Segment.id == Version.segment_id)
+        .where(Version.id.in_(parents)))} if parents else {}  # type: ignore[union-attr]
+    return ReviewContext(presets, numbers, elsewhere)
+
+
+def latest_variation_group(session: Session, segment_id: int, asset: str) -> str | None:
+    return session.execute(select(Task.variation_group).where(
+        Task.segment_id == segment_id, Task.asset == asset, Task.variation_group.is_not(None))  # type: ignore[union-attr]
+        .order_by(Task.id.desc()).limit(1)).scalar()  # type: ignore[union-attr]
+
+
+def variation_grid(session: Session, group: str) -> tuple[str, list[tuple[Any, ...]]]:
+    """The grid's title and one row per task of the group, in queued order: (task id, state,
+    progress, message, error, seed, preset name, version id, number, path, decision,
+    position, title, asset)."""
+    rows = session.execute(
+        select(Task.id, Task.state, Task.progress, Task.message, Task.error, Task.seed, Preset.name,
+               Version.id, Version.number, Version.path, Version.decision, Segment.position,
+               Segment.title, Task.asset)
+        .join(Segment, Segment.id == Task.segment_id)
+        .outerjoin(Version, Version.task_id == Task.id)
+        .outerjoin(Preset, Preset.id == Task.preset_id)
+        .where(Task.variation_group == group).order_by(Task.id)).all()  # type: ignore[arg-type]
+    title = f"{rows[0][11]}. {rows[0][12]} — {len(rows)} {rows[0][13]} variations" if rows else "variations"
+    return title, [tuple(r) for r in rows]
+
+
+def recent_tasks(session: Session, stream_id: int, limit: int) -> list[tuple[Task, int, str]]:
+    """The stream's newest tasks, oldest of them first: (task, segment position, title)."""
+    found = session.execute(
+        select(Task, Segment.position, Segment.title).join(Segment, Segment.id == Task.segment_id)
+        .where(Task.stream_id == stream_id).order_by(Task.id.desc()).limit(limit)  # type: ignore[attr-defined]
+    ).all()
+    return [(task, int(position), title or "") for task, position, title in reversed(found)]
+
+
+def version_at(session: Session, stream_id: int, position: int, asset: str, number: int) -> int | None:
+    """The id of a segment's (by position) version of an asset by its number."""
+    return session.execute(select(Version.id).join(Segment, Segment.id == Version.segment_id).where(
+        Segment.stream_id == stream_id, Segment.position == position, Version.asset == asset,
+        Version.number == number)).scalar_one_or_none()
+
+
+def save_ui_state(session: Session, user: str, stream_id: int, state: dict[str, Any]) -> None:
+    """Where the director was (cursor, marks, filter, panes), per user per stream."""
+    text = json.dumps(state)
+    row = session.execute(select(UIState).where(UIState.user == user, UIState.stream_id == stream_id)
+                          ).scalar_one_or_none()
+    if row is None:
+        session.add(UIState(user=user, stream_id=stream_id, state_json=text))
+    elif row.state_json != text:
+        row.state_json, row.updated_at = text, utcnow()
