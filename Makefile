@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test bench lint clean install
+.PHONY: demo test test-fast bench lint clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/director-tui demo
 
+# the whole suite, on every core (pytest-xdist); tiers: -m unit / app / e2e (tests/conftest.py)
 test: $(TESTSTAMP)
 	$(BIN)/ruff check director_tui tests
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto
+
+# the first tier only: core logic, no app, no generator process (seconds)
+test-fast: $(TESTSTAMP)
+	$(BIN)/ruff check director_tui tests
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto -m unit
 
 bench: $(TESTSTAMP)
 	$(BIN)/python tests/perf/run_all.py

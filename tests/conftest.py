@@ -136,7 +136,19 @@ SIZE = (160, 48)
 
 @pytest.fixture
 def film(store, home, make_stream):  # type: ignore[no-untyped-def]
-    """A 4-segment stream whose keyframes are generated (v1, awaiting review)."""
+    """A 4-segment stream whose keyframes v1 are in (awaiting review): tiny real PNGs seeded
+    as the runner records them (tests/seed.py), no generator run. Tests about generating
+    make their own with `generated_film`."""
+    from tests.seed import seed_keyframes
+
+    stream = make_stream(n=4)
+    seed_keyframes(store, home, stream.id)
+    return stream
+
+
+@pytest.fixture
+def generated_film(store, home, make_stream):  # type: ignore[no-untyped-def]
+    """The same 4 segments, their keyframes made by the built-in generator (a subprocess)."""
     stream = make_stream(n=4)
     with store.write() as s:
         queue.queue_missing_keyframes(s, stream.id, "tester")
@@ -199,3 +211,45 @@ def impatient(store: Store, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     yield short, holder
     holder.close()
     short.dispose()
+
+
+# --- tiers -----------------------------------------------------------------------
+# unit: core and pure logic on a real SQLite file, no app, no generator process;
+# app: the real app under Pilot (snapshots too); e2e: real generators, ffmpeg, players,
+# rclone, pseudo-terminals, other processes. `make test-fast` runs the first tier.
+E2E_FIXTURES = {"generated_film", "reviewed", "with_clip", "two_clips", "two_keyframes", "like_another",
+                "hanging", "long_clip"}
+E2E_WORDS = ("run_tasks(", "subprocess", "Popen", "pty.", "Runner(", "cli(home, \"regen\"", "--wait", "ffmpeg",
+             "rclone", "mpv", "start_worker", "spawn_app", "open_app(", "one_task(")
+
+
+def tier_of(item: pytest.Item) -> str:
+    """A module's own TIER if it says, else what the test uses (fixtures, words, async)."""
+    import inspect
+
+    declared = getattr(getattr(item, "module", None), "TIER", None)
+    if declared in ("unit", "app", "e2e"):
+        return str(declared)
+    function = getattr(item, "function", None)
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if function is not None and (inspect.iscoroutinefunction(function) or "snap_compare" in fixtures):
+        return "app"
+    try:
+        source = inspect.getsource(function) if function is not None else ""
+    except (OSError, TypeError):
+        source = ""
+    if fixtures & E2E_FIXTURES or any(word in source for word in E2E_WORDS):
+        return "e2e"
+    return "unit"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, what in (("unit", "core logic: no app, no generator process"),
+                       ("app", "the real app under Pilot"),
+                       ("e2e", "real generators, ffmpeg, players, rclone, terminals, processes")):
+        config.addinivalue_line("markers", f"{name}: {what}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier_of(item)))

@@ -24,6 +24,8 @@ from tests.conftest import PY, run_tasks, segs
 
 needs_rclone = pytest.mark.skipif(shutil.which("rclone") is None, reason="rclone not installed (.ci/run installs it)")
 
+TIER = "e2e"  # real ffmpeg cuts, rclone, killed processes
+
 
 def cli(home, *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(cli_app, ["--home", str(home), *args])

@@ -15,6 +15,8 @@ from director_tui.media.ffmpeg import MediaError, probe, validate_video
 
 PY = sys.executable
 
+TIER = "e2e"  # the built-in generator run for real (Pillow, ffmpeg)
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([PY, "-m", "director_tui.jobs.procedural", *args],

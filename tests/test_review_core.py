@@ -104,13 +104,13 @@ def test_comments_tie_to_the_version_and_take_video_time_codes(store, home, film
     assert bodies == ["the horizon tilts", "too dark; try $(dawn)"]  # newest first
 
 
-def test_similar_uses_the_version_as_reference_and_records_its_parent(store, home, film) -> None:  # type: ignore[no-untyped-def]
+def test_similar_uses_the_version_as_reference_and_records_its_parent(store, home, generated_film) -> None:  # type: ignore[no-untyped-def]
     first, second = segs(store)[:2]
     with store.write() as s:
         queue.similar(s, first.id, Asset.KEYFRAME, "tester")
         task = queue.similar(s, second.id, Asset.KEYFRAME, "tester", source_segment_id=first.id)
         assert task.prompt.endswith("in the style of segment 1")
-    run_tasks(store, home, film.id)
+    run_tasks(store, home, generated_film.id)
     with store.read() as s:
         v1 = s.get(Version, first.keyframe_version_id)
         for seg, parent in ((first, v1), (second, v1)):

@@ -56,7 +56,11 @@ class Preview(Vertical):
 
         with PILImage.open(path) as img:
             self._pixels = img.size
-        self.mount(image_widget_class()(str(path), classes="preview-image"))
+        image = image_widget_class()(str(path), classes="preview-image")
+        # a size of its own from the start: textual-image's auto size of a small picture
+        # (16x9 pixels) is 0 rows, which it cannot draw; _fit gives the real size next frame
+        image.styles.width, image.styles.height = 1, 1
+        self.mount(image)
         self.call_after_refresh(self._fit)
 
     def on_resize(self) -> None:
