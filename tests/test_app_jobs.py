@@ -54,8 +54,8 @@ async def test_x_cancels_a_running_generator(store, settings, film) -> None:  # 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await wait_for(pilot, lambda: app.runner is not None and any(
-            r.proc is not None for r in app.runner.running.values()), timeout=20)
-        pid = next(iter(app.runner.running.values())).proc.pid
+            r.job is not None for r in app.runner.running.values()), timeout=20)
+        pid = next(iter(app.runner.running.values())).job.pid  # type: ignore[union-attr]
         await pilot.press("X")
         await wait_for(pilot, lambda: "cancelled" in cell(app, s1.id, "progress"), timeout=20)
     task = all_tasks(store)[-1]

@@ -149,9 +149,9 @@ def test_stop_puts_running_tasks_back_on_the_queue(store, home, make_stream) -> 
         runner.start()
         for _ in range(100):
             await asyncio.sleep(0.05)
-            if runner.running and next(iter(runner.running.values())).proc is not None:
+            if runner.running and next(iter(runner.running.values())).job is not None:
                 break
-        pid = next(iter(runner.running.values())).proc.pid
+        pid = next(iter(runner.running.values())).job.pid  # type: ignore[union-attr]
         await runner.stop("test shutdown")
         with pytest.raises(ProcessLookupError):
             import os

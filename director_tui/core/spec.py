@@ -35,7 +35,9 @@ GENERATOR_PLACEHOLDERS = frozenset(
     {"prompt", "output", "seed", "reference", "segment", "stream", "duration", "width", "height"}
 )
 PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
-GENERATOR_KEYS = {"command", "timeout_s", "concurrency", "pace_s"}
+GENERATOR_KEYS = {"backend", "command", "timeout_s", "concurrency", "pace_s"}
+# the generator back ends jobs/backends/ registers (tests/test_backends.py keeps the two equal)
+KNOWN_BACKENDS = ("procedural", "subprocess")
 DEFAULT_CONCURRENCY = {Asset.KEYFRAME: 2, Asset.VIDEO: 1}
 DEFAULT_TIMEOUT_S = 600.0
 
@@ -192,6 +194,16 @@ def _validate_generator(asset: str, value: object) -> dict[str, Any]:
         if key not in GENERATOR_KEYS:
             raise SpecError(f"{where}.{key}", f"unknown field (expected one of {sorted(GENERATOR_KEYS)})")
     out: dict[str, Any] = {}
+    if "backend" in value:
+        backend = value["backend"]
+        if backend not in KNOWN_BACKENDS:
+            raise SpecError(f"{where}.backend", f"{backend!r} is not a generator back end "
+                                                f"(one of {', '.join(KNOWN_BACKENDS)})")
+        if backend == "procedural" and "command" in value:
+            raise SpecError(f"{where}.command", "the procedural back end takes no command")
+        if backend == "subprocess" and "command" not in value:
+            raise SpecError(f"{where}.command", "missing (the subprocess back end runs a command)")
+        out["backend"] = backend
     if "command" in value:
         cmd = value["command"]
         if not isinstance(cmd, list) or not cmd:

@@ -43,7 +43,8 @@ class Definition:
 
     @property
     def builtin(self) -> bool:
-        return not self.body.get("command") and not self.body.get("backend")
+        """The built-in generator: nothing of someone else's runs."""
+        return not self.body.get("command") and self.body.get("backend") in (None, "", "procedural")
 
     def lines(self) -> list[str]:
         """The definition in full, for a person to read before trusting it: argv one per line."""

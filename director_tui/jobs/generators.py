@@ -31,10 +31,15 @@ class GeneratorSettings:
     timeout_s: float
     concurrency: int
     pace_s: float = 0.0
+    backend: str = ""  # jobs/backends: "subprocess" with a command, else "procedural"
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend or ("subprocess" if self.command else "procedural")
 
     @property
     def name(self) -> str:
-        return "procedural" if self.command is None else self.command[0]
+        return self.command[0] if self.command else self.backend_name
 
     def template(self) -> list[str]:
         if self.command is not None:
@@ -43,7 +48,9 @@ class GeneratorSettings:
 
     def describe(self) -> str:
         """What a version records as its generator."""
-        return json.dumps({"name": self.name, "command": self.template()}, ensure_ascii=False)
+        command = self.template() if self.backend_name in ("subprocess", "procedural") else None
+        return json.dumps({"name": self.name, "backend": self.backend_name, "command": command},
+                          ensure_ascii=False)
 
 
 def builtin_command(asset: str, pace_s: float = 0.0) -> list[str]:
@@ -69,6 +76,7 @@ def settings_for(generators_json: str, asset: str) -> GeneratorSettings:
         timeout_s=float(config.get("timeout_s", DEFAULT_TIMEOUT_S)),
         concurrency=int(config.get("concurrency", DEFAULT_CONCURRENCY[asset])),
         pace_s=float(config.get("pace_s", 0.0)),
+        backend=str(config.get("backend", "")),
     )
 
 

@@ -8,12 +8,8 @@ reused), the task is marked `interrupted`, and a copy is queued again.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import socket
 import sqlite3
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,25 +17,10 @@ from sqlalchemy import select
 
 from director_tui.core import activity
 from director_tui.core.db import Store
-from director_tui.core.models import Task, TaskState, utcnow
+from director_tui.core.models import Stream, Task, TaskState, utcnow
+from director_tui.jobs.processes import kill_leftover, process_start  # noqa: F401  (part of this module's API)
 
 HEARTBEAT_STALE_S = 30.0
-
-
-def process_start(pid: int) -> float | None:
-    """The process's start time (clock ticks since boot), None when it does not exist."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read().decode(errors="replace")
-        return float(stat.rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return -1.0  # exists, owned by someone else
-        return -1.0  # exists; no /proc on this system
 
 
 def owner_alive(task: Task, stale_s: float = HEARTBEAT_STALE_S) -> bool:
@@ -60,28 +41,19 @@ def owner_alive(task: Task, stale_s: float = HEARTBEAT_STALE_S) -> bool:
     return utcnow() - beat < timedelta(seconds=stale_s)
 
 
-def kill_leftover(task: Task, grace_s: float = 5.0) -> bool:
-    """Kill the generator's process group unless its pid now belongs to someone else."""
-    pgid = task.pgid
-    if not pgid:
-        return False
-    start = process_start(pgid)
-    if start not in (None, -1.0) and task.proc_start is not None and start != task.proc_start:
-        return False  # the leader's pid was reused by an unrelated process
+def _reap(store: Store, task: Task, grace_s: float) -> bool:
+    """Stop whatever still works on a dead instance's task, by its stream's back end."""
+    from director_tui.jobs.backends import backend_named
+    from director_tui.jobs.generators import settings_for
+
+    with store.read() as s:
+        stream = s.get(Stream, task.stream_id)
+    settings = settings_for(stream.generators_json if stream else "{}", task.asset)
     try:
-        os.killpg(pgid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        return False
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-    return True
+        backend = backend_named(settings.backend_name)
+    except Exception:  # an unknown back end: what it started is a process if anything
+        backend = backend_named("subprocess")
+    return backend.reap(task, grace_s)
 
 
 def recover(store: Store, actor: str, my_owner: str | None = None, grace_s: float = 5.0,
@@ -92,7 +64,7 @@ def recover(store: Store, actor: str, my_owner: str | None = None, grace_s: floa
     orphans = [t for t in running if t.owner != my_owner and not owner_alive(t, stale_s)]
     moved: list[tuple[int, int]] = []
     for task in orphans:
-        killed = kill_leftover(task, grace_s)
+        killed = _reap(store, task, grace_s)
         with store.write() as s:
             current = s.get(Task, task.id)
             if current is None or current.state != TaskState.RUNNING or current.owner != task.owner:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -22,7 +21,7 @@ from director_tui.core.db import Store
 from director_tui.core.models import Stream, TaskState
 from director_tui.core.trust import TrustError, TrustStore, refusal
 from director_tui.jobs import task_store
-from director_tui.jobs.child import Child
+from director_tui.jobs.backends import Job, TaskFailed
 from director_tui.jobs.generators import GeneratorSettings, parse_progress, settings_for
 from director_tui.jobs.launch import Launch, start_task
 from director_tui.jobs.recording import DEFAULT_CAPS, discard_temp, record_output
@@ -30,9 +29,6 @@ from director_tui.jobs.recovery import process_start, recover
 from director_tui.jobs.task_store import ClaimedTask
 from director_tui.media.ffmpeg import MediaError
 
-READ_CHUNK = 65536
-MAX_LINE = 64 * 1024  # longer "lines" are cut, never raise (see DESIGN.md)
-TAIL_LINES = 3
 RECOVERY_EVERY_S = 10.0  # how often a live instance looks for tasks of dead ones
 
 
@@ -53,29 +49,30 @@ class RunnerEvent:
 EventCallback = Callable[[RunnerEvent], None]
 
 
-class TaskFailed(Exception):
-    """A generation that produced no version; the message is the reason shown to the user."""
-
-
 @dataclass
 class _Running:
     task: ClaimedTask
-    proc: Child | None = None
+    job: Job | None = None
     progress: float = 0.0
     message: str = ""
     dirty: bool = False
     cancel_reason: str | None = None
-    generating: bool = True  # holds a concurrency slot until the generator process exits
-    tail: list[str] = field(default_factory=list)
+    generating: bool = True  # holds a concurrency slot until the generation has ended
 
 
-DRAIN_S = 1.0  # after the generator exits, how long its output may still arrive
+class _Report:
+    """What a running job reports goes to its log file, its row's progress and the events."""
 
+    def __init__(self, runner: Runner, run: _Running, log: TextIO) -> None:
+        self.runner, self.run, self.log = runner, run, log
 
-def kill_group(pgid: int) -> None:
-    """SIGKILL to a generator's process group (what is left of it; nothing if it is gone)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
+    def text(self, lines: list[str]) -> None:
+        self.runner._handle_lines(self.run, lines, self.log)
+
+    def progress(self, fraction: float, message: str) -> None:
+        run = self.run
+        run.progress, run.message, run.dirty = max(0.0, min(1.0, fraction)), message, True
+        self.runner._emit(run, "progress", state=TaskState.RUNNING, progress=run.progress, message=message)
 
 
 class Runner:
@@ -211,9 +208,7 @@ class Runner:
 
     def _adopt(self, launch: Launch) -> None:
         """On the loop: run a launched task to its end."""
-        run = _Running(launch.task, proc=launch.child)
-        if launch.child is not None:
-            launch.child.watch(asyncio.get_running_loop())
+        run = _Running(launch.task, job=launch.job)
         if self._stopping:  # started just as stop() began: stop() kills it on its next round
             run.cancel_reason = f"interrupted: {self._stop_reason}"
         self.running[launch.task.id] = run
@@ -329,9 +324,9 @@ class Runner:
         refilled = False  # did this task's slot go straight to the next task?
         try:
             try:
-                if launch.error or launch.child is None or launch.settings is None:
+                if launch.error or launch.job is None or launch.settings is None:
                     raise TaskFailed(launch.error or "the generator did not start")
-                await self._run_generator(run, launch.child, launch.settings, log)
+                await self._run_job(run, launch.job, launch.settings, log)
             except BaseException:
                 run.generating = False
                 self._wake.set()  # its slot is free now
@@ -398,62 +393,17 @@ class Runner:
             self._made_dirs.add(path)
         return path
 
-    async def _run_generator(self, run: _Running, child: Child, settings: GeneratorSettings,
-                             log: TextIO) -> None:
+    async def _run_job(self, run: _Running, job: Job, settings: GeneratorSettings, log: TextIO) -> None:
         try:
-            await child.attach()
             try:
-                await asyncio.wait_for(self._read_output(run, child, log), settings.timeout_s)
+                await asyncio.wait_for(job.run(_Report(self, run, log)), settings.timeout_s)
             except TimeoutError:
                 await self._kill(run)
                 raise TaskFailed(f"timed out after {settings.timeout_s:g} s") from None
-            code = await child.wait()
-        except BaseException:  # any failure here (even ours): the generator does not run on
-            if child.returncode is None:
-                await asyncio.shield(self._kill(run))
-            raise
         finally:
-            kill_group(child.pid)  # what is left of its group, whatever happened
-            child.close()
+            job.close()
         if run.cancel_reason is not None:
             raise TaskFailed(run.cancel_reason)
-        if code != 0:
-            tail = " | ".join(run.tail[-TAIL_LINES:]) or "no output"
-            what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
-            raise TaskFailed(f"generator {what}: {tail}")
-
-    async def _read_output(self, run: _Running, child: Child, log: TextIO) -> None:
-        """Until the pipe closes; or, once the generator itself has exited, for at most
-        DRAIN_S more: children it left holding the pipe are killed, not waited for."""
-        pending = b""
-        exited = asyncio.ensure_future(child.wait())
-        drain_until: float | None = None
-        while True:
-            reading = asyncio.ensure_future(child.read(READ_CHUNK))
-            if drain_until is None:
-                await asyncio.wait({reading, exited}, return_when=asyncio.FIRST_COMPLETED)
-                if not reading.done():  # the generator exited: what it printed is in the pipe
-                    drain_until = time.monotonic() + DRAIN_S
-            if not reading.done():
-                try:
-                    await asyncio.wait_for(reading, max(0.0, drain_until - time.monotonic()))  # type: ignore[operator]
-                except TimeoutError:  # its children still hold the pipe: stop them, stop reading
-                    kill_group(child.pid)
-                    break
-            chunk = reading.result()
-            if not chunk:
-                break
-            pending += chunk
-            # tqdm redraws with \r; treat it as a line end too.
-            parts = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-            pending = parts.pop()
-            if len(pending) > MAX_LINE:
-                parts.append(pending[:MAX_LINE])
-                pending = b""
-            self._handle_lines(run, [raw.decode("utf-8", errors="replace") for raw in parts], log)
-        if pending:
-            self._handle_lines(run, [pending.decode("utf-8", errors="replace")], log)
-        await child.wait()
 
     def _handle_lines(self, run: _Running, lines: list[str], log: TextIO) -> None:
         """One read's worth of lines: all go to the log file; the UI gets one progress event
@@ -462,44 +412,21 @@ class Runner:
         if not lines:
             return
         log.write("\n".join(lines) + "\n")
-        # Only the newest progress and the last few other lines (a failure's reason) matter:
-        # read backwards and stop once both are found (a flood is thousands of lines a read).
-        progressed = False
-        tail: list[str] = []
+        # Only the newest progress line matters: read backwards and stop at the first (a
+        # flood is thousands of lines a read).
         for line in reversed(lines):
-            if progressed and line.startswith("PROGRESS "):
-                continue  # an older progress line: nothing to learn from it
             prog = parse_progress(line)
-            if prog is None:
-                tail.append(line.strip()[:300])
-            elif not progressed:
+            if prog is not None:
                 run.progress, run.message, run.dirty = prog.fraction, prog.message, True
-                progressed = True
-            if progressed and len(tail) >= TAIL_LINES:
+                self._emit(run, "progress", state=TaskState.RUNNING, progress=run.progress,
+                           message=run.message)
                 break
-        if tail:
-            run.tail = (run.tail + tail[::-1])[-TAIL_LINES:]
-        if progressed:
-            self._emit(run, "progress", state=TaskState.RUNNING, progress=run.progress,
-                       message=run.message)
         self._emit(run, "log", lines=tuple(line[:2000] for line in lines))
 
     async def _kill(self, run: _Running) -> None:
-        """SIGTERM to the process group, SIGKILL after the grace period; and in any case
-        SIGKILL to what is left of the group (children that outlived their leader)."""
-        proc = run.proc
-        if proc is None:
-            return
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), self.kill_grace_s)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                await proc.wait()
-        kill_group(proc.pid)
+        """Stop the task's generation: politely, then for good after the grace period."""
+        if run.job is not None:
+            await run.job.stop(self.kill_grace_s)
 
     async def cancel(self, task_id: int, reason: str = "cancelled") -> bool:
         run = self.running.get(task_id)

@@ -331,7 +331,7 @@ class DirectorApp(App[None]):
         runner = self.runner
         if runner is None:
             return []
-        return [(task_id, run.proc.pid if run.proc is not None else None)
+        return [(task_id, getattr(run.job, "pid", None))
                 for task_id, run in list(runner.running.items())]
 
     def _on_signal(self, sig: int) -> None:

@@ -33,7 +33,7 @@ async def measure(app, duration: float, active: bool) -> list[float]:  # type: i
         table = app.query_one(SegmentTable)
         if active:  # wait until the flood is on
             for _ in range(200):
-                if app.runner and sum(1 for r in app.runner.running.values() if r.proc) == GENERATORS:
+                if app.runner and sum(1 for r in app.runner.running.values() if r.job) == GENERATORS:
                     break
                 await pilot.pause(0.05)
         COMMITS.clear()
