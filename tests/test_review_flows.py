@@ -307,3 +307,15 @@ async def test_review_screen_warns_once_on_unsaved_prompts_and_still_saves(store
         assert prompt_of(store, s1.id) == s1.image_prompt + " haze"
         await pilot.press("escape")
         assert not isinstance(app.screen, ReviewScreen)
+
+
+async def test_presets_chosen_for_variations_queue_one_each_and_open_the_grid(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    s1 = segs(store)[0]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("P", "space", "j", "space", "a")  # two presets chosen, one variation each
+        await wait_for(pilot, lambda: isinstance(app.screen, VariationScreen), timeout=10)
+    with store.read() as s:
+        tasks = list(s.execute(select(Task).where(Task.segment_id == s1.id)).scalars())
+    assert len(tasks) == 2 and len({t.preset_id for t in tasks}) == 2 and all(t.preset_id for t in tasks)
+    assert len({t.variation_group for t in tasks}) == 1

@@ -20,6 +20,7 @@ from director_tui.core.fastread import Snapshot, read_snapshot, snapshot_from_st
 from director_tui.ui.bindings import APP_BINDINGS, check_keymap, palette_entries
 from director_tui.ui.draft_keeper import DraftKeeper
 from director_tui.ui.forms import route_key, route_paste
+from director_tui.ui.messages import SegmentsChanged
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.screens.main import MainScreen
 from director_tui.ui.writer import StoreWriter
@@ -78,6 +79,10 @@ class DirectorApp(App[None]):
             return
         self.exit_message = message
         self.exit(return_code=2)
+
+    def on_segments_changed(self, event: SegmentsChanged) -> None:
+        """Posted by a screen over the table (bubbled here): the table is the main screen's."""
+        self.main_screen.post_message(SegmentsChanged(event.segment_ids, event.clips_queued, event.clear_marks))
 
     def get_default_screen(self) -> MainScreen:
         return self.main_screen

@@ -22,6 +22,7 @@ from director_tui.core.fastread import VersionRow
 from director_tui.core.rows import SegmentRow, Totals
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
+from director_tui.ui.messages import SegmentsChanged
 from director_tui.ui.screens.review_actions import ReviewActions
 from director_tui.ui.screens.review_flows import ReviewFlows
 from director_tui.ui.screens.safekeeping import Safekeeping
@@ -430,7 +431,10 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
             self.app.store_or_later(lambda: self.action_open_screen(name))
             return
         module, cls = self._OVERLAY_SCREENS[name]
-        self.app.push_screen(getattr(importlib.import_module(f"director_tui.ui.screens.{module}"), cls)())
+        screen = getattr(importlib.import_module(f"director_tui.ui.screens.{module}"), cls)()
+        # a screen that names a segment when it closes (timeline, metrics: enter) sends us there
+        self.app.push_screen(screen, lambda segment_id: self.go_to_segment(segment_id)
+                             if isinstance(segment_id, int) else None)
 
     def action_tasks(self) -> None:
         self.action_open_screen("tasks")
@@ -443,6 +447,18 @@ class MainScreen(ReviewActions, ReviewFlows, Safekeeping, SessionState, Screen[N
 
     def action_recommendations(self) -> None:
         self.action_open_screen("recommendations")
+
+    def on_segments_changed(self, event: SegmentsChanged) -> None:
+        """Another screen changed these segments (a preset applied, a variation picked)."""
+        event.stop()  # handled: it must not bubble back to the app, which forwarded it here
+        self.reload_segments(list(event.segment_ids))
+        for seg_id in event.clips_queued:
+            self.table.set_progress(seg_id, TaskState.QUEUED, asset=Asset.VIDEO)
+        if event.clips_queued:
+            self.app.wake_runner()
+        if event.clear_marks and self.table.marked:
+            self.table.set_marks(set())
+        self.refresh_counts()
 
     def go_to_segment(self, segment_id: int) -> None:
         """From the timeline, metrics, …: the segment's row, clearing a filter that hides it."""

@@ -50,7 +50,7 @@ def card(title: str, value: str, note: str = "") -> Text:
     return out
 
 
-class MetricsScreen(Screen[None]):
+class MetricsScreen(Screen["int | None"]):
     BINDINGS = METRICS_BINDINGS  # type: ignore[assignment]
     app: DirectorApp  # type: ignore[assignment]
 
@@ -169,8 +169,7 @@ class MetricsScreen(Screen[None]):
             return
         row = self.query_one(DataTable).cursor_row
         target = self.metrics.attention[max(0, min(row, len(self.metrics.attention) - 1))]
-        self.dismiss()
-        self.app.main_screen.go_to_segment(target.segment_id)
+        self.dismiss(target.segment_id)  # the main screen goes there
 
     def action_cursor(self, step: int) -> None:
         table = self.query_one(DataTable)

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, Label
 
 from director_tui.core.errors import NotFound
 from director_tui.ui.bindings import FORM_BINDINGS, PRESET_BINDINGS
+from director_tui.ui.messages import SegmentsChanged
 from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class PresetForm(ModalScreen["tuple[str, str, str] | None"]):
         self.dismiss(None)
 
 
-class PresetsScreen(Screen[None]):
+class PresetsScreen(Screen["list[tuple[int, str]] | None"]):
     BINDINGS = PRESET_BINDINGS  # type: ignore[assignment]
     app: DirectorApp  # type: ignore[assignment]
 
@@ -129,7 +130,7 @@ class PresetsScreen(Screen[None]):
             if not changed:
                 self.notify(f"'{name}' is in the prompt already", timeout=2.5)
                 return
-            self.app.main_screen.after_preset(changed)
+            self.post_message(SegmentsChanged(tuple(changed), clear_marks=True))
             self.notify(f"'{name}' added to {len(changed)} {field} prompt(s) — r regenerates, u undoes", timeout=3)
             if self.is_attached:
                 self.dismiss(None)
@@ -152,9 +153,7 @@ class PresetsScreen(Screen[None]):
         if len(self.segment_ids) != 1:
             self.notify("variations are for one segment: unmark the others", severity="warning", timeout=3)
             return
-        chosen = [(pid, self.texts[pid]) for pid in sorted(self.chosen)]
-        self.dismiss(None)
-        self.app.main_screen.action_variations(presets=chosen)
+        self.dismiss([(pid, self.texts[pid]) for pid in sorted(self.chosen)])  # the main screen queues them
 
     def action_new(self) -> None:
         self.app.push_screen(PresetForm("New preset"), lambda v: self._save(v, None))

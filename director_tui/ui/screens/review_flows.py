@@ -320,10 +320,6 @@ class ReviewFlows:
         if row is None or store is None:
             return
         marked = [i for i in self.table.order if i in self.table.marked]
-        self.app.push_screen(PresetsScreen(marked or [row.id], field_of(self.asset), self.asset))
-
-    def after_preset(self, seg_ids: list[int]) -> None:
-        """Called by the presets screen once it changed prompts."""
-        self.reload_segments(seg_ids)
-        if self.table.marked:
-            self.table.set_marks(set())
+        # it closes with the presets chosen for one variation each, or nothing
+        self.app.push_screen(PresetsScreen(marked or [row.id], field_of(self.asset), self.asset),
+                             lambda chosen: self.action_variations(presets=chosen) if chosen else None)

@@ -51,7 +51,7 @@ def local_time(at: datetime) -> str:
     return at.replace(tzinfo=UTC).astimezone().strftime("%m-%d %H:%M:%S")
 
 
-class TimelineScreen(Screen[None]):
+class TimelineScreen(Screen["int | None"]):
     BINDINGS = TIMELINE_BINDINGS  # type: ignore[assignment]
     app: DirectorApp  # type: ignore[assignment]
 
@@ -236,5 +236,4 @@ class TimelineScreen(Screen[None]):
         if e is None or e.segment_id is None:
             self.notify("this event belongs to no segment", severity="warning")
             return
-        self.dismiss()
-        self.app.main_screen.go_to_segment(e.segment_id)
+        self.dismiss(e.segment_id)  # the main screen goes there

@@ -13,6 +13,7 @@ from textual.widgets import Label
 
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import VARIATION_BINDINGS
+from director_tui.ui.messages import SegmentsChanged
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
 
@@ -109,8 +110,8 @@ class VariationScreen(Screen[None]):
             self.notify(f"variation {n} is not ready", severity="warning", timeout=2)
             return
         def picked(result: review.DecisionResult) -> None:
-            self.app.main_screen._after_change(result.segment_id, queued=result.queued_task is not None,
-                                               asset=Asset.VIDEO)
+            self.post_message(SegmentsChanged((result.segment_id,), clips_queued=(result.segment_id,)
+                                              if result.queued_task is not None else ()))
             self.notify(f"variation {n} (v{result.version_number}) approved; the others rejected"
                         + (" — video queued" if result.queued_task else ""), timeout=3)
             if self.is_attached:
