@@ -45,13 +45,20 @@ def test_an_explicit_procedural_back_end_runs_and_needs_no_trust(store, home, ma
         assert [t.state for t in s.execute(select(Task)).scalars()] == [TaskState.SUCCEEDED]
 
 
-def test_an_unknown_back_end_in_the_store_fails_its_task_saying_so(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+def keyframe_queued_with(store, make_stream, backend: str):  # type: ignore[no-untyped-def]
+    """One segment whose keyframe generator is `backend` (written as the store holds it,
+    trusted as this account's), its keyframe queued."""
     stream = make_stream(spec_dict(1))
-    gens = {"keyframe": {"backend": "teleport"}}
+    gens = {"keyframe": {"backend": backend}}
     with store.write() as s:
         s.execute(update(Stream).values(generators_json=json.dumps(gens)))
         queue.queue_missing_keyframes(s, stream.id, "tester")
     trust_generators(gens)
+    return stream
+
+
+def test_an_unknown_back_end_in_the_store_fails_its_task_saying_so(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+    stream = keyframe_queued_with(store, make_stream, "teleport")
     run_tasks(store, home, stream.id)
     with store.read() as s:
         task = s.execute(select(Task)).scalar_one()
@@ -94,12 +101,7 @@ def test_a_new_back_end_is_one_class_and_its_line_in_the_registry(store, home, m
     Image.new("RGB", (32, 18), (10, 200, 10)).save(picture)
     CopyBackend.source = str(picture)
     monkeypatch.setitem(backends.REGISTRY, "copy", CopyBackend)  # the line in the registry
-    stream = make_stream(spec_dict(1))
-    gens = {"keyframe": {"backend": "copy"}}
-    with store.write() as s:
-        s.execute(update(Stream).values(generators_json=json.dumps(gens)))
-        queue.queue_missing_keyframes(s, stream.id, "tester")
-    trust_generators(gens)
+    stream = keyframe_queued_with(store, make_stream, "copy")
     events = []
 
     async def go() -> None:
