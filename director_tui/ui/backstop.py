@@ -25,8 +25,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from director_tui.jobs.recovery import requeue_now
-
 BACKSTOP_S = 6.0  # the normal way out stops generators with a short grace: this is well past it
 WATCH_EVERY_S = 0.5
 TERMINAL_RESET = "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?2004l\x1b[?25h\x1b[?1049l"
@@ -62,6 +60,10 @@ class Backstop:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pgid, signal.SIGKILL)
         with contextlib.suppress(Exception):
+            # imported here, not at the top: the backstop is installed on the first frame's
+            # path, and recovery pulls in SQLAlchemy (make bench: open, 1.1 -> 1.9 when it did)
+            from director_tui.jobs.recovery import requeue_now
+
             requeue_now(self.db_path, [task_id for task_id, _ in tasks], self.actor,
                     f"interrupted: {self.reason} (the app was stuck on its way out)")
         with contextlib.suppress(Exception):  # the terminal may be gone; if not, give it back
