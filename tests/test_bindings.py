@@ -52,3 +52,18 @@ def test_every_binding_of_ours_is_in_the_registry_with_an_id_and_words() -> None
             if isinstance(binding, Binding) and binding.id and not binding.id.startswith("_"):
                 assert id(binding) in registry, f"{cls.__name__}: {binding.id} is not in ui/bindings.py"
     assert check_keymap({"prompt-cancel": "escape", "send-back": "f", "command-palette": "ctrl+p"}) == []
+
+
+def test_no_screen_drives_the_main_screen() -> None:
+    """Screens over the table act through the app's review service and say what changed with
+    messages (SegmentsChanged, ShowingSegment); none calls into the main screen (issue 15)."""
+    from pathlib import Path
+
+    import director_tui.ui.screens as screens
+
+    folder = Path(screens.__file__).parent
+    own = {"main.py", "main_decisions.py", "live_updates.py", "session_state.py", "prompt_editing.py",
+           "command_line.py", "safekeeping.py"}  # the main screen and the collaborators it owns
+    reaching = sorted(p.name for p in folder.glob("*.py") if p.name not in own
+                      and ("main_screen" in p.read_text(encoding="utf-8") or "action_main" in p.read_text(encoding="utf-8")))
+    assert reaching == []

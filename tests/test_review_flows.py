@@ -166,8 +166,13 @@ async def test_review_screen_edits_prompts_decides_and_follows_the_next_segment(
         await pilot.press("escape", "space")  # leave the prompt, approve
         assert screen.segment_id == s2.id  # on to the next waiting for review
         assert "approved" in cell(app, s1.id, "keyframe")
+        await pilot.press("n", "l")  # the next segment, its video: the table's cursor and column follow
+        await pilot.pause()
+        assert screen.segment_id == segs(store)[2].id and screen.asset == Asset.VIDEO
         await pilot.press("escape")
         assert not isinstance(app.screen, ReviewScreen)
+        main = app.main_screen
+        assert main.table.current.id == segs(store)[2].id and main.asset == Asset.VIDEO
 
 
 async def test_compare_side_by_side_with_flicker(store, settings, two_keyframes) -> None:  # type: ignore[no-untyped-def]

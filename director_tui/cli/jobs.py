@@ -23,7 +23,7 @@ def regen(
 
     from sqlalchemy import select
 
-    from director_tui.core import queue
+    from director_tui.core import operations, queue
     from director_tui.core.models import Asset, Segment
     from director_tui.core.selection import SelectionError, parse_positions
 
@@ -46,7 +46,7 @@ def regen(
             with store.write() as session:
                 seg_id = session.execute(select(Segment.id).where(
                     Segment.stream_id == stream_id, Segment.position == pos)).scalar_one()
-                queued.append(int(queue.enqueue(session, seg_id, asset, s.user, regenerate=True).id))  # type: ignore[arg-type]
+                queued.append(operations.regenerate(session, seg_id, asset, s.user).value)  # as `r` in the app
         except queue.QueueError as exc:
             problems.append(str(exc))
     for problem in problems:

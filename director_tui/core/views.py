@@ -66,6 +66,14 @@ def recent_tasks(session: Session, stream_id: int, limit: int) -> list[tuple[Tas
     return [(task, int(position), title or "") for task, position, title in reversed(found)]
 
 
+def current_version_path(session: Session, segment_id: int, asset: str) -> tuple[int, str] | None:
+    """(number, path under media/) of the segment's current `asset`, or None (none yet)."""
+    seg = session.get(Segment, segment_id)
+    version_id = None if seg is None else (seg.keyframe_version_id if asset == "keyframe" else seg.video_version_id)
+    version = session.get(Version, version_id) if version_id is not None else None
+    return None if version is None else (version.number, version.path)
+
+
 def version_at(session: Session, stream_id: int, position: int, asset: str, number: int) -> int | None:
     """The id of a segment's (by position) version of an asset by its number."""
     return session.execute(select(Version.id).join(Segment, Segment.id == Version.segment_id).where(

@@ -20,7 +20,8 @@ from director_tui.core.fastread import Snapshot, read_snapshot, snapshot_from_st
 from director_tui.ui.bindings import APP_BINDINGS, check_keymap, palette_entries
 from director_tui.ui.draft_keeper import DraftKeeper
 from director_tui.ui.forms import route_key, route_paste
-from director_tui.ui.messages import SegmentsChanged
+from director_tui.ui.messages import SegmentsChanged, ShowingSegment
+from director_tui.ui.review_service import ReviewService
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.screens.main import MainScreen
 from director_tui.ui.writer import StoreWriter
@@ -64,6 +65,7 @@ class DirectorApp(App[None]):
         self._held_keys: list[events.Key] = []
         self.drafts = DraftKeeper(self)
         self.writer = StoreWriter(self)  # every UI write: off the loop, in order (ui/writer.py)
+        self.review = ReviewService(self)  # every decision: an operation, then announced (ui/review_service.py)
         self.backstop: Backstop | None = None  # armed on any way out (ui/backstop.py)
         self._terminal_watch_stop = threading.Event()
         self._gc_threshold: tuple[int, int, int] | None = None  # the collector's, before ours
@@ -82,7 +84,10 @@ class DirectorApp(App[None]):
 
     def on_segments_changed(self, event: SegmentsChanged) -> None:
         """Posted by a screen over the table (bubbled here): the table is the main screen's."""
-        self.main_screen.post_message(SegmentsChanged(event.segment_ids, event.clips_queued, event.clear_marks))
+        self.main_screen.post_message(SegmentsChanged(event.segment_ids, event.queued, event.clear_marks))
+
+    def on_showing_segment(self, event: ShowingSegment) -> None:
+        self.main_screen.post_message(ShowingSegment(event.segment_id, event.asset))
 
     def get_default_screen(self) -> MainScreen:
         return self.main_screen
@@ -242,7 +247,7 @@ class DirectorApp(App[None]):
 
         assert self.store is not None
         untrusted = self.untrusted_generators()
-        self.main_screen.store_ready([])
+        self.main_screen.store_ready()
         if "keyframe" not in untrusted:
             self.queue_missing_keyframes()
         if untrusted:
@@ -264,17 +269,13 @@ class DirectorApp(App[None]):
         """At open (and once the keyframe generator is trusted): a keyframe for every
         segment that has none and none on its way."""
         from director_tui.core import queue
-        from director_tui.core.states import TaskState
 
         if not self.settings.auto_generate:
             return
 
         def shown(queued: list[tuple[int, str]]) -> None:
-            for segment_id, asset in queued:
-                self.main_screen.table.set_progress(segment_id, TaskState.QUEUED, asset=asset)
             if queued:
-                self.main_screen.refresh_counts()
-                self.wake_runner()
+                self.main_screen.post_message(SegmentsChanged((), tuple(queued)))
 
         self.writer.submit(lambda s: [(t.segment_id, t.asset) for t in
                                       queue.queue_missing_keyframes(s, self.stream_id, self.settings.user)],
@@ -360,12 +361,12 @@ class DirectorApp(App[None]):
     def _save_state(self) -> None:
         self.drafts.flush_now()
         try:
-            self.main_screen.save_state(wait_s=SAVE_ON_EXIT_S)
+            self.main_screen.session.save(wait_s=SAVE_ON_EXIT_S)
         except Exception as exc:  # never block quitting; say why
             self.exit_message = self.exit_message or f"could not save the session state: {exc}"
 
     def _on_runner_event(self, event: RunnerEvent) -> None:
-        self.main_screen.runner_event(event)
+        self.main_screen.live.runner_event(event)
 
     def cancel_tasks(self, task_ids: list[int]) -> None:
         """Cancel queued tasks now; ask whichever instance runs the others to stop them."""
@@ -399,7 +400,7 @@ class DirectorApp(App[None]):
             self.push_screen(HelpScreen(self.settings.keymap))
 
     async def action_quit(self) -> None:
-        if not self.main_screen.may_quit():  # an export or cleanup still running: ask once
+        if not self.main_screen.jobs.may_quit():  # an export or cleanup still running: ask once
             return
         self._save_state()
         self.exit()

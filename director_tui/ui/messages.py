@@ -8,10 +8,19 @@ from textual.message import Message
 
 
 class SegmentsChanged(Message):
-    """These segments changed in the store: their rows are read again. `clips_queued`: the
-    segments whose clip was queued too (shown at once, the runner woken)."""
+    """These segments changed in the store: their rows are read again. `queued`: the
+    (segment id, asset) of each task queued (shown at once, the runner woken)."""
 
-    def __init__(self, segment_ids: tuple[int, ...], clips_queued: tuple[int, ...] = (),
+    def __init__(self, segment_ids: tuple[int, ...], queued: tuple[tuple[int, str], ...] = (),
                  clear_marks: bool = False) -> None:
         super().__init__()
-        self.segment_ids, self.clips_queued, self.clear_marks = segment_ids, clips_queued, clear_marks
+        self.segment_ids, self.queued, self.clear_marks = segment_ids, queued, clear_marks
+
+
+class ShowingSegment(Message):
+    """A screen over the table now shows this segment's asset (the review screen stepped to
+    the next one): the main screen's cursor follows, so esc comes back to it."""
+
+    def __init__(self, segment_id: int, asset: str) -> None:
+        super().__init__()
+        self.segment_id, self.asset = segment_id, asset

@@ -108,11 +108,11 @@ async def test_bad_preset_files_in_the_app_are_a_notice(store, settings, film, t
         for i, (text, expected) in enumerate(BAD_PRESETS.values()):
             path = tmp_path / f"p{i}.toml"
             path.write_text(text, encoding="utf-8")
-            app.main_screen.run_command(f"presets import {path}")  # what `:` + enter runs
+            app.main_screen.commands.run(f"presets import {path}")  # what `:` + enter runs
             await pilot.pause()
             assert any(expected in str(n.message) for n in app._notifications), (expected, list(app._notifications))
         (tmp_path / "binary.toml").write_bytes(b"\xff\xfe\x00garbage")
-        app.main_screen.run_command(f"presets import {tmp_path / 'binary.toml'}")
+        app.main_screen.commands.run(f"presets import {tmp_path / 'binary.toml'}")
         await pilot.pause()
         assert any("binary.toml" in str(n.message) for n in app._notifications)
         assert app.is_running

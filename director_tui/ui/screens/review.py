@@ -1,9 +1,10 @@
 """The review screen of one segment: its picture, both prompts (editable, ctrl+s saves, a
 live diff against the saved text), the version list, the comments, the decision keys.
 
-Decisions and generation go through the main screen's actions (so the main table, the
-runner and the undo journal behave exactly as there); the screen then follows the main
-screen's cursor, e.g. to the next segment waiting for review after an approval.
+Decisions and generation are the app's review service (core/operations.py, exactly as
+from the table); the order of segments (next, previous, the next one to review) is read
+from a SegmentOrder the main screen hands over, and each move is announced with a
+ShowingSegment message, so the table's cursor follows without this screen touching it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from textual.widgets import DataTable, Label, Static, TextArea
 
 from director_tui.core.states import Asset
 from director_tui.ui.bindings import REVIEW_BINDINGS
+from director_tui.ui.messages import SegmentsChanged, ShowingSegment
 from director_tui.ui.screens.prompt_saving import save_prompt_flow
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
@@ -29,8 +31,9 @@ from director_tui.ui.widgets.prompt_line import PromptBar, PromptLine
 from director_tui.ui.widgets.version_pane import archive_note
 
 if TYPE_CHECKING:
+    from director_tui.core.operations import Outcome
     from director_tui.ui.app import DirectorApp
-    from director_tui.ui.screens.main import MainScreen
+    from director_tui.ui.segment_order import SegmentOrder
 
 SYNC_S = 0.5
 
@@ -39,18 +42,15 @@ class ReviewScreen(Screen[None]):
     BINDINGS = REVIEW_BINDINGS  # type: ignore[assignment]
     app: DirectorApp  # type: ignore[assignment]
 
-    def __init__(self, segment_id: int, asset: str) -> None:
+    def __init__(self, segment_id: int, asset: str, order: SegmentOrder) -> None:
         super().__init__(id="review")
-        self.segment_id, self.asset = segment_id, asset
+        self.segment_id, self.asset, self.order = segment_id, asset, order
+        self.seen: tuple[int | None, str] = (None, "")  # the version and state shown: a decision is about them
         self.saved = {"image": "", "motion": ""}  # what each editor started from
         self.picked: int | None = None
         self._data_version = -1
         self._leave_armed = False  # esc warned about unsaved prompts once: the next esc leaves
         self._loading = False
-
-    @property
-    def main(self) -> MainScreen:
-        return self.app.main_screen
 
     def compose(self) -> ComposeResult:
         yield Label("", id="review-title")
@@ -112,6 +112,7 @@ class ReviewScreen(Screen[None]):
             return
         current = seg.keyframe_version_id if self.asset == Asset.KEYFRAME else seg.video_version_id
         state = seg.keyframe_state if self.asset == Asset.KEYFRAME else seg.video_state
+        self.seen = (current, state)
         self.query_one("#review-title", Label).update(Text.assemble(
             (f"{seg.position}. {seg.title}", "bold"), f" — {self.asset} · {state} · {len(versions)} version(s)"
             + (f" · comparing from v{numbers[self.picked][1]}" if self.picked in numbers else "")))
@@ -226,7 +227,7 @@ class ReviewScreen(Screen[None]):
 
             def saved(field: str = field, area: TextArea = area) -> None:
                 self.saved[field] = area.text
-                self.main.reload_segments([self.segment_id])
+                self.post_message(SegmentsChanged((self.segment_id,)))
                 self.load(prompts_too=True)
 
             save_prompt_flow(self.app, self.segment_id, field, self.saved[field], area.text, saved, edit_again)
@@ -248,30 +249,54 @@ class ReviewScreen(Screen[None]):
             self.app.drafts.discard(self.segment_id, field)
         self.dismiss(None)
 
-    # --- acting through the main screen -----------------------------------------------------
-    def _sync_main(self) -> None:
-        main = self.main
-        if main.asset != self.asset:
-            main.set_asset(self.asset)
-        index = main.table.index_of(self.segment_id)
-        if index is not None and main.table.cursor_row != index:
-            main.table.move_cursor(row=index, animate=False)
+    # --- deciding: the review service, then on to the next segment ---------------------------
+    def action_approve(self) -> None:
+        self.app.review.approve(self.segment_id, self.asset, self.seen, about=self._about(), then=self._move_on)
 
-    def action_main(self, action: str) -> None:
-        self._sync_main()
-        getattr(self.main, f"action_{action}")()
-        self.app.writer.then(self._follow_main)  # once what the action wrote is in
+    def action_reject(self) -> None:
+        self.app.review.reject(self.segment_id, self.asset, self.seen, about=self._about(), then=self._reload)
 
-    def _follow_main(self) -> None:
+    def action_regenerate(self) -> None:
+        self.app.review.regenerate(self.segment_id, self.asset, about=self._about(), then=self._reload)
+
+    def action_similar(self) -> None:
+        self.app.review.similar(self.segment_id, self.asset, about=self._about(), then=self._reload)
+
+    def action_variations(self) -> None:
+        self.app.review.variations(self.segment_id, self.asset, about=self._about(), then=self._reload)
+
+    def action_undo(self) -> None:
+        self.app.review.undo(then=self._reload)
+
+    def action_redo(self) -> None:
+        self.app.review.redo(then=self._reload)
+
+    def action_open_player(self) -> None:
+        from director_tui.ui.screens.main_decisions import open_player
+
+        open_player(self.app, self.segment_id, self.asset, self.order.position(self.segment_id))
+
+    def _reload(self, _outcome: Outcome | None = None) -> None:
+        if self.is_attached:
+            self.load(prompts_too=True)
+
+    def _move_on(self, _outcome: Outcome | None = None) -> None:
+        """After a decision: the next segment waiting for one, as from the table."""
+        nxt = self.order.next_needing_review(self.segment_id, self.asset)
+        if nxt is None:
+            self.notify(f"every {self.asset} has a decision", timeout=3)
+        self._show_segment(nxt if nxt is not None else self.segment_id)
+
+    def _show_segment(self, segment_id: int) -> None:
         if not self.is_attached:  # left meanwhile
             return
-        row = self.main.table.current
-        moved = row is not None and row.id != self.segment_id
+        moved = segment_id != self.segment_id
         if moved:
             self._keep_as_drafts()
-            self.segment_id = row.id  # type: ignore[union-attr]
+            self.segment_id = segment_id
             self.picked = None
             self._leave_armed = False
+        self.post_message(ShowingSegment(self.segment_id, self.asset))  # the table's cursor follows
         self.load(prompts_too=True, replace=moved)
 
     def _keep_as_drafts(self) -> None:
@@ -287,13 +312,9 @@ class ReviewScreen(Screen[None]):
             self.notify(f"your unsaved {field} prompt stays a draft: enter on its row reopens it", timeout=5)
 
     def action_step(self, delta: int) -> None:
-        table = self.main.table
-        index = table.index_of(self.segment_id)
-        if index is None:
-            return
-        target = max(0, min(index + delta, len(table.order) - 1))
-        table.move_cursor(row=target, animate=False)
-        self._follow_main()
+        target = self.order.neighbour(self.segment_id, delta)
+        if target is not None:
+            self._show_segment(target)
 
     def action_version_cursor(self, delta: int) -> None:
         table = self.query_one("#review-versions", DataTable)
@@ -302,8 +323,7 @@ class ReviewScreen(Screen[None]):
     def action_asset(self, asset: str) -> None:
         self.asset = asset
         self.picked = None
-        self._sync_main()
-        self.main.action_asset(asset)
+        self.post_message(ShowingSegment(self.segment_id, asset))
         self.load()
 
     def action_pick_version(self) -> None:
@@ -325,10 +345,8 @@ class ReviewScreen(Screen[None]):
             open_compare(self.app, self.segment_id, self.asset)
 
     def _about(self) -> str:
-        row = self.main.table.rows_by_id.get(self.segment_id)
-        if row is None:
-            return self.asset
-        return self.main._about(row)
+        return self.order.about(self.segment_id, self.asset)
+
 
     def action_comment(self) -> None:
         self.query_one(PromptLine).open("comment-video" if self.asset == Asset.VIDEO else "comment",
@@ -349,10 +367,9 @@ class ReviewScreen(Screen[None]):
             self.app.drafts.discard(self.segment_id, f"{kind}:{self.asset}")
             return
         if event.mode == "feedback":
-            self._sync_main()
-            self.main.send_back(self.segment_id, event.value, done=self._follow_main, keep=keep)
+            self.app.review.send_back(self.segment_id, self.asset, event.value, keep=keep, then=self._move_on)
         elif event.value.strip():
-            self.main.add_comment(self.segment_id, event.value, self.asset, done=self.load, keep=keep)
+            self.app.review.comment(self.segment_id, self.asset, event.value, keep=keep, then=self._reload)
 
     @on(PromptLine.Changed, "#prompt-line")
     def _line_typed(self, event: PromptLine.Changed) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,6 +19,7 @@ from director_tui.ui.widgets.job_bar import JobBar
 if TYPE_CHECKING:
     from director_tui.core.commands import Command
     from director_tui.ui.app import DirectorApp
+    from director_tui.ui.screens.main import MainScreen
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -43,38 +44,39 @@ class ConfirmScreen(ModalScreen[bool]):
 QUIT_AGAIN_S = 5.0
 
 
-class Safekeeping:
-    """Mixed into MainScreen."""
+class SafekeepingJobs:
+    """Owned by MainScreen (`screen.jobs`): one export, cleanup or restore at a time, in a
+    thread, its progress in the JobBar; asks once before a quit abandons it."""
 
-    _quit_armed_at = -1e9
+    @property
+    def app(self) -> DirectorApp:
+        return self.screen.app
 
-    app: DirectorApp
-    notify: Any
-    run_worker: Any
-    query_one: Any
-    reload_segments: Any
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self._quit_armed_at = -1e9
 
     def may_quit(self) -> bool:
         """q during an export or cleanup warns once; q again within QUIT_AGAIN_S quits (the
         export's half-written file is removed; a cleanup loses nothing and resumes next run)."""
         import time
 
-        bar: JobBar = self.query_one(JobBar)
+        bar: JobBar = self.screen.query_one(JobBar)
         if not bar.running:
             return True
         if time.monotonic() - self._quit_armed_at < QUIT_AGAIN_S:
             bar.abandon()
             return True
         self._quit_armed_at = time.monotonic()
-        self.notify(f"{bar.running} is still running: q again stops it and quits", severity="warning",
+        self.screen.notify(f"{bar.running} is still running: q again stops it and quits", severity="warning",
                     timeout=QUIT_AGAIN_S)
         return False
 
     def _start_job(self, label: str, job: Callable[[Callable[[int, int, str], None]], str],
                    leftovers: list[Path] | None = None) -> None:
-        bar: JobBar = self.query_one(JobBar)
+        bar: JobBar = self.screen.query_one(JobBar)
         if bar.running:
-            self.notify(f"{bar.running} is still running; wait for it", severity="warning")
+            self.screen.notify(f"{bar.running} is still running; wait for it", severity="warning")
             return
         bar.start(label, leftovers)
 
@@ -88,11 +90,11 @@ class Safekeeping:
                 message, severity = f"{label} failed: {exc}", "error"
             self.app.call_from_thread(self._job_done, message, severity)
 
-        self.run_worker(work, thread=True, group="safekeeping", exit_on_error=False)
+        self.screen.run_worker(work, thread=True, group="safekeeping", exit_on_error=False)
 
     def _job_done(self, message: str, severity: str) -> None:
-        self.query_one(JobBar).finish()
-        self.notify(message, severity=severity, timeout=8 if severity == "information" else 12)  # type: ignore[arg-type]
+        self.screen.query_one(JobBar).finish()
+        self.screen.notify(message, severity=severity, timeout=8 if severity == "information" else 12)  # type: ignore[arg-type]
 
     def run_export(self, command: Command) -> None:
         from director_tui.core.export import destination, half_written, run_export
@@ -119,12 +121,12 @@ class Safekeeping:
         try:
             plan = archive.cleanup(store, home, stream_id, keep, dest, user, dry_run=True)
         except (archive.ArchiveError, ValueError) as exc:  # ValueError: a guarded destination
-            self.notify(str(exc), severity="error", timeout=8)
+            self.screen.notify(str(exc), severity="error", timeout=8)
             return
         n = len(plan.archive) + len(plan.finish)
         summary = plan.describe(dest)
         if command.option == "dry" or n == 0:
-            self.notify(f"cleanup would archive {summary}" if n else
+            self.screen.notify(f"cleanup would archive {summary}" if n else
                         "nothing to archive: every version is approved, current"
                         + (f" or among the newest {keep}" if keep else ""), timeout=8)
             return
@@ -134,12 +136,12 @@ class Safekeeping:
 
         def confirmed(yes: bool | None) -> None:
             if not yes:
-                self.notify("cleanup: nothing moved", timeout=3)
+                self.screen.notify("cleanup: nothing moved", timeout=3)
                 return
 
             def job(progress: Callable[[int, int, str], None]) -> str:
                 done = archive.cleanup(store, home, stream_id, keep, dest, user, progress=progress)
-                self.app.call_from_thread(self.reload_segments, sorted({v.segment_id for v in
+                self.app.call_from_thread(self.screen.live.reload_segments, sorted({v.segment_id for v in
                                                                           done.archive + done.finish}))
                 return f"archived {done.describe(dest)}"
 
@@ -155,11 +157,11 @@ class Safekeeping:
         store = self.app.store
         assert store is not None  # run_command waits for the store (store_or_later)
         position, number = command.positions
-        asset = command.asset or self.asset  # type: ignore[attr-defined]
+        asset = command.asset or self.screen.asset
         with store.read() as s:
             version_id = version_at(s, self.app.stream_id, position, asset, number)
         if version_id is None:
-            self.notify(f"restore: segment {position} has no {asset} version {number}", severity="warning")
+            self.screen.notify(f"restore: segment {position} has no {asset} version {number}", severity="warning")
             return
         home, user = self.app.settings.home, self.app.settings.user
 
@@ -168,7 +170,7 @@ class Safekeeping:
             progress(1, 1, v.path)
             if not came_back:
                 return f"segment {position}'s {asset} v{number} is in the workspace already"
-            self.app.call_from_thread(self.reload_segments, [v.segment_id])
+            self.app.call_from_thread(self.screen.live.reload_segments, [v.segment_id])
             return f"restored segment {position}'s {asset} v{number} ({v.path})"
 
         self._start_job("restore", job)

@@ -1,11 +1,11 @@
-"""Session state of the main screen, per user per stream: cursor, marks, filter, open panes
+"""The session state of the main screen, per user per stream: cursor, marks, filter, open panes
 (versions, task log) and the active asset column. Saved a moment after each change and on
 the way out (quit, SIGHUP, SIGTERM); restored from the first frame's snapshot on open."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from director_tui.core.fastread import VersionRow
 from director_tui.core.states import Asset
@@ -13,52 +13,57 @@ from director_tui.ui.widgets.task_log import TaskLog
 from director_tui.ui.widgets.version_pane import VersionPane
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from director_tui.ui.app import DirectorApp
-    from director_tui.ui.widgets.segment_table import SegmentTable
+    from director_tui.ui.screens.main import MainScreen
 
 STATE_SAVE_DELAY_S = 1.5  # a burst of moves is one write
 
 
-class SessionState:
-    """Mixed into MainScreen."""
+class SessionKeeper:
+    """Owned by MainScreen (`screen.session`): restores the state on open, saves it a moment
+    after each change (`changed()`) and on the way out."""
 
-    app: DirectorApp
-    table: SegmentTable
-    asset: str
-    query_one: Any
-    set_timer: Any
-    set_asset: Any
-    _show_versions: Any
-    _restored: bool
-    _state_timer: Any
+    @property
+    def app(self) -> DirectorApp:
+        return self.screen.app
 
-    def _restore(self, state: dict[str, object], versions: list[VersionRow]) -> None:
-        self.set_asset(str(state.get("asset", Asset.KEYFRAME)))
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self.restored = False  # nothing is saved before the state is back (or it would be lost)
+        self._timer: Timer | None = None
+
+    def restore(self, state: dict[str, object], versions: list[VersionRow]) -> None:
+        screen, table = self.screen, self.screen.table
+        screen.set_asset(str(state.get("asset", Asset.KEYFRAME)))
         filter_text = state.get("filter")
         if isinstance(filter_text, str) and filter_text:
-            self.table.apply_filter(filter_text)
+            table.apply_filter(filter_text)
         marks = state.get("marks")
         if isinstance(marks, list):
-            self.table.set_marks({m for m in marks if isinstance(m, int) and m in self.table.rows_by_id})
-        pane = self.query_one(VersionPane)
+            table.set_marks({m for m in marks if isinstance(m, int) and m in table.rows_by_id})
+        pane = screen.query_one(VersionPane)
         pane.display = bool(state.get("versions_open", False))
-        self.query_one(TaskLog).display = bool(state.get("tasklog_open", True))
+        screen.query_one(TaskLog).display = bool(state.get("tasklog_open", True))
         seg_id = state.get("segment_id")
-        index = self.table.index_of(seg_id) if isinstance(seg_id, int) else None
+        index = table.index_of(seg_id) if isinstance(seg_id, int) else None
         if index is not None:
-            self.table.move_cursor(row=index, animate=False)
-        row = self.table.current
+            table.move_cursor(row=index, animate=False)
+        row = table.current
         if pane.display and row is not None:
-            self._show_versions(row, versions)
+            screen.show_versions(row, versions)
+        self.restored = True
 
     def ui_state(self) -> dict[str, object]:
-        row = self.table.current
-        return {"segment_id": row.id if row else None, "asset": self.asset,
-                "versions_open": bool(self.query_one(VersionPane).display),
-                "tasklog_open": bool(self.query_one(TaskLog).display),
-                "marks": sorted(self.table.marked), "filter": self.table.filter_text}
+        screen, table = self.screen, self.screen.table
+        row = table.current
+        return {"segment_id": row.id if row else None, "asset": screen.asset,
+                "versions_open": bool(screen.query_one(VersionPane).display),
+                "tasklog_open": bool(screen.query_one(TaskLog).display),
+                "marks": sorted(table.marked), "filter": table.filter_text}
 
-    def save_state(self, *, wait_s: float | None = None) -> None:
+    def save(self, *, wait_s: float | None = None) -> None:
         """Write the session state in a thread (never on the loop). On the way out, wait for
         it at most `wait_s` (a locked database must not keep a dying app alive)."""
         import threading
@@ -76,13 +81,13 @@ class SessionState:
         writer.start()
         writer.join(wait_s)
 
-    def _schedule_state_save(self) -> None:
-        if not self._restored:
+    def changed(self) -> None:
+        """Something the state holds changed: saved STATE_SAVE_DELAY_S after the last change."""
+        if not self.restored:
             return
-        if self._state_timer is not None:
-            self._state_timer.stop()
-        self._state_timer = self.set_timer(STATE_SAVE_DELAY_S, self.save_state)
-
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.screen.set_timer(STATE_SAVE_DELAY_S, self.save)
 
 
 def write_ui_state(store: object, user: str, stream_id: int, state: str) -> None:

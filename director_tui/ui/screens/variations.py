@@ -13,7 +13,6 @@ from textual.widgets import Label
 
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import VARIATION_BINDINGS
-from director_tui.ui.messages import SegmentsChanged
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
 
@@ -99,9 +98,6 @@ class VariationScreen(Screen[None]):
             return None
 
     def action_pick(self, n: int) -> None:
-        from director_tui.core import review
-        from director_tui.core.errors import NotFound
-
         if not 1 <= n <= len(self.cells):
             self.notify(f"there are {len(self.cells)} variations", severity="warning", timeout=2)
             return
@@ -109,18 +105,12 @@ class VariationScreen(Screen[None]):
         if version_id is None:
             self.notify(f"variation {n} is not ready", severity="warning", timeout=2)
             return
-        def picked(result: review.DecisionResult) -> None:
-            self.post_message(SegmentsChanged((result.segment_id,), clips_queued=(result.segment_id,)
-                                              if result.queued_task is not None else ()))
-            self.notify(f"variation {n} (v{result.version_number}) approved; the others rejected"
-                        + (" — video queued" if result.queued_task else ""), timeout=3)
+
+        def picked(_outcome: object) -> None:
             if self.is_attached:
                 self.dismiss(None)
 
-        self.app.writer.submit(
-            lambda s: review.pick_variation(s, self.group, version_id, self.app.settings.user,
-                                            queue_video=self.app.settings.auto_queue_video),
-            picked, refused=(review.ReviewError, NotFound), what=f"the pick of variation {n}")
+        self.app.review.pick_variation(self.group, version_id, n, then=picked)
 
     def action_close_grid(self) -> None:
         self.dismiss(None)

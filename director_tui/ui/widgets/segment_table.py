@@ -261,3 +261,35 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
             return self.order.index(segment_id)
         except ValueError:
             return None
+
+    # --- the order, read by screens over the table (ui/segment_order.py) ---------------------
+    def neighbour(self, segment_id: int, delta: int) -> int | None:
+        """The segment `delta` rows from this one in the shown order (clamped at the ends)."""
+        index = self.index_of(segment_id)
+        if index is None:
+            return None
+        return self.order[max(0, min(index + delta, len(self.order) - 1))]
+
+    def next_needing_review(self, segment_id: int | None, asset: str) -> int | None:
+        """The next segment after this one (wrapping, this one last) whose `asset` waits for
+        a decision. This one is left out: it was just decided, its row may not show it yet."""
+        n = len(self.order)
+        start = self.index_of(segment_id) if segment_id is not None else None
+        start = self.cursor_row if start is None else start
+        for step in range(1, n):
+            seg_id = self.order[(start + step) % n]
+            if self.rows_by_id[seg_id].needs_review(asset):
+                return seg_id
+        return None
+
+    def about(self, segment_id: int, asset: str) -> str:
+        """`#3 keyframe v2`: the segment as the # column numbers it, its asset and version."""
+        row = self.rows_by_id.get(segment_id)
+        if row is None:
+            return asset
+        number = row.number(asset)
+        return f"#{row.position} {asset}" + (f" v{number}" if number is not None else "")
+
+    def position(self, segment_id: int) -> int | None:
+        row = self.rows_by_id.get(segment_id)
+        return row.position if row is not None else None

@@ -1,0 +1,97 @@
+"""The main screen's `:` line: `:regen 3-7 keyframe`, `:approve 1-4`, `:reject 2 video`,
+`:cancel all`, `:filter x`, `:undo`, `:similar 4`, `:vary 5`, `:presets export FILE`,
+`:export …`, `:cleanup …`, `:restore 4 2`, `:trust`, `:help`. Parsed in core/commands.py;
+each verb goes to the collaborator that owns it. Owned by MainScreen (`screen.commands`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from director_tui.ui.app import DirectorApp
+    from director_tui.ui.screens.main import MainScreen
+
+PRESETS_FILE_MAX = 1 << 20  # a presets file is a few KB; a larger one is not one
+
+
+class CommandLine:
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+
+    @property
+    def app(self) -> DirectorApp:
+        return self.screen.app
+
+    def run(self, line: str) -> None:
+        from director_tui.core.commands import CommandError, parse_command
+
+        screen, table = self.screen, self.screen.table
+        try:
+            command = parse_command(line, len(table.all_order))
+        except CommandError as exc:
+            screen.notify(str(exc), severity="warning", timeout=4)
+            return
+        verb = command.verb
+        if verb == "trust":
+            from director_tui.ui.screens.trust import review_trust
+
+            review_trust(self.app)
+        elif verb == "help":
+            self.app.action_help()
+        elif verb in ("undo", "redo"):
+            screen.decisions.journal(verb)
+        elif verb == "similar":
+            screen.decisions.similar(command.positions[0])
+        elif verb == "vary":
+            screen.decisions.variations(int(command.text) if command.text else None)
+        elif verb == "presets":
+            self.presets_file(command.asset, command.text)
+        elif verb == "filter":
+            screen.apply_filter(command.text)
+        elif self.app.store_or_later(lambda: self.run(line)) is None:
+            return  # the store is still opening: run once it is
+        elif verb in ("export", "cleanup", "restore"):
+            getattr(screen.jobs, f"run_{verb}")(command)
+        else:
+            by_position = {table.rows_by_id[i].position: i for i in table.all_order}
+            seg_ids = [by_position[p] for p in command.positions if p in by_position]
+            if verb == "cancel":
+                screen.decisions.cancel_segments(None if line.split()[1:2] == ["all"] else seg_ids)
+            else:
+                screen.decisions.apply_to_segments(verb, seg_ids, command.asset or screen.asset)
+
+    def presets_file(self, direction: str, name: str) -> None:
+        """:presets export FILE / :presets import FILE (TOML)."""
+        from director_tui.core import prompts
+
+        store = self.app.store_or_later(lambda: self.presets_file(direction, name))
+        if store is None:
+            return
+        notify = self.screen.notify
+        path = Path(name).expanduser()
+        try:
+            if direction == "export":
+                with store.read() as s:
+                    text = prompts.presets_to_toml(prompts.list_presets(s))
+                tmp = path.with_name(f".{path.name}.part")
+                tmp.write_text(text, encoding="utf-8")
+                tmp.replace(path)
+                notify(f"presets exported to {path}", timeout=3)
+                return
+            if path.stat().st_size > PRESETS_FILE_MAX:
+                raise prompts.PromptError(f"{path}: {path.stat().st_size:,} bytes; a presets file is at most "
+                                          f"{PRESETS_FILE_MAX:,}")
+            parsed = prompts.parse_presets_toml(path.read_text(encoding="utf-8"), str(path))
+
+            def imported(counts: tuple[int, int]) -> None:
+                notify(f"presets from {path}: {counts[0]} new, {counts[1]} updated", timeout=3)
+
+            self.app.writer.submit(lambda s: prompts.import_presets(s, parsed, self.app.settings.user), imported,
+                                   refused=(prompts.PromptError,), what=f"the presets from {path.name}")
+        except OSError as exc:
+            notify(f"{path}: {exc.strerror or exc}", severity="error", timeout=6)
+        except UnicodeDecodeError as exc:
+            notify(f"{path}: not UTF-8 text (byte {exc.start})", severity="error", timeout=6)
+        except prompts.PromptError as exc:
+            notify(str(exc), severity="error", timeout=6)

@@ -1,0 +1,182 @@
+"""What keeps the main screen true while others work: this app's runner (events by the
+thousand, buffered and drawn at most 5 times a second), other instances and headless
+workers (their commits, seen through the store's change token), and the counts.
+
+Owned by MainScreen (`screen.live`); it draws through the screen's table, header and log.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from director_tui.core.rows import Totals
+from director_tui.core.states import TaskState
+from director_tui.ui.widgets.status_header import StatusHeader
+from director_tui.ui.widgets.task_log import TaskLog
+
+if TYPE_CHECKING:
+    from director_tui.jobs.runner import RunnerEvent
+    from director_tui.ui.app import DirectorApp
+    from director_tui.ui.screens.main import MainScreen
+
+FLUSH_INTERVAL_S = 0.2  # at most 5 UI updates a second, whatever the generators print (make bench: flood)
+PROGRESS_INTERVAL_S = 0.5  # progress cells: at most 2 redraws of the table a second
+SYNC_INTERVAL_S = 0.5  # how often to look for commits by other instances (the store's change token)
+SYNC_MARGIN = timedelta(seconds=5)  # clock skew between instances writing updated_at
+
+
+class LiveUpdates:
+    @property
+    def app(self) -> DirectorApp:
+        return self.screen.app
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self._progress: dict[int, tuple[str, float, str, str]] = {}
+        self._progress_drawn_at = 0.0
+        self._reload: set[int] = set()
+        self._counts_dirty = False
+        self.last_counts: tuple[Totals, int, int] = (Totals(0, 0, 0), 0, 0)
+        self.data_version = -1
+        self._synced_at: datetime | None = None
+        self._shown_tasks: dict[int, tuple[str, float, str, str]] = {}
+
+    def start(self) -> None:
+        # kept: runner events arrive by the thousand, a DOM query each would be too slow
+        self._task_log = self.screen.query_one(TaskLog)
+        self.screen.set_interval(FLUSH_INTERVAL_S, self.flush_events)
+
+    def store_ready(self) -> None:
+        """The store is open: from now on, follow what other instances commit."""
+        from director_tui.core.models import utcnow
+
+        store = self.app.store
+        assert store is not None
+        self.data_version = store.data_version()
+        self._synced_at = utcnow()
+        self.screen.set_interval(SYNC_INTERVAL_S, self.sync_from_store)
+
+    def sync_from_store(self) -> None:
+        """Apply commits made elsewhere: changed segments, task states and progress, counts."""
+        from director_tui.core import streams
+        from director_tui.core.models import utcnow
+
+        store = self.app.store
+        if store is None or self._synced_at is None:
+            return
+        version = store.data_version()
+        if version == self.data_version:
+            return
+        self.data_version = version
+        since, self._synced_at = self._synced_at - SYNC_MARGIN, utcnow()
+        with store.read() as s:
+            changed = streams.segment_rows(s, self.app.stream_id, updated_since=since)
+            latest = streams.latest_tasks(s, self.app.stream_id)
+        mine = set(self.app.runner.running) if self.app.runner else set()
+        table = self.screen.table
+        with self.app.batch_update():
+            for row in changed:
+                if row != table.rows_by_id.get(row.id):
+                    table.update_segment(row)
+            for (seg_id, asset), view in latest.items():
+                if view.id in mine:
+                    continue  # our own runner reports these live
+                shown = (view.state, round(view.progress, 2), view.error or view.message, asset)
+                if self._shown_tasks.get(seg_id) == shown:
+                    continue
+                self._shown_tasks[seg_id] = shown
+                visible = view.state if view.state in (TaskState.QUEUED, TaskState.RUNNING,
+                                                       TaskState.FAILED, TaskState.CANCELLED) else None
+                table.set_progress(seg_id, visible, view.progress, shown[2], asset)
+            self.refresh_counts()
+        if any(r.id == getattr(table.current, "id", None) for r in changed):
+            self.screen.update_versions()
+
+    # --- this app's runner ------------------------------------------------------------------
+    def runner_event(self, event: RunnerEvent) -> None:
+        """Called for every runner event; only buffers. flush_events() draws."""
+        if event.stream_id != self.app.stream_id:
+            return
+        if event.kind == "trouble":
+            self.screen.notify(event.message, severity="warning", timeout=8)
+            return
+        log = self._task_log
+        pos = self.screen.table.rows_by_id.get(event.segment_id)
+        # "#3" is the segment as the table's # column numbers it; the task id finds its log (T)
+        label = f"#{pos.position if pos else '?'} {event.asset}, task {event.task_id}:"
+        if event.kind == "log":
+            log.add_lines(label, event.lines)
+            return
+        if event.kind == "generated":
+            return
+        self._progress[event.segment_id] = (event.state, event.progress, event.message, event.asset)
+        if event.kind in ("started", "finished"):
+            self._counts_dirty = True
+            if event.kind == "finished":
+                self._reload.add(event.segment_id)
+                style = "green" if event.state == TaskState.SUCCEEDED else "red"
+                log.add(label, f"{event.state}: {event.message}", style)
+
+    def flush_events(self) -> None:
+        if not (self._progress or self._reload or self._counts_dirty or self._task_log.pending):
+            return
+        table = self.screen.table
+        now = time.monotonic()
+        # Any cell update makes the DataTable redraw every visible cell (its caches are keyed
+        # by a table-wide update count), so progress cells move at a calmer pace than the log;
+        # a task starting or ending (a reload) still shows at once.
+        progress_due = self._reload or now - self._progress_drawn_at >= PROGRESS_INTERVAL_S
+        with self.app.batch_update():
+            progress = {}
+            if progress_due:
+                progress, self._progress, self._progress_drawn_at = self._progress, {}, now
+            for seg_id, (state, frac, message, asset) in progress.items():
+                shown = None if state == TaskState.SUCCEEDED else state
+                table.set_progress(seg_id, shown, frac, message, asset)
+            if self._reload:
+                self.reload_segments(list(self._reload))
+                self._reload.clear()
+            if self._counts_dirty:
+                self.refresh_counts()
+            self._task_log.flush()
+
+    # --- reading again ------------------------------------------------------------------------
+    def reload_segments(self, ids: list[int]) -> None:
+        from director_tui.core import streams
+
+        store = self.app.store
+        if store is None:
+            return
+        with store.read() as s:
+            rows = streams.segment_rows(s, self.app.stream_id, ids)
+        table = self.screen.table
+        for row in rows:
+            table.update_segment(row)
+        current = table.current
+        if current is not None and current.id in ids:
+            self.screen.update_versions()
+
+    def refresh_counts(self) -> None:
+        from director_tui.core import streams
+
+        self._counts_dirty = False
+        store = self.app.store
+        if store is None:
+            return
+        with store.read() as s:
+            totals = streams.totals(s, self.app.stream_id)
+            active = streams.active_tasks(s, self.app.stream_id)
+        self.show_counts(totals, sum(t.state == TaskState.RUNNING for t in active),
+                         sum(t.state == TaskState.QUEUED for t in active))
+
+    def show_counts(self, totals: Totals | None = None, running: int | None = None, queued: int | None = None) -> None:
+        """The header's figures (the last ones read, when none are given: a filter or the
+        asset changed)."""
+        if totals is not None and running is not None and queued is not None:
+            self.last_counts = (totals, running, queued)
+        totals, running, queued = self.last_counts
+        table = self.screen.table
+        self.screen.query_one(StatusHeader).show(self.app.stream_title, totals, running, queued, self.screen.asset,
+                                                 table.filter_text, len(table.order))

@@ -1,0 +1,162 @@
+"""The decisions made from the main screen's table: on the row under the cursor or the
+marked rows, through the app's review service (core/operations.py), then on to the next
+segment waiting for a decision. Owned by MainScreen (`screen.decisions`); its action_*
+methods are one line each into here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from director_tui.core.states import Asset
+
+if TYPE_CHECKING:
+    from director_tui.core.operations import Outcome
+    from director_tui.core.rows import SegmentRow
+    from director_tui.ui.app import DirectorApp
+    from director_tui.ui.screens.main import MainScreen
+
+
+class Decisions:
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+
+    @property
+    def app(self) -> DirectorApp:
+        return self.screen.app
+
+    def _row(self) -> SegmentRow | None:
+        return self.screen.current_or_warn()
+
+    def _marked(self) -> list[int]:
+        table = self.screen.table
+        return [i for i in table.order if i in table.marked]
+
+    def _about(self, row: SegmentRow) -> str:
+        return f"#{row.position}"
+
+    def _move_on(self, outcome: Outcome) -> None:
+        """After a decision: the next row whose active asset waits for one (wrapping)."""
+        self.screen.go_to_next_to_review(outcome.segment_ids[0] if outcome.segment_ids else None)
+
+    # --- on the current row -----------------------------------------------------------------
+    def approve(self) -> None:
+        row = self._row()
+        if row is not None:
+            asset = self.screen.asset
+            self.app.review.approve(row.id, asset, (row.version_id(asset), row.state(asset)),
+                                    about=self._about(row), then=self._move_on)
+
+    def reject(self) -> None:
+        row = self._row()
+        if row is not None:
+            asset = self.screen.asset
+            self.app.review.reject(row.id, asset, (row.version_id(asset), row.state(asset)), about=self._about(row))
+
+    def regenerate(self) -> None:
+        if self.screen.table.marked:
+            self.apply_to_segments("regen", self._marked(), self.screen.asset)
+            self.screen.table.set_marks(set())
+            return
+        row = self._row()
+        if row is not None:
+            self.app.review.regenerate(row.id, self.screen.asset, about=self._about(row))
+
+    def send_back(self, segment_id: int, text: str, keep: object = None) -> None:
+        self.app.review.send_back(segment_id, self.screen.asset, text, keep=keep,  # type: ignore[arg-type]
+                                  then=self._move_on)
+
+    def comment(self, segment_id: int, text: str, asset: str, keep: object = None) -> None:
+        self.app.review.comment(segment_id, asset, text, keep=keep)  # type: ignore[arg-type]
+
+    def similar(self, source_position: int | None = None) -> None:
+        row = self._row()
+        if row is not None:
+            self.app.review.similar(row.id, self.screen.asset, source_position, about=self._about(row))
+
+    def variations(self, count: int | None = None, presets: list[tuple[int, str]] | None = None) -> None:
+        row = self._row()
+        if row is not None:
+            self.app.review.variations(row.id, self.screen.asset, count, presets, about=self._about(row))
+
+    def variation_grid(self) -> None:
+        from director_tui.core.views import latest_variation_group
+        from director_tui.ui.screens.variations import VariationScreen
+
+        row = self.screen.current_with_store(self.variation_grid)
+        if row is None:
+            return
+        with self.app.store.read() as s:  # type: ignore[union-attr]
+            group = latest_variation_group(s, row.id, self.screen.asset)
+        if group is None:
+            self.screen.notify(f"segment {row.position} has no {self.screen.asset} variations — a makes some",
+                               timeout=3)
+            return
+        self.app.push_screen(VariationScreen(group))
+
+    def journal(self, verb: str) -> None:
+        def applied(outcome: Outcome) -> None:
+            if outcome.segment_ids:
+                self.screen.go_to_segment(outcome.segment_ids[0])
+
+        (self.app.review.undo if verb == "undo" else self.app.review.redo)(then=applied)
+
+    # --- on several rows -----------------------------------------------------------------------
+    def apply_to_segments(self, verb: str, seg_ids: list[int], asset: str) -> None:
+        """regen / approve / reject several segments (core/operations.apply_to_many); the
+        marks go, one notice says what was done and what could not be."""
+        self.app.review.apply_to_many(verb, seg_ids, asset)
+
+    def cancel(self) -> None:
+        """Cancel the queued/running tasks of the marked segments, else of the current one."""
+        if self.app.store_or_later(self.cancel) is None:
+            return
+        marked = self._marked()
+        row = self.screen.table.current
+        self.cancel_segments(marked or ([row.id] if row else []))
+        if marked:
+            self.screen.table.set_marks(set())
+
+    def cancel_segments(self, seg_ids: list[int] | None) -> None:
+        """Cancel the queued/running tasks of these segments (None: of the whole stream)."""
+        from director_tui.core import queue
+
+        store = self.app.store
+        assert store is not None
+        with store.read() as s:
+            ids = [int(t.id) for t in queue.active_tasks_of(s, self.app.stream_id, seg_ids)]  # type: ignore[arg-type]
+        if not ids:
+            self.screen.notify("nothing queued or running there", timeout=2)
+            return
+        self.app.cancel_tasks(ids)
+        self.screen.notify(f"cancelling {len(ids)} task(s)", timeout=2)
+
+
+def open_player(app: DirectorApp, segment_id: int, asset: str, position: int | None) -> None:
+    """The segment's current `asset` in the player (mpv, or the configured one): in this
+    terminal (over SSH, suspended) or in a window of its own."""
+    from director_tui.core.views import current_version_path
+    from director_tui.media.player import PlayerError, launch_detached, plan_player, run_in_terminal
+
+    store = app.store
+    assert store is not None
+    with store.read() as s:
+        found = current_version_path(s, segment_id, asset)
+    if found is None:
+        app.notify(f"segment {position} has no {asset} yet", severity="warning")
+        return
+    number, relative = found
+    path = app.settings.home / "media" / relative
+    if not path.exists():
+        app.notify(f"file missing: {path}", severity="error")
+        return
+    settings = app.settings
+    try:
+        plan = plan_player(path, settings.player, settings.player_in_terminal, is_image=asset == Asset.KEYFRAME)
+        if plan.in_terminal and not app.is_headless:
+            with app.suspend():
+                run_in_terminal(plan)
+        else:
+            launch_detached(plan)
+            app.notify(f"opened v{number} in {plan.argv[0].rsplit('/', 1)[-1]}", timeout=2)
+    except PlayerError as exc:
+        app.notify(str(exc), severity="error", timeout=6)
