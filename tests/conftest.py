@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from director_tui.config import Settings
 from director_tui.core import prompts, queue, review
-from director_tui.core.db import Store, open_store
 from director_tui.core.models import Asset, Segment, Stream
 from director_tui.core.spec import create_stream, validate_spec
+from director_tui.core.store import Store, open_store
 from director_tui.jobs.runner import Runner, RunnerEvent
 from director_tui.ui.app import DirectorApp
 from director_tui.ui.widgets.segment_table import SegmentTable
@@ -203,10 +203,10 @@ def impatient(store: Store, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     sqlite3 connection (another process's writer) that a test can hold the write lock with."""
     import sqlite3
 
-    from director_tui.core import db
+    from director_tui.core.store import sqlite
 
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
-    short = db.open_store(home)
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 200)
+    short = sqlite.open_workspace(home)
     holder = sqlite3.connect(home / "director.db", isolation_level=None)
     yield short, holder
     holder.close()

@@ -10,8 +10,8 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import select
 
-from director_tui.core.db import Store
 from director_tui.core.models import Asset, AssetState, Segment, Stream, Version
+from director_tui.core.store import Store
 
 
 def tiny_png(path: Path, shade: int) -> bytes:

@@ -231,7 +231,8 @@ async def test_a_burst_of_keys_after_e_or_c_lands_in_the_field(store, settings, 
 def test_snapshot_matches_the_orm_and_falls_back(store, settings, film) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 
-    from director_tui.core.fastread import read_snapshot, snapshot_from_store
+    from director_tui.core.store.sqlite_snapshot import read_snapshot
+    from director_tui.core.streams import snapshot_from_store
 
     db = settings.home / "director.db"
     fast = read_snapshot(db, "film", "tester")

@@ -8,8 +8,8 @@ import time
 from sqlalchemy import select, update
 
 from director_tui.core import review
-from director_tui.core.db import open_store
 from director_tui.core.models import Asset, Segment, Stream
+from director_tui.core.store import open_store
 from director_tui.ui.app import make_app
 from director_tui.ui.widgets.segment_table import SegmentTable
 from tests.conftest import PY, SIZE, cell, segs, wait_for

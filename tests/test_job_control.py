@@ -80,7 +80,6 @@ def test_recovered_work_resumes_before_what_was_queued_behind_it(store, home, ma
     import os
 
     from director_tui.core import queue
-    from director_tui.jobs import task_store
 
     make_stream(spec_dict(2, generators={"keyframe": {"command": [PY, gen("hang.py"), "{output}"],
                                                       "concurrency": 1}}))
@@ -92,7 +91,7 @@ def test_recovered_work_resumes_before_what_was_queued_behind_it(store, home, ma
     worker.wait(10)
     [(old, new)] = recover(store, "tester", grace_s=0.5)
     assert old == first.id
-    claimed = task_store.claim(store, 1, "keyframe", "test", os.getpid(), None)
+    claimed = store.tasks.claim(1, "keyframe", "test", os.getpid(), None)
     assert claimed is not None and claimed.id == new and claimed.segment_id == first.segment_id
 
 

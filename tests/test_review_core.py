@@ -10,7 +10,6 @@ from PIL import Image
 from sqlalchemy import select
 
 from director_tui.core import journal, prompts, queue, review
-from director_tui.core.db import open_store
 from director_tui.core.models import (
     Activity,
     Asset,
@@ -23,6 +22,7 @@ from director_tui.core.models import (
     VariationPick,
     Version,
 )
+from director_tui.core.store import open_store
 from tests.conftest import run_tasks, segs
 
 

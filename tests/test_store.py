@@ -10,16 +10,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 from director_tui.core import queue, review
-from director_tui.core.db import StoreError, open_store
 from director_tui.core.migrations import HEAD_REVISION, alembic_config
 from director_tui.core.models import Activity, Asset, AssetState, Segment
+from director_tui.core.store import StoreError, open_store
 
 
 def test_head_constant_matches_the_migration_scripts() -> None:
-    from director_tui.core import fastread
+    from director_tui.core.store import sqlite_snapshot
 
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
-    assert fastread.HEAD_REVISION == HEAD_REVISION
+    assert sqlite_snapshot.HEAD_REVISION == HEAD_REVISION
 
 
 def test_open_creates_schema_in_wal_mode(home: Path) -> None:
@@ -43,13 +43,13 @@ def test_a_workspace_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     assert (home / "director.db").read_bytes().startswith(b"this is not sqlite")
 
 
-def test_another_connection_commit_changes_data_version(store, make_stream) -> None:  # type: ignore[no-untyped-def]
-    before = store.data_version()
+def test_another_connection_commit_changes_the_change_token(store, make_stream) -> None:  # type: ignore[no-untyped-def]
+    before = store.change_token()
     other = open_store(Path(store.url.removeprefix("sqlite:///")).parent)
     with other.write() as s:
         s.add(Activity(kind="test.ping", actor="other"))
     other.dispose()
-    assert store.data_version() != before
+    assert store.change_token() != before
 
 
 def test_decisions_write_activity_and_checkpoints(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
@@ -142,3 +142,74 @@ def test_the_first_frame_needs_no_orm() -> None:
             "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'alembic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- the store seam (core/store/) -------------------------------------------------------
+def test_a_store_url_picks_the_store_and_an_unknown_one_is_one_line(home: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "shared" / "films.db"
+    elsewhere.parent.mkdir()
+    store = open_store(home, f"sqlite:///{elsewhere}")
+    try:
+        with store.write() as s:
+            s.add(Activity(kind="test.ping", actor="tester"))
+        assert elsewhere.is_file() and not (home / "director.db").exists()
+        assert (home / "media").is_dir()  # the media stay under the workspace
+    finally:
+        store.dispose()
+    with pytest.raises(StoreError) as err:
+        open_store(home, "mysql://ana:s3cret@db.studio/films")
+    assert "s3cret" not in str(err.value) and "mysql://ana:***@db.studio/films" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_held_lock_is_transient_and_while_busy_waits_it_out(impatient) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    from director_tui.core.store.base import while_busy
+
+    short, holder = impatient
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(Exception) as err:
+        with short.write() as s:
+            s.add(Activity(kind="test.blocked", actor="tester"))
+    assert short.is_transient(err.value)
+    assert not short.is_transient(ValueError("locked out of the building"))
+
+    def write() -> int:
+        with short.write() as s:
+            s.add(Activity(kind="test.late", actor="tester"))
+        return 1
+
+    holder.execute("COMMIT")
+    taken = threading.Event()
+
+    def hold_for_a_while() -> None:  # another writer, holding the lock longer than the 0.2 s timeout
+        con = sqlite3.connect(Path(short.url.removeprefix("sqlite:///")), isolation_level=None)
+        con.execute("BEGIN IMMEDIATE")
+        taken.set()
+        time.sleep(0.5)
+        con.execute("COMMIT")
+        con.close()
+
+    threading.Thread(target=hold_for_a_while).start()
+    taken.wait(5)
+    started = time.monotonic()
+    assert while_busy(short, write) == 1  # failed once at least (0.2 s timeout), then went in
+    assert time.monotonic() - started >= 0.3
+    with short.read() as s:
+        assert s.execute(select(Activity).where(Activity.kind == "test.late")).scalar_one() is not None
+
+
+def test_the_backup_copy_is_consistent_and_carries_the_checksums(store, film, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.core.models import Version
+
+    sums = store.backup_to(tmp_path / "copy.db")
+    with store.read() as s:
+        recorded = {v.path: v.checksum for v in s.execute(select(Version)).scalars()}
+    assert sums == recorded and len(sums) == 4
+    con = sqlite3.connect(tmp_path / "copy.db")
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()

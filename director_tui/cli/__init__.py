@@ -24,7 +24,7 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # damage found past the open, or a store that refused: one line
-        from director_tui.core.db import damaged_message, unavailable
+        from director_tui.core.store import damaged_message, unavailable
 
         message = damaged_message(exc, State.home)
         if message is not None:

@@ -45,7 +45,7 @@ def settings() -> Settings:
 
 
 def store_for(s: Settings):  # type: ignore[no-untyped-def]
-    from director_tui.core.db import DamagedStore, StoreError, open_store
+    from director_tui.core.store import DamagedStore, StoreError, open_store
 
     try:
         return open_store(s.home)

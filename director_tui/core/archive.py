@@ -1,5 +1,5 @@
 """Getting the work out and keeping it safe: export (keyframes ZIP, spec JSON, final cut),
-backup (SQLite online backup plus media, to a folder or an rclone remote), and version
+backup (the store's consistent copy plus media, to a folder or an rclone remote), and version
 cleanup to an archive with checksums checked at the destination before anything local goes.
 
 Everything streams file by file (constant memory), writes under a temporary name and
@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import tempfile
 import unicodedata
@@ -27,10 +26,10 @@ from sqlalchemy import select, text
 from sqlmodel import Session
 
 from director_tui.core import activity
-from director_tui.core.db import Store
 from director_tui.core.durable import fsync_path
 from director_tui.core.guards import is_remote
 from director_tui.core.models import Segment, Stream, Version
+from director_tui.core.store import Store
 
 Progress = Callable[[int, int, str], None]  # done, total, what
 SKIP_MEDIA = (".cache", ".tmp")  # derived or half-written files: never backed up
@@ -264,30 +263,16 @@ def media_files(home: Path) -> list[Path]:
     return out
 
 
-def snapshot_db(home: Path, dest: Path) -> None:
-    """SQLite's online backup: a consistent copy while other instances keep writing."""
-    src = sqlite3.connect(home / "director.db", timeout=30)
+def snapshot_db(store: Store, dest: Path) -> dict[str, str]:
+    """The store's consistent copy (SQLite: its online backup) at `dest`, made durable;
+    returns each version's path and recorded sha256 as the copy has them."""
     tmp = partial_path(dest)
-    tmp.unlink(missing_ok=True)
-    out = sqlite3.connect(tmp)
-    try:
-        src.backup(out, pages=4096)
-    finally:
-        out.close()
-        src.close()
+    sums = store.backup_to(tmp)
     _fsync_replace(tmp, dest)
+    return sums
 
 
-def recorded_checksums(db: Path) -> dict[str, str]:
-    """Each version's path (relative to media/) and recorded sha256, from a database copy."""
-    con = sqlite3.connect(db)
-    try:
-        return {str(p): str(c) for p, c in con.execute("SELECT path, checksum FROM version") if c}
-    finally:
-        con.close()
-
-
-def backup(home: Path, dest: str, progress: Progress = _quiet, now: datetime | None = None,
+def backup(store: Store, home: Path, dest: str, progress: Progress = _quiet, now: datetime | None = None,
            skipped: list[str] | None = None) -> tuple[str, int]:
     """The database and every media file into `dest/director-backup-<time>/`. Returns
     (where, files copied). A media file that is a symlink, not a regular file, outside the
@@ -303,8 +288,7 @@ def backup(home: Path, dest: str, progress: Progress = _quiet, now: datetime | N
     files = media_files(home)
     with tempfile.TemporaryDirectory(prefix="director-backup-") as staging_s:
         staging = Path(staging_s)
-        snapshot_db(home, staging / "director.db")
-        sums = recorded_checksums(staging / "director.db")
+        sums = snapshot_db(store, staging / "director.db")
         progress(1, len(files) + 1, "director.db")
         good: list[Path] = []
         for path in files:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
-from director_tui.core.db import Store
 from director_tui.core.models import Draft, utcnow
+from director_tui.core.store import Store
 
 FIELDS = ("image", "motion")
 # a comment or a send-back note being typed, per asset: kept like a prompt edit
@@ -68,7 +68,7 @@ class DraftSaver:
         self.store, self.user = store, user
         self._pending: dict[tuple[int, str], tuple[str, str] | None] = {}  # None: clear
         self._lock = threading.Lock()  # one writer at a time, so an older text never lands last
-        self._pending_lock = threading.Lock()  # held for a dict swap only: the UI never waits on SQLite
+        self._pending_lock = threading.Lock()  # held for a dict swap only: the UI never waits on the database
 
     def put(self, segment_id: int, field: str, text_: str, base: str) -> None:
         with self._pending_lock:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from director_tui.core import archive
 from director_tui.core.commands import EXPORTS as WHATS  # one list for the CLI, `:export` and here
-from director_tui.core.db import Store
 from director_tui.core.guards import check_destination
+from director_tui.core.store import Store
 
 Progress = Callable[[int, int, str], None]
 
@@ -70,7 +70,7 @@ def run_export(store: Store, home: Path, slug: str, what: str, dest: str | None,
     path = destination(home, slug, what, dest)
     skipped: list[str] = []
     if what == "backup":
-        where, files = archive.backup(home, dest, progress, skipped=skipped)
+        where, files = archive.backup(store, home, dest, progress, skipped=skipped)
     elif what == "keyframes":
         if not entries:
             raise archive.ArchiveError("no approved keyframes to export (use --all-versions for every version)")

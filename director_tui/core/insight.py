@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from director_tui.core.models import utcnow as _aware_utcnow
+from director_tui.core.store.sql import seconds_between
 
 
 def utcnow() -> datetime:
@@ -242,7 +243,7 @@ def metrics(session: Session, stream_id: int, now: datetime | None = None) -> Me
     m.segments = len(segs)
     versions: dict[tuple[int, str], int] = Counter()
     rejected: Counter[tuple[int, str]] = Counter()
-    # aggregated in SQLite: 100,000s of rows would cost Python far more (make bench: insight)
+    # aggregated in the database: 100,000s of rows would cost Python far more (make bench: insight)
     # A version is decided when it is approved, rejected, or sent back with `r` (decision
     # 'regenerate'): a regenerated first version is a first-time miss, not "undecided".
     for seg_id, asset, count, approved, rejects, sent_back, first in session.execute(text(
@@ -274,8 +275,9 @@ def metrics(session: Session, stream_id: int, now: datetime | None = None) -> Me
             "GROUP BY segment_id, asset"), {"s": stream_id}):
         failed[(seg_id, asset)] = int(n)
         failures[asset] += int(n)
+    took = seconds_between(session, "started_at", "finished_at")
     for asset, seconds in session.execute(text(
-            "SELECT asset, (julianday(finished_at) - julianday(started_at)) * 86400.0 FROM task "
+            f"SELECT asset, {took} FROM task "
             "WHERE stream_id = :s AND state = 'succeeded' AND started_at IS NOT NULL AND finished_at IS NOT NULL"),
             {"s": stream_id}):
         if seconds is not None:

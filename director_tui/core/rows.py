@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from director_tui.core.states import Asset, AssetState
 
@@ -58,3 +60,38 @@ class Totals:
     @property
     def final_cut_ready(self) -> bool:
         return self.segments > 0 and self.videos_approved == self.segments
+
+
+@dataclass
+class VersionRow:
+    """What the version pane shows of one version."""
+
+    id: int
+    number: int
+    created_at: datetime
+    seed: int
+    decision: str | None
+    generator: str
+    archived: bool = False  # copied to the archive by cleanup (restorable)
+    path: str = ""  # under media/; after a restore the file is there again
+
+    @classmethod
+    def of(cls, version: Any) -> VersionRow:
+        """From an ORM Version."""
+        return cls(version.id, version.number, version.created_at, version.seed, version.decision,
+                   version.generator, bool(version.archive_location), version.path)
+
+
+@dataclass
+class Snapshot:
+    stream_id: int
+    slug: str
+    title: str
+    rows: list[SegmentRow]
+    latest_tasks: dict[tuple[int, str], TaskView]
+    totals: Totals
+    running: int
+    queued: int
+    ui_state: dict[str, Any] = field(default_factory=dict)
+    # versions of the segment/asset the saved state points at, when the pane was open
+    versions: list[VersionRow] = field(default_factory=list)

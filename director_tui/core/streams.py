@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ from sqlmodel import Session
 
 from director_tui.core.errors import NotFound
 from director_tui.core.models import Asset, AssetState, Segment, Stream, Task, TaskState, Version
-from director_tui.core.rows import SegmentRow, TaskView, Totals
+from director_tui.core.rows import SegmentRow, Snapshot, TaskView, Totals, VersionRow
 
 __all__ = ["NotFound", "SegmentRow", "TaskView", "Totals"]
 
@@ -150,3 +151,24 @@ def status(session: Session, slug: str) -> dict[str, Any]:
         },
         "tasks": {"running": running, "queued": queued},
     }
+
+
+def snapshot_from_store(session: Any, slug: str, user: str) -> Snapshot:
+    """The same snapshot through the ORM (any database URL); raises NotFound."""
+    from director_tui.core.models import UIState
+
+    stream = get_stream(session, slug)
+    assert stream.id is not None
+    rows = segment_rows(session, stream.id)
+    latest = latest_tasks(session, stream.id)
+    active = active_tasks(session, stream.id)
+    saved = session.execute(select(UIState).where(UIState.user == user,
+                                                  UIState.stream_id == stream.id)).scalar_one_or_none()
+    ui_state = json.loads(saved.state_json) if saved else {}
+    versions: list[VersionRow] = []
+    if ui_state.get("versions_open") and isinstance(ui_state.get("segment_id"), int):
+        versions = [VersionRow.of(v) for v in
+                    versions(session, ui_state["segment_id"], ui_state.get("asset", "keyframe"))]
+    return Snapshot(stream.id, stream.slug, stream.title, rows, latest, totals(session, stream.id),
+                    sum(t.state == TaskState.RUNNING for t in active),
+                    sum(t.state == TaskState.QUEUED for t in active), ui_state, versions)

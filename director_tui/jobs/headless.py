@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from director_tui.core.db import Store
 from director_tui.core.models import Task, TaskState
+from director_tui.core.store import Store
 from director_tui.jobs.runner import Runner, RunnerEvent
 
 

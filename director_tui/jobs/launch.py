@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from director_tui.core.db import Store
+from director_tui.core.store import Store
+from director_tui.core.store.base import ClaimedTask
 from director_tui.jobs.backends import Job, StartContext, TaskFailed, backend_named
 from director_tui.jobs.generators import OUTPUT_SUFFIX, GeneratorSettings
-from director_tui.jobs.task_store import ClaimedTask
 
 
 @dataclass

@@ -15,12 +15,11 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from director_tui.core.db import Store
 from director_tui.core.durable import fsync_path
 from director_tui.core.models import Asset
-from director_tui.jobs import task_store
+from director_tui.core.store import Store
+from director_tui.core.store.base import ClaimedTask
 from director_tui.jobs.generators import GeneratorSettings
-from director_tui.jobs.task_store import ClaimedTask
 from director_tui.media.ffmpeg import MediaError, validate_image, validate_video
 
 DEFAULT_CAPS = {Asset.KEYFRAME: 256 << 20, Asset.VIDEO: 4 << 30}  # bytes (config max_*_mb)
@@ -76,8 +75,8 @@ def record_output(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_p
             os.replace(tmp_path, dest)
         return rel
 
-    version_id, was_approved = task_store.record_version(
-        store, task, actor, place, settings.describe(), info.width, info.height,
+    version_id, was_approved = store.tasks.record_version(
+        task, actor, place, settings.describe(), info.width, info.height,
         info.duration, size, digest, log_path)
     # the rename made durable after the commit, not inside it: an fsync under the write
     # lock would hold every other writer (claims, other results) behind the disk

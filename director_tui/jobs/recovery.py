@@ -9,15 +9,13 @@ reused), the task is marked `interrupted`, and a copy is queued again.
 from __future__ import annotations
 
 import socket
-import sqlite3
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from director_tui.core import activity
-from director_tui.core.db import Store
 from director_tui.core.models import Stream, Task, TaskState, utcnow
+from director_tui.core.store import Store
 from director_tui.jobs.processes import kill_leftover, process_start  # noqa: F401  (part of this module's API)
 
 HEARTBEAT_STALE_S = 30.0
@@ -88,29 +86,3 @@ def recover(store: Store, actor: str, my_owner: str | None = None, grace_s: floa
                             asset=task.asset, task=again.id, retry_of=task.id)
             moved.append((int(task.id), int(again.id)))  # type: ignore[arg-type]
     return moved
-
-
-def requeue_now(db_path: Path, task_ids: list[int], actor: str, reason: str) -> int:
-    """Put running tasks back on the queue with a connection of its own (the store's may be
-    held by a stuck event loop: the app's backstop, ui/backstop.py); returns how many went back."""
-    if not task_ids:
-        return 0
-    con = sqlite3.connect(db_path, timeout=2.0, isolation_level=None)
-    try:
-        con.execute("BEGIN IMMEDIATE")
-        now = datetime.now(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-        moved = 0
-        for task_id in task_ids:
-            cur = con.execute(
-                "UPDATE task SET state = 'queued', error = ?, message = ?, pid = NULL, pgid = NULL, owner = NULL, "
-                "owner_pid = NULL, owner_start = NULL, started_at = NULL, progress = 0 "
-                "WHERE id = ? AND state = 'running'", (reason, reason, task_id))
-            if cur.rowcount:
-                moved += 1
-                con.execute("INSERT INTO activity (stream_id, segment_id, actor, kind, detail, created_at) "
-                            "SELECT stream_id, segment_id, ?, 'task.interrupted', ?, ? FROM task WHERE id = ?",
-                            (actor, f'{{"task": {task_id}, "reason": "backstop"}}', now, task_id))
-        con.execute("COMMIT")
-        return moved
-    finally:
-        con.close()

@@ -17,16 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from director_tui.core.db import Store
 from director_tui.core.models import Stream, TaskState
+from director_tui.core.store import Store
+from director_tui.core.store.base import ClaimedTask, while_busy
 from director_tui.core.trust import TrustError, TrustStore, refusal
-from director_tui.jobs import task_store
 from director_tui.jobs.backends import Job, TaskFailed
 from director_tui.jobs.generators import GeneratorSettings, parse_progress, settings_for
 from director_tui.jobs.launch import Launch, start_task
 from director_tui.jobs.recording import DEFAULT_CAPS, discard_temp, record_output
 from director_tui.jobs.recovery import process_start, recover
-from director_tui.jobs.task_store import ClaimedTask
 from director_tui.media.ffmpeg import MediaError
 
 RECOVERY_EVERY_S = 10.0  # how often a live instance looks for tasks of dead ones
@@ -191,11 +190,11 @@ class Runner:
 
     def _count_queued(self) -> int:
         """Queued (stream, asset)s this runner would run: an untrusted one waits for `trust`."""
-        return sum(1 for stream_id, asset in task_store.queued_assets(self.store, self.stream_ids)
+        return sum(1 for stream_id, asset in self.store.tasks.queued_assets(self.stream_ids)
                    if self.trusted(stream_id, asset, quiet=True))
 
     def _claim(self, stream_id: int, asset: str) -> ClaimedTask | None:
-        return task_store.claim(self.store, stream_id, asset, self.instance_id, os.getpid(),
+        return self.store.tasks.claim(stream_id, asset, self.instance_id, os.getpid(),
                                 self._my_start)
 
     def _claim_and_start(self, stream_id: int, asset: str) -> Launch | None:
@@ -251,7 +250,7 @@ class Runner:
 
     async def _fill_slots(self) -> None:
         """Start queued tasks of our streams while their (stream, asset) has a free slot."""
-        waiting = await asyncio.to_thread(task_store.queued_assets, self.store, self.stream_ids)
+        waiting = await asyncio.to_thread(self.store.tasks.queued_assets, self.stream_ids)
         for stream_id, asset in sorted(waiting):
             if not self.trusted(stream_id, asset):  # a stat of the trust file; the stream read once
                 continue
@@ -293,7 +292,7 @@ class Runner:
             await self.cancel(task_id)
 
     def _cancel_requests(self, task_ids: list[int]) -> list[int]:
-        return task_store.cancel_requests(self.store, task_ids) if task_ids else []
+        return self.store.tasks.cancel_requests(task_ids) if task_ids else []
 
     def discard_leftovers(self) -> None:
         """Remove the private folders of finished tasks (and whatever is left in them)."""
@@ -310,7 +309,7 @@ class Runner:
         dirty = [r for r in runs if r.dirty]
         for run in dirty:
             run.dirty = False
-        return task_store.flush(self.store, [(r.task.id, r.progress, r.message) for r in dirty],
+        return self.store.tasks.flush([(r.task.id, r.progress, r.message) for r in dirty],
                                 [r.task.id for r in runs])
 
     # --- one task ------------------------------------------------------------
@@ -360,7 +359,7 @@ class Runner:
                 state = TaskState.QUEUED if run.cancel_reason.startswith("interrupted") else TaskState.CANCELLED
                 reason = run.cancel_reason
             self.running.pop(task.id, None)
-            await asyncio.to_thread(task_store.while_busy, task_store.finish_unsuccessful, self.store, task, self.actor,
+            await asyncio.to_thread(while_busy, self.store, self.store.tasks.finish_unsuccessful, task, self.actor,
                                     state, reason, log_path)
             self._emit(run, "finished", state=state, progress=run.progress, message=reason)
         finally:
@@ -381,7 +380,7 @@ class Runner:
             launch_next = self._claim_and_start(task.stream_id, task.asset)
         try:
             assert tmp_path is not None and settings is not None
-            return launch_next, task_store.while_busy(record_output, self.store, self.home, self.actor, task, tmp_path,
+            return launch_next, while_busy(self.store, record_output, self.store, self.home, self.actor, task, tmp_path,
                                             settings, log_path, self._dir, self.output_caps)
         except Exception as exc:
             return launch_next, exc

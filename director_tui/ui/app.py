@@ -16,7 +16,8 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from director_tui.config import Settings
-from director_tui.core.fastread import Snapshot, read_snapshot, snapshot_from_store
+from director_tui.core.rows import Snapshot
+from director_tui.core.store import read_snapshot
 from director_tui.ui.bindings import APP_BINDINGS, check_keymap, palette_entries
 from director_tui.ui.draft_keeper import DraftKeeper
 from director_tui.ui.forms import route_key, route_paste
@@ -27,7 +28,7 @@ from director_tui.ui.screens.main import MainScreen
 from director_tui.ui.writer import StoreWriter
 
 if TYPE_CHECKING:
-    from director_tui.core.db import Store
+    from director_tui.core.store import Store
     from director_tui.jobs.runner import Runner, RunnerEvent
     from director_tui.ui.backstop import Backstop
 
@@ -73,7 +74,7 @@ class DirectorApp(App[None]):
     def _handle_exception(self, error: Exception) -> None:
         """A damaged database found while the app runs: one line on the way out (the tasks
         go back on the queue as on any exit), not a traceback."""
-        from director_tui.core.db import damaged_message
+        from director_tui.core.store import damaged_message
 
         message = damaged_message(error, self.settings.home)
         if message is None:
@@ -211,7 +212,7 @@ class DirectorApp(App[None]):
             self.notify(f"waiting for the database to save {what}…", timeout=2)
 
     def _open_store(self) -> None:
-        from director_tui.core.db import open_store
+        from director_tui.core.store import open_store
 
         try:
             store = open_store(self.settings.home)
@@ -229,8 +230,8 @@ class DirectorApp(App[None]):
         self.replay_held_keys()
 
     def _store_failed(self, exc: Exception) -> None:
-        from director_tui.core.db import damaged_message
         from director_tui.core.errors import DamagedStore
+        from director_tui.core.store import damaged_message
 
         damaged = damaged_message(exc, self.settings.home)
         self.exit_message = damaged or str(exc)
@@ -421,10 +422,12 @@ def make_app(settings: Settings, store: Store | None, slug: str, *,
     With no store, the first screen comes from a read-only snapshot and the
     store opens in a thread. Raises NotFound or StoreError with a message.
     """
-    snapshot = read_snapshot(settings.home / "director.db", slug, settings.user)
+    snapshot = read_snapshot(settings.home, slug, settings.user)
     if snapshot is None:  # not SQLite at head, or no such stream: the ORM path says why
+        from director_tui.core.streams import snapshot_from_store
+
         if store is None:
-            from director_tui.core.db import open_store
+            from director_tui.core.store import open_store
 
             store = open_store(settings.home)
         with store.read() as session:

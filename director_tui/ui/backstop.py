@@ -61,8 +61,8 @@ class Backstop:
                     os.killpg(pgid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             # imported here, not at the top: the backstop is installed on the first frame's
-            # path, and recovery pulls in SQLAlchemy (make bench: open, 1.1 -> 1.9 when it did)
-            from director_tui.jobs.recovery import requeue_now
+            # path, and the store pulls in SQLAlchemy (make bench: open, 1.1 -> 1.9 when it did)
+            from director_tui.core.store.sqlite import requeue_now
 
             requeue_now(self.db_path, [task_id for task_id, _ in tasks], self.actor,
                     f"interrupted: {self.reason} (the app was stuck on its way out)")

@@ -68,7 +68,7 @@ class DraftKeeper:
             self.app.run_worker(self._flush_in_thread, thread=True, group="drafts", exit_on_error=False)
 
     def _flush_in_thread(self) -> None:
-        from director_tui.core.db import unavailable
+        from director_tui.core.store import unavailable
 
         try:
             self._saver.flush()  # type: ignore[union-attr]

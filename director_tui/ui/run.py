@@ -34,7 +34,7 @@ def open_stream(home: str | None, slug: str) -> int:
         print(f"director-tui: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # damage past the file's header (an overwritten page): one line
-        from director_tui.core.db import damaged_message
+        from director_tui.core.store import damaged_message
 
         message = damaged_message(exc, home)
         if message is None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from director_tui.core.db import Store
+    from director_tui.core.store import Store
     from director_tui.ui.app import DirectorApp
 
 T = TypeVar("T")
@@ -103,12 +103,12 @@ class StoreWriter:
         self.app.replay_held_keys()
 
     def _failed(self, exc: Exception, what: str, on_failed: Callable[[str], None] | None) -> None:
-        from director_tui.core.db import damaged_message
+        from director_tui.core.store import damaged_message
 
         if damaged_message(exc, self.app.settings.home) is not None:
             self.app._handle_exception(exc)
             return
-        from director_tui.core.db import unavailable
+        from director_tui.core.store import unavailable
 
         why = unavailable(exc)
         if why is None:  # a fault of ours: the app's own handler reports it

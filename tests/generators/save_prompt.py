@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from director_tui.core import prompts
-from director_tui.core.db import open_store
+from director_tui.core.store import open_store
 
 home, segment_id, field, text = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 store = open_store(home)

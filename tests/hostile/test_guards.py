@@ -94,9 +94,11 @@ def test_a_backup_killed_half_way_never_looks_finished(store, home, approved, tm
         "import sys, time\n"
         "from pathlib import Path\n"
         "from director_tui.core.archive import backup\n"
+        "from director_tui.core.store import open_store\n"
         "def slow(done, total, what):\n"
         "    print(done, flush=True); time.sleep(0.5)\n"
-        f"backup(Path({str(home)!r}), {str(dest)!r}, slow)\n"
+        f"home = Path({str(home)!r})\n"
+        f"backup(open_store(home), home, {str(dest)!r}, slow)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None

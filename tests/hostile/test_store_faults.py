@@ -89,7 +89,7 @@ async def test_two_directors_deciding_at_once_the_later_is_refused_and_shown_why
     async with app.run_test(size=SIZE) as pilot:
         with store.write() as s:  # ana approves v1 the moment before this director rejects it
             review.approve(s, s1.id, Asset.KEYFRAME, "ana")
-        app.main_screen.live.data_version = store.data_version()  # before this app's poll shows it
+        app.main_screen.live.change_token = store.change_token()  # before this app's poll shows it
         assert "review" in cell(app, s1.id, "keyframe")
         await pilot.press("d")
         await wait_for(pilot, lambda: any("changed while you looked" in n for n in notices(app)), timeout=10)

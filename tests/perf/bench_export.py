@@ -43,7 +43,7 @@ print(time.perf_counter() - t0, peak_mb())
 OURS = PEAK + r'''
 import sys, time
 from pathlib import Path
-from director_tui.core.db import open_store
+from director_tui.core.store import open_store
 from director_tui.core.export import run_export
 home, out = Path(sys.argv[1]), sys.argv[2]
 t0 = time.perf_counter()
@@ -57,8 +57,8 @@ def build(home: Path, size: int) -> Path:
     """A stream of N segments, each with one approved keyframe: a real file of `size` bytes."""
     from sqlalchemy import insert
 
-    from director_tui.core.db import open_store
     from director_tui.core.models import Segment, Stream, Version
+    from director_tui.core.store import open_store
 
     store = open_store(home)
     with store.write() as s:

@@ -60,7 +60,7 @@ COMMITS: list[float] = []
 def main() -> dict[str, float]:
     from director_tui.config import Settings
     from director_tui.core import queue
-    from director_tui.core.db import open_store
+    from director_tui.core.store import open_store
     from director_tui.ui.app import make_app
 
     with tempfile.TemporaryDirectory() as tmp_s:

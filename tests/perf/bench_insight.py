@@ -26,8 +26,8 @@ KINDS = ["prompt.saved", "task.queued", "task.succeeded", "task.failed", "task.c
 def fill(home: Path) -> None:
     from sqlalchemy import insert, text
 
-    from director_tui.core.db import open_store
     from director_tui.core.models import Activity, Task
+    from director_tui.core.store import open_store
 
     rng = random.Random(7)
     store = open_store(home)
@@ -51,7 +51,7 @@ def fill(home: Path) -> None:
 
 
 def timed(home: Path, label: str, fn) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    from director_tui.core.db import open_store
+    from director_tui.core.store import open_store
 
     store = open_store(home)
     runs = []

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from director_tui.config import Settings  # noqa: E402
-from director_tui.core.db import open_store  # noqa: E402
+from director_tui.core.store import open_store  # noqa: E402
 from director_tui.ui.app import make_app  # noqa: E402
 from tests.scripted_review import ReviewRun, make_stream, review  # noqa: E402
 from tests.seed import seed_keyframes  # noqa: E402

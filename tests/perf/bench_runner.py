@@ -50,9 +50,9 @@ def runner_run(tmp: Path, src: Path) -> tuple[float, int]:
     from sqlalchemy import func, select
 
     from director_tui.core import queue
-    from director_tui.core.db import open_store
     from director_tui.core.models import Segment, Version
     from director_tui.core.spec import create_stream, validate_spec
+    from director_tui.core.store import open_store
     from director_tui.jobs.runner import Runner
 
     home = tmp / "ws"

@@ -27,8 +27,8 @@ def build_stream(home: Path, n: int, slug: str = "bench") -> None:
     """A stream of n segments with VERSIONS_PER_ASSET versions of each asset (rows only)."""
     from sqlalchemy import insert, update
 
-    from director_tui.core.db import open_store
     from director_tui.core.models import Segment, Stream, Version
+    from director_tui.core.store import open_store
 
     store = open_store(home)
     now = datetime.now(UTC)

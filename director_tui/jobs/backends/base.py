@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:
-    from director_tui.core.db import Store
     from director_tui.core.models import Task
+    from director_tui.core.store import Store
+    from director_tui.core.store.base import ClaimedTask
     from director_tui.jobs.generators import GeneratorSettings
-    from director_tui.jobs.task_store import ClaimedTask
 
 
 class TaskFailed(Exception):

@@ -15,7 +15,6 @@ import os
 import signal
 import time
 
-from director_tui.jobs import task_store
 from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext, TaskFailed
 from director_tui.jobs.child import Child
 from director_tui.jobs.generators import build_argv
@@ -149,7 +148,7 @@ class SubprocessBackend(Backend):
         except OSError as exc:
             raise TaskFailed(f"generator could not start: {argv[0]!r}: {exc.strerror or exc}") from None
         try:
-            task_store.set_pid(ctx.store, task.id, child.pid, process_start(child.pid), ctx.log_path)
+            ctx.store.tasks.set_pid(task.id, child.pid, process_start(child.pid), ctx.log_path)
         except BaseException:
             kill_group(child.pid)
             child.popen.wait()

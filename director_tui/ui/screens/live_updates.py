@@ -39,7 +39,7 @@ class LiveUpdates:
         self._reload: set[int] = set()
         self._counts_dirty = False
         self.last_counts: tuple[Totals, int, int] = (Totals(0, 0, 0), 0, 0)
-        self.data_version = -1
+        self.change_token = -1
         self._synced_at: datetime | None = None
         self._shown_tasks: dict[int, tuple[str, float, str, str]] = {}
 
@@ -54,7 +54,7 @@ class LiveUpdates:
 
         store = self.app.store
         assert store is not None
-        self.data_version = store.data_version()
+        self.change_token = store.change_token()
         self._synced_at = utcnow()
         self.screen.set_interval(SYNC_INTERVAL_S, self.sync_from_store)
 
@@ -66,10 +66,10 @@ class LiveUpdates:
         store = self.app.store
         if store is None or self._synced_at is None:
             return
-        version = store.data_version()
-        if version == self.data_version:
+        version = store.change_token()
+        if version == self.change_token:
             return
-        self.data_version = version
+        self.change_token = version
         since, self._synced_at = self._synced_at - SYNC_MARGIN, utcnow()
         with store.read() as s:
             changed = streams.segment_rows(s, self.app.stream_id, updated_since=since)

@@ -1,6 +1,6 @@
 """The main review screen: segment table, version pane, live task log.
 
-The first frame is drawn from the app's snapshot (see core/fastread.py); the
+The first frame is drawn from the app's snapshot (see core/store/sqlite_snapshot.py); the
 store arrives a moment later (`store_ready`). Store-backed modules are
 imported inside the methods that need them, so the first frame never waits
 for SQLAlchemy.
@@ -17,8 +17,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from director_tui.core.fastread import VersionRow
-from director_tui.core.rows import SegmentRow
+from director_tui.core.rows import SegmentRow, VersionRow
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
 from director_tui.ui.messages import SegmentsChanged, ShowingSegment

@@ -48,7 +48,7 @@ class ReviewScreen(Screen[None]):
         self.seen: tuple[int | None, str] = (None, "")  # the version and state shown: a decision is about them
         self.saved = {"image": "", "motion": ""}  # what each editor started from
         self.picked: int | None = None
-        self._data_version = -1
+        self._change_token = -1
         self._leave_armed = False  # esc warned about unsaved prompts once: the next esc leaves
         self._loading = False
 
@@ -88,7 +88,7 @@ class ReviewScreen(Screen[None]):
     def _sync(self) -> None:
         """Others' commits (another instance, the runner) show here within a second."""
         store = self.app.store
-        if store is not None and store.data_version() != self._data_version:
+        if store is not None and store.change_token() != self._change_token:
             self.load(prompts_too=True)
 
     def load(self, prompts_too: bool = False, replace: bool = False) -> None:
@@ -99,7 +99,7 @@ class ReviewScreen(Screen[None]):
 
         store = self.app.store
         assert store is not None
-        self._data_version = store.data_version()
+        self._change_token = store.change_token()
         with store.read() as s:
             seg = s.get(Segment, self.segment_id)
             versions = streams.versions(s, self.segment_id, self.asset)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from director_tui.core.fastread import VersionRow
+from director_tui.core.rows import VersionRow
 from director_tui.core.states import Asset
 from director_tui.ui.widgets.task_log import TaskLog
 from director_tui.ui.widgets.version_pane import VersionPane

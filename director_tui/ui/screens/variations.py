@@ -31,7 +31,7 @@ class VariationScreen(Screen[None]):
         self.group = group
         self.cells: list[tuple[int, int | None]] = []  # (task id, version id) in queued order
         self._shown: list[object] = []
-        self._data_version = -1
+        self._change_token = -1
 
     def compose(self) -> ComposeResult:
         yield Label("", id="variations-title")
@@ -53,10 +53,10 @@ class VariationScreen(Screen[None]):
 
     def refresh_grid(self) -> None:
         store = self.app.store
-        version = store.data_version() if store is not None else 0
-        if self._shown and version == self._data_version:
+        version = store.change_token() if store is not None else 0
+        if self._shown and version == self._change_token:
             return  # nothing committed since the last look
-        self._data_version = version
+        self._change_token = version
         title, rows = self._load()
         if rows == self._shown:
             return

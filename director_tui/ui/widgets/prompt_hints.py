@@ -12,8 +12,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from director_tui.core.db import Store
     from director_tui.core.insight import Recommendation
+    from director_tui.core.store import Store
 
 STATS_TTL_S = 60.0  # history changes slowly; re-read at most once a minute per field
 _cache: dict[tuple[int, str], tuple[float, list[Recommendation]]] = {}

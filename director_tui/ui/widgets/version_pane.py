@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
-from director_tui.core.fastread import VersionRow
+from director_tui.core.rows import VersionRow
 from director_tui.ui.cells import STATE_STYLE
 
 DECISION_STATE = {"approved": "approved", "rejected": "rejected", "regenerate": "regenerate"}

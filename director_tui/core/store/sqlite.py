@@ -1,9 +1,12 @@
-"""The store: an engine built from a URL, migrations applied on open.
+"""The SQLite store: the workspace's `director.db`, in WAL mode, migrations applied on open.
 
-Everything SQLite-specific lives here. Writes go through `Store.write()`,
-which on SQLite starts with BEGIN IMMEDIATE: a deferred transaction that reads
-and then writes after another connection committed fails at once with
-"database is locked", whatever the busy timeout (see DESIGN.md).
+Everything SQLite-specific lives in this package: here the engines and their pragmas,
+BEGIN IMMEDIATE, `PRAGMA data_version` as the change token, the online backup, the
+backstop's own-connection requeue and the checks of the file itself; the runner's raw
+cursor SQL in sqlite_tasks.py; the first frame's read-only snapshot in sqlite_snapshot.py.
+Writes start with BEGIN IMMEDIATE: a deferred transaction that reads and then writes
+after another connection committed fails at once with "database is locked", whatever the
+busy timeout (see DESIGN.md).
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from sqlmodel import Session
 from director_tui.core import models  # noqa: F401  (registers the tables)
 from director_tui.core.errors import DamagedStore, StoreError
 from director_tui.core.migrations import HEAD_REVISION
+from director_tui.core.store import failures
+from director_tui.core.store.base import Store, TaskQueries
 
 # How long a write waits for another's (a colleague's, a backup's) before it gives up;
 # DIRECTOR_BUSY_TIMEOUT_MS changes it (tests, or a studio with very long writers).
 BUSY_TIMEOUT_MS = int(os.environ.get("DIRECTOR_BUSY_TIMEOUT_MS", "30000") or 30000)
 
-__all__ = ["DamagedStore", "Store", "StoreError", "open_store"]
+__all__ = ["SqliteStore", "open_url", "open_workspace"]
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
@@ -56,21 +61,28 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
-class Store:
-    """Two engines on one database: one for reads (deferred), one for writes."""
+class SqliteStore(Store):
+    """Two engines on one database file: one for reads (deferred), one for writes."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.path = Path(url.removeprefix("sqlite:///"))
+        self._tasks: TaskQueries | None = None
         # This process's writers queue here rather than in SQLite's busy handler, which
         # sleeps and retries (1, 2, 5, 10… ms): a thread waiting for another thread's short
         # transaction starts the moment it ends, and burns no CPU retrying (make bench:
         # runner, median of 4: 1.54 -> 1.48). Other processes still meet at BEGIN IMMEDIATE.
         self._write_lock = threading.RLock()
-        if url.startswith("sqlite"):
-            self.read_engine = _sqlite_engine(url, immediate=False)
-            self.write_engine = _sqlite_engine(url, immediate=True)
-        else:
-            self.read_engine = self.write_engine = create_engine(url)
+        self.read_engine = _sqlite_engine(url, immediate=False)
+        self.write_engine = _sqlite_engine(url, immediate=True)
+
+    @property
+    def tasks(self) -> TaskQueries:
+        if self._tasks is None:
+            from director_tui.core.store.sqlite_tasks import SqliteTaskQueries
+
+            self._tasks = SqliteTaskQueries(self)
+        return self._tasks
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -104,7 +116,7 @@ class Store:
     def write_cursor(self) -> Iterator[sqlite3.Cursor]:
         """A short write transaction on the bare sqlite3 cursor: the runner's claims and
         results, where SQLAlchemy's per-statement work (~50 µs) was most of the runner's
-        own CPU (make bench: runner). SQLite only; times as `db_time()` writes them."""
+        own CPU (make bench: runner). SQLite only; times as sqlite_tasks.db_time writes them."""
         with self._writer():
             raw = self.write_engine.raw_connection()
             try:
@@ -132,12 +144,25 @@ class Store:
         with self.read_engine.connect() as conn:
             yield conn
 
-    def data_version(self) -> int:
-        """Changes whenever another connection commits (cheap change detection)."""
+    def change_token(self) -> int:
+        """PRAGMA data_version: changes whenever another connection commits (one cheap read)."""
         with self.read_engine.connect() as conn:
-            if self.url.startswith("sqlite"):
-                return int(conn.exec_driver_sql("PRAGMA data_version").scalar() or 0)
-            return 0
+            return int(conn.exec_driver_sql("PRAGMA data_version").scalar() or 0)
+
+    def is_transient(self, exc: BaseException) -> bool:
+        return failures.is_transient(exc)
+
+    def backup_to(self, path: Path) -> dict[str, str]:
+        """SQLite's online backup: a consistent copy while other instances keep writing."""
+        src = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        path.unlink(missing_ok=True)
+        out = sqlite3.connect(path)
+        try:
+            src.backup(out, pages=4096)
+            return {str(p): str(c) for p, c in out.execute("SELECT path, checksum FROM version") if c}
+        finally:
+            out.close()
+            src.close()
 
     def migrate(self) -> None:
         """Bring the schema to head. Fast path: a single query when already there."""
@@ -158,19 +183,17 @@ class Store:
             self.write_engine.dispose()
 
 
-def db_time(t: datetime) -> str:
-    """A time as SQLAlchemy's SQLite DateTime stores it (UTC, no offset), for raw SQL."""
-    if t.tzinfo is not None:
-        t = t.astimezone(UTC).replace(tzinfo=None)
-    return t.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def open_store(home: Path) -> Store:
-    """Open (creating if needed) the workspace database under `home`."""
+def open_url(home: Path, url: str) -> SqliteStore:
+    """A `sqlite:///PATH` store URL: that file, with the workspace's media under `home`."""
+    return open_workspace(home, Path(url.removeprefix("sqlite:///")).expanduser())
+
+
+def open_workspace(home: Path, db: Path | None = None) -> SqliteStore:
+    """Open (creating if needed) the workspace database under `home` (or at `db`)."""
     try:
         home.mkdir(parents=True, exist_ok=True)
         (home / "media").mkdir(exist_ok=True)
@@ -178,65 +201,29 @@ def open_store(home: Path) -> Store:
         raise StoreError(f"workspace {home}: cannot create it ({exc.strerror})") from exc
     if not os.access(home, os.W_OK):
         raise StoreError(f"workspace {home}: not writable")
-    db = home / "director.db"
+    db = db or home / "director.db"
     created = not db.exists()
     if not created:
         check_database_file(db)
-    store = Store(sqlite_url(db))
+    store = SqliteStore(sqlite_url(db))
     try:
         store.migrate()
     except sqlite3.DatabaseError as exc:
         store.dispose()
-        raise DamagedStore(damaged(db, str(exc))) from exc
+        raise DamagedStore(failures.damaged(db, str(exc))) from exc
     except Exception as exc:  # a full disk, a locked file, a newer schema
         store.dispose()
         if "malformed" in str(exc) or "not a database" in str(exc):
-            raise DamagedStore(damaged(db, str(exc))) from exc
+            raise DamagedStore(failures.damaged(db, str(exc))) from exc
         raise StoreError(f"workspace {home}: cannot open director.db ({exc})") from exc
     if created:  # SQLite makes them 0644 under the umask; the workspace mode is 0600 or 0660
-        for name in ("director.db", "director.db-wal", "director.db-shm"):
+        for name in (db.name, f"{db.name}-wal", f"{db.name}-shm"):
             with contextlib.suppress(OSError):
-                os.chmod(home / name, 0o666 & ~_umask())
+                os.chmod(db.with_name(name), 0o666 & ~_umask())
     return store
 
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-def damaged(db: Path, why: str) -> str:
-    why = next((w for w in DAMAGE_WORDS if w in why), why.strip().splitlines()[0] if why.strip() else "unreadable")
-    return (f"{db}: damaged ({why}); nothing was changed — restore it from a backup "
-            "(director-tui export backup makes them), or move it away to start a new workspace")
-
-
-DAMAGE_WORDS = ("database disk image is malformed", "file is not a database", "database corrupt")
-
-
-def damaged_message(exc: BaseException, home: str | Path | None) -> str | None:
-    """The one line for an error that says the database file is damaged, else None."""
-    text = str(exc)
-    if not isinstance(exc, sqlite3.DatabaseError | StoreError) and "DatabaseError" not in type(exc).__name__:
-        return None
-    if not any(word in text for word in DAMAGE_WORDS):
-        return None
-    from director_tui.config import resolve_home
-
-    why = next(word for word in DAMAGE_WORDS if word in text)
-    return damaged(resolve_home(home) / "director.db", why)
-
-
-def unavailable(exc: BaseException) -> str | None:
-    """Why the database could not take a write, in words, or None for another error."""
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return "the database stayed locked (another program's long write)"
-    if "disk is full" in text or "No space left" in text:
-        return "the disk is full"
-    if "readonly" in text or "read-only" in text:
-        return "the database cannot be written (read-only)"
-    if isinstance(exc, StoreError | sqlite3.OperationalError) or "OperationalError" in type(exc).__name__:
-        return f"the database refused it ({text.splitlines()[0][:120]})"
-    return None
 
 
 def check_database_file(db: Path) -> None:
@@ -250,12 +237,38 @@ def check_database_file(db: Path) -> None:
     if not head:
         wal = db.with_name(db.name + "-wal")
         beside = " beside a write-ahead log of its changes" if wal.exists() and wal.stat().st_size else ""
-        raise DamagedStore(damaged(db, f"it is empty (0 bytes){beside}"))
+        raise DamagedStore(failures.damaged(db, f"it is empty (0 bytes){beside}"))
     if head != SQLITE_MAGIC:
-        raise DamagedStore(damaged(db, "it does not start like an SQLite database"))
+        raise DamagedStore(failures.damaged(db, "it does not start like an SQLite database"))
 
 
 def _umask() -> int:
     mask = os.umask(0o077)
     os.umask(mask)
     return mask
+
+
+def requeue_now(db_path: Path, task_ids: list[int], actor: str, reason: str) -> int:
+    """Put running tasks back on the queue with a connection of its own (the store's may be
+    held by a stuck event loop: the app's backstop, ui/backstop.py); returns how many went back."""
+    if not task_ids:
+        return 0
+    con = sqlite3.connect(db_path, timeout=2.0, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        now = datetime.now(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        moved = 0
+        for task_id in task_ids:
+            cur = con.execute(
+                "UPDATE task SET state = 'queued', error = ?, message = ?, pid = NULL, pgid = NULL, owner = NULL, "
+                "owner_pid = NULL, owner_start = NULL, started_at = NULL, progress = 0 "
+                "WHERE id = ? AND state = 'running'", (reason, reason, task_id))
+            if cur.rowcount:
+                moved += 1
+                con.execute("INSERT INTO activity (stream_id, segment_id, actor, kind, detail, created_at) "
+                            "SELECT stream_id, segment_id, ?, 'task.interrupted', ?, ? FROM task WHERE id = ?",
+                            (actor, f'{{"task": {task_id}, "reason": "backstop"}}', now, task_id))
+        con.execute("COMMIT")
+        return moved
+    finally:
+        con.close()

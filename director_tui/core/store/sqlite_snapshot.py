@@ -1,61 +1,24 @@
-"""The first screen's data, read with the standard library's sqlite3.
+"""The first screen's data, read with the standard library's sqlite3 (SQLite's fast path).
 
 Opening a stream must show its table about as fast as a bare Textual app;
 importing SQLAlchemy and SQLModel alone costs ~0.3 s. So the first frame is
 drawn from this read-only snapshot while the full store (ORM, migrations,
-runner) opens in a thread. It is the one module besides db.py that knows the
-database is SQLite: for any other URL, or a schema that is not at head, it
-returns None and the caller takes the ORM path (`snapshot_from_store`).
+runner) opens in a thread. For a schema that is not at head, or anything odd,
+it returns None and the caller takes the ORM path (`streams.snapshot_from_store`,
+which any store answers).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from director_tui.core.rows import SegmentRow, TaskView, Totals
+from director_tui.core.rows import SegmentRow, Snapshot, TaskView, Totals, VersionRow
 from director_tui.core.states import AssetState, TaskState
 
 HEAD_REVISION = "0004_draft_base"  # kept equal to migrations.HEAD_REVISION by a test
-
-
-@dataclass
-class VersionRow:
-    """What the version pane shows of one version."""
-
-    id: int
-    number: int
-    created_at: datetime
-    seed: int
-    decision: str | None
-    generator: str
-    archived: bool = False  # copied to the archive by cleanup (restorable)
-    path: str = ""  # under media/; after a restore the file is there again
-
-    @classmethod
-    def of(cls, version: Any) -> VersionRow:
-        """From an ORM Version."""
-        return cls(version.id, version.number, version.created_at, version.seed, version.decision,
-                   version.generator, bool(version.archive_location), version.path)
-
-
-@dataclass
-class Snapshot:
-    stream_id: int
-    slug: str
-    title: str
-    rows: list[SegmentRow]
-    latest_tasks: dict[tuple[int, str], TaskView]
-    totals: Totals
-    running: int
-    queued: int
-    ui_state: dict[str, Any] = field(default_factory=dict)
-    # versions of the segment/asset the saved state points at, when the pane was open
-    versions: list[VersionRow] = field(default_factory=list)
 
 
 def _parse_time(value: object) -> datetime:
@@ -119,27 +82,3 @@ def read_snapshot(db_path: Path, slug: str, user: str) -> Snapshot | None:
     totals = Totals(len(rows), sum(r.keyframe_state == AssetState.APPROVED for r in rows),
                     sum(r.video_state == AssetState.APPROVED for r in rows))
     return Snapshot(stream_id, slug, title, rows, latest, totals, running, int(queued), ui_state, versions)
-
-
-def snapshot_from_store(session: Any, slug: str, user: str) -> Snapshot:
-    """The same snapshot through the ORM (any database URL); raises NotFound."""
-    from sqlalchemy import select
-
-    from director_tui.core import streams
-    from director_tui.core.models import UIState
-
-    stream = streams.get_stream(session, slug)
-    assert stream.id is not None
-    rows = streams.segment_rows(session, stream.id)
-    latest = streams.latest_tasks(session, stream.id)
-    active = streams.active_tasks(session, stream.id)
-    saved = session.execute(select(UIState).where(UIState.user == user,
-                                                  UIState.stream_id == stream.id)).scalar_one_or_none()
-    ui_state = json.loads(saved.state_json) if saved else {}
-    versions: list[VersionRow] = []
-    if ui_state.get("versions_open") and isinstance(ui_state.get("segment_id"), int):
-        versions = [VersionRow.of(v) for v in
-                    streams.versions(session, ui_state["segment_id"], ui_state.get("asset", "keyframe"))]
-    return Snapshot(stream.id, stream.slug, stream.title, rows, latest, streams.totals(session, stream.id),
-                    sum(t.state == TaskState.RUNNING for t in active),
-                    sum(t.state == TaskState.QUEUED for t in active), ui_state, versions)

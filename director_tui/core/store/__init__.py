@@ -1,0 +1,72 @@
+"""The store seam: one interface (base.Store), chosen by a store URL.
+
+`open_store(home)` opens the workspace's SQLite file (the zero-setup default);
+`open_store(home, url)` picks the implementation by the URL's scheme (STORES). The first
+frame reads a snapshot before any store is open (`read_snapshot`, SQLite's raw read-only
+path, None elsewhere: the app then reads through the ORM). This module and base.py import
+no SQLAlchemy: the app's first frame imports them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from director_tui.core.errors import DamagedStore, StoreError
+from director_tui.core.store.base import ClaimedTask, Store, TaskQueries
+from director_tui.core.store.failures import damaged_message, unavailable
+
+if TYPE_CHECKING:
+    from director_tui.core.rows import Snapshot
+
+# scheme -> the module whose open_workspace(home, url) opens it; a new store is one module and one line
+STORES = {"sqlite": "director_tui.core.store.sqlite"}
+
+__all__ = ["STORES", "ClaimedTask", "DamagedStore", "Store", "StoreError", "TaskQueries", "damaged_message",
+           "open_store", "read_snapshot", "scheme_of", "unavailable"]
+
+
+def scheme_of(url: str) -> str:
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower() if ":" in url else ""
+    return "postgresql" if scheme == "postgres" else scheme
+
+
+def _check_url(url: str) -> str:
+    scheme = scheme_of(url)
+    if scheme not in STORES:
+        known = ", ".join(f"{s}://" for s in STORES)
+        raise StoreError(f"store URL {redact(url)}: {scheme or 'no scheme'} is not a store this program knows "
+                         f"({known}; PostgreSQL is not supported yet)")
+    return scheme
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for every message that names it)."""
+    if "@" not in url or "://" not in url:
+        return url
+    head, rest = url.split("://", 1)
+    auth, host = rest.rsplit("@", 1)
+    user = auth.split(":", 1)[0]
+    return f"{head}://{user}{':***' if ':' in auth else ''}@{host}"
+
+
+def open_store(home: Path, url: str | None = None) -> Store:
+    """The workspace's store: its SQLite file unless `url` names another."""
+    if url is None or scheme_of(url) == "sqlite" and url.removeprefix("sqlite:///") in ("", str(home / "director.db")):
+        from director_tui.core.store.sqlite import open_workspace
+
+        return open_workspace(home)
+    import importlib
+
+    module = importlib.import_module(STORES[_check_url(url)])
+    return module.open_url(home, url)  # type: ignore[no-any-return]
+
+
+def read_snapshot(home: Path, slug: str, user: str, url: str | None = None) -> Snapshot | None:
+    """The first frame's data without the ORM, where the store has such a path (SQLite);
+    None otherwise or when anything is odd (the caller reads through the store instead)."""
+    if url is not None and scheme_of(url) != "sqlite":
+        return None
+    from director_tui.core.store.sqlite_snapshot import read_snapshot as read_sqlite
+
+    return read_sqlite(home / "director.db", slug, user)

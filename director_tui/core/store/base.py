@@ -1,0 +1,130 @@
+"""The store's interface: what the rest of the program may ask of a database.
+
+Reads and writes are SQLAlchemy sessions (the domain code in core/ is portable SQL
+through the ORM); what differs between databases lives behind this interface: how a
+write transaction starts and waits for others, how other instances' commits are noticed
+(`change_token`), a consistent backup, which errors are worth retrying, and the runner's
+hot-path queries (`tasks`, a TaskQueries). `core/store/sqlite.py` is the implementation
+today; a PostgreSQL one (issue 17) implements the same. Importable without SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlmodel import Session
+
+
+@dataclass
+class ClaimedTask:
+    """A task this instance now owns, with what it needs to run."""
+
+    id: int
+    stream_id: int
+    segment_id: int
+    asset: str
+    prompt: str
+    seed: int
+    priority: int
+    reference_version_id: int | None
+    parent_version_id: int | None
+    variation_group: str | None
+    preset_id: int | None
+    slug: str
+    width: int
+    height: int
+    position: int
+    duration: float
+    reference_path: str | None  # relative to media/
+
+
+class TaskQueries(Protocol):
+    """The job runner's queries: few, short transactions, on its hot path (make bench: runner)."""
+
+    def queued_assets(self, stream_ids: list[int]) -> set[tuple[int, str]]: ...
+
+    def claim(self, stream_id: int, asset: str, owner: str, owner_pid: int,
+              owner_start: float | None) -> ClaimedTask | None: ...
+
+    def set_pid(self, task_id: int, pid: int, proc_start: float | None, log_path: str) -> None: ...
+
+    def record_version(self, task: ClaimedTask, actor: str, place: Callable[[int], Path], generator: str,
+                       width: int, height: int, duration: float | None, size: int, checksum: str,
+                       log_path: str) -> tuple[int, bool]: ...
+
+    def finish_unsuccessful(self, task: ClaimedTask, actor: str, state: str, reason: str, log_path: str) -> None: ...
+
+    def cancel_requests(self, task_ids: list[int]) -> list[int]: ...
+
+    def flush(self, progress: list[tuple[int, float, str]], running_ids: list[int]) -> list[int]: ...
+
+
+class Store(ABC):
+    url: str
+
+    @abstractmethod
+    def read(self) -> AbstractContextManager[Session]:
+        """A read session (no lock held beyond the statement)."""
+
+    @abstractmethod
+    def write(self) -> AbstractContextManager[Session]:
+        """A short write transaction, committed on exit, rolled back on error; waits for
+        other writers up to the busy timeout, then raises."""
+
+    @abstractmethod
+    def read_conn(self) -> AbstractContextManager[Connection]: ...
+
+    @abstractmethod
+    def write_conn(self) -> AbstractContextManager[Connection]: ...
+
+    @property
+    @abstractmethod
+    def tasks(self) -> TaskQueries:
+        """The runner's queries, written for this database."""
+
+    @abstractmethod
+    def change_token(self) -> int:
+        """A number that changes whenever another connection commits: the app polls it
+        (twice a second) and reads again only when it moved."""
+
+    @abstractmethod
+    def migrate(self) -> None:
+        """Bring the schema to head (the same Alembic migrations on every database)."""
+
+    @abstractmethod
+    def backup_to(self, path: Path) -> dict[str, str]:
+        """A consistent copy of the database at `path` while others keep writing; returns
+        each version's path and recorded sha256 as the copy has them."""
+
+    @abstractmethod
+    def is_transient(self, exc: BaseException) -> bool:
+        """Whether `exc` means "busy now, try again" (a lock held past the busy timeout)."""
+
+    @abstractmethod
+    def dispose(self) -> None: ...
+
+
+T = TypeVar("T")
+BUSY_ATTEMPTS = 4  # a result is written up to this many times while the store stays locked
+
+
+def while_busy(store: Store, fn: Callable[..., T], *args: object, attempts: int = BUSY_ATTEMPTS) -> T:
+    """Call `fn(*args)` (in a worker thread) again while the store stays locked past its
+    busy timeout: a finished generation is recorded late rather than thrown away."""
+    import time
+
+    for attempt in range(attempts):
+        try:
+            return fn(*args)
+        except Exception as exc:
+            if attempt == attempts - 1 or not store.is_transient(exc):
+                raise
+            time.sleep(min(10.0, 0.5 * 2 ** attempt))
+    raise AssertionError("unreachable")
