@@ -280,3 +280,18 @@ async def test_the_collector_is_back_on_with_start_up_frozen_and_restored_on_exi
         assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
     finally:
         gc.enable()
+
+
+async def test_runner_events_after_the_app_closed_are_harmless(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    """Generators go on printing while the app closes; their events reach a main screen
+    whose widgets are gone. They must not raise (an exception here went up into the runner
+    and left its task unfinished; make bench: flood found it)."""
+    from director_tui.jobs.runner import RunnerEvent
+
+    seg = segs(store)[0]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+    for kind in ("progress", "log", "generated", "finished"):
+        app.main_screen.live.runner_event(RunnerEvent(kind, 1, film.id, seg.id, Asset.KEYFRAME, state="running",
+                                                      progress=0.5, message="late", lines=("late line",)))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from director_tui.jobs.runner import RunnerEvent
     from director_tui.ui.app import DirectorApp
     from director_tui.ui.screens.main import MainScreen
+    from director_tui.ui.widgets.segment_table import SegmentTable
 
 FLUSH_INTERVAL_S = 0.2  # at most 5 UI updates a second, whatever the generators print (make bench: flood)
 PROGRESS_INTERVAL_S = 0.5  # progress cells: at most 2 redraws of the table a second
@@ -42,10 +43,15 @@ class LiveUpdates:
         self.change_token = -1
         self._synced_at: datetime | None = None
         self._shown_tasks: dict[int, tuple[str, float, str, str]] = {}
+        self._table: SegmentTable | None = None
+        self._stream_id: int | None = None
 
     def start(self) -> None:
-        # kept: runner events arrive by the thousand, a DOM query each would be too slow
+        # kept, not queried: runner events arrive by the thousand (a DOM query each is too
+        # slow), and after the screen's widgets are gone on the way out (a query would fail)
         self._task_log = self.screen.query_one(TaskLog)
+        self._table = self.screen.table
+        self._stream_id = self.app.stream_id
         self.screen.set_interval(FLUSH_INTERVAL_S, self.flush_events)
 
     def store_ready(self) -> None:
@@ -97,13 +103,15 @@ class LiveUpdates:
     # --- this app's runner ------------------------------------------------------------------
     def runner_event(self, event: RunnerEvent) -> None:
         """Called for every runner event; only buffers. flush_events() draws."""
-        if event.stream_id != self.app.stream_id:
+        if event.stream_id != self._stream_id:
             return
         if event.kind == "trouble":
             self.screen.notify(event.message, severity="warning", timeout=8)
             return
+        if self._table is None:  # not drawn yet: the first sync shows what happened
+            return
         log = self._task_log
-        pos = self.screen.table.rows_by_id.get(event.segment_id)
+        pos = self._table.rows_by_id.get(event.segment_id)
         # "#3" is the segment as the table's # column numbers it; the task id finds its log (T)
         label = f"#{pos.position if pos else '?'} {event.asset}, task {event.task_id}:"
         if event.kind == "log":
