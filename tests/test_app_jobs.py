@@ -83,7 +83,7 @@ async def test_tasks_screen_log_and_retry(store, settings, film) -> None:  # typ
         table = screen.query_one("#tasks-table")
         await wait_for(pilot, lambda: table.row_count > 0 and "failed" in str(table.get_row_at(table.row_count - 1)[4]), 10)
         last = table.get_row_at(table.row_count - 1)
-        assert "CUDA out of memory" in str(last[8])
+        assert "CUDA out of memory" in str(last[9])  # after Where
         assert screen.current_task_id() == int(str(last[0]))
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TaskLogScreen), 5)

@@ -139,6 +139,8 @@ class Task(SQLModel, table=True):
     owner_pid: int | None = None
     owner_start: float | None = None  # the owner process's start time (pid reuse guard)
     proc_start: float | None = None  # the generator process's start time (pid reuse guard)
+    # a remote back end's handle, JSON (comfyui: {"server": url, "prompt_id": id}): recovery re-attaches by it
+    remote: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     cancel_requested: bool = False  # set by any instance; the owner kills the generator
     heartbeat_at: datetime | None = None
     log_path: str | None = None

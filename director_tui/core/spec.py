@@ -37,7 +37,7 @@ GENERATOR_PLACEHOLDERS = frozenset(
 PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
 GENERATOR_KEYS = {"backend", "command", "timeout_s", "concurrency", "pace_s"}
 # the generator back ends jobs/backends/ registers (tests/test_backends.py keeps the two equal)
-KNOWN_BACKENDS = ("procedural", "subprocess")
+KNOWN_BACKENDS = ("comfyui", "procedural", "subprocess")
 DEFAULT_CONCURRENCY = {Asset.KEYFRAME: 2, Asset.VIDEO: 1}
 DEFAULT_TIMEOUT_S = 600.0
 
@@ -186,10 +186,12 @@ def _number(value: object, where: str, lo: float, hi: float) -> float:
     return float(value)
 
 
-def _validate_generator(asset: str, value: object) -> dict[str, Any]:
+def _validate_generator(asset: str, value: object, base_dir: Path | None = None) -> dict[str, Any]:
     where = f"generators.{asset}"
     if not isinstance(value, dict):
         raise SpecError(where, "must be an object/table")
+    if value.get("backend") == "comfyui":
+        return _validate_remote(value, where, base_dir)
     for key in value:
         if key not in GENERATOR_KEYS:
             raise SpecError(f"{where}.{key}", f"unknown field (expected one of {sorted(GENERATOR_KEYS)})")
@@ -233,8 +235,26 @@ def _validate_generator(asset: str, value: object) -> dict[str, Any]:
     return out
 
 
-def validate_spec(data: dict[str, Any], slug: str | None = None) -> StreamSpec:
-    """Validate a parsed spec. `slug` (from the command line) overrides `stream`."""
+def _validate_remote(value: dict[str, Any], where: str, base_dir: Path | None) -> dict[str, Any]:
+    from director_tui.core.remote_spec import RemoteSpecError, validate_comfyui
+
+    try:
+        out = validate_comfyui(value, where, base_dir)
+    except RemoteSpecError as exc:
+        raise SpecError(exc.where, exc.what) from None
+    if "timeout_s" in value:
+        out["timeout_s"] = _number(value["timeout_s"], f"{where}.timeout_s", 0, 86_400)
+    if "concurrency" in value:
+        conc = value["concurrency"]
+        if isinstance(conc, bool) or not isinstance(conc, int) or not 1 <= conc <= 64:
+            raise SpecError(f"{where}.concurrency", "must be a whole number from 1 to 64 (tasks at once per server)")
+        out["concurrency"] = conc
+    return out
+
+
+def validate_spec(data: dict[str, Any], slug: str | None = None, base_dir: Path | None = None) -> StreamSpec:
+    """Validate a parsed spec. `slug` (from the command line) overrides `stream`; `base_dir`:
+    the spec file's folder (a comfyui workflow path is relative to it)."""
     known = {"stream", "title", "segments", "generators", "width", "height"}
     for key in data:
         if key not in known:
@@ -290,14 +310,14 @@ def validate_spec(data: dict[str, Any], slug: str | None = None) -> StreamSpec:
         for asset, value in raw_gen.items():
             if asset not in Asset.ALL:
                 raise SpecError(f"generators.{asset}", "unknown asset (expected keyframe or video)")
-            generators[asset] = _validate_generator(asset, value)
+            generators[asset] = _validate_generator(asset, value, base_dir)
     return StreamSpec(slug=slug, title=title, segments=segments, generators=generators,
                       width=width, height=height)
 
 
 def load_spec(path: Path, slug: str | None = None) -> StreamSpec:
     try:
-        return validate_spec(read_spec_file(path), slug)
+        return validate_spec(read_spec_file(path), slug, path.parent)
     except SpecError as exc:
         if exc.where.startswith(str(path)):
             raise

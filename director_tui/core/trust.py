@@ -54,7 +54,13 @@ class Definition:
             out.append(f"{self.asset}: command (argv, one item a line):")
             out.extend(f"    {json.dumps(arg, ensure_ascii=True)}" for arg in command)
         for key in sorted(k for k in self.body if k != "command"):
-            out.append(f"{self.asset}: {key} = {json.dumps(self.body[key], ensure_ascii=True)}")
+            value = self.body[key]
+            if key == "workflow" and isinstance(value, dict):  # KBs of JSON: what it runs, in short
+                digest = hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+                kinds = sorted({str(n.get("class_type")) for n in value.values() if isinstance(n, dict)})
+                out.append(f"{self.asset}: workflow = {len(value)} nodes, sha256 {digest}…: {', '.join(kinds)}")
+                continue
+            out.append(f"{self.asset}: {key} = {json.dumps(value, ensure_ascii=True)}")
         return out
 
 

@@ -32,6 +32,12 @@ class GeneratorSettings:
     concurrency: int
     pace_s: float = 0.0
     backend: str = ""  # jobs/backends: "subprocess" with a command, else "procedural"
+    options_json: str = "{}"  # the whole settings object, for back ends with settings of their own (comfyui)
+    generator: str = ""  # set by a job that knows what made the version (comfyui: the server)
+
+    @property
+    def options(self) -> dict[str, object]:
+        return json.loads(self.options_json)  # type: ignore[no-any-return]
 
     @property
     def backend_name(self) -> str:
@@ -48,6 +54,8 @@ class GeneratorSettings:
 
     def describe(self) -> str:
         """What a version records as its generator."""
+        if self.generator:
+            return self.generator
         command = self.template() if self.backend_name in ("subprocess", "procedural") else None
         return json.dumps({"name": self.name, "backend": self.backend_name, "command": command},
                           ensure_ascii=False)
@@ -70,13 +78,17 @@ def builtin_command(asset: str, pace_s: float = 0.0) -> list[str]:
 def settings_for(generators_json: str, asset: str) -> GeneratorSettings:
     config = (json.loads(generators_json or "{}") or {}).get(asset, {})
     command = config.get("command")
+    concurrency = int(config.get("concurrency", DEFAULT_CONCURRENCY[asset]))
+    if config.get("backend") == "comfyui":  # per server: the pool runs that many on each
+        concurrency = int(config.get("concurrency", 1)) * max(1, len(config.get("servers") or []))
     return GeneratorSettings(
         asset=asset,
         command=tuple(command) if command else None,
         timeout_s=float(config.get("timeout_s", DEFAULT_TIMEOUT_S)),
-        concurrency=int(config.get("concurrency", DEFAULT_CONCURRENCY[asset])),
+        concurrency=concurrency,
         pace_s=float(config.get("pace_s", 0.0)),
         backend=str(config.get("backend", "")),
+        options_json=json.dumps(config, ensure_ascii=False, sort_keys=True),
     )
 
 

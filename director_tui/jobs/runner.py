@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
 import uuid
@@ -336,8 +337,10 @@ class Runner:
             # and recorded (make bench: runner). The slot stays ours until the hop is back,
             # so the main loop never starts a fifth generator meanwhile.
             try:
+                settings = launch.settings if launch.job.generator is None else \
+                    dataclasses.replace(launch.settings, generator=launch.job.generator)  # e.g. which server made it
                 launch_next, result = await asyncio.to_thread(
-                    self._start_next_and_record, task, tmp_path, launch.settings, log_path)
+                    self._start_next_and_record, task, tmp_path, settings, log_path)
             finally:
                 run.generating = False
             if launch_next is not None:

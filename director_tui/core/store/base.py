@@ -55,6 +55,9 @@ class TaskQueries(Protocol):
 
     def set_pid(self, task_id: int, pid: int, proc_start: float | None, log_path: str) -> None: ...
 
+    def set_remote(self, task_id: int, remote: str, log_path: str) -> None:
+        """A remote back end's handle (JSON), recorded before the work is submitted."""
+
     def record_version(self, task: ClaimedTask, actor: str, place: Callable[[int], Path], generator: str,
                        width: int, height: int, duration: float | None, size: int, checksum: str,
                        log_path: str) -> tuple[int, bool]: ...

@@ -260,7 +260,7 @@ def requeue_now(db_path: Path, task_ids: list[int], actor: str, reason: str) -> 
         moved = 0
         for task_id in task_ids:
             cur = con.execute(
-                "UPDATE task SET state = 'queued', error = ?, message = ?, pid = NULL, pgid = NULL, owner = NULL, "
+                "UPDATE task SET state = 'queued', error = ?, message = ?, pid = NULL, pgid = NULL, remote = NULL, owner = NULL, "
                 "owner_pid = NULL, owner_start = NULL, started_at = NULL, progress = 0 "
                 "WHERE id = ? AND state = 'running'", (reason, reason, task_id))
             if cur.rowcount:

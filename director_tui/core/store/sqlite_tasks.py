@@ -58,6 +58,7 @@ CONTEXT = """
 SELECT st.slug, st.width, st.height, s.position, s.duration
 FROM segment s JOIN stream st ON st.id = s.stream_id WHERE s.id = :segment_id"""
 REFERENCE = "SELECT path FROM version WHERE id = :id"
+SET_REMOTE = "UPDATE task SET remote = :remote, log_path = :log_path WHERE id = :id"
 SET_PID = "UPDATE task SET pid = :pid, pgid = :pid, proc_start = :proc_start, log_path = :log_path WHERE id = :id"
 NEXT_NUMBER = "SELECT coalesce(max(number), 0) + 1 FROM version WHERE segment_id = :segment_id AND asset = :asset"
 INSERT_VERSION = ("""
@@ -78,7 +79,7 @@ FAILED = _t("""
 UPDATE task SET state = :state, error = :error, message = :message, pid = NULL, pgid = NULL,
        log_path = :log_path, finished_at = :now WHERE id = :id""")
 REQUEUED = _t("""
-UPDATE task SET state = 'queued', error = :error, message = :message, pid = NULL, pgid = NULL,
+UPDATE task SET state = 'queued', error = :error, message = :message, pid = NULL, pgid = NULL, remote = NULL,
        log_path = :log_path, owner = NULL, owner_pid = NULL, owner_start = NULL, started_at = NULL,
        progress = 0 WHERE id = :id""")
 ACTIVITY_SQL = """
@@ -121,6 +122,10 @@ class SqliteTaskQueries:
     def set_pid(self, task_id: int, pid: int, proc_start: float | None, log_path: str) -> None:
         with self.store.write_cursor() as cur:
             cur.execute(SET_PID, {"pid": pid, "proc_start": proc_start, "log_path": log_path, "id": task_id})
+
+    def set_remote(self, task_id: int, remote: str, log_path: str) -> None:
+        with self.store.write_cursor() as cur:
+            cur.execute(SET_REMOTE, {"remote": remote, "log_path": log_path, "id": task_id})
 
     @staticmethod
     def _activity(kind: str, actor: str, claimed: ClaimedTask, **detail: object) -> dict[str, object]:

@@ -57,6 +57,8 @@ class StartContext:
 class Job(abc.ABC):
     """One started generation."""
 
+    generator: str | None = None  # what the version records as its generator, when the job knows better
+
     @abc.abstractmethod
     async def run(self, report: Reporter) -> None:
         """Until the generation ends; raises TaskFailed with the reason when it failed.

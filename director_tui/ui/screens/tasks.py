@@ -38,6 +38,21 @@ def duration(seconds: float | None) -> str:
         else f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def where(remote: str | None, pid: int | None) -> str:
+    """Where a task runs: a remote back end's server (host:port), else its local process."""
+    import json
+    from urllib.parse import urlsplit
+
+    if remote:
+        try:
+            server = str(json.loads(remote).get("server", ""))
+        except (ValueError, AttributeError):
+            server = ""
+        if server:
+            return urlsplit(server).netloc or server
+    return f"pid {pid}" if pid else ""
+
+
 def eta_seconds(elapsed: float, progress: float) -> float | None:
     """Remaining time at the rate seen so far; None until there is a rate worth extrapolating."""
     if progress < 0.02 or elapsed < 0.5:
@@ -64,7 +79,8 @@ class TasksScreen(Screen[None]):
         table = self.query_one(DataTable)
         for key, label, width in (("id", "Task", 6), ("seg", "#", 4), ("title", "Segment", 18),
                                   ("asset", "Asset", 8), ("state", "State", 11), ("progress", "Progress", 8),
-                                  ("elapsed", "Elapsed", 8), ("eta", "ETA", 7), ("message", "Message", 60)):
+                                  ("elapsed", "Elapsed", 8), ("eta", "ETA", 7), ("where", "Where", 20),
+                                  ("message", "Message", 48)):
             table.add_column(label, key=key, width=width)
         self.refresh_tasks()
         table.focus()
@@ -94,7 +110,8 @@ class TasksScreen(Screen[None]):
                 Text(str(task.id), style="dim"), Text(str(position)), Text(clip(title, 18)), task.asset,
                 Text(task.state, style=STATE_STYLE.get(task.state, "")),
                 f"{progress * 100:3.0f}%" if task.state == TaskState.RUNNING else "",
-                duration(elapsed), duration(eta), Text(clip(short_reason(message), 60)),
+                duration(elapsed), duration(eta), Text(clip(where(task.remote, task.pid), 20), style="dim"),
+                Text(clip(short_reason(message), 48)),
             ]))
         return rows
 

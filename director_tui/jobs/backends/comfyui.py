@@ -1,0 +1,410 @@
+"""The `comfyui` back end: a task runs as a prompt on a ComfyUI server (or a pool of them).
+
+Protocol (ComfyUI's server.py and execution.py): the websocket `/ws?clientId=` is opened
+first, then POST /prompt {prompt, client_id, prompt_id}; its events (`executing`,
+`progress`, `execution_cached`, `execution_success`, `execution_error`,
+`execution_interrupted`) come to that client id only. The result is read from
+/history/{prompt_id} and downloaded through /view. A reference picture (clips, `s`,
+variations) is uploaded through /upload/image under a name derived from its checksum.
+Cancel: /api/jobs/{id}/cancel where the server has it, else /interrupt with the prompt id
+(only that prompt, never another user's) when it runs and /queue {delete} when it waits.
+
+The server and prompt id are recorded on the task before anything is submitted, so an
+instance that dies leaves enough for the next one to stop the work (`reap`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import hashlib
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext, TaskFailed
+
+CONNECT_S = 10.0
+QUIET_POLL_S = 5.0  # no event for this long: look at /history (an event may have been missed)
+DOWNLOAD_MAX = 4 << 30  # a result larger than this is not a keyframe or a clip
+BACKOFF_S = (5.0, 60.0)  # a server that did not answer is skipped for 5 s, doubling up to 60 s
+SUFFIXES = {"keyframe": (".png", ".jpg", ".jpeg", ".webp"), "video": (".mp4", ".webm", ".mov", ".mkv", ".gif")}
+
+
+class ServerPool:
+    """Which server takes the next task: the least busy one with room (per-server
+    concurrency), skipping one that did not answer lately (back-off). Process-wide."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.busy: dict[str, int] = {}
+        self._down_until: dict[str, float] = {}
+        self._backoff: dict[str, float] = {}
+
+    def choose(self, servers: list[str], per_server: int, avoid: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
+        with self._lock:
+            now = time.monotonic()
+            up = [s for s in servers if s not in avoid and self._down_until.get(s, 0.0) <= now]
+            room = [s for s in up if self.busy.get(s, 0) < per_server] or up
+            if not room:
+                return None
+            best = min(room, key=lambda s: (self.busy.get(s, 0), servers.index(s)))
+            self.busy[best] = self.busy.get(best, 0) + 1
+            return best
+
+    def take(self, server: str) -> None:
+        with self._lock:
+            self.busy[server] = self.busy.get(server, 0) + 1
+
+    def release(self, server: str) -> None:
+        with self._lock:
+            self.busy[server] = max(0, self.busy.get(server, 0) - 1)
+
+    def down(self, server: str) -> None:
+        with self._lock:
+            wait = min(BACKOFF_S[1], self._backoff.get(server, BACKOFF_S[0] / 2) * 2)
+            self._backoff[server] = wait
+            self._down_until[server] = time.monotonic() + wait
+
+    def up(self, server: str) -> None:
+        with self._lock:
+            self._backoff.pop(server, None)
+            self._down_until.pop(server, None)
+
+
+POOL = ServerPool()
+
+
+def fill_graph(workflow: dict[str, Any], inputs: dict[str, list[str]], values: dict[str, Any]) -> dict[str, Any]:
+    """The workflow with our parameters put where `inputs` maps them."""
+    from director_tui.core.remote_spec import find_node
+
+    graph = copy.deepcopy(workflow)
+    for name, (node_ref, input_name) in inputs.items():
+        if name in values and values[name] is not None:
+            graph[find_node(graph, node_ref, name)]["inputs"][input_name] = values[name]
+    return graph
+
+
+def node_errors_line(body: Any) -> str:
+    """A 400 from /prompt in one line: node id, class type and error type of each."""
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    parts = []
+    for node_id, info in (body.get("node_errors") or {}).items():
+        for err in (info or {}).get("errors", []) or [{}]:
+            parts.append(f"node {node_id} ({info.get('class_type', '?')}): {err.get('type', 'error')}: "
+                         f"{err.get('details') or err.get('message', '')}")
+    if not parts:
+        error = body.get("error")
+        if isinstance(error, dict):
+            parts.append(f"{error.get('type', 'error')}: {error.get('message', '')} {error.get('details', '')}".strip())
+        else:
+            parts.append(str(error))
+    return "; ".join(parts)[:600]
+
+
+def outputs_of(entry: dict[str, Any], asset: str) -> list[dict[str, Any]]:
+    """Every file of the output nodes (images, gifs, videos: any list of file records), the
+    ones whose kind fits the asset first."""
+    files = [item for node in (entry.get("outputs") or {}).values() if isinstance(node, dict)
+             for value in node.values() if isinstance(value, list)
+             for item in value if isinstance(item, dict) and isinstance(item.get("filename"), str)]
+    return sorted(files, key=lambda f: not str(f["filename"]).lower().endswith(SUFFIXES[asset]))
+
+
+class ComfyJob(Job):
+    def __init__(self, ctx: StartContext, servers: list[str], server: str, per_server: int, prompt_id: str,
+                 graph: dict[str, Any], inputs: dict[str, list[str]], workflow_sha: str, workflow_name: str) -> None:
+        self.ctx, self.servers, self.server, self.per_server = ctx, servers, server, per_server
+        self.prompt_id, self.client_id = prompt_id, uuid.uuid4().hex
+        self.graph, self.inputs = graph, inputs
+        self.workflow_sha, self.workflow_name = workflow_sha, workflow_name
+        self.titles = {nid: (node.get("_meta") or {}).get("title") or node.get("class_type", nid)
+                       for nid, node in graph.items()}
+        self.stopping = False
+        self._fraction = 0.0
+        self._stopped = asyncio.Event()
+        self._held: str | None = server  # the pool slot this job holds
+
+    # --- running ---------------------------------------------------------------------------
+    async def run(self, report: Reporter) -> None:
+        import aiohttp
+
+        timeout = aiohttp.ClientTimeout(total=None, connect=CONNECT_S, sock_connect=CONNECT_S)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            ws = await self._connect(http, report)
+            try:
+                await self._upload_reference(http)
+                await self._submit(http, report)
+                await self._follow(http, ws, report)
+                await self._collect(http, report)
+            finally:
+                await ws.close()
+
+    async def _connect(self, http: Any, report: Reporter) -> Any:
+        """The websocket, on this job's server or, when it does not answer, another of the pool."""
+        import aiohttp
+
+        tried: list[str] = []
+        while True:
+            try:
+                ws = await http.ws_connect(f"{self.server}/ws?clientId={self.client_id}", heartbeat=30)
+                POOL.up(self.server)
+                return ws
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                tried.append(self.server)
+                POOL.down(self.server)
+                report.text([f"comfyui: cannot reach {self.server} ({type(exc).__name__}: {exc})"])
+                self._release()
+                nxt = POOL.choose(self.servers, self.per_server, avoid=set(tried))
+                if nxt is None:
+                    raise TaskFailed(f"cannot reach comfyui at {', '.join(tried)}") from None
+                self.server, self._held = nxt, nxt
+                await asyncio.to_thread(self._record)
+
+    def _record(self) -> None:
+        self.ctx.store.tasks.set_remote(self.ctx.task.id, json.dumps(
+            {"backend": "comfyui", "server": self.server, "prompt_id": self.prompt_id}), self.ctx.log_path)
+
+    async def _upload_reference(self, http: Any) -> None:
+        import aiohttp
+
+        task = self.ctx.task
+        if "reference" not in self.inputs or not task.reference_path:
+            return
+        path = self.ctx.home / "media" / task.reference_path
+        data = await asyncio.to_thread(path.read_bytes)
+        name = f"director-{hashlib.sha256(data).hexdigest()[:24]}{path.suffix.lower() or '.png'}"
+        form = aiohttp.FormData()
+        form.add_field("image", data, filename=name, content_type="application/octet-stream")
+        form.add_field("overwrite", "true")  # the same name is the same bytes: idempotent
+        async with http.post(f"{self.server}/upload/image", data=form) as resp:
+            if resp.status != 200:
+                raise TaskFailed(f"comfyui at {self.server} refused the reference upload ({resp.status})")
+            uploaded = await resp.json()
+        node_ref, input_name = self.inputs["reference"]
+        from director_tui.core.remote_spec import find_node
+
+        self.graph[find_node(self.graph, node_ref, "reference")]["inputs"][input_name] = uploaded["name"]
+
+    async def _submit(self, http: Any, report: Reporter) -> None:
+        body = {"prompt": self.graph, "client_id": self.client_id, "prompt_id": self.prompt_id}
+        async with http.post(f"{self.server}/prompt", json=body) as resp:
+            text = await resp.text()
+            try:
+                answer = json.loads(text)
+            except ValueError:
+                answer = text
+            if resp.status == 400:
+                raise TaskFailed(f"comfyui refused the workflow: {node_errors_line(answer)}")
+            if resp.status != 200 or not isinstance(answer, dict) or "prompt_id" not in answer:
+                raise TaskFailed(f"comfyui at {self.server} answered {resp.status} to /prompt: {str(text)[:200]}")
+        if answer["prompt_id"] != self.prompt_id:  # an older server names it itself
+            self.prompt_id = str(answer["prompt_id"])
+            await asyncio.to_thread(self._record)
+        report.text([f"comfyui: submitted to {self.server} as prompt {self.prompt_id}"])
+
+    async def _follow(self, http: Any, ws: Any, report: Reporter) -> None:
+        """Until the prompt ends: its events from the websocket; when the websocket drops,
+        reconnect once, else poll /history (a finished result is never lost)."""
+        import aiohttp
+
+        while True:
+            if self.stopping:
+                raise TaskFailed("cancelled")
+            receive = asyncio.ensure_future(ws.receive())
+            stopped = asyncio.ensure_future(self._stopped.wait())
+            done, _ = await asyncio.wait({receive, stopped}, timeout=QUIET_POLL_S,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if receive not in done:
+                receive.cancel()
+                if self.stopping:
+                    raise TaskFailed("cancelled")
+                if await self._history(http) is not None:
+                    return
+                continue
+            msg = receive.result()
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                if self._event(json.loads(msg.data), report):
+                    return
+            elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING,
+                              aiohttp.WSMsgType.ERROR):
+                report.text([f"comfyui: the websocket to {self.server} dropped; reconnecting"])
+                try:
+                    ws = await http.ws_connect(f"{self.server}/ws?clientId={self.client_id}", heartbeat=30)
+                except (aiohttp.ClientError, OSError, TimeoutError):
+                    await self._poll_history(http, report)
+                    return
+            # binary messages are previews: not ours to show
+
+    def _event(self, message: dict[str, Any], report: Reporter) -> bool:
+        """One websocket event; True when the prompt has finished well."""
+        kind, data = message.get("type"), message.get("data") or {}
+        if not isinstance(data, dict) or data.get("prompt_id", self.prompt_id) != self.prompt_id:
+            return False
+        if kind == "progress":
+            value, most = data.get("value", 0), data.get("max", 1) or 1
+            title = self.titles.get(str(data.get("node")), "sampling")
+            self._fraction = float(value) / float(most)
+            report.progress(self._fraction, f"{title} {value}/{most}")
+        elif kind == "executing":
+            if data.get("node") is None:
+                return "prompt_id" in data  # the end (an older server's way to say it)
+            report.progress(self._fraction, self.titles.get(str(data["node"]), str(data["node"])))
+        elif kind == "execution_cached" and data.get("nodes"):
+            report.text([f"comfyui: {len(data['nodes'])} node(s) cached"])
+        elif kind == "execution_success":
+            return True
+        elif kind == "execution_error":
+            raise TaskFailed(f"comfyui: node {data.get('node_id')} ({data.get('node_type')}) failed: "
+                             f"{data.get('exception_type', 'error')}: {str(data.get('exception_message', ''))[:300]}")
+        elif kind == "execution_interrupted":
+            if self.stopping:
+                raise TaskFailed("cancelled")
+            raise TaskFailed(f"comfyui: interrupted on {self.server} by someone else at node "
+                             f"{data.get('node_id')} ({data.get('node_type')})")
+        return False
+
+    async def _history(self, http: Any) -> dict[str, Any] | None:
+        async with http.get(f"{self.server}/history/{self.prompt_id}") as resp:
+            if resp.status != 200:
+                return None
+            entry = (await resp.json()).get(self.prompt_id)
+        if not isinstance(entry, dict):
+            return None
+        status = entry.get("status") or {}
+        if status.get("status_str") == "error":
+            raise TaskFailed(self._failure_from(status))
+        return entry
+
+    def _failure_from(self, status: dict[str, Any]) -> str:
+        for event, data in status.get("messages") or []:
+            if event == "execution_error":
+                return (f"comfyui: node {data.get('node_id')} ({data.get('node_type')}) failed: "
+                        f"{data.get('exception_type', 'error')}: {str(data.get('exception_message', ''))[:300]}")
+            if event == "execution_interrupted":
+                return "cancelled" if self.stopping else f"comfyui: interrupted on {self.server} by someone else"
+        return "comfyui: the prompt ended in an error"
+
+    async def _poll_history(self, http: Any, report: Reporter) -> None:
+        report.text([f"comfyui: following prompt {self.prompt_id} by polling /history"])
+        while await self._history(http) is None:
+            if self.stopping:
+                raise TaskFailed("cancelled")
+            await asyncio.sleep(1.0)
+
+    async def _collect(self, http: Any, report: Reporter) -> None:
+        entry = None
+        for _ in range(50):  # the history is written a moment after the last event
+            entry = await self._history(http)
+            if entry is not None:
+                break
+            await asyncio.sleep(0.1)
+        files = outputs_of(entry or {}, self.ctx.task.asset)
+        if not files:
+            raise TaskFailed(f"comfyui: prompt {self.prompt_id} produced no file (its output nodes saved nothing)")
+        chosen = files[0]
+        params = {"filename": chosen["filename"], "subfolder": chosen.get("subfolder", ""),
+                  "type": chosen.get("type", "output")}
+        out = self.ctx.output
+        written = 0
+        async with http.get(f"{self.server}/view", params=params) as resp:
+            if resp.status != 200:
+                raise TaskFailed(f"comfyui: cannot download {chosen['filename']} ({resp.status} from /view)")
+            with open(out, "xb") as fh:  # a fresh private folder: the name cannot exist
+                async for chunk in resp.content.iter_chunked(1 << 20):
+                    written += len(chunk)
+                    if written > DOWNLOAD_MAX:
+                        raise TaskFailed(f"comfyui: {chosen['filename']} is over {DOWNLOAD_MAX >> 20} MB")
+                    fh.write(chunk)
+        report.text([f"comfyui: downloaded {chosen['filename']} ({written:,} bytes)"])
+        report.progress(1.0, "done")
+        self.generator = json.dumps({"name": f"comfyui:{self.server}/{self.workflow_name}", "backend": "comfyui",
+                                     "server": self.server, "prompt_id": self.prompt_id,
+                                     "workflow_sha256": self.workflow_sha}, ensure_ascii=False)
+
+    # --- stopping -----------------------------------------------------------------------------
+    async def stop(self, grace_s: float) -> None:
+        self.stopping = True
+        self._stopped.set()
+        await cancel_on_server(self.server, self.prompt_id)
+
+    def close(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._held is not None:
+            POOL.release(self._held)
+            self._held = None
+
+
+async def cancel_on_server(server: str, prompt_id: str) -> bool:
+    """Stop this prompt and no other: the jobs API where the server has it, else interrupt it
+    when it runs or take it off the queue when it waits. True when it was there."""
+    import aiohttp
+
+    timeout = aiohttp.ClientTimeout(total=CONNECT_S * 2)
+    with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            async with http.post(f"{server}/api/jobs/{prompt_id}/cancel") as resp:
+                if resp.status == 200:
+                    return True
+            async with http.get(f"{server}/queue") as resp:
+                queue = await resp.json() if resp.status == 200 else {}
+            running = {str(item[1]) for item in queue.get("queue_running", []) if len(item) > 1}
+            pending = {str(item[1]) for item in queue.get("queue_pending", []) if len(item) > 1}
+            if prompt_id in running:
+                async with http.post(f"{server}/interrupt", json={"prompt_id": prompt_id}):
+                    pass
+                return True
+            if prompt_id in pending:
+                async with http.post(f"{server}/queue", json={"delete": [prompt_id]}):
+                    pass
+                return True
+    return False
+
+
+class ComfyBackend(Backend):
+    name = "comfyui"
+
+    def start(self, ctx: StartContext) -> Job:
+        options = ctx.settings.options
+        servers = [str(s) for s in options.get("servers", [])]  # type: ignore[union-attr]
+        workflow = options.get("workflow")
+        inputs = options.get("inputs") or {}
+        if not servers or not isinstance(workflow, dict):
+            raise TaskFailed("comfyui settings lack servers or a workflow (import the spec again)")
+        per_server = int(options.get("concurrency", 1))  # type: ignore[call-overload]
+        server = POOL.choose(servers, per_server)
+        if server is None:  # every server failed lately: try the first again (run() fails over)
+            server = servers[0]
+            POOL.take(server)
+        task = ctx.task
+        values = {"prompt": task.prompt, "seed": task.seed, "width": task.width, "height": task.height,
+                  "duration": task.duration, "segment": f"segment {task.position}", "stream": task.slug}
+        try:
+            graph = fill_graph(workflow, inputs, values)  # type: ignore[arg-type]
+        except ValueError as exc:
+            POOL.release(server)
+            raise TaskFailed(f"comfyui inputs: {exc}") from None
+        sha = hashlib.sha256(json.dumps(workflow, sort_keys=True).encode()).hexdigest()
+        job = ComfyJob(ctx, servers, server, per_server, str(uuid.uuid4()), graph, inputs,  # type: ignore[arg-type]
+                       sha, str(options.get("workflow_name") or "workflow"))
+        job._record()  # before anything is submitted: a crash leaves the handle to reap
+        ctx.log(f"comfyui: {server}, prompt {job.prompt_id}")
+        return job
+
+    def reap(self, task: Any, grace_s: float) -> bool:
+        """A dead instance's prompt: stopped on its server (it is queued again by recovery)."""
+        try:
+            remote = json.loads(task.remote or "{}")
+        except ValueError:
+            return False
+        if not remote.get("server") or not remote.get("prompt_id"):
+            return False
+        return asyncio.run(cancel_on_server(str(remote["server"]), str(remote["prompt_id"])))

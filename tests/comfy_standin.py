@@ -1,0 +1,421 @@
+"""A stand-in ComfyUI server for the comfyui back end's tests (aiohttp, in a thread).
+
+It follows ComfyUI's published protocol message for message, as its server.py and
+execution.py have it (v0.3.x, 2025: POST /prompt takes the client's `prompt_id`,
+POST /interrupt takes a `prompt_id` and interrupts only that prompt when it is the one
+running; `/api/jobs/{id}/cancel` exists on the newest servers only: `jobs_api`):
+
+- GET /ws?clientId=: `status` {status: {exec_info: {queue_remaining}}, sid} on connect; on a
+  reconnect while its prompt runs, `executing` {node} again. Execution events go to the
+  submitting client id only (`send_sync(event, data, client_id)`).
+- POST /prompt {prompt, client_id, prompt_id?}: validate_prompt (unknown class_type, a
+  missing required input, a value not in its list, no output node) -> 400 {error,
+  node_errors}; else {prompt_id, number, node_errors: {}}.
+- Execution, one prompt at a time: `execution_start`, `execution_cached` {nodes: []}, then
+  per node `executing` {node, display_node, prompt_id}, a sampler's `progress` {value, max,
+  prompt_id, node}, an output node's `executed` {node, display_node, output, prompt_id};
+  then `execution_success` and `executing` {node: null}. A failing node: `execution_error`
+  {prompt_id, node_id, node_type, executed, exception_message, exception_type, traceback,
+  current_inputs, current_outputs}; an interrupt: `execution_interrupted` {prompt_id,
+  node_id, node_type, executed}.
+- GET /history/{id}: {id: {prompt: [number, id, prompt, extra_data, outputs], outputs,
+  status: {status_str, completed, messages}, meta}}; GET /view?filename&subfolder&type;
+  POST /upload/image (multipart `image`, `overwrite`): {name, subfolder, type}; GET/POST
+  /queue ({queue_running, queue_pending} / {delete: [ids]}); POST /interrupt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from PIL import Image
+
+LINK = "LINK"
+NODES: dict[str, dict[str, Any]] = {
+    "CheckpointLoaderSimple": {"required": {"ckpt_name": ["sdxl_base.safetensors", "sd15.safetensors"]}},
+    "CLIPTextEncode": {"required": {"text": "STRING", "clip": LINK}},
+    "EmptyLatentImage": {"required": {"width": "INT", "height": "INT", "batch_size": "INT"}},
+    "LoadImage": {"required": {"image": "INPUT_FILE"}},
+    "KSampler": {"required": {"model": LINK, "seed": "INT", "steps": "INT", "positive": LINK, "negative": LINK,
+                              "latent_image": LINK}},
+    "VAEDecode": {"required": {"samples": LINK, "vae": LINK}},
+    "SaveImage": {"required": {"images": LINK, "filename_prefix": "STRING"}, "output_node": True},
+    "ExplodingNode": {"required": {"images": LINK}},  # raises when it runs (a model that fails)
+}
+
+
+def workflow(prompt_title: str = "Positive") -> dict[str, Any]:
+    """An SDXL-like text-to-image workflow in API format (what 'Save (API Format)' writes)."""
+    return {
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sdxl_base.safetensors"},
+              "_meta": {"title": "Load Checkpoint"}},
+        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 1024, "height": 1024, "batch_size": 1},
+              "_meta": {"title": "Empty Latent Image"}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a cat", "clip": ["4", 1]},
+              "_meta": {"title": prompt_title}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["4", 1]},
+              "_meta": {"title": "Negative"}},
+        "3": {"class_type": "KSampler", "inputs": {"model": ["4", 0], "seed": 1, "steps": 4, "positive": ["6", 0],
+                                                   "negative": ["7", 0], "latent_image": ["5", 0]},
+              "_meta": {"title": "KSampler"}},
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]},
+              "_meta": {"title": "VAE Decode"}},
+        "9": {"class_type": "SaveImage", "inputs": {"images": ["8", 0], "filename_prefix": "director"},
+              "_meta": {"title": "Save Image"}},
+    }
+
+
+class Interrupted(Exception):
+    pass
+
+
+@dataclass
+class Knobs:
+    step_s: float = 0.02  # per sampler step
+    jobs_api: bool = False  # /api/jobs/{id}/cancel (the newest servers)
+    own_prompt_ids: bool = False  # an older server: ignores the client's prompt_id
+    drop_ws_at_step: int | None = None  # close the submitting client's websocket at this step, once
+
+
+@dataclass
+class Item:
+    number: int
+    prompt_id: str
+    prompt: dict[str, Any]
+    extra_data: dict[str, Any]
+    outputs: list[str]
+
+    def as_list(self) -> list[Any]:
+        return [self.number, self.prompt_id, self.prompt, self.extra_data, self.outputs]
+
+
+@dataclass
+class StandIn:
+    root: Path
+    knobs: Knobs = field(default_factory=Knobs)
+    url: str = ""
+    sockets: dict[str, web.WebSocketResponse] = field(default_factory=dict)
+    pending: list[Item] = field(default_factory=list)
+    running: Item | None = None
+    history: dict[str, dict[str, Any]] = field(default_factory=dict)
+    received: list[dict[str, Any]] = field(default_factory=list)  # every POST /prompt body
+    interrupts: list[dict[str, Any]] = field(default_factory=list)  # every POST /interrupt body
+    uploads: list[str] = field(default_factory=list)
+    number: int = 0
+    last_node: str | None = None
+    _interrupt: bool = False
+    _dropped: bool = False
+
+    # --- websocket ----------------------------------------------------------------------
+    async def send(self, event: str, data: dict[str, Any], sid: str | None) -> None:
+        targets = [self.sockets[sid]] if sid in self.sockets else ([] if sid else list(self.sockets.values()))
+        for ws in targets:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_str(json.dumps({"type": event, "data": data}))
+
+    def queue_info(self) -> dict[str, Any]:
+        return {"exec_info": {"queue_remaining": len(self.pending) + (1 if self.running else 0)}}
+
+    async def ws_handler(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        sid = request.rel_url.query.get("clientId", "") or uuid.uuid4().hex
+        self.sockets.pop(sid, None)
+        self.sockets[sid] = ws
+        try:
+            await self.send("status", {"status": self.queue_info(), "sid": sid}, sid)
+            if self.running and self.running.extra_data.get("client_id") == sid and self.last_node is not None:
+                await self.send("executing", {"node": self.last_node}, sid)
+            async for msg in ws:
+                if msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            if self.sockets.get(sid) is ws:
+                self.sockets.pop(sid, None)
+        return ws
+
+    # --- POST /prompt: validate_prompt ---------------------------------------------------------
+    def validate(self, prompt: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any], list[str]]:
+        for node_id, node in prompt.items():
+            if node.get("class_type") not in NODES:
+                return ({"type": "invalid_prompt", "message": f"Cannot execute because node {node.get('class_type')} "
+                         "does not exist.", "details": f"Node ID '#{node_id}'", "extra_info": {}}, {}, [])
+        outputs = [nid for nid, node in prompt.items() if NODES[node["class_type"]].get("output_node")]
+        if not outputs:
+            return {"type": "prompt_no_outputs", "message": "Prompt has no outputs", "details": "",
+                    "extra_info": {}}, {}, []
+        node_errors: dict[str, Any] = {}
+        for node_id, node in prompt.items():
+            errors = []
+            for name, kind in NODES[node["class_type"]]["required"].items():
+                value = node["inputs"].get(name)
+                if name not in node["inputs"]:
+                    errors.append({"type": "required_input_missing", "message": "Required input is missing",
+                                   "details": name, "extra_info": {"input_name": name}})
+                elif isinstance(kind, list) and value not in kind:
+                    errors.append({"type": "value_not_in_list", "message": "Value not in list",
+                                   "details": f"{name}: '{value}' not in {kind}",
+                                   "extra_info": {"input_name": name, "received_value": value}})
+                elif kind == "INPUT_FILE" and not (self.root / "input" / str(value)).is_file():
+                    errors.append({"type": "custom_validation_failed", "message": "Custom validation failed for node",
+                                   "details": f"{name} - Invalid image file: {value}",
+                                   "extra_info": {"input_name": name, "received_value": value}})
+            if errors:
+                node_errors[node_id] = {"errors": errors, "dependent_outputs": outputs,
+                                        "class_type": node["class_type"]}
+        if node_errors:
+            details = "\n".join(f"{e['message']}: {e['details']}" for n in node_errors.values() for e in n["errors"])
+            return {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation",
+                    "details": details, "extra_info": {}}, node_errors, outputs
+        return None, {}, outputs
+
+    async def post_prompt(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.received.append(body)
+        if "prompt" not in body:
+            return web.json_response({"error": "no prompt", "node_errors": []}, status=400)
+        error, node_errors, outputs = self.validate(body["prompt"])
+        if error is not None:
+            return web.json_response({"error": error, "node_errors": node_errors}, status=400)
+        prompt_id = str(uuid.uuid4()) if self.knobs.own_prompt_ids else (body.get("prompt_id") or str(uuid.uuid4()))
+        extra = dict(body.get("extra_data") or {})
+        if "client_id" in body:
+            extra["client_id"] = body["client_id"]
+        number = self.number
+        self.number += 1
+        self.pending.append(Item(number, prompt_id, body["prompt"], extra, outputs))
+        await self.send("status", {"status": self.queue_info()}, None)
+        return web.json_response({"prompt_id": prompt_id, "number": number, "node_errors": {}})
+
+    # --- the executor ---------------------------------------------------------------------------
+    async def executor(self) -> None:
+        while True:
+            if not self.pending:
+                await asyncio.sleep(0.01)
+                continue
+            item = self.pending.pop(0)
+            self.running, self._interrupt = item, False
+            try:
+                await self.execute(item)
+            finally:
+                self.running, self.last_node = None, None
+                await self.send("status", {"status": self.queue_info()}, None)
+
+    def order(self, prompt: dict[str, Any]) -> list[str]:
+        done: list[str] = []
+
+        def visit(node_id: str) -> None:
+            if node_id in done:
+                return
+            for value in prompt[node_id]["inputs"].values():
+                if isinstance(value, list) and len(value) == 2 and str(value[0]) in prompt:
+                    visit(str(value[0]))
+            done.append(node_id)
+
+        for node_id in prompt:
+            visit(node_id)
+        return done
+
+    async def execute(self, item: Item) -> None:
+        sid, pid, prompt = item.extra_data.get("client_id"), item.prompt_id, item.prompt
+        messages: list[list[Any]] = []
+
+        async def say(event: str, data: dict[str, Any]) -> None:
+            if event.startswith("execution_"):
+                messages.append([event, data])
+            await self.send(event, data, sid)
+
+        await say("execution_start", {"prompt_id": pid, "timestamp": int(time.time() * 1000)})
+        await say("execution_cached", {"nodes": [], "prompt_id": pid, "timestamp": int(time.time() * 1000)})
+        outputs: dict[str, Any] = {}
+        executed: list[str] = []
+        status = "success"
+        for node_id in self.order(prompt):
+            node = prompt[node_id]
+            self.last_node = node_id
+            await self.send("executing", {"node": node_id, "display_node": node_id, "prompt_id": pid}, sid)
+            try:
+                output = await self.run_node(item, node_id, node)
+            except Interrupted:
+                await say("execution_interrupted", {"prompt_id": pid, "node_id": node_id,
+                                                    "node_type": node["class_type"], "executed": executed})
+                status = "error"
+                break
+            except Exception as exc:  # a node that fails, as execution.py reports it
+                await say("execution_error", {
+                    "prompt_id": pid, "node_id": node_id, "node_type": node["class_type"], "executed": executed,
+                    "exception_message": str(exc), "exception_type": f"builtins.{type(exc).__name__}",
+                    "traceback": ["Traceback (most recent call last):\n", f"  {type(exc).__name__}: {exc}\n"],
+                    "current_inputs": {}, "current_outputs": {}})
+                status = "error"
+                break
+            executed.append(node_id)
+            if output is not None:
+                outputs[node_id] = output
+                await self.send("executed", {"node": node_id, "display_node": node_id, "output": output,
+                                             "prompt_id": pid}, sid)
+        else:
+            await say("execution_success", {"prompt_id": pid, "timestamp": int(time.time() * 1000)})
+        self.history[pid] = {"prompt": item.as_list(), "outputs": outputs,
+                             "status": {"status_str": status, "completed": status == "success", "messages": messages},
+                             "meta": {nid: {"node_id": nid, "display_node": nid, "parent_node": None, "real_node_id": nid}
+                                      for nid in outputs}}
+        if status == "success":
+            await self.send("executing", {"node": None, "prompt_id": pid}, sid)
+
+    async def run_node(self, item: Item, node_id: str, node: dict[str, Any]) -> dict[str, Any] | None:
+        kind, inputs = node["class_type"], node["inputs"]
+        if kind == "KSampler":
+            steps = int(inputs["steps"])
+            for step in range(1, steps + 1):
+                await asyncio.sleep(self.knobs.step_s)
+                if self._interrupt:
+                    raise Interrupted
+                await self.send("progress", {"value": step, "max": steps, "prompt_id": item.prompt_id,
+                                             "node": node_id}, item.extra_data.get("client_id"))
+                if self.knobs.drop_ws_at_step == step and not self._dropped:
+                    self._dropped = True
+                    ws = self.sockets.get(item.extra_data.get("client_id", ""))
+                    if ws is not None:
+                        await ws.close()
+            return None
+        if kind == "ExplodingNode":
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        if kind == "SaveImage":
+            latent = next(n for n in item.prompt.values() if n["class_type"] == "EmptyLatentImage")["inputs"]
+            text = next(n for n in item.prompt.values() if n["class_type"] == "CLIPTextEncode")["inputs"]["text"]
+            seed = next(n for n in item.prompt.values() if n["class_type"] == "KSampler")["inputs"]["seed"]
+            shade = hashlib.sha256(f"{text}|{seed}".encode()).digest()
+            name = f"{inputs['filename_prefix']}_{self.number:05d}_{item.prompt_id[:8]}.png"
+            out = self.root / "output"
+            out.mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (int(latent["width"]), int(latent["height"])), tuple(shade[:3])).save(out / name)
+            return {"images": [{"filename": name, "subfolder": "", "type": "output"}]}
+        return None
+
+    # --- the other routes -----------------------------------------------------------------------
+    async def get_history(self, request: web.Request) -> web.Response:
+        pid = request.match_info["prompt_id"]
+        return web.json_response({pid: self.history[pid]} if pid in self.history else {})
+
+    async def view(self, request: web.Request) -> web.StreamResponse:
+        q = request.rel_url.query
+        filename = q.get("filename", "")
+        if not filename or filename[0] == "/" or ".." in filename:
+            return web.Response(status=400)
+        folder = self.root / q.get("type", "output") / q.get("subfolder", "")
+        path = folder / Path(filename).name
+        if not path.is_file():
+            return web.Response(status=404)
+        return web.FileResponse(path, headers={"Content-Disposition": f'filename="{path.name}"'})
+
+    async def upload_image(self, request: web.Request) -> web.Response:
+        post = await request.post()
+        image = post.get("image")
+        if image is None or not getattr(image, "filename", ""):
+            return web.Response(status=400)
+        folder = self.root / "input"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = Path(image.filename).name  # type: ignore[union-attr]
+        data = image.file.read()  # type: ignore[union-attr]
+        target = folder / name
+        if post.get("overwrite") not in ("true", "1") and target.exists() and target.read_bytes() != data:
+            stem, suffix, i = target.stem, target.suffix, 1
+            while target.exists():
+                target = folder / f"{stem} ({i}){suffix}"
+                i += 1
+        target.write_bytes(data)
+        self.uploads.append(target.name)
+        return web.json_response({"name": target.name, "subfolder": "", "type": "input"})
+
+    async def get_queue(self, _request: web.Request) -> web.Response:
+        return web.json_response({"queue_running": [self.running.as_list()] if self.running else [],
+                                  "queue_pending": [i.as_list() for i in self.pending]})
+
+    async def post_queue(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("clear"):
+            self.pending.clear()
+        for pid in body.get("delete", []):
+            self.pending = [i for i in self.pending if i.prompt_id != pid]
+        return web.Response(status=200)
+
+    async def post_interrupt(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except (ValueError, json.JSONDecodeError):
+            body = {}
+        self.interrupts.append(body)
+        pid = body.get("prompt_id")
+        if not pid or (self.running is not None and self.running.prompt_id == pid):
+            self._interrupt = True
+        return web.Response(status=200)
+
+    async def cancel_job(self, request: web.Request) -> web.Response:
+        pid = request.match_info["prompt_id"]
+        if self.running is not None and self.running.prompt_id == pid:
+            self._interrupt = True
+        self.pending = [i for i in self.pending if i.prompt_id != pid]
+        return web.json_response({"prompt_id": pid, "cancelled": True})
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        routes = [web.get("/ws", self.ws_handler), web.post("/prompt", self.post_prompt),
+                  web.get("/history/{prompt_id}", self.get_history), web.get("/view", self.view),
+                  web.post("/upload/image", self.upload_image), web.get("/queue", self.get_queue),
+                  web.post("/queue", self.post_queue), web.post("/interrupt", self.post_interrupt)]
+        for route in list(routes):  # server.py serves every route under /api too
+            routes.append(web.route(route.method, "/api" + route.path, route.handler))
+        if self.knobs.jobs_api:
+            routes.append(web.post("/api/jobs/{prompt_id}/cancel", self.cancel_job))
+        app.add_routes(routes)
+        return app
+
+
+@contextlib.contextmanager
+def running_standin(root: Path, knobs: Knobs | None = None) -> Iterator[StandIn]:
+    """A stand-in on 127.0.0.1 (a free port) in a thread of its own, until the block ends."""
+    standin = StandIn(root, knobs or Knobs())
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    runner_box: list[web.AppRunner] = []
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start() -> None:
+        runner = web.AppRunner(standin.app())
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        standin.url = f"http://127.0.0.1:{port}"
+        runner_box.append(runner)
+        tasks.append(loop.create_task(standin.executor()))
+        ready.set()
+
+    thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True)
+    thread.start()
+    ready.wait(10)
+    try:
+        yield standin
+    finally:
+        async def stop() -> None:
+            for task in tasks:
+                task.cancel()
+            for ws in list(standin.sockets.values()):
+                await ws.close()
+            await runner_box[0].cleanup()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)

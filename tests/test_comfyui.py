@@ -1,0 +1,260 @@
+"""The comfyui back end against a stand-in ComfyUI server (tests/comfy_standin.py, which
+follows ComfyUI v0.3.x's server.py and execution.py message for message): a real Runner,
+a real SQLite store, real HTTP and websockets on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from director_tui.core import queue
+from director_tui.core.models import Task, TaskState, Version
+from director_tui.core.spec import SpecError, load_spec, validate_spec
+from director_tui.jobs.runner import Runner, RunnerEvent
+from tests.comfy_standin import Knobs, running_standin, workflow
+from tests.conftest import run_tasks, spec_dict
+
+TIER = "e2e"
+INPUTS = {"prompt": ["title:Positive", "text"], "seed": ["3", "seed"], "width": ["5", "width"],
+          "height": ["5", "height"]}
+
+
+def comfy(servers: list[str], wf: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"keyframe": {"backend": "comfyui", "servers": servers, "workflow": wf or workflow(),
+                         "inputs": INPUTS, "timeout_s": 60, **extra}}
+
+
+def queued(store, make_stream, generators: dict[str, Any], n: int = 1):  # type: ignore[no-untyped-def]
+    stream = make_stream(spec_dict(n, generators=generators))
+    with store.write() as s:
+        queue.queue_missing_keyframes(s, stream.id, "tester")
+    return stream
+
+
+def tasks(store) -> list[Task]:  # type: ignore[no-untyped-def]
+    with store.read() as s:
+        return list(s.execute(select(Task).order_by(Task.id)).scalars())
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- settings --------------------------------------------------------------------------------
+@pytest.mark.parametrize(("change", "message"), [
+    ({"inputs": {"prompt": ["99", "text"]}}, "generators.keyframe.inputs.prompt: no node '99' in the workflow"),
+    ({"inputs": {"prompt": ["title:Nope", "text"]}}, "generators.keyframe.inputs.prompt: no node titled 'Nope'"),
+    ({"inputs": {"prompt": ["6", "txt"]}}, "generators.keyframe.inputs.prompt: node 6 (CLIPTextEncode) has no input 'txt'"),
+    ({"inputs": {"seed": ["3", "seed"]}}, "generators.keyframe.inputs: must map prompt"),
+    ({"inputs": {"prompt": ["6", "text"], "cfg": ["3", "cfg"]}}, "generators.keyframe.inputs.cfg: not a parameter"),
+    ({"servers": ["gpu-01:8188"]}, "generators.keyframe.servers[0]: 'gpu-01:8188' is not an http:// or https:// URL"),
+    ({"servers": []}, "generators.keyframe.servers: missing"),
+    ({"workflow": {"nodes": [], "links": []}}, "this is the UI format; export the workflow with 'Save (API Format)'"),
+    ({"workflow": "missing.json"}, "a relative path needs the spec's folder"),
+    ({"command": ["x", "{output}"]}, "generators.keyframe.command: unknown field for the comfyui back end"),
+])
+def test_comfyui_settings_are_checked_with_the_field_and_node(change, message) -> None:  # type: ignore[no-untyped-def]
+    gens = comfy(["http://gpu-01:8188"])
+    gens["keyframe"].update(change)
+    with pytest.raises(SpecError) as err:
+        validate_spec(spec_dict(1, generators=gens))
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_workflow_file_next_to_the_spec_is_imported_inline(tmp_path: Path) -> None:
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "sdxl_keyframe_api.json").write_text(json.dumps(workflow()), encoding="utf-8")
+    gens = comfy(["http://gpu-01:8188/"], wf=None)
+    gens["keyframe"]["workflow"] = "flows/sdxl_keyframe_api.json"
+    (tmp_path / "film.json").write_text(json.dumps(spec_dict(1, generators=gens)), encoding="utf-8")
+    spec = load_spec(tmp_path / "film.json")
+    settings = spec.generators["keyframe"]
+    assert settings["workflow"] == workflow() and settings["workflow_name"] == "sdxl_keyframe_api"
+    assert settings["servers"] == ["http://gpu-01:8188"]
+    again = validate_spec(spec_dict(1, generators={"keyframe": settings}))  # export-spec writes it whole
+    assert again.generators == spec.generators
+
+
+# --- running ----------------------------------------------------------------------------------
+def test_a_keyframe_made_by_comfyui(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    events: list[RunnerEvent] = []
+    with running_standin(tmp_path / "comfy") as server:
+        stream = queued(store, make_stream, comfy([server.url]))
+        run_tasks(store, home, stream.id, events=events)
+        [task] = tasks(store)
+        assert task.state == TaskState.SUCCEEDED, task.error
+        remote = json.loads(task.remote)
+        [body] = server.received
+        assert body["prompt_id"] == remote["prompt_id"] and remote["server"] == server.url
+        assert body["prompt"]["6"]["inputs"]["text"] == "a harbour at dawn, shot 1"  # by title
+        assert body["prompt"]["5"]["inputs"]["width"] == 320 and body["prompt"]["3"]["inputs"]["seed"] == task.seed
+        assert body["client_id"] and server.history[remote["prompt_id"]]["status"]["status_str"] == "success"
+    with store.read() as s:
+        version = s.execute(select(Version)).scalar_one()
+    generator = json.loads(version.generator)
+    assert generator["name"] == f"comfyui:{server.url}/workflow" and len(generator["workflow_sha256"]) == 64
+    with Image.open(home / "media" / version.path) as img:
+        assert img.size == (320, 180)
+    progress = [e.message for e in events if e.kind == "progress" and e.message.startswith("KSampler ")]
+    assert progress[:4] == ["KSampler 1/4", "KSampler 2/4", "KSampler 3/4", "KSampler 4/4"]
+
+
+def test_a_refused_workflow_names_the_node_class_and_error(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    wf = workflow()
+    wf["4"]["inputs"]["ckpt_name"] = "missing_model.safetensors"
+    with running_standin(tmp_path / "comfy") as server:
+        stream = queued(store, make_stream, comfy([server.url], wf))
+        run_tasks(store, home, stream.id)
+    [task] = tasks(store)
+    assert task.state == TaskState.FAILED
+    assert task.error.startswith("comfyui refused the workflow: node 4 (CheckpointLoaderSimple): value_not_in_list: "
+                                 "ckpt_name: 'missing_model.safetensors' not in")
+
+
+def test_a_node_failing_on_the_server_fails_the_task_with_its_message(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    wf = workflow()
+    wf["10"] = {"class_type": "ExplodingNode", "inputs": {"images": ["8", 0]}, "_meta": {"title": "Upscale"}}
+    with running_standin(tmp_path / "comfy") as server:
+        stream = queued(store, make_stream, comfy([server.url], wf))
+        run_tasks(store, home, stream.id)
+    [task] = tasks(store)
+    assert (task.state, task.error) == (TaskState.FAILED, "comfyui: node 10 (ExplodingNode) failed: "
+                                        "builtins.RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def test_an_unreachable_server_is_one_line(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+    url = f"http://127.0.0.1:{closed_port()}"
+    stream = queued(store, make_stream, comfy([url]))
+    run_tasks(store, home, stream.id)
+    [task] = tasks(store)
+    assert (task.state, task.error) == (TaskState.FAILED, f"cannot reach comfyui at {url}")
+
+
+def test_the_websocket_dropping_mid_run_loses_nothing(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with running_standin(tmp_path / "comfy", Knobs(drop_ws_at_step=2)) as server:
+        stream = queued(store, make_stream, comfy([server.url]))
+        run_tasks(store, home, stream.id)
+    [task] = tasks(store)
+    assert task.state == TaskState.SUCCEEDED, task.error
+
+
+def test_an_older_server_naming_the_prompt_itself(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with running_standin(tmp_path / "comfy", Knobs(own_prompt_ids=True)) as server:
+        stream = queued(store, make_stream, comfy([server.url]))
+        run_tasks(store, home, stream.id)
+        [task] = tasks(store)
+        assert task.state == TaskState.SUCCEEDED, task.error
+        assert json.loads(task.remote)["prompt_id"] in server.history  # the server's id, recorded
+        assert json.loads(task.remote)["prompt_id"] != server.received[0]["prompt_id"]
+
+
+async def _cancel_when(store, home, stream_id: int, ready, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    runner = Runner(store, home, [stream_id], actor="tester", kill_grace_s=1.0, poll_interval_s=0.05)
+    runner.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready(runner):
+            assert time.monotonic() < deadline, "never got there"
+            await asyncio.sleep(0.02)
+        [task_id] = list(runner.running)
+        assert await runner.cancel(task_id)
+        while runner.running:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+    finally:
+        await runner.stop()
+
+
+@pytest.mark.parametrize("jobs_api", [False, True])
+def test_cancel_while_running_interrupts_only_our_prompt(store, home, make_stream, tmp_path, jobs_api) -> None:  # type: ignore[no-untyped-def]
+    with running_standin(tmp_path / "comfy", Knobs(step_s=0.2, jobs_api=jobs_api)) as server:
+        wf = workflow()
+        wf["3"]["inputs"]["steps"] = 50
+        stream = queued(store, make_stream, comfy([server.url], wf))
+        asyncio.run(_cancel_when(store, home, stream.id, lambda r: server.running is not None and r.running))
+        [task] = tasks(store)
+        assert task.state == TaskState.CANCELLED
+        pid = json.loads(task.remote)["prompt_id"]
+        deadline = time.monotonic() + 10  # the server stops at its next step
+        while pid not in server.history:
+            assert time.monotonic() < deadline, "the prompt went on running on the server"
+            time.sleep(0.05)
+        assert server.history[pid]["status"]["status_str"] == "error"
+        assert server.history[pid]["status"]["messages"][-1][0] == "execution_interrupted"
+        assert server.interrupts == ([] if jobs_api else [{"prompt_id": pid}])
+
+
+def test_cancel_while_pending_takes_it_off_the_queue_and_interrupts_nobody(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import urllib.request
+
+    with running_standin(tmp_path / "comfy", Knobs(step_s=0.3)) as server:
+        theirs = workflow()
+        theirs["3"]["inputs"]["steps"] = 20  # a colleague's long prompt runs first
+        request = urllib.request.Request(f"{server.url}/prompt", data=json.dumps(
+            {"prompt": theirs, "client_id": "colleague", "prompt_id": "theirs"}).encode(),
+            headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=5).read()
+        stream = queued(store, make_stream, comfy([server.url]))
+        asyncio.run(_cancel_when(store, home, stream.id, lambda r: len(server.pending) == 1 and r.running))
+        [task] = tasks(store)
+        assert task.state == TaskState.CANCELLED
+        assert server.interrupts == [] and server.pending == []
+        deadline = time.monotonic() + 30
+        while "theirs" not in server.history:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert server.history["theirs"]["status"]["status_str"] == "success"  # theirs untouched
+
+
+def test_a_pool_of_two_with_one_down_makes_every_keyframe(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    dead = f"http://127.0.0.1:{closed_port()}"
+    with running_standin(tmp_path / "a") as one, running_standin(tmp_path / "b") as two:
+        stream = queued(store, make_stream, comfy([dead, one.url, two.url]), n=6)
+        run_tasks(store, home, stream.id)
+        done = tasks(store)
+        assert [t.state for t in done] == [TaskState.SUCCEEDED] * 6, [t.error for t in done]
+        assert len(one.received) >= 1 and len(two.received) >= 1  # both live servers worked
+        assert len(one.received) + len(two.received) == 6
+        assert {json.loads(t.remote)["server"] for t in done} == {one.url, two.url}
+
+
+def test_the_trust_prompt_shows_the_servers_and_the_workflow_in_short() -> None:
+    from director_tui.core.trust import definitions
+
+    [keyframe, _video] = definitions(validate_spec(spec_dict(1, generators=comfy(["http://gpu-01:8188"]))).generators)
+    lines = keyframe.lines()
+    assert 'keyframe: servers = ["http://gpu-01:8188"]' in lines
+    [flow] = [line for line in lines if line.startswith("keyframe: workflow = ")]
+    assert flow.startswith("keyframe: workflow = 7 nodes, sha256 ") and "CheckpointLoaderSimple" in flow
+    assert not keyframe.builtin
+
+
+async def test_the_tasks_screen_shows_which_server_ran_each_task(store, settings, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from director_tui.ui.app import make_app
+    from director_tui.ui.screens.tasks import TasksScreen
+    from tests.conftest import SIZE
+
+    queued(store, make_stream, comfy(["http://gpu-02.studio:8188"]))
+    with store.write() as s:
+        s.execute(update(Task).values(remote=json.dumps({"backend": "comfyui", "server": "http://gpu-02.studio:8188",
+                                                          "prompt_id": "p-1"})))
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("T")
+        await pilot.pause()
+        assert isinstance(app.screen, TasksScreen)
+        table = app.screen.query_one("#tasks-table")
+        [task] = tasks(store)
+        assert str(table.get_cell(str(task.id), "where")) == "gpu-02.studio:8188"
