@@ -419,3 +419,21 @@ def running_standin(root: Path, knobs: Knobs | None = None) -> Iterator[StandIn]
         asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+
+
+def main() -> None:
+    """`python -m tests.comfy_standin [ROOT] [STEP_S]`: serve until killed (trying the app by hand)."""
+    import sys
+
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "comfy-standin")
+    knobs = Knobs(step_s=float(sys.argv[2]) if len(sys.argv) > 2 else 0.3)
+    with running_standin(root, knobs) as standin:
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "url").write_text(standin.url, encoding="utf-8")
+        print(standin.url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -258,3 +258,9 @@ async def test_the_tasks_screen_shows_which_server_ran_each_task(store, settings
         table = app.screen.query_one("#tasks-table")
         [task] = tasks(store)
         assert str(table.get_cell(str(task.id), "where")) == "gpu-02.studio:8188"
+        with store.write() as s:  # it moves to another server of the pool, and says why
+            s.execute(update(Task).values(remote=json.dumps({"server": "http://gpu-03.studio:8188"}),
+                                          message="waiting on gpu-03.studio:8188"))
+        app.screen.refresh_tasks()  # what its timer does: the live cells change in place
+        assert str(table.get_cell(str(task.id), "where")) == "gpu-03.studio:8188"
+        assert str(table.get_cell(str(task.id), "message")) == "waiting on gpu-03.studio:8188"

@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext, TaskFailed
 
@@ -207,6 +208,7 @@ class ComfyJob(Job):
             self.prompt_id = str(answer["prompt_id"])
             await asyncio.to_thread(self._record)
         report.text([f"comfyui: submitted to {self.server} as prompt {self.prompt_id}"])
+        report.progress(0.0, f"waiting on {urlsplit(self.server).netloc}")  # its queue may hold others' first
 
     async def _follow(self, http: Any, ws: Any, report: Reporter) -> None:
         """Until the prompt ends: its events from the websocket; when the websocket drops,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 REFRESH_S = 0.5
 LIMIT = 1000  # newest tasks shown
-LIVE_COLUMNS = ("state", "progress", "elapsed", "eta", "message")  # the cells that change
+LIVE_COLUMNS = ("state", "progress", "elapsed", "eta", "where", "message")  # the cells that change
 STATE_STYLE = {TaskState.QUEUED: "dim cyan", TaskState.RUNNING: "cyan", TaskState.SUCCEEDED: "green",
                TaskState.FAILED: "red", TaskState.CANCELLED: "dim", TaskState.INTERRUPTED: "dark_orange"}
 
