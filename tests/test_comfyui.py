@@ -264,3 +264,67 @@ async def test_the_tasks_screen_shows_which_server_ran_each_task(store, settings
         app.screen.refresh_tasks()  # what its timer does: the live cells change in place
         assert str(table.get_cell(str(task.id), "where")) == "gpu-03.studio:8188"
         assert str(table.get_cell(str(task.id), "message")) == "waiting on gpu-03.studio:8188"
+
+
+# --- an instance that died while ComfyUI worked ------------------------------------------------
+def _orphan_submitted(store, server, stream, steps: int) -> Task:  # type: ignore[no-untyped-def]
+    """What a killed instance leaves: its task `running` under an owner that is gone, the
+    prompt submitted to ComfyUI under the id recorded on the task."""
+    import urllib.request
+
+    from sqlalchemy import update
+
+    from director_tui.jobs.backends.comfyui import fill_graph
+
+    [task] = tasks(store)
+    wf = workflow()
+    wf["3"]["inputs"]["steps"] = steps
+    graph = fill_graph(wf, INPUTS, {"prompt": task.prompt, "seed": task.seed, "width": 320, "height": 180})
+    body = {"prompt": graph, "client_id": "dead-instance", "prompt_id": f"p-{task.id}"}
+    urllib.request.urlopen(urllib.request.Request(f"{server.url}/prompt", data=json.dumps(body).encode(),
+                                                  headers={"Content-Type": "application/json"}), timeout=5).read()
+    with store.write() as s:
+        s.execute(update(Task).where(Task.id == task.id).values(
+            state=TaskState.RUNNING, owner=f"{socket.gethostname()}:dead", owner_pid=2 ** 22 + 7, owner_start=1.0,
+            remote=json.dumps({"backend": "comfyui", "server": server.url, "prompt_id": f"p-{task.id}"})))
+    return task
+
+
+def test_a_result_finished_after_its_instance_died_is_recorded_not_made_again(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.jobs.recovery import recover
+
+    with running_standin(tmp_path / "comfy") as server:
+        stream = queued(store, make_stream, comfy([server.url], wf=workflow()))
+        task = _orphan_submitted(store, server, stream, steps=2)
+        deadline = time.monotonic() + 10
+        while f"p-{task.id}" not in server.history:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert recover(store, "tester", "me:1", home=home) == []  # nothing queued again
+        assert len(server.received) == 1  # and nothing submitted again
+    [after] = tasks(store)
+    assert after.state == TaskState.SUCCEEDED
+    with store.read() as s:
+        version = s.execute(select(Version)).scalar_one()
+    assert json.loads(version.generator)["prompt_id"] == f"p-{task.id}"
+    with Image.open(home / "media" / version.path) as img:
+        assert img.size == (320, 180)
+
+
+def test_a_prompt_still_running_after_its_instance_died_is_stopped_and_queued_again(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.jobs.recovery import recover
+
+    with running_standin(tmp_path / "comfy", Knobs(step_s=0.2)) as server:
+        stream = queued(store, make_stream, comfy([server.url]))
+        task = _orphan_submitted(store, server, stream, steps=100)
+        deadline = time.monotonic() + 10
+        while server.running is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        [(old, new)] = recover(store, "tester", "me:1", home=home)
+        assert old == task.id
+        assert server.interrupts == [{"prompt_id": f"p-{task.id}"}]  # that prompt, no other
+        run_tasks(store, home, stream.id)  # the copy runs once, as a new prompt
+        assert len(server.received) == 2
+    states = {t.id: t.state for t in tasks(store)}
+    assert states == {old: TaskState.INTERRUPTED, new: TaskState.SUCCEEDED}

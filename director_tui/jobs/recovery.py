@@ -8,15 +8,24 @@ reused), the task is marked `interrupted`, and a copy is queued again.
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from director_tui.core import activity
-from director_tui.core.models import Stream, Task, TaskState, utcnow
-from director_tui.core.store import Store
+from director_tui.core.models import Segment, Stream, Task, TaskState, Version, utcnow
+from director_tui.core.store import ClaimedTask, Store
 from director_tui.jobs.processes import kill_leftover, process_start  # noqa: F401  (part of this module's API)
+
+if TYPE_CHECKING:
+    from director_tui.jobs.backends import Backend
+    from director_tui.jobs.generators import GeneratorSettings
 
 HEARTBEAT_STALE_S = 30.0
 
@@ -39,8 +48,7 @@ def owner_alive(task: Task, stale_s: float = HEARTBEAT_STALE_S) -> bool:
     return utcnow() - beat < timedelta(seconds=stale_s)
 
 
-def _reap(store: Store, task: Task, grace_s: float) -> bool:
-    """Stop whatever still works on a dead instance's task, by its stream's back end."""
+def _backend_of(store: Store, task: Task) -> tuple[Backend, GeneratorSettings]:
     from director_tui.jobs.backends import backend_named
     from director_tui.jobs.generators import settings_for
 
@@ -48,20 +56,85 @@ def _reap(store: Store, task: Task, grace_s: float) -> bool:
         stream = s.get(Stream, task.stream_id)
     settings = settings_for(stream.generators_json if stream else "{}", task.asset)
     try:
-        backend = backend_named(settings.backend_name)
+        return backend_named(settings.backend_name), settings
     except Exception:  # an unknown back end: what it started is a process if anything
-        backend = backend_named("subprocess")
-    return backend.reap(task, grace_s)
+        return backend_named("subprocess"), settings
+
+
+def _reap(store: Store, task: Task, grace_s: float) -> bool:
+    """Stop whatever still works on a dead instance's task, by its stream's back end."""
+    return _backend_of(store, task)[0].reap(task, grace_s)
+
+
+def _claimed(store: Store, task: Task) -> ClaimedTask:
+    """The task as a runner holds it once claimed (what recording it needs)."""
+    with store.read() as s:
+        stream, seg = s.get(Stream, task.stream_id), s.get(Segment, task.segment_id)
+        ref = s.get(Version, task.reference_version_id) if task.reference_version_id else None
+    assert stream is not None and seg is not None
+    return ClaimedTask(int(task.id), task.stream_id, task.segment_id, task.asset, task.prompt, task.seed,  # type: ignore[arg-type]
+                       task.priority, task.reference_version_id, task.parent_version_id, task.variation_group,
+                       task.preset_id, stream.slug, stream.width, stream.height, seg.position, seg.duration,
+                       ref.path if ref else None)
+
+
+def _salvage(store: Store, home: Path, task: Task, actor: str, taker: str) -> str:
+    """A remote generation that went on after its instance died may have finished: record
+    its result instead of making it again. "recorded", "taken" (another instance got there
+    first) or "no" (reap and queue it again, as the task is now ours: `task.owner`)."""
+    from director_tui.jobs.backends import Backend
+    from director_tui.jobs.launch import private_output
+    from director_tui.jobs.recording import record_output
+
+    backend, settings = _backend_of(store, task)
+    if type(backend).salvage is Backend.salvage:
+        return "no"
+    with store.write() as s:  # ours first: two instances recovering at once record it once
+        current = s.get(Task, task.id)
+        if current is None or current.state != TaskState.RUNNING or current.owner != task.owner:
+            return "taken"
+        current.owner, current.owner_pid, current.heartbeat_at = taker, os.getpid(), utcnow()
+        current.owner_start = process_start(os.getpid())
+    task.owner = taker
+    claimed = _claimed(store, task)
+
+    def make_dir(path: Path) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    output = private_output(home, claimed, make_dir)
+    generator = backend.salvage(task, task.asset, output)
+    if generator is None:
+        shutil.rmtree(output.parent, ignore_errors=True)
+        return "no"
+    try:
+        record_output(store, home, actor, claimed, output, replace(settings, generator=generator),
+                      task.log_path or "", make_dir)
+    except Exception:  # not a valid picture or clip: made again, as if nothing came back
+        return "no"
+    finally:
+        shutil.rmtree(output.parent, ignore_errors=True)
+    with store.write() as s:
+        activity.record(s, "task.recovered", actor, task.stream_id, task.segment_id, asset=task.asset,
+                        task=task.id, reason="finished on its server after its instance died")
+    return "recorded"
 
 
 def recover(store: Store, actor: str, my_owner: str | None = None, grace_s: float = 5.0,
-            stale_s: float = HEARTBEAT_STALE_S) -> list[tuple[int, int]]:
-    """Interrupt and requeue every running task whose owner is dead. Returns (old, new) ids."""
+            stale_s: float = HEARTBEAT_STALE_S, home: Path | None = None) -> list[tuple[int, int]]:
+    """Interrupt and requeue every running task whose owner is dead. Returns (old, new) ids.
+    With the workspace (`home`), a remote generation that finished meanwhile is recorded
+    instead (never submitted twice)."""
     with store.read() as s:
         running = list(s.execute(select(Task).where(Task.state == TaskState.RUNNING)).scalars())
     orphans = [t for t in running if t.owner != my_owner and not owner_alive(t, stale_s)]
     moved: list[tuple[int, int]] = []
+    taker = my_owner or f"{socket.gethostname()}:{os.getpid()}:recovery"
     for task in orphans:
+        if home is not None:
+            salvaged = _salvage(store, home, task, actor, taker)
+            if salvaged != "no":
+                continue
         killed = _reap(store, task, grace_s)
         with store.write() as s:
             current = s.get(Task, task.id)

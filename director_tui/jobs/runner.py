@@ -220,7 +220,7 @@ class Runner:
         """Requeue running tasks of dead instances (ours included, from a previous life)."""
         self._last_recovery = time.monotonic()
         moved = await asyncio.to_thread(recover, self.store, self.actor, self.instance_id,
-                                        self.kill_grace_s)
+                                        self.kill_grace_s, home=self.home)
         if moved:
             from director_tui.core.models import Task
 

@@ -82,6 +82,12 @@ class Backend(abc.ABC):
         """Start the generation (in the claiming worker thread); record in the store what
         crash recovery needs (a pid, a remote id). Raises TaskFailed with a reason."""
 
+    def salvage(self, task: Task, asset: str, output: Path) -> str | None:
+        """A dead instance's task whose work may have finished without it (a remote server
+        went on): its result written to `output`, and what made it (the version's
+        generator); None when there is none to take (then it is reaped and queued again)."""
+        return None
+
     @abc.abstractmethod
     def reap(self, task: Task, grace_s: float) -> bool:
         """A task left running by an instance that died: stop whatever still works on it.

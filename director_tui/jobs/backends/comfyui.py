@@ -311,19 +311,7 @@ class ComfyJob(Job):
         if not files:
             raise TaskFailed(f"comfyui: prompt {self.prompt_id} produced no file (its output nodes saved nothing)")
         chosen = files[0]
-        params = {"filename": chosen["filename"], "subfolder": chosen.get("subfolder", ""),
-                  "type": chosen.get("type", "output")}
-        out = self.ctx.output
-        written = 0
-        async with http.get(f"{self.server}/view", params=params) as resp:
-            if resp.status != 200:
-                raise TaskFailed(f"comfyui: cannot download {chosen['filename']} ({resp.status} from /view)")
-            with open(out, "xb") as fh:  # a fresh private folder: the name cannot exist
-                async for chunk in resp.content.iter_chunked(1 << 20):
-                    written += len(chunk)
-                    if written > DOWNLOAD_MAX:
-                        raise TaskFailed(f"comfyui: {chosen['filename']} is over {DOWNLOAD_MAX >> 20} MB")
-                    fh.write(chunk)
+        written = await download(http, self.server, chosen, self.ctx.output)
         report.text([f"comfyui: downloaded {chosen['filename']} ({written:,} bytes)"])
         report.progress(1.0, "done")
         self.generator = json.dumps({"name": f"comfyui:{self.server}/{self.workflow_name}", "backend": "comfyui",
@@ -371,6 +359,45 @@ async def cancel_on_server(server: str, prompt_id: str) -> bool:
     return False
 
 
+async def download(http: Any, server: str, chosen: dict[str, Any], output: Any) -> int:
+    """One output file through /view into `output` (a fresh name), at most DOWNLOAD_MAX bytes."""
+    params = {"filename": chosen["filename"], "subfolder": chosen.get("subfolder", ""),
+              "type": chosen.get("type", "output")}
+    written = 0
+    async with http.get(f"{server}/view", params=params) as resp:
+        if resp.status != 200:
+            raise TaskFailed(f"comfyui: cannot download {chosen['filename']} ({resp.status} from /view)")
+        with open(output, "xb") as fh:  # a fresh private folder: the name cannot exist
+            async for chunk in resp.content.iter_chunked(1 << 20):
+                written += len(chunk)
+                if written > DOWNLOAD_MAX:
+                    raise TaskFailed(f"comfyui: {chosen['filename']} is over {DOWNLOAD_MAX >> 20} MB")
+                fh.write(chunk)
+    return written
+
+
+async def fetch_finished(server: str, prompt_id: str, asset: str, output: Any) -> str | None:
+    """If `prompt_id` finished well on `server`, its result into `output`; the generator
+    description, or None (still running, waiting, failed, unknown, or the server is gone)."""
+    import aiohttp
+
+    timeout = aiohttp.ClientTimeout(total=None, connect=CONNECT_S, sock_connect=CONNECT_S, sock_read=60)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            async with http.get(f"{server}/history/{prompt_id}") as resp:
+                entry = (await resp.json()).get(prompt_id) if resp.status == 200 else None
+            if not isinstance(entry, dict) or (entry.get("status") or {}).get("status_str") != "success":
+                return None
+            files = outputs_of(entry, asset)
+            if not files:
+                return None
+            await download(http, server, files[0], output)
+    except (aiohttp.ClientError, OSError, TimeoutError, ValueError, TaskFailed):
+        return None
+    return json.dumps({"name": f"comfyui:{server}", "backend": "comfyui", "server": server, "prompt_id": prompt_id,
+                       "salvaged": True}, ensure_ascii=False)
+
+
 class ComfyBackend(Backend):
     name = "comfyui"
 
@@ -400,6 +427,16 @@ class ComfyBackend(Backend):
         job._record()  # before anything is submitted: a crash leaves the handle to reap
         ctx.log(f"comfyui: {server}, prompt {job.prompt_id}")
         return job
+
+    def salvage(self, task: Any, asset: str, output: Any) -> str | None:
+        """The prompt finished on its server after its instance died: download the result."""
+        try:
+            remote = json.loads(task.remote or "{}")
+        except ValueError:
+            return None
+        if not remote.get("server") or not remote.get("prompt_id"):
+            return None
+        return asyncio.run(fetch_finished(str(remote["server"]), str(remote["prompt_id"]), asset, output))
 
     def reap(self, task: Any, grace_s: float) -> bool:
         """A dead instance's prompt: stopped on its server (it is queued again by recovery)."""
