@@ -113,6 +113,7 @@ class StandIn:
     interrupts: list[dict[str, Any]] = field(default_factory=list)  # every POST /interrupt body
     uploads: list[str] = field(default_factory=list)
     number: int = 0
+    spans: list[tuple[float, float]] = field(default_factory=list)  # when each prompt ran (perf_counter)
     last_node: str | None = None
     _interrupt: bool = False
     _dropped: bool = False
@@ -206,9 +207,11 @@ class StandIn:
                 continue
             item = self.pending.pop(0)
             self.running, self._interrupt = item, False
+            began = time.perf_counter()
             try:
                 await self.execute(item)
             finally:
+                self.spans.append((began, time.perf_counter()))
                 self.running, self.last_node = None, None
                 await self.send("status", {"status": self.queue_info()}, None)
 
