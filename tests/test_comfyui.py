@@ -328,3 +328,30 @@ def test_a_prompt_still_running_after_its_instance_died_is_stopped_and_queued_ag
         assert len(server.received) == 2
     states = {t.id: t.state for t in tasks(store)}
     assert states == {old: TaskState.INTERRUPTED, new: TaskState.SUCCEEDED}
+
+
+def test_a_version_like_another_uploads_its_picture_once_by_checksum(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`s` (similar) starts from a version: it is uploaded through /upload/image under a
+    name made from its checksum and put into the mapped LoadImage input; the same picture
+    twice is the same name (no `name (1).png` copies on the server)."""
+    wf = workflow()
+    wf["11"] = {"class_type": "LoadImage", "inputs": {"image": "example.png"}, "_meta": {"title": "Reference"}}
+    gens = comfy([], wf)
+    gens["keyframe"]["inputs"] = {**INPUTS, "reference": ["title:Reference", "image"]}
+    with running_standin(tmp_path / "comfy") as server:
+        (tmp_path / "comfy" / "input").mkdir(parents=True)
+        Image.new("RGB", (8, 8)).save(tmp_path / "comfy" / "input" / "example.png")  # the workflow's own default
+        gens["keyframe"]["servers"] = [server.url]
+        stream = queued(store, make_stream, gens, n=3)
+        run_tasks(store, home, stream.id)  # v1 of each from the prompt: no reference
+        first_id, *rest = sorted({t.segment_id for t in tasks(store)})
+        with store.write() as s:
+            for seg_id in rest:  # `:similar 1` on segments 2 and 3
+                queue.similar(s, seg_id, "keyframe", "tester", source_segment_id=first_id)
+        run_tasks(store, home, stream.id)
+        assert [t.state for t in tasks(store)] == [TaskState.SUCCEEDED] * 5
+        assert [b["prompt"]["11"]["inputs"]["image"] for b in server.received[:3]] == ["example.png"] * 3
+        names = [b["prompt"]["11"]["inputs"]["image"] for b in server.received[3:]]
+        assert names[0] == names[1] and names[0].startswith("director-") and names[0].endswith(".png")
+        assert server.uploads == names
+        assert sorted(p.name for p in (tmp_path / "comfy" / "input").iterdir()) == sorted({"example.png", names[0]})
