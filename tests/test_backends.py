@@ -22,11 +22,11 @@ from tests.conftest import run_tasks, spec_dict, trust_generators
 
 
 def test_the_spec_knows_the_registered_back_ends() -> None:
-    assert sorted(KNOWN_BACKENDS) == backends.names() == ["comfyui", "procedural", "subprocess"]
+    assert sorted(KNOWN_BACKENDS) == backends.names() == ["comfyui", "procedural", "replicate", "subprocess"]
 
 
 @pytest.mark.parametrize(("generator", "message"), [
-    ({"backend": "comfy"}, "generators.keyframe.backend: 'comfy' is not a generator back end (one of comfyui, procedural, subprocess)"),
+    ({"backend": "comfy"}, "generators.keyframe.backend: 'comfy' is not a generator back end (one of comfyui, procedural, replicate, subprocess)"),
     ({"backend": "procedural", "command": ["g", "{output}"]}, "generators.keyframe.command: the procedural back end takes no command"),
     ({"backend": "subprocess"}, "generators.keyframe.command: missing (the subprocess back end runs a command)"),
 ])
@@ -63,7 +63,7 @@ def test_an_unknown_back_end_in_the_store_fails_its_task_saying_so(store, home, 
     with store.read() as s:
         task = s.execute(select(Task)).scalar_one()
     assert (task.state, task.error) == (TaskState.FAILED,
-                                        "unknown generator back end 'teleport' (known: comfyui, procedural, subprocess)")
+                                        "unknown generator back end 'teleport' (known: comfyui, procedural, replicate, subprocess)")
 
 
 class _CopyJob(Job):

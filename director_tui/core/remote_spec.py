@@ -1,4 +1,5 @@
-"""The generator settings of the remote back ends, checked at import like the rest of a spec.
+"""The generator settings of the remote back ends (comfyui, replicate), checked at import
+like the rest of a spec.
 
 comfyui: `servers` (ComfyUI base URLs), `workflow` (a workflow exported in ComfyUI's API
 format: a path relative to the spec file, or the object itself; imported inline so the
@@ -10,6 +11,7 @@ Every mapped node and input must exist; an error names the field and the node.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -142,3 +144,54 @@ def validate_comfyui(value: dict[str, Any], where: str, base_dir: Path | None) -
         raise RemoteSpecError(f"{where}.workflow_name", "must be a short name")
     return {"backend": "comfyui", "servers": urls, "workflow": workflow, "workflow_name": name.strip(),
             "inputs": inputs}
+
+
+# --- replicate: hosted prediction APIs in Replicate's shape ----------------------------------------
+REPLICATE_KEYS = {"backend", "model", "version", "inputs", "token_env", "api", "poll_s", "timeout_s", "concurrency"}
+REPLICATE_API = "https://api.replicate.com/v1"
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
+_MODEL = re.compile(r"^[a-z0-9][a-z0-9_.-]*/[a-z0-9][a-z0-9_.-]*$", re.IGNORECASE)
+
+
+def validate_replicate(value: dict[str, Any], where: str) -> dict[str, Any]:
+    """model (owner/name) and/or version, the inputs map (our parameter -> the model's input
+    name), and the name of the environment variable holding the API token (the token itself
+    is never in a spec, the store or a log)."""
+    for key in value:
+        if key not in REPLICATE_KEYS:
+            raise RemoteSpecError(f"{where}.{key}", f"unknown field for the replicate back end "
+                                                    f"(expected one of {sorted(REPLICATE_KEYS)})")
+    out: dict[str, Any] = {"backend": "replicate"}
+    model, version = value.get("model"), value.get("version")
+    if model is None and version is None:
+        raise RemoteSpecError(f"{where}.model", "missing: the model (owner/name) or a version id")
+    if model is not None:
+        if not isinstance(model, str) or not _MODEL.match(model):
+            raise RemoteSpecError(f"{where}.model", f"{model!r} is not owner/name")
+        out["model"] = model
+    if version is not None:
+        if not isinstance(version, str) or not re.fullmatch(r"[A-Za-z0-9]{8,128}", version):
+            raise RemoteSpecError(f"{where}.version", "must be the version id (letters and digits)")
+        out["version"] = version
+    inputs = value.get("inputs")
+    if not isinstance(inputs, dict) or "prompt" not in inputs:
+        raise RemoteSpecError(f"{where}.inputs", "must map our parameters to the model's input names, "
+                                                 "prompt at least: {\"prompt\": \"prompt\"}")
+    for name, target in inputs.items():
+        if name not in COMFY_PARAMETERS:
+            raise RemoteSpecError(f"{where}.inputs.{name}", f"not a parameter we provide (one of {', '.join(COMFY_PARAMETERS)})")
+        if not isinstance(target, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", target):
+            raise RemoteSpecError(f"{where}.inputs.{name}", "must be the model's input name")
+    out["inputs"] = dict(inputs)
+    token_env = value.get("token_env", "REPLICATE_API_TOKEN")
+    if not isinstance(token_env, str) or not _ENV_NAME.match(token_env):
+        raise RemoteSpecError(f"{where}.token_env", "must name an environment variable (e.g. REPLICATE_API_TOKEN), "
+                                                    "never hold the token")
+    out["token_env"] = token_env
+    out["api"] = check_server(value.get("api", REPLICATE_API), f"{where}.api")
+    if "poll_s" in value:
+        poll = value["poll_s"]
+        if isinstance(poll, bool) or not isinstance(poll, int | float) or not 0.05 <= poll <= 60:
+            raise RemoteSpecError(f"{where}.poll_s", "must be a number of seconds from 0.05 to 60")
+        out["poll_s"] = float(poll)
+    return out

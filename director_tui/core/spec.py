@@ -37,7 +37,7 @@ GENERATOR_PLACEHOLDERS = frozenset(
 PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
 GENERATOR_KEYS = {"backend", "command", "timeout_s", "concurrency", "pace_s"}
 # the generator back ends jobs/backends/ registers (tests/test_backends.py keeps the two equal)
-KNOWN_BACKENDS = ("comfyui", "procedural", "subprocess")
+KNOWN_BACKENDS = ("comfyui", "procedural", "replicate", "subprocess")
 DEFAULT_CONCURRENCY = {Asset.KEYFRAME: 2, Asset.VIDEO: 1}
 DEFAULT_TIMEOUT_S = 600.0
 
@@ -190,7 +190,7 @@ def _validate_generator(asset: str, value: object, base_dir: Path | None = None)
     where = f"generators.{asset}"
     if not isinstance(value, dict):
         raise SpecError(where, "must be an object/table")
-    if value.get("backend") == "comfyui":
+    if value.get("backend") in ("comfyui", "replicate"):
         return _validate_remote(value, where, base_dir)
     for key in value:
         if key not in GENERATOR_KEYS:
@@ -236,10 +236,13 @@ def _validate_generator(asset: str, value: object, base_dir: Path | None = None)
 
 
 def _validate_remote(value: dict[str, Any], where: str, base_dir: Path | None) -> dict[str, Any]:
-    from director_tui.core.remote_spec import RemoteSpecError, validate_comfyui
+    from director_tui.core.remote_spec import RemoteSpecError, validate_comfyui, validate_replicate
 
     try:
-        out = validate_comfyui(value, where, base_dir)
+        if value["backend"] == "replicate":
+            out = validate_replicate(value, where)
+        else:
+            out = validate_comfyui(value, where, base_dir)
     except RemoteSpecError as exc:
         raise SpecError(exc.where, exc.what) from None
     if "timeout_s" in value:

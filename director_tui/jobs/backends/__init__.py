@@ -5,12 +5,14 @@ from __future__ import annotations
 from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext, TaskFailed
 from director_tui.jobs.backends.comfyui import ComfyBackend
 from director_tui.jobs.backends.procedural import ProceduralBackend
+from director_tui.jobs.backends.replicate import ReplicateBackend
 from director_tui.jobs.backends.subprocess import SubprocessBackend
 
 REGISTRY: dict[str, type[Backend]] = {
     ComfyBackend.name: ComfyBackend,
     SubprocessBackend.name: SubprocessBackend,
     ProceduralBackend.name: ProceduralBackend,
+    ReplicateBackend.name: ReplicateBackend,
 }
 
 __all__ = ["REGISTRY", "Backend", "Job", "Reporter", "StartContext", "TaskFailed", "backend_named", "names"]
