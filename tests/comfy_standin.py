@@ -117,6 +117,7 @@ class StandIn:
     last_node: str | None = None
     _interrupt: bool = False
     _dropped: bool = False
+    kill: Any = None  # set by running_standin: the server dies at once (a GPU box lost mid-run)
 
     # --- websocket ----------------------------------------------------------------------
     async def send(self, event: str, data: dict[str, Any], sid: str | None) -> None:
@@ -409,17 +410,25 @@ def running_standin(root: Path, knobs: Knobs | None = None) -> Iterator[StandIn]
     thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True)
     thread.start()
     ready.wait(10)
+    stopped: list[bool] = []
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+        for ws in list(standin.sockets.values()):
+            await ws.close()
+        await runner_box[0].cleanup()
+
+    def kill() -> None:
+        if not stopped:
+            stopped.append(True)
+            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+
+    standin.kill = kill
     try:
         yield standin
     finally:
-        async def stop() -> None:
-            for task in tasks:
-                task.cancel()
-            for ws in list(standin.sockets.values()):
-                await ws.close()
-            await runner_box[0].cleanup()
-
-        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+        kill()
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
 

@@ -355,3 +355,31 @@ def test_a_version_like_another_uploads_its_picture_once_by_checksum(store, home
         assert names[0] == names[1] and names[0].startswith("director-") and names[0].endswith(".png")
         assert server.uploads == names
         assert sorted(p.name for p in (tmp_path / "comfy" / "input").iterdir()) == sorted({"example.png", names[0]})
+
+
+def test_a_server_dying_mid_run_moves_its_task_to_another(store, home, make_stream, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from director_tui.jobs.backends import comfyui
+
+    monkeypatch.setattr(comfyui, "POLL_S", 0.05)  # give up on the dead server in 0.25 s, not 5 s
+    with running_standin(tmp_path / "a", Knobs(step_s=0.3)) as dying, running_standin(tmp_path / "b") as living:
+        wf = workflow()
+        wf["3"]["inputs"]["steps"] = 10
+        stream = queued(store, make_stream, comfy([dying.url, living.url], wf), n=4)
+
+        def kill_when_busy() -> None:
+            deadline = time.monotonic() + 20
+            while dying.running is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.3)
+            dying.kill()
+
+        killer = threading.Thread(target=kill_when_busy)
+        killer.start()
+        run_tasks(store, home, stream.id)
+        killer.join()
+        done = tasks(store)
+        assert [t.state for t in done] == [TaskState.SUCCEEDED] * 4, [t.error for t in done]
+        assert {json.loads(t.remote)["server"] for t in done} == {living.url}
+        assert len(dying.received) >= 1 and len(living.received) == 4

@@ -29,7 +29,9 @@ from urllib.parse import urlsplit
 from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext, TaskFailed
 
 CONNECT_S = 10.0
-QUIET_POLL_S = 5.0  # no event for this long: look at /history (an event may have been missed)
+QUIET_POLL_S = 5.0
+POLL_S = 1.0  # following a prompt by /history (its websocket lost)
+GONE_AFTER = 5  # /history unanswered this many times in a row: the server is gone  # no event for this long: look at /history (an event may have been missed)
 DOWNLOAD_MAX = 4 << 30  # a result larger than this is not a keyframe or a clip
 BACKOFF_S = (5.0, 60.0)  # a server that did not answer is skipped for 5 s, doubling up to 60 s
 SUFFIXES = {"keyframe": (".png", ".jpg", ".jpeg", ".webp"), "video": (".mp4", ".webm", ".mov", ".mkv", ".gif")}
@@ -136,21 +138,39 @@ class ComfyJob(Job):
         import aiohttp
 
         timeout = aiohttp.ClientTimeout(total=None, connect=CONNECT_S, sock_connect=CONNECT_S)
+        gone: list[str] = []
         async with aiohttp.ClientSession(timeout=timeout) as http:
-            ws = await self._connect(http, report)
-            try:
-                await self._upload_reference(http)
-                await self._submit(http, report)
-                await self._follow(http, ws, report)
-                await self._collect(http, report)
-            finally:
-                await ws.close()
+            while True:
+                ws = await self._connect(http, report, avoid=set(gone))
+                try:
+                    await self._upload_reference(http)
+                    await self._submit(http, report)
+                    await self._follow(http, ws, report)
+                    await self._collect(http, report)
+                    return
+                except (aiohttp.ClientConnectionError, ConnectionError) as exc:
+                    # the server went away with our prompt: its work is lost with it, so it
+                    # is submitted again elsewhere in the pool (never twice on a live server)
+                    if self.stopping:
+                        raise TaskFailed("cancelled") from None
+                    gone.append(self.server)
+                    POOL.down(self.server)
+                    report.text([f"comfyui: {self.server} went away mid-run ({type(exc).__name__}); trying another"])
+                    self._release()
+                    nxt = POOL.choose(self.servers, self.per_server, avoid=set(gone))
+                    if nxt is None:
+                        raise TaskFailed(f"comfyui: {', '.join(gone)} went away mid-run, no other server "
+                                         "answers") from None
+                    self.server, self._held, self.prompt_id = nxt, nxt, str(uuid.uuid4())
+                    await asyncio.to_thread(self._record)
+                finally:
+                    await ws.close()
 
-    async def _connect(self, http: Any, report: Reporter) -> Any:
+    async def _connect(self, http: Any, report: Reporter, avoid: set[str] | None = None) -> Any:
         """The websocket, on this job's server or, when it does not answer, another of the pool."""
         import aiohttp
 
-        tried: list[str] = []
+        tried: list[str] = list(avoid or ())
         while True:
             try:
                 ws = await http.ws_connect(f"{self.server}/ws?clientId={self.client_id}", heartbeat=30)
@@ -164,7 +184,7 @@ class ComfyJob(Job):
                 nxt = POOL.choose(self.servers, self.per_server, avoid=set(tried))
                 if nxt is None:
                     raise TaskFailed(f"cannot reach comfyui at {', '.join(tried)}") from None
-                self.server, self._held = nxt, nxt
+                self.server, self._held, self.prompt_id = nxt, nxt, str(uuid.uuid4())
                 await asyncio.to_thread(self._record)
 
     def _record(self) -> None:
@@ -294,11 +314,24 @@ class ComfyJob(Job):
         return "comfyui: the prompt ended in an error"
 
     async def _poll_history(self, http: Any, report: Reporter) -> None:
+        """Without its websocket: /history once a second. A server that does not answer for
+        GONE_AFTER tries in a row is gone (the caller submits elsewhere); a blip is not."""
+        import aiohttp
+
         report.text([f"comfyui: following prompt {self.prompt_id} by polling /history"])
-        while await self._history(http) is None:
+        misses = 0
+        while True:
             if self.stopping:
                 raise TaskFailed("cancelled")
-            await asyncio.sleep(1.0)
+            try:
+                if await self._history(http) is not None:
+                    return
+                misses = 0
+            except aiohttp.ClientConnectionError:
+                misses += 1
+                if misses >= GONE_AFTER:
+                    raise
+            await asyncio.sleep(POLL_S)
 
     async def _collect(self, http: Any, report: Reporter) -> None:
         entry = None
