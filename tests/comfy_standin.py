@@ -52,7 +52,30 @@ NODES: dict[str, dict[str, Any]] = {
     "VAEDecode": {"required": {"samples": LINK, "vae": LINK}},
     "SaveImage": {"required": {"images": LINK, "filename_prefix": "STRING"}, "output_node": True},
     "ExplodingNode": {"required": {"images": LINK}},  # raises when it runs (a model that fails)
+    # image to video (as Wan/LTXV's ImageToVideo nodes) and the VideoHelperSuite writer most
+    # video workflows end with: its output is a list under "gifs", mp4 files included
+    "ImageToVideo": {"required": {"start_image": LINK, "positive": LINK, "width": "INT", "height": "INT",
+                                  "length": "INT"}},
+    "VHS_VideoCombine": {"required": {"images": LINK, "frame_rate": "INT", "filename_prefix": "STRING",
+                                      "format": ["video/h264-mp4", "image/gif"]}, "output_node": True},
 }
+
+
+def video_workflow() -> dict[str, Any]:
+    """A clip from a keyframe (LoadImage titled Reference) and a motion prompt."""
+    return {
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sdxl_base.safetensors"},
+              "_meta": {"title": "Load Checkpoint"}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "camera moves", "clip": ["4", 1]},
+              "_meta": {"title": "Motion"}},
+        "11": {"class_type": "LoadImage", "inputs": {"image": "example.png"}, "_meta": {"title": "Reference"}},
+        "12": {"class_type": "ImageToVideo", "inputs": {"start_image": ["11", 0], "positive": ["6", 0],
+                                                        "width": 832, "height": 480, "length": 12},
+               "_meta": {"title": "Image to Video"}},
+        "13": {"class_type": "VHS_VideoCombine", "inputs": {"images": ["12", 0], "frame_rate": 12,
+                                                            "filename_prefix": "clip", "format": "video/h264-mp4"},
+               "_meta": {"title": "Video Combine"}},
+    }
 
 
 def workflow(prompt_title: str = "Positive") -> dict[str, Any]:
@@ -306,7 +329,25 @@ class StandIn:
             out.mkdir(parents=True, exist_ok=True)
             Image.new("RGB", (int(latent["width"]), int(latent["height"])), tuple(shade[:3])).save(out / name)
             return {"images": [{"filename": name, "subfolder": "", "type": "output"}]}
+        if kind == "VHS_VideoCombine":
+            return {"gifs": [await asyncio.to_thread(self._write_clip, item, inputs)]}
         return None
+
+    def _write_clip(self, item: Item, inputs: dict[str, Any]) -> dict[str, Any]:
+        import subprocess
+
+        from director_tui.media.ffmpeg import ffmpeg_exe
+
+        size = next(n for n in item.prompt.values() if n["class_type"] == "ImageToVideo")["inputs"]
+        seconds = int(size["length"]) / int(inputs["frame_rate"])
+        name = f"{inputs['filename_prefix']}_{self.number:05d}_{item.prompt_id[:8]}.mp4"
+        out = self.root / "output"
+        out.mkdir(parents=True, exist_ok=True)
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
+                        f"testsrc=size={size['width']}x{size['height']}:rate={inputs['frame_rate']}:duration={seconds}",
+                        "-pix_fmt", "yuv420p", "-c:v", "libx264", str(out / name)], check=True)
+        return {"filename": name, "subfolder": "", "type": "output", "format": "video/h264-mp4",
+                "frame_rate": inputs["frame_rate"]}
 
     # --- the other routes -----------------------------------------------------------------------
     async def get_history(self, request: web.Request) -> web.Response:

@@ -383,3 +383,72 @@ def test_a_server_dying_mid_run_moves_its_task_to_another(store, home, make_stre
         assert [t.state for t in done] == [TaskState.SUCCEEDED] * 4, [t.error for t in done]
         assert {json.loads(t.remote)["server"] for t in done} == {living.url}
         assert len(dying.received) >= 1 and len(living.received) == 4
+
+
+def test_someone_else_interrupting_the_server_and_a_timeout_are_one_line_each(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import urllib.request
+
+    with running_standin(tmp_path / "comfy", Knobs(step_s=0.2)) as server:
+        wf = workflow()
+        wf["3"]["inputs"]["steps"] = 30
+        stream = queued(store, make_stream, comfy([server.url], wf))
+
+        def colleague_presses_cancel() -> None:  # ComfyUI's own Cancel button: a global interrupt
+            deadline = time.monotonic() + 20
+            while server.running is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            urllib.request.urlopen(urllib.request.Request(f"{server.url}/interrupt", data=b"{}", method="POST",
+                                                          headers={"Content-Type": "application/json"}), timeout=5)
+
+        thread = threading.Thread(target=colleague_presses_cancel)
+        thread.start()
+        run_tasks(store, home, stream.id)
+        thread.join()
+        [task] = tasks(store)
+        assert (task.state, task.error) == (TaskState.FAILED, f"comfyui: interrupted on {server.url} by someone "
+                                            "else at node 3 (KSampler)")
+
+
+def test_a_prompt_past_its_timeout_is_stopped_on_the_server(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with running_standin(tmp_path / "comfy", Knobs(step_s=0.2)) as server:
+        wf = workflow()
+        wf["3"]["inputs"]["steps"] = 100
+        stream = queued(store, make_stream, comfy([server.url], wf, timeout_s=1.5))
+        run_tasks(store, home, stream.id)
+        [task] = tasks(store)
+        assert (task.state, task.error) == (TaskState.FAILED, "timed out after 1.5 s")
+        pid = json.loads(task.remote)["prompt_id"]
+        deadline = time.monotonic() + 10
+        while pid not in server.history:
+            assert time.monotonic() < deadline, "it went on running on the server"
+            time.sleep(0.05)
+        assert server.interrupts == [{"prompt_id": pid}]
+
+
+def test_a_clip_from_the_approved_keyframe(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The video generator on ComfyUI: the approved keyframe uploaded into the mapped
+    LoadImage, the clip read from the output list VideoHelperSuite writes (`gifs`), real mp4."""
+    from director_tui.core import review
+    from director_tui.core.models import Asset, Segment
+    from tests.comfy_standin import video_workflow
+
+    with running_standin(tmp_path / "comfy") as server:
+        gens = comfy([server.url])
+        gens["video"] = {"backend": "comfyui", "servers": [server.url], "workflow": video_workflow(),
+                         "inputs": {"prompt": ["title:Motion", "text"], "reference": ["title:Reference", "image"],
+                                    "width": ["12", "width"], "height": ["12", "height"]}}
+        stream = queued(store, make_stream, gens)
+        run_tasks(store, home, stream.id)
+        [seg] = [t.segment_id for t in tasks(store)]
+        with store.write() as s:
+            review.approve(s, seg, Asset.KEYFRAME, "tester", queue_video=True)
+        run_tasks(store, home, stream.id)
+        assert [t.state for t in tasks(store)] == [TaskState.SUCCEEDED] * 2, [t.error for t in tasks(store)]
+        clip_body = server.received[-1]
+        assert clip_body["prompt"]["6"]["inputs"]["text"] == "slow pan left"
+        assert clip_body["prompt"]["11"]["inputs"]["image"] == server.uploads[0]
+    with store.read() as s:
+        clip = s.execute(select(Version).where(Version.asset == Asset.VIDEO)).scalar_one()
+        assert s.get(Segment, seg).video_version_id == clip.id
+    assert clip.path.endswith(".mp4") and (clip.width, clip.height) == (320, 180) and clip.duration == pytest.approx(1.0)
