@@ -18,6 +18,12 @@ Config file: `$DIRECTOR_CONFIG`, else `<user config dir>/director-tui/config.tom
 
     [keymap]                   # binding id = keys (comma-separated)
     approve = "space,y"
+
+    [generators.keyframe]      # this user's generator for streams whose spec names none for
+    backend = "comfyui"        # the asset (checked like a spec's; the spec's own one wins):
+    servers = ["http://gpu-01:8188"]                # a studio's farm, set once per user
+    workflow = "workflows/sdxl_keyframe_api.json"   # relative to this file
+    inputs = {prompt = ["title:Positive", "text"], seed = ["3", "seed"]}
 """
 
 from __future__ import annotations
@@ -154,7 +160,7 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
 
     known = {"player", "player_in_terminal", "auto_generate", "auto_queue_video",
              "kill_grace_s", "variations", "image_protocol", "theme", "workspace_mode",
-             "max_keyframe_mb", "max_video_mb", "keymap"}
+             "max_keyframe_mb", "max_video_mb", "keymap", "generators"}
     for key in data:
         _expect(key in known, f"{path}: {key}", "unknown setting")
     if "player" in data:
@@ -202,6 +208,10 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
             _expect(isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1_048_576,
                     f"{path}: {cap}", "must be a whole number of megabytes from 1 to 1048576")
             setattr(settings, cap, value)
+    if "generators" in data:  # checked in full by jobs/generators.user_generators (it needs core/)
+        gens = data["generators"]
+        _expect(isinstance(gens, dict) and all(isinstance(v, dict) for v in gens.values()),
+                f"{path}: generators", "must be tables: [generators.keyframe], [generators.video]")
     if "keymap" in data:
         keymap = data["keymap"]
         _expect(isinstance(keymap, dict), f"{path}: keymap", "must be a table of id = \"keys\"")

@@ -452,3 +452,30 @@ def test_a_clip_from_the_approved_keyframe(store, home, make_stream, tmp_path) -
         clip = s.execute(select(Version).where(Version.asset == Asset.VIDEO)).scalar_one()
         assert s.get(Segment, seg).video_version_id == clip.id
     assert clip.path.endswith(".mp4") and (clip.width, clip.height) == (320, 180) and clip.duration == pytest.approx(1.0)
+
+
+def test_a_user_config_generator_serves_streams_whose_spec_names_none(store, home, make_stream, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """[generators.keyframe] in the user's config: a studio's farm set once. The spec's own
+    generator wins; a bad config section is one line naming the file and the field."""
+    from director_tui.jobs import generators
+
+    config = tmp_path / "config" / "config.toml"
+    (config.parent / "flows").mkdir(parents=True)
+    (config.parent / "flows" / "sdxl.json").write_text(json.dumps(workflow()), encoding="utf-8")
+    monkeypatch.setenv("DIRECTOR_CONFIG", str(config))
+    with running_standin(tmp_path / "comfy") as server:
+        config.write_text(f"""
+[generators.keyframe]
+backend = "comfyui"
+servers = ["{server.url}"]
+workflow = "flows/sdxl.json"
+inputs = {{prompt = ["title:Positive", "text"], seed = ["3", "seed"]}}
+""", encoding="utf-8")
+        stream = queued(store, make_stream, {})  # the spec names no generator
+        run_tasks(store, home, stream.id)
+        [task] = tasks(store)
+        assert task.state == TaskState.SUCCEEDED and len(server.received) == 1
+        assert generators.settings_for('{"keyframe": {"backend": "procedural"}}', "keyframe").backend == "procedural"
+    config.write_text('[generators.keyframe]\nbackend = "comfyui"\nservers = ["ftp://x"]\n', encoding="utf-8")
+    found, error = generators.user_generators()
+    assert found == {} and error == f"{config}: generators.keyframe.servers[0]: 'ftp://x' is not an http:// or https:// URL with a host"

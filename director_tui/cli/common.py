@@ -40,6 +40,12 @@ def settings() -> Settings:
         loaded = load_settings(State.home)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    if loaded.config_path is not None:
+        from director_tui.jobs.generators import user_generators
+
+        _gens, error = user_generators()
+        if error is not None:
+            raise fail(error)
     apply_workspace_mode(loaded.workspace_mode)
     return loaded
 

@@ -186,7 +186,7 @@ def _number(value: object, where: str, lo: float, hi: float) -> float:
     return float(value)
 
 
-def _validate_generator(asset: str, value: object, base_dir: Path | None = None) -> dict[str, Any]:
+def validate_generator(asset: str, value: object, base_dir: Path | None = None) -> dict[str, Any]:
     where = f"generators.{asset}"
     if not isinstance(value, dict):
         raise SpecError(where, "must be an object/table")
@@ -313,7 +313,7 @@ def validate_spec(data: dict[str, Any], slug: str | None = None, base_dir: Path 
         for asset, value in raw_gen.items():
             if asset not in Asset.ALL:
                 raise SpecError(f"generators.{asset}", "unknown asset (expected keyframe or video)")
-            generators[asset] = _validate_generator(asset, value, base_dir)
+            generators[asset] = validate_generator(asset, value, base_dir)
     return StreamSpec(slug=slug, title=title, segments=segments, generators=generators,
                       width=width, height=height)
 

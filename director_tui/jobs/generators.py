@@ -12,6 +12,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from director_tui.core.models import Asset
 from director_tui.core.spec import (
@@ -75,8 +76,47 @@ def builtin_command(asset: str, pace_s: float = 0.0) -> list[str]:
     return base
 
 
+_USER_GENERATORS: tuple[object, dict[str, dict[str, Any]], str | None] | None = None
+
+
+def user_generators() -> tuple[dict[str, dict[str, Any]], str | None]:
+    """This user's `[generators.<asset>]` from the config file, checked like a spec's (a
+    workflow path is relative to the config file), read again when the file changes; and
+    the one line saying what is wrong with them, if anything (then none are used)."""
+    global _USER_GENERATORS
+    import tomllib
+
+    from director_tui.config import config_file
+    from director_tui.core.spec import SpecError, validate_generator
+
+    path = config_file()
+    try:
+        st = path.stat()
+    except OSError:
+        return {}, None
+    stamp = (str(path), st.st_mtime_ns, st.st_size)
+    if _USER_GENERATORS is not None and _USER_GENERATORS[0] == stamp:
+        return _USER_GENERATORS[1], _USER_GENERATORS[2]
+    found: dict[str, dict[str, Any]] = {}
+    error = None
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8")).get("generators") or {}
+        for asset, value in raw.items():
+            if asset not in Asset.ALL:
+                raise SpecError(f"generators.{asset}", "unknown asset (expected keyframe or video)")
+            found[asset] = validate_generator(asset, value, path.parent)
+    except SpecError as exc:
+        found, error = {}, f"{path}: {exc}"
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        found, error = {}, f"{path}: cannot read its generators ({exc})"
+    _USER_GENERATORS = (stamp, found, error)
+    return found, error
+
+
 def settings_for(generators_json: str, asset: str) -> GeneratorSettings:
-    config = (json.loads(generators_json or "{}") or {}).get(asset, {})
+    """The generator of a stream's asset: the spec's, else this user's config's, else the
+    built-in one."""
+    config = (json.loads(generators_json or "{}") or {}).get(asset) or user_generators()[0].get(asset, {})
     command = config.get("command")
     concurrency = int(config.get("concurrency", DEFAULT_CONCURRENCY[asset]))
     if config.get("backend") == "comfyui":  # per server: the pool runs that many on each

@@ -254,6 +254,12 @@ class DirectorApp(App[None]):
         if untrusted:
             self.notify(untrusted["why"] + " — or :trust here; until then nothing of it runs",
                         severity="warning", timeout=15)
+        from director_tui.jobs.generators import user_generators
+
+        _gens, config_error = user_generators()
+        if config_error is not None:  # `open` does not wait for this check before its first frame
+            self.notify(f"{config_error} — your config's generators are not used until it is fixed",
+                        severity="error", timeout=15)
         if self.start_runner:
             from director_tui.jobs.runner import Runner
 
