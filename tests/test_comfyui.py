@@ -130,6 +130,8 @@ def test_a_node_failing_on_the_server_fails_the_task_with_its_message(store, hom
     [task] = tasks(store)
     assert (task.state, task.error) == (TaskState.FAILED, "comfyui: node 10 (ExplodingNode) failed: "
                                         "builtins.RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB")
+    log = Path(task.log_path) if Path(task.log_path).is_absolute() else home / task.log_path
+    assert log.read_text().rstrip().endswith(f"failed: {task.error}")  # the task log ends with it too
 
 
 def test_an_unreachable_server_is_one_line(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]

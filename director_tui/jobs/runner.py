@@ -354,13 +354,15 @@ class Runner:
                        message="done", version_id=result)
         except Exception as exc:
             # Anything unexpected fails this task with its reason; it never stays "running".
-            log.close()
             state = TaskState.FAILED
             expected = isinstance(exc, TaskFailed | MediaError | OSError)
             reason = str(exc) if expected else f"internal error: {exc!r}"
             if run.cancel_reason is not None:
                 state = TaskState.QUEUED if run.cancel_reason.startswith("interrupted") else TaskState.CANCELLED
                 reason = run.cancel_reason
+            with contextlib.suppress(OSError, ValueError):  # the reason ends its log file too (T, enter)
+                log.write(f"{state}: {reason}\n")
+            log.close()
             self.running.pop(task.id, None)
             await asyncio.to_thread(while_busy, self.store, self.store.tasks.finish_unsuccessful, task, self.actor,
                                     state, reason, log_path)
