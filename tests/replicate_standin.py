@@ -149,3 +149,21 @@ def running_replicate(root: Path, **kw: Any) -> Iterator[ReplicateStandIn]:
         asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+
+
+def main() -> None:
+    """`python -m tests.replicate_standin ROOT [STEP_S]`: serve until killed (trying by hand);
+    the API is at <url>/v1 and the token is TOKEN above."""
+    import sys
+
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "replicate-standin")
+    root.mkdir(parents=True, exist_ok=True)
+    with running_replicate(root, step_s=float(sys.argv[2]) if len(sys.argv) > 2 else 0.3) as standin:
+        (root / "url").write_text(standin.url, encoding="utf-8")
+        print(standin.url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
