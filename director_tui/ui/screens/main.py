@@ -8,6 +8,7 @@ for SQLAlchemy.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -21,11 +22,7 @@ from director_tui.core.rows import SegmentRow, VersionRow
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
 from director_tui.ui.messages import SegmentsChanged, ShowingSegment
-from director_tui.ui.screens.command_line import CommandLine
 from director_tui.ui.screens.live_updates import LiveUpdates
-from director_tui.ui.screens.main_decisions import Decisions, open_player
-from director_tui.ui.screens.prompt_editing import PromptEditing
-from director_tui.ui.screens.safekeeping import SafekeepingJobs
 from director_tui.ui.screens.session_state import SessionKeeper
 from director_tui.ui.widgets.job_bar import JobBar
 from director_tui.ui.widgets.key_footer import KeyFooter
@@ -38,6 +35,10 @@ from director_tui.ui.widgets.version_pane import VersionPane
 
 if TYPE_CHECKING:
     from director_tui.ui.app import DirectorApp
+    from director_tui.ui.screens.command_line import CommandLine
+    from director_tui.ui.screens.main_decisions import Decisions
+    from director_tui.ui.screens.prompt_editing import PromptEditing
+    from director_tui.ui.screens.safekeeping import SafekeepingJobs
 
 PAGE = 20
 
@@ -59,10 +60,31 @@ class MainScreen(Screen[None]):
         self._line_segment: int | None = None  # the segment a comment or note being typed is about
         self.live = LiveUpdates(self)
         self.session = SessionKeeper(self)
-        self.decisions = Decisions(self)
-        self.prompts = PromptEditing(self)
-        self.commands = CommandLine(self)
-        self.jobs = SafekeepingJobs(self)
+
+    # the collaborators no first frame needs: made (and their modules imported) on first use
+    @functools.cached_property
+    def decisions(self) -> Decisions:
+        from director_tui.ui.screens.main_decisions import Decisions
+
+        return Decisions(self)
+
+    @functools.cached_property
+    def prompts(self) -> PromptEditing:
+        from director_tui.ui.screens.prompt_editing import PromptEditing
+
+        return PromptEditing(self)
+
+    @functools.cached_property
+    def commands(self) -> CommandLine:
+        from director_tui.ui.screens.command_line import CommandLine
+
+        return CommandLine(self)
+
+    @functools.cached_property
+    def jobs(self) -> SafekeepingJobs:
+        from director_tui.ui.screens.safekeeping import SafekeepingJobs
+
+        return SafekeepingJobs(self)
 
     # --- layout --------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -425,6 +447,8 @@ class MainScreen(Screen[None]):
         self.prompts.in_editor()
 
     def action_open_player(self) -> None:
+        from director_tui.ui.screens.main_decisions import open_player
+
         row = self.current_with_store(self.action_open_player)
         if row is not None:
             open_player(self.app, row.id, self.asset, row.position)
