@@ -109,6 +109,7 @@ class Knobs:
     jobs_api: bool = False  # /api/jobs/{id}/cancel (the newest servers)
     own_prompt_ids: bool = False  # an older server: ignores the client's prompt_id
     drop_ws_at_step: int | None = None  # close the submitting client's websocket at this step, once
+    noise: bool = False  # frames no client should trip on: not JSON, JSON not an object, binary previews
 
 
 @dataclass
@@ -263,6 +264,12 @@ class StandIn:
                 messages.append([event, data])
             await self.send(event, data, sid)
 
+        if self.knobs.noise and sid in self.sockets:
+            ws = self.sockets[sid]
+            for junk in ("<html>502 Bad Gateway</html>", "[1, 2, 3]", "null", '{"type": "progress", "data": 7}',
+                         "[" * 100_000):
+                await ws.send_str(junk)
+            await ws.send_bytes(b"\x00\x00\x00\x01" + b"\xff\xd8 not really a jpeg")  # a PREVIEW_IMAGE frame
         await say("execution_start", {"prompt_id": pid, "timestamp": int(time.time() * 1000)})
         await say("execution_cached", {"nodes": [], "prompt_id": pid, "timestamp": int(time.time() * 1000)})
         outputs: dict[str, Any] = {}

@@ -481,3 +481,13 @@ inputs = {{prompt = ["title:Positive", "text"], seed = ["3", "seed"]}}
     config.write_text('[generators.keyframe]\nbackend = "comfyui"\nservers = ["ftp://x"]\n', encoding="utf-8")
     found, error = generators.user_generators()
     assert found == {} and error == f"{config}: generators.keyframe.servers[0]: 'ftp://x' is not an http:// or https:// URL with a host"
+
+
+def test_noise_on_the_websocket_is_ignored(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Frames that are not events (an HTML error page from a proxy, JSON that is not an
+    object, 100,000 nested brackets, a binary preview) do not disturb a generation."""
+    with running_standin(tmp_path / "comfy", Knobs(noise=True)) as server:
+        stream = queued(store, make_stream, comfy([server.url]))
+        run_tasks(store, home, stream.id)
+    [task] = tasks(store)
+    assert task.state == TaskState.SUCCEEDED, task.error

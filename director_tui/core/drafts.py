@@ -32,8 +32,9 @@ class DraftView:
 
 # an upsert (one statement, any number of saves); `now` typed as the ORM stores its times
 _SAVE = text(
-    "INSERT INTO draft (user, segment_id, field, text, base, updated_at) VALUES (:u, :s, :f, :t, :b, :now) "
-    "ON CONFLICT (user, segment_id, field) DO UPDATE SET text = excluded.text, base = excluded.base, "
+    # "user" quoted: a reserved word in PostgreSQL (and in standard SQL); SQLite takes it either way
+    'INSERT INTO draft ("user", segment_id, field, text, base, updated_at) VALUES (:u, :s, :f, :t, :b, :now) '
+    'ON CONFLICT ("user", segment_id, field) DO UPDATE SET text = excluded.text, base = excluded.base, '
     "updated_at = excluded.updated_at").bindparams(bindparam("now", type_=Draft.__table__.c.updated_at.type))  # type: ignore[attr-defined]
 
 

@@ -252,7 +252,11 @@ class ComfyJob(Job):
                 continue
             msg = receive.result()
             if msg.type == aiohttp.WSMsgType.TEXT:
-                if self._event(json.loads(msg.data), report):
+                try:
+                    message = json.loads(msg.data)
+                except (ValueError, RecursionError):
+                    continue  # not an event of the protocol: a proxy's or a plugin's noise
+                if isinstance(message, dict) and self._event(message, report):
                     return
             elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING,
                               aiohttp.WSMsgType.ERROR):
