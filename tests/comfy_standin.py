@@ -110,6 +110,7 @@ class Knobs:
     own_prompt_ids: bool = False  # an older server: ignores the client's prompt_id
     drop_ws_at_step: int | None = None  # close the submitting client's websocket at this step, once
     noise: bool = False  # frames no client should trip on: not JSON, JSON not an object, binary previews
+    bad_history: int = 0  # the first N answers of /history/{id} are a proxy's HTML page, or a JSON list
 
 
 @dataclass
@@ -359,6 +360,11 @@ class StandIn:
     # --- the other routes -----------------------------------------------------------------------
     async def get_history(self, request: web.Request) -> web.Response:
         pid = request.match_info["prompt_id"]
+        if self.knobs.bad_history > 0:
+            self.knobs.bad_history -= 1
+            if self.knobs.bad_history % 2:
+                return web.Response(text="<html>502 Bad Gateway</html>", content_type="text/html")
+            return web.json_response([pid])
         return web.json_response({pid: self.history[pid]} if pid in self.history else {})
 
     async def view(self, request: web.Request) -> web.StreamResponse:

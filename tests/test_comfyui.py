@@ -485,8 +485,9 @@ inputs = {{prompt = ["title:Positive", "text"], seed = ["3", "seed"]}}
 
 def test_noise_on_the_websocket_is_ignored(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Frames that are not events (an HTML error page from a proxy, JSON that is not an
-    object, 100,000 nested brackets, a binary preview) do not disturb a generation."""
-    with running_standin(tmp_path / "comfy", Knobs(noise=True)) as server:
+    object, 100,000 nested brackets, a binary preview), and /history answering nonsense a
+    few times, do not disturb a generation."""
+    with running_standin(tmp_path / "comfy", Knobs(noise=True, bad_history=4)) as server:
         stream = queued(store, make_stream, comfy([server.url]))
         run_tasks(store, home, stream.id)
     [task] = tasks(store)

@@ -300,10 +300,14 @@ class ComfyJob(Job):
         async with http.get(f"{self.server}/history/{self.prompt_id}") as resp:
             if resp.status != 200:
                 return None
-            entry = (await resp.json()).get(self.prompt_id)
+            try:  # a proxy's error page, or nonsense: not an answer yet
+                answer = json.loads(await resp.text())
+            except (ValueError, RecursionError):
+                return None
+        entry = answer.get(self.prompt_id) if isinstance(answer, dict) else None
         if not isinstance(entry, dict):
             return None
-        status = entry.get("status") or {}
+        status = entry.get("status") if isinstance(entry.get("status"), dict) else {}
         if status.get("status_str") == "error":
             raise TaskFailed(self._failure_from(status))
         return entry
