@@ -253,3 +253,26 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(getattr(pytest.mark, tier_of(item)))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for this test session (tests/postgres_cluster.py). Where no
+    server binary exists the test is skipped saying so, except in CI, where it fails."""
+    from tests.postgres_cluster import server_bin_dir, throwaway_cluster
+
+    if server_bin_dir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI has no PostgreSQL server binaries: .ci/run installs them (apt-get install postgresql)")
+        pytest.skip("no PostgreSQL server binaries (initdb) on this machine; .ci/run installs them")
+    import shutil
+    import tempfile
+
+    # not under pytest's temp folder: its parents are private to us, and the cluster's user
+    # (nobody, when the tests run as root) must reach its data and socket
+    root = Path(tempfile.mkdtemp(prefix="director-pg-"))
+    try:
+        with throwaway_cluster(root) as url:
+            yield url
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
