@@ -161,3 +161,36 @@ def test_stop_puts_running_tasks_back_on_the_queue(store, home, make_stream) -> 
     task = _only_task(store)
     assert task.state == TaskState.QUEUED and task.owner is None
     assert "interrupted: test shutdown" in task.message
+
+
+def test_a_listener_that_raises_stops_no_generation(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+    """The UI listens to the runner; a fault of the listener (a screen gone, a bug) must not
+    stop a generation or leave its task `running`: every task still ends, recorded."""
+    import asyncio
+
+    from director_tui.core import queue
+    from director_tui.core.models import Task, TaskState
+    from director_tui.jobs.runner import Runner
+
+    stream = make_stream(n=2)
+    with store.write() as s:
+        queue.queue_missing_keyframes(s, stream.id, "tester")
+    calls = []
+
+    def broken(event: object) -> None:
+        calls.append(event)
+        raise RuntimeError("the screen is gone")
+
+    async def go() -> Runner:
+        runner = Runner(store, home, [stream.id], actor="tester", on_event=broken, poll_interval_s=0.05)
+        try:
+            await runner.run_until_idle(120)
+        finally:
+            await runner.stop()
+        return runner
+
+    runner = asyncio.run(go())
+    with store.read() as s:
+        states = [t.state for t in s.execute(select(Task)).scalars()]
+    assert states == [TaskState.SUCCEEDED] * 2 and len(calls) > 4
+    assert isinstance(runner.listener_error, RuntimeError)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import os
 import time
 import uuid
@@ -87,6 +88,7 @@ class Runner:
         self.stream_ids = list(stream_ids)
         self.actor = actor
         self.on_event = on_event or (lambda _e: None)
+        self.listener_error: Exception | None = None  # the first exception of on_event (logged, not raised)
         self.kill_grace_s = kill_grace_s
         self.poll_interval_s = poll_interval_s
         self.flush_interval_s = flush_interval_s
@@ -316,7 +318,13 @@ class Runner:
     # --- one task ------------------------------------------------------------
     def _emit(self, run: _Running, kind: str, **kw: object) -> None:
         t = run.task
-        self.on_event(RunnerEvent(kind, t.id, t.stream_id, t.segment_id, t.asset, **kw))  # type: ignore[arg-type]
+        try:
+            self.on_event(RunnerEvent(kind, t.id, t.stream_id, t.segment_id, t.asset, **kw))  # type: ignore[arg-type]
+        except Exception as exc:  # whoever listens (the UI) must not stop a generation or its bookkeeping
+            if self.listener_error is None:
+                self.listener_error = exc
+                logging.getLogger(__name__).error("runner event listener failed on %s of task %s: %r",
+                                                  kind, t.id, exc, exc_info=exc)
 
     async def _execute(self, run: _Running, launch: Launch) -> None:
         task, log, log_path, tmp_path = run.task, launch.log, str(launch.log_path), launch.tmp_path
