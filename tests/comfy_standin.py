@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -40,6 +39,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 from PIL import Image
+
+from tests.serving import serve_by_hand, served
 
 LINK = "LINK"
 NODES: dict[str, dict[str, Any]] = {
@@ -445,61 +446,18 @@ class StandIn:
 def running_standin(root: Path, knobs: Knobs | None = None) -> Iterator[StandIn]:
     """A stand-in on 127.0.0.1 (a free port) in a thread of its own, until the block ends."""
     standin = StandIn(root, knobs or Knobs())
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    runner_box: list[web.AppRunner] = []
     tasks: list[asyncio.Task[None]] = []
 
-    async def start() -> None:
-        runner = web.AppRunner(standin.app())
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        standin.url = f"http://127.0.0.1:{port}"
-        runner_box.append(runner)
-        tasks.append(loop.create_task(standin.executor()))
-        ready.set()
-
-    thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True)
-    thread.start()
-    ready.wait(10)
-    stopped: list[bool] = []
-
-    async def stop() -> None:
+    async def stopping() -> None:
         for task in tasks:
             task.cancel()
         for ws in list(standin.sockets.values()):
             await ws.close()
-        await runner_box[0].cleanup()
 
-    def kill() -> None:
-        if not stopped:
-            stopped.append(True)
-            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-
-    standin.kill = kill
-    try:
+    with served(standin.app(), lambda loop: tasks.append(loop.create_task(standin.executor())), stopping) as server:
+        standin.url, standin.kill = server.url, server.kill
         yield standin
-    finally:
-        kill()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-
-
-def main() -> None:
-    """`python -m tests.comfy_standin [ROOT] [STEP_S]`: serve until killed (trying the app by hand)."""
-    import sys
-
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "comfy-standin")
-    knobs = Knobs(step_s=float(sys.argv[2]) if len(sys.argv) > 2 else 0.3)
-    with running_standin(root, knobs) as standin:
-        root.mkdir(parents=True, exist_ok=True)
-        (root / "url").write_text(standin.url, encoding="utf-8")
-        print(standin.url, flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
 
 
 if __name__ == "__main__":
-    main()
+    serve_by_hand(lambda root, step_s: running_standin(root, Knobs(step_s=step_s)), "comfy-standin")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,30 @@ def run_tasks(store: Store, home: Path, stream_id: int, timeout: float = 120,
                         kill_grace_s=kill_grace_s, poll_interval_s=0.1)
         try:
             await runner.run_until_idle(timeout)
+        finally:
+            await runner.stop()
+
+    asyncio.run(go())
+
+
+def cancel_once_running(store: Store, home: Path, stream_id: int, ready: Callable[[Runner], bool],
+                        timeout: float = 30) -> None:
+    """Run the stream's tasks with a real Runner; once `ready(runner)` holds, cancel its one
+    running task and wait until the runner has let go of it."""
+
+    async def go() -> None:
+        runner = Runner(store, home, [stream_id], actor="tester", kill_grace_s=1.0, poll_interval_s=0.05)
+        runner.start()
+        try:
+            deadline = time.monotonic() + timeout
+            while not ready(runner):
+                assert time.monotonic() < deadline, "never got there"
+                await asyncio.sleep(0.02)
+            [task_id] = list(runner.running)
+            assert await runner.cancel(task_id)
+            while runner.running:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.02)
         finally:
             await runner.stop()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 from PIL import Image
+
+from tests.serving import serve_by_hand, served
 
 TOKEN = "r8_standin_secret_token_123456"
 VERSION = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
@@ -122,48 +123,15 @@ class ReplicateStandIn:
 @contextlib.contextmanager
 def running_replicate(root: Path, **kw: Any) -> Iterator[ReplicateStandIn]:
     standin = ReplicateStandIn(root, **kw)
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    box: list[web.AppRunner] = []
 
-    async def start() -> None:
-        runner = web.AppRunner(standin.app())
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        standin.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-        box.append(runner)
-        ready.set()
+    async def stopping() -> None:
+        for worker in list(standin.workers):
+            worker.cancel()
 
-    thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True)
-    thread.start()
-    ready.wait(10)
-    try:
+    with served(standin.app(), stopping=stopping) as server:
+        standin.url = server.url
         yield standin
-    finally:
-        async def stop() -> None:
-            for worker in list(standin.workers):
-                worker.cancel()
-            await box[0].cleanup()
-
-        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
 
 
-def main() -> None:
-    """`python -m tests.replicate_standin ROOT [STEP_S]`: serve until killed (trying by hand);
-    the API is at <url>/v1 and the token is TOKEN above."""
-    import sys
-
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "replicate-standin")
-    root.mkdir(parents=True, exist_ok=True)
-    with running_replicate(root, step_s=float(sys.argv[2]) if len(sys.argv) > 2 else 0.3) as standin:
-        (root / "url").write_text(standin.url, encoding="utf-8")
-        print(standin.url, flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
-
-
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # the API is at <url>/v1; the token is TOKEN above
+    serve_by_hand(lambda root, step_s: running_replicate(root, step_s=step_s), "replicate-standin")

@@ -4,7 +4,6 @@ a real SQLite store, real HTTP and websockets on loopback."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import time
@@ -18,9 +17,9 @@ from sqlalchemy import select
 from director_tui.core import queue
 from director_tui.core.models import Task, TaskState, Version
 from director_tui.core.spec import SpecError, load_spec, validate_spec
-from director_tui.jobs.runner import Runner, RunnerEvent
+from director_tui.jobs.runner import RunnerEvent
 from tests.comfy_standin import Knobs, running_standin, workflow
-from tests.conftest import run_tasks, spec_dict
+from tests.conftest import cancel_once_running, run_tasks, spec_dict
 
 TIER = "e2e"
 INPUTS = {"prompt": ["title:Positive", "text"], "seed": ["3", "seed"], "width": ["5", "width"],
@@ -160,30 +159,13 @@ def test_an_older_server_naming_the_prompt_itself(store, home, make_stream, tmp_
         assert json.loads(task.remote)["prompt_id"] != server.received[0]["prompt_id"]
 
 
-async def _cancel_when(store, home, stream_id: int, ready, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
-    runner = Runner(store, home, [stream_id], actor="tester", kill_grace_s=1.0, poll_interval_s=0.05)
-    runner.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while not ready(runner):
-            assert time.monotonic() < deadline, "never got there"
-            await asyncio.sleep(0.02)
-        [task_id] = list(runner.running)
-        assert await runner.cancel(task_id)
-        while runner.running:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.02)
-    finally:
-        await runner.stop()
-
-
 @pytest.mark.parametrize("jobs_api", [False, True])
 def test_cancel_while_running_interrupts_only_our_prompt(store, home, make_stream, tmp_path, jobs_api) -> None:  # type: ignore[no-untyped-def]
     with running_standin(tmp_path / "comfy", Knobs(step_s=0.2, jobs_api=jobs_api)) as server:
         wf = workflow()
         wf["3"]["inputs"]["steps"] = 50
         stream = queued(store, make_stream, comfy([server.url], wf))
-        asyncio.run(_cancel_when(store, home, stream.id, lambda r: server.running is not None and r.running))
+        cancel_once_running(store, home, stream.id, lambda r: server.running is not None and r.running)
         [task] = tasks(store)
         assert task.state == TaskState.CANCELLED
         pid = json.loads(task.remote)["prompt_id"]
@@ -207,7 +189,7 @@ def test_cancel_while_pending_takes_it_off_the_queue_and_interrupts_nobody(store
             headers={"Content-Type": "application/json"})
         urllib.request.urlopen(request, timeout=5).read()
         stream = queued(store, make_stream, comfy([server.url]))
-        asyncio.run(_cancel_when(store, home, stream.id, lambda r: len(server.pending) == 1 and r.running))
+        cancel_once_running(store, home, stream.id, lambda r: len(server.pending) == 1 and r.running)
         [task] = tasks(store)
         assert task.state == TaskState.CANCELLED
         assert server.interrupts == [] and server.pending == []

@@ -4,9 +4,7 @@ real SQLite store, real HTTP on loopback. The token comes from the environment o
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from typing import Any
 
 import pytest
@@ -15,8 +13,7 @@ from sqlalchemy import select
 from director_tui.core import queue
 from director_tui.core.models import Task, TaskState, Version
 from director_tui.core.spec import SpecError, validate_spec
-from director_tui.jobs.runner import Runner
-from tests.conftest import run_tasks, spec_dict
+from tests.conftest import cancel_once_running, run_tasks, spec_dict
 from tests.replicate_standin import TOKEN, VERSION, running_replicate
 
 TIER = "e2e"
@@ -134,23 +131,7 @@ def test_cancel_cancels_the_prediction(store, home, make_stream, tmp_path, monke
     with running_replicate(tmp_path / "r8", step_s=0.3, steps=50) as api:
         stream = queued(store, make_stream, replicate(api.url))
 
-        async def go() -> None:
-            runner = Runner(store, home, [stream.id], actor="tester", kill_grace_s=1.0, poll_interval_s=0.05)
-            runner.start()
-            try:
-                deadline = time.monotonic() + 20
-                while not api.predictions or not runner.running:
-                    assert time.monotonic() < deadline
-                    await asyncio.sleep(0.02)
-                [task_id] = list(runner.running)
-                assert await runner.cancel(task_id)
-                while runner.running:
-                    assert time.monotonic() < deadline
-                    await asyncio.sleep(0.02)
-            finally:
-                await runner.stop()
-
-        asyncio.run(go())
+        cancel_once_running(store, home, stream.id, lambda r: bool(api.predictions) and bool(r.running))
         [pid] = list(api.predictions)
         assert api.cancels == [pid] and api.predictions[pid]["status"] == "canceled"
     assert task_of(store).state == TaskState.CANCELLED

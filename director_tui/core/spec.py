@@ -223,13 +223,7 @@ def validate_generator(asset: str, value: object, base_dir: Path | None = None) 
         if not any("{output}" in arg for arg in cmd):
             raise SpecError(f"{where}.command", "must contain {output}")
         out["command"] = list(cmd)
-    if "timeout_s" in value:
-        out["timeout_s"] = _number(value["timeout_s"], f"{where}.timeout_s", 0, 86_400)
-    if "concurrency" in value:
-        conc = value["concurrency"]
-        if isinstance(conc, bool) or not isinstance(conc, int) or not 1 <= conc <= 64:
-            raise SpecError(f"{where}.concurrency", "must be a whole number from 1 to 64")
-        out["concurrency"] = conc
+    _scheduling(value, where, out)
     if "pace_s" in value:
         out["pace_s"] = _number(value["pace_s"], f"{where}.pace_s", -1e-9, 600)
     return out
@@ -245,14 +239,19 @@ def _validate_remote(value: dict[str, Any], where: str, base_dir: Path | None) -
             out = validate_comfyui(value, where, base_dir)
     except RemoteSpecError as exc:
         raise SpecError(exc.where, exc.what) from None
+    _scheduling(value, where, out, " (tasks at once per server)")
+    return out
+
+
+def _scheduling(value: dict[str, Any], where: str, out: dict[str, Any], per: str = "") -> None:
+    """timeout_s and concurrency, the knobs every back end has."""
     if "timeout_s" in value:
         out["timeout_s"] = _number(value["timeout_s"], f"{where}.timeout_s", 0, 86_400)
     if "concurrency" in value:
         conc = value["concurrency"]
         if isinstance(conc, bool) or not isinstance(conc, int) or not 1 <= conc <= 64:
-            raise SpecError(f"{where}.concurrency", "must be a whole number from 1 to 64 (tasks at once per server)")
+            raise SpecError(f"{where}.concurrency", f"must be a whole number from 1 to 64{per}")
         out["concurrency"] = conc
-    return out
 
 
 def validate_spec(data: dict[str, Any], slug: str | None = None, base_dir: Path | None = None) -> StreamSpec:

@@ -64,27 +64,26 @@ class ReviewService:
         from director_tui.core import operations
 
         user = self.app.settings.user
-
-        def sent(outcome: Outcome) -> None:
-            self.app.drafts.discard(segment_id, f"feedback:{asset}")
-            if then is not None:
-                then(outcome)
-
         self.run(lambda s: operations.send_back(s, segment_id, asset, user, text),
-                 what="the note and its new version", then=sent, keep=keep)
+                 what="the note and its new version", then=self._sent(segment_id, f"feedback:{asset}", then),
+                 keep=keep)
 
     def comment(self, segment_id: int, asset: str, text: str, *, keep: Keep = None, then: Then = None) -> None:
         from director_tui.core import operations
 
         user = self.app.settings.user
+        self.run(lambda s: operations.comment(s, segment_id, asset, user, text),
+                 what="the comment", then=self._sent(segment_id, f"comment:{asset}", then), keep=keep, timeout=2)
 
-        def added(outcome: Outcome) -> None:
-            self.app.drafts.discard(segment_id, f"comment:{asset}")
+    def _sent(self, segment_id: int, draft: str, then: Then) -> Callable[[Outcome], None]:
+        """Typed text that is saved is no longer a draft; then the caller's `then`."""
+
+        def done(outcome: Outcome) -> None:
+            self.app.drafts.discard(segment_id, draft)
             if then is not None:
                 then(outcome)
 
-        self.run(lambda s: operations.comment(s, segment_id, asset, user, text),
-                 what="the comment", then=added, keep=keep, timeout=2)
+        return done
 
     def similar(self, segment_id: int, asset: str, source_position: int | None = None, *,
                 about: str = "", then: Then = None) -> None:

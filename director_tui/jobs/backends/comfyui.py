@@ -23,16 +23,17 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
 from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext, TaskFailed
+from director_tui.jobs.backends.downloads import fetch_to
 
 CONNECT_S = 10.0
 QUIET_POLL_S = 5.0
 POLL_S = 1.0  # following a prompt by /history (its websocket lost)
 GONE_AFTER = 5  # /history unanswered this many times in a row: the server is gone  # no event for this long: look at /history (an event may have been missed)
-DOWNLOAD_MAX = 4 << 30  # a result larger than this is not a keyframe or a clip
 BACKOFF_S = (5.0, 60.0)  # a server that did not answer is skipped for 5 s, doubling up to 60 s
 SUFFIXES = {"keyframe": (".png", ".jpg", ".jpeg", ".webp"), "video": (".mp4", ".webm", ".mov", ".mkv", ".gif")}
 
@@ -47,7 +48,7 @@ class ServerPool:
         self._down_until: dict[str, float] = {}
         self._backoff: dict[str, float] = {}
 
-    def choose(self, servers: list[str], per_server: int, avoid: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
+    def choose(self, servers: list[str], per_server: int, avoid: Collection[str] = ()) -> str | None:
         with self._lock:
             now = time.monotonic()
             up = [s for s in servers if s not in avoid and self._down_until.get(s, 0.0) <= now]
@@ -110,6 +111,12 @@ def node_errors_line(body: Any) -> str:
     return "; ".join(parts)[:600]
 
 
+def node_failed(data: dict[str, Any]) -> str:
+    """An `execution_error` event (live, or kept in the history) in one line."""
+    return (f"comfyui: node {data.get('node_id')} ({data.get('node_type')}) failed: "
+            f"{data.get('exception_type', 'error')}: {str(data.get('exception_message', ''))[:300]}")
+
+
 def outputs_of(entry: dict[str, Any], asset: str) -> list[dict[str, Any]]:
     """Every file of the output nodes (images, gifs, videos: any list of file records), the
     ones whose kind fits the asset first."""
@@ -154,15 +161,10 @@ class ComfyJob(Job):
                     if self.stopping:
                         raise TaskFailed("cancelled") from None
                     gone.append(self.server)
-                    POOL.down(self.server)
                     report.text([f"comfyui: {self.server} went away mid-run ({type(exc).__name__}); trying another"])
-                    self._release()
-                    nxt = POOL.choose(self.servers, self.per_server, avoid=set(gone))
-                    if nxt is None:
+                    if not await self._move_on(gone):
                         raise TaskFailed(f"comfyui: {', '.join(gone)} went away mid-run, no other server "
                                          "answers") from None
-                    self.server, self._held, self.prompt_id = nxt, nxt, str(uuid.uuid4())
-                    await asyncio.to_thread(self._record)
                 finally:
                     await ws.close()
 
@@ -178,14 +180,21 @@ class ComfyJob(Job):
                 return ws
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 tried.append(self.server)
-                POOL.down(self.server)
                 report.text([f"comfyui: cannot reach {self.server} ({type(exc).__name__}: {exc})"])
-                self._release()
-                nxt = POOL.choose(self.servers, self.per_server, avoid=set(tried))
-                if nxt is None:
+                if not await self._move_on(tried):
                     raise TaskFailed(f"cannot reach comfyui at {', '.join(tried)}") from None
-                self.server, self._held, self.prompt_id = nxt, nxt, str(uuid.uuid4())
-                await asyncio.to_thread(self._record)
+
+    async def _move_on(self, avoid: list[str]) -> bool:
+        """This job's server failed: marked down, its slot freed, the next of the pool taken
+        with a new prompt id, recorded before anything is submitted there. False: none is left."""
+        POOL.down(self.server)
+        self._release()
+        nxt = POOL.choose(self.servers, self.per_server, avoid=set(avoid))
+        if nxt is None:
+            return False
+        self.server, self._held, self.prompt_id = nxt, nxt, str(uuid.uuid4())
+        await asyncio.to_thread(self._record)
+        return True
 
     def _record(self) -> None:
         self.ctx.store.tasks.set_remote(self.ctx.task.id, json.dumps(
@@ -287,8 +296,7 @@ class ComfyJob(Job):
         elif kind == "execution_success":
             return True
         elif kind == "execution_error":
-            raise TaskFailed(f"comfyui: node {data.get('node_id')} ({data.get('node_type')}) failed: "
-                             f"{data.get('exception_type', 'error')}: {str(data.get('exception_message', ''))[:300]}")
+            raise TaskFailed(node_failed(data))
         elif kind == "execution_interrupted":
             if self.stopping:
                 raise TaskFailed("cancelled")
@@ -315,8 +323,7 @@ class ComfyJob(Job):
     def _failure_from(self, status: dict[str, Any]) -> str:
         for event, data in status.get("messages") or []:
             if event == "execution_error":
-                return (f"comfyui: node {data.get('node_id')} ({data.get('node_type')}) failed: "
-                        f"{data.get('exception_type', 'error')}: {str(data.get('exception_message', ''))[:300]}")
+                return node_failed(data)
             if event == "execution_interrupted":
                 return "cancelled" if self.stopping else f"comfyui: interrupted on {self.server} by someone else"
         return "comfyui: the prompt ended in an error"
@@ -401,20 +408,10 @@ async def cancel_on_server(server: str, prompt_id: str) -> bool:
 
 
 async def download(http: Any, server: str, chosen: dict[str, Any], output: Any) -> int:
-    """One output file through /view into `output` (a fresh name), at most DOWNLOAD_MAX bytes."""
+    """One output file through /view into `output`; its size."""
     params = {"filename": chosen["filename"], "subfolder": chosen.get("subfolder", ""),
               "type": chosen.get("type", "output")}
-    written = 0
-    async with http.get(f"{server}/view", params=params) as resp:
-        if resp.status != 200:
-            raise TaskFailed(f"comfyui: cannot download {chosen['filename']} ({resp.status} from /view)")
-        with open(output, "xb") as fh:  # a fresh private folder: the name cannot exist
-            async for chunk in resp.content.iter_chunked(1 << 20):
-                written += len(chunk)
-                if written > DOWNLOAD_MAX:
-                    raise TaskFailed(f"comfyui: {chosen['filename']} is over {DOWNLOAD_MAX >> 20} MB")
-                fh.write(chunk)
-    return written
+    return await fetch_to(http, f"{server}/view", output, f"comfyui: {chosen['filename']}", params)
 
 
 async def fetch_finished(server: str, prompt_id: str, asset: str, output: Any) -> str | None:

@@ -21,8 +21,8 @@ import os
 from typing import Any
 
 from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext, TaskFailed
+from director_tui.jobs.backends.downloads import fetch_to
 
-DOWNLOAD_MAX = 4 << 30
 CONNECT_S = 10.0
 
 
@@ -129,16 +129,7 @@ class ReplicateJob(Job):
         urls = [output] if isinstance(output, str) else [u for u in (output or []) if isinstance(u, str)]
         if not urls:
             raise TaskFailed("replicate: the prediction succeeded with no output file")
-        written = 0
-        async with http.get(urls[0]) as resp:
-            if resp.status != 200:
-                raise TaskFailed(f"replicate: cannot download the output ({resp.status})")
-            with open(self.ctx.output, "xb") as fh:
-                async for chunk in resp.content.iter_chunked(1 << 20):
-                    written += len(chunk)
-                    if written > DOWNLOAD_MAX:
-                        raise TaskFailed(f"replicate: the output is over {DOWNLOAD_MAX >> 20} MB")
-                    fh.write(chunk)
+        written = await fetch_to(http, urls[0], self.ctx.output, "replicate: the output")
         report.text([f"replicate: downloaded the output ({written:,} bytes)"])
         model = self.options.get("model") or self.options.get("version")
         self.generator = json.dumps({"name": f"replicate:{model}", "backend": "replicate", "api": self.api,
@@ -212,16 +203,10 @@ async def _fetch_finished(remote: dict[str, Any], token: str, output: Any) -> st
         url = out if isinstance(out, str) else next((u for u in out or [] if isinstance(u, str)), None)
         if url is None:
             return None
-        written = 0
-        async with http.get(url) as resp:
-            if resp.status != 200:
-                return None
-            with open(output, "xb") as fh:
-                async for chunk in resp.content.iter_chunked(1 << 20):
-                    written += len(chunk)
-                    if written > DOWNLOAD_MAX:
-                        return None
-                    fh.write(chunk)
+        try:
+            await fetch_to(http, url, output, "replicate: the output")
+        except TaskFailed:
+            return None
     return json.dumps({"name": "replicate", "backend": "replicate", "prediction": remote.get("id"), "salvaged": True})
 
 

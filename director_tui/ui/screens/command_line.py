@@ -8,21 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from director_tui.ui.screens.screen_part import ScreenPart
+
 if TYPE_CHECKING:
-    from director_tui.ui.app import DirectorApp
-    from director_tui.ui.screens.main import MainScreen
+    pass
 
 PRESETS_FILE_MAX = 1 << 20  # a presets file is a few KB; a larger one is not one
 
 
-class CommandLine:
-    def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
-
-    @property
-    def app(self) -> DirectorApp:
-        return self.screen.app
-
+class CommandLine(ScreenPart):
     def run(self, line: str) -> None:
         from director_tui.core.commands import CommandError, parse_command
 

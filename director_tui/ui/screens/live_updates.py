@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from director_tui.core.rows import Totals
 from director_tui.core.states import TaskState
+from director_tui.ui.screens.screen_part import ScreenPart
 from director_tui.ui.widgets.status_header import StatusHeader
 from director_tui.ui.widgets.task_log import TaskLog
 
 if TYPE_CHECKING:
     from director_tui.jobs.runner import RunnerEvent
-    from director_tui.ui.app import DirectorApp
     from director_tui.ui.screens.main import MainScreen
     from director_tui.ui.widgets.segment_table import SegmentTable
 
@@ -28,13 +28,9 @@ SYNC_INTERVAL_S = 0.5  # how often to look for commits by other instances (the s
 SYNC_MARGIN = timedelta(seconds=5)  # clock skew between instances writing updated_at
 
 
-class LiveUpdates:
-    @property
-    def app(self) -> DirectorApp:
-        return self.screen.app
-
+class LiveUpdates(ScreenPart):
     def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
+        super().__init__(screen)
         self._progress: dict[int, tuple[str, float, str, str]] = {}
         self._progress_drawn_at = 0.0
         self._reload: set[int] = set()

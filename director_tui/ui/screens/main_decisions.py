@@ -8,22 +8,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from director_tui.core.states import Asset
+from director_tui.ui.screens.screen_part import ScreenPart
 
 if TYPE_CHECKING:
     from director_tui.core.operations import Outcome
     from director_tui.core.rows import SegmentRow
     from director_tui.ui.app import DirectorApp
-    from director_tui.ui.screens.main import MainScreen
 
 
-class Decisions:
-    def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
-
-    @property
-    def app(self) -> DirectorApp:
-        return self.screen.app
-
+class Decisions(ScreenPart):
     def _row(self) -> SegmentRow | None:
         return self.screen.current_or_warn()
 

@@ -9,22 +9,14 @@ from typing import TYPE_CHECKING
 
 from director_tui.core.states import Asset
 from director_tui.ui.screens.prompt_saving import run_editor, save_prompt_flow
+from director_tui.ui.screens.screen_part import ScreenPart
 from director_tui.ui.widgets.quick_edit import QuickEdit
 
 if TYPE_CHECKING:
     from director_tui.core.drafts import DraftView
-    from director_tui.ui.app import DirectorApp
-    from director_tui.ui.screens.main import MainScreen
 
 
-class PromptEditing:
-    def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
-
-    @property
-    def app(self) -> DirectorApp:
-        return self.screen.app
-
+class PromptEditing(ScreenPart):
     def _row_screen_y(self) -> int:
         table = self.screen.table
         # the field lands on the row itself (above it: the box's border and title)

@@ -14,11 +14,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from director_tui.ui.bindings import CONFIRM_BINDINGS
+from director_tui.ui.screens.screen_part import ScreenPart
 from director_tui.ui.widgets.job_bar import JobBar
 
 if TYPE_CHECKING:
     from director_tui.core.commands import Command
-    from director_tui.ui.app import DirectorApp
     from director_tui.ui.screens.main import MainScreen
 
 
@@ -44,16 +44,12 @@ class ConfirmScreen(ModalScreen[bool]):
 QUIT_AGAIN_S = 5.0
 
 
-class SafekeepingJobs:
+class SafekeepingJobs(ScreenPart):
     """Owned by MainScreen (`screen.jobs`): one export, cleanup or restore at a time, in a
     thread, its progress in the JobBar; asks once before a quit abandons it."""
 
-    @property
-    def app(self) -> DirectorApp:
-        return self.screen.app
-
     def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
+        super().__init__(screen)
         self._quit_armed_at = -1e9
 
     def may_quit(self) -> bool:

@@ -9,28 +9,24 @@ from typing import TYPE_CHECKING
 
 from director_tui.core.rows import VersionRow
 from director_tui.core.states import Asset
+from director_tui.ui.screens.screen_part import ScreenPart
 from director_tui.ui.widgets.task_log import TaskLog
 from director_tui.ui.widgets.version_pane import VersionPane
 
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from director_tui.ui.app import DirectorApp
     from director_tui.ui.screens.main import MainScreen
 
 STATE_SAVE_DELAY_S = 1.5  # a burst of moves is one write
 
 
-class SessionKeeper:
+class SessionKeeper(ScreenPart):
     """Owned by MainScreen (`screen.session`): restores the state on open, saves it a moment
     after each change (`changed()`) and on the way out."""
 
-    @property
-    def app(self) -> DirectorApp:
-        return self.screen.app
-
     def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
+        super().__init__(screen)
         self.restored = False  # nothing is saved before the state is back (or it would be lost)
         self._timer: Timer | None = None
 
