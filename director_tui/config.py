@@ -15,6 +15,10 @@ Config file: `$DIRECTOR_CONFIG`, else `<user config dir>/director-tui/config.tom
                                # workspace shared by a group on a studio server
     max_keyframe_mb = 256      # a generator's output larger than this fails its task
     max_video_mb = 4096
+    store = "postgresql://director@db.studio/film"  # a studio's shared store (default: the
+                               # workspace's director.db); --store and $DIRECTOR_STORE win
+    media_root = "/mnt/nas/film"  # where THIS machine mounts the shared workspace folder
+                               # (media, logs); --home and $DIRECTOR_HOME win
 
     [keymap]                   # binding id = keys (comma-separated)
     approve = "space,y"
@@ -60,6 +64,7 @@ class Settings:
     max_video_mb: int = 4096
     keymap: dict[str, str] = field(default_factory=dict)
     config_path: Path | None = None
+    store: str | None = None  # a store URL; None: the workspace's SQLite file
 
     def output_caps(self) -> dict[str, int]:
         """The largest output a generator may hand over, in bytes per asset."""
@@ -145,8 +150,11 @@ def _expect(cond: bool, where: str, what: str) -> None:
         raise ConfigError(f"{where}: {what}")
 
 
-def load_settings(home: str | Path | None = None, path: Path | None = None) -> Settings:
+def load_settings(home: str | Path | None = None, path: Path | None = None, store: str | None = None) -> Settings:
+    """The settings: the config file's, then the environment's ($DIRECTOR_HOME,
+    $DIRECTOR_STORE), then the command line's (`home`, `store`), each over the one before."""
     settings = Settings(home=resolve_home(home), user=current_user())
+    settings.store = store or os.environ.get("DIRECTOR_STORE") or None
     path = path or config_file()
     if not path.exists():
         return settings
@@ -160,7 +168,7 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
 
     known = {"player", "player_in_terminal", "auto_generate", "auto_queue_video",
              "kill_grace_s", "variations", "image_protocol", "theme", "workspace_mode",
-             "max_keyframe_mb", "max_video_mb", "keymap", "generators"}
+             "max_keyframe_mb", "max_video_mb", "keymap", "generators", "store", "media_root"}
     for key in data:
         _expect(key in known, f"{path}: {key}", "unknown setting")
     if "player" in data:
@@ -208,6 +216,17 @@ def load_settings(home: str | Path | None = None, path: Path | None = None) -> S
             _expect(isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1_048_576,
                     f"{path}: {cap}", "must be a whole number of megabytes from 1 to 1048576")
             setattr(settings, cap, value)
+    if "store" in data:
+        value = data["store"]
+        _expect(isinstance(value, str) and "://" in value, f"{path}: store",
+                'must be a store URL, e.g. "postgresql://director@db.studio/film"')
+        settings.store = settings.store or value
+    if "media_root" in data:
+        value = data["media_root"]
+        _expect(isinstance(value, str) and value.strip() != "", f"{path}: media_root",
+                "must be the folder where this machine mounts the shared workspace")
+        if not home and not os.environ.get("DIRECTOR_HOME"):
+            settings.home = Path(value).expanduser()
     if "generators" in data:  # checked in full by jobs/generators.user_generators (it needs core/)
         gens = data["generators"]
         _expect(isinstance(gens, dict) and all(isinstance(v, dict) for v in gens.values()),

@@ -7,16 +7,25 @@ from __future__ import annotations
 import sys
 
 
-def fast_open_args(argv: list[str]) -> tuple[str | None, str] | None:
-    """(home, slug) when argv is exactly `[--home DIR | --home=DIR] open SLUG`, else None."""
-    home = None
+def fast_open_args(argv: list[str]) -> tuple[str | None, str, str | None] | None:
+    """(home, slug, store) when argv is exactly `[--home DIR] [--store URL] open SLUG`
+    (either option also as --opt=VALUE, in either order), else None."""
+    options: dict[str, str] = {}
     rest = list(argv)
-    if rest[:1] == ["--home"] and len(rest) >= 2:
-        home, rest = rest[1], rest[2:]
-    elif rest and rest[0].startswith("--home="):
-        home, rest = rest[0].split("=", 1)[1], rest[1:]
-    if len(rest) == 2 and rest[0] == "open" and not rest[1].startswith("-") and home != "":
-        return home, rest[1]
+    while rest and rest[0].split("=", 1)[0] in ("--home", "--store"):
+        name = rest[0].split("=", 1)[0]
+        if name in options:
+            return None
+        if "=" in rest[0]:
+            options[name], rest = rest[0].split("=", 1)[1], rest[1:]
+        elif len(rest) >= 2:
+            options[name], rest = rest[1], rest[2:]
+        else:
+            return None
+        if options[name] == "":
+            return None
+    if len(rest) == 2 and rest[0] == "open" and not rest[1].startswith("-"):
+        return options.get("--home"), rest[1], options.get("--store")
     return None
 
 

@@ -56,8 +56,28 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(home: Path) -> Iterator[Store]:
-    s = open_store(home)
+def store_kind() -> str:
+    """Which store `store` is: SQLite, unless the module says BOTH_STORES = True (then each
+    of its tests runs on SQLite and on a real PostgreSQL server, as Harlequin runs its tests
+    on every adapter)."""
+    return "sqlite"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_kind" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_STORES", False):
+        metafunc.parametrize("store_kind", ["sqlite", "postgresql"])
+
+
+@pytest.fixture
+def store(home: Path, store_kind: str, request: pytest.FixtureRequest,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    if store_kind == "postgresql":
+        url = request.getfixturevalue("pg_database")
+        home.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv("DIRECTOR_STORE", url)  # the CLI and the app in this test use it too
+        s = open_store(home, url)
+    else:
+        s = open_store(home)
     yield s
     s.dispose()
 
@@ -146,12 +166,13 @@ def cancel_once_running(store: Store, home: Path, stream_id: int, ready: Callabl
 
 
 @pytest.fixture
-def settings(home: Path, tmp_path: Path) -> Settings:
+def settings(home: Path, tmp_path: Path, store_kind: str, request: pytest.FixtureRequest) -> Settings:
     return Settings(
         home=home, user="tester",
         player=[PY, gen("record_player.py"), "{path}"],
         player_in_terminal="never",
         auto_generate=False, auto_queue_video=False, kill_grace_s=1.0,
+        store=request.getfixturevalue("pg_database") if store_kind == "postgresql" else None,
     )
 
 
@@ -222,6 +243,22 @@ def reviewed(store, home, make_stream):  # type: ignore[no-untyped-def]
     return stream
 
 
+def reopen(store: Store, home: Path) -> Store:
+    """Another instance's Store on the same store (what a second process opens)."""
+    return open_store(home, None if store.url.startswith("sqlite") else store.url)
+
+
+def token_moves(store: Store, before: int, timeout: float = 2.0) -> bool:
+    """Whether the store's change token moves past `before` within `timeout` (PostgreSQL's
+    arrives by notification a few ms after the commit; SQLite's at once)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if store.change_token() != before:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 @pytest.fixture
 def impatient(store: Store, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Store, Any]]:
     """A second Store on the workspace's database whose busy timeout is 0.2 s, and a plain
@@ -252,6 +289,9 @@ def tier_of(item: pytest.Item) -> str:
     """A module's own TIER if it says, else what the test uses (fixtures, words, async)."""
     import inspect
 
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("store_kind") == "postgresql":
+        return "e2e"  # another process: the server
     declared = getattr(getattr(item, "module", None), "TIER", None)
     if declared in ("unit", "app", "e2e"):
         return str(declared)
@@ -301,3 +341,39 @@ def postgres_url() -> Iterator[str]:
             yield url
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres_url: str) -> str:
+    """A database at the head revision, copied for each test (CREATE DATABASE … TEMPLATE)."""
+    from sqlalchemy import create_engine
+
+    from director_tui.core.store.postgres import PostgresStore
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql("CREATE DATABASE director_template")
+    admin.dispose()
+    url = postgres_url.replace("/postgres?", "/director_template?")
+    template = PostgresStore(url)
+    template.migrate()
+    template.dispose()
+    return url
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pg_database(postgres_url: str, pg_template: str) -> Iterator[str]:
+    """A fresh database with the schema, for one test; its URL."""
+    from sqlalchemy import create_engine
+
+    name = f"test_{os.getpid()}_{next(_databases)}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE director_template")
+    yield postgres_url.replace("/postgres?", f"/{name}?")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()

@@ -23,32 +23,66 @@ def server_bin_dir() -> Path | None:
     return Path(candidates[-1]).parent if candidates else None
 
 
+PASSWORD_ROLE, PASSWORD = "studio", "s3cret-Pw"  # a role that logs in with a password
+
+
+class Cluster:
+    """A throwaway cluster a test can also stop and start (a server going away and back)."""
+
+    def __init__(self, root: Path) -> None:
+        bins = server_bin_dir()
+        if bins is None:
+            raise FileNotFoundError("no PostgreSQL server binaries (initdb) on this machine")
+        self.bins, self.root = bins, root
+        self.data, self.sock, self.log = root / "data", root / "sock", root / "server.log"
+        self.as_user: list[str] = []
+        self.url = f"postgresql+psycopg://director@/postgres?host={self.sock}"
+
+    def create(self) -> None:
+        root, sock, data = self.root, self.sock, self.data
+        sock.mkdir(parents=True)
+        if os.geteuid() == 0:  # initdb will not run as root: the cluster belongs to nobody
+            self.as_user = ["runuser", "-u", "nobody", "--"]
+            shutil.chown(root, "nobody")
+            shutil.chown(sock, "nobody")
+            os.chmod(root, 0o755)
+        subprocess.run(self.as_user + [str(self.bins / "initdb"), "-D", str(data), "-U", "director", "--auth=trust",
+                                       "-E", "UTF8", "--no-sync", "--locale=C"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # one role that must give its password (the rest: trust), for the wrong-credentials tests
+        hba = data / "pg_hba.conf"
+        hba.write_text(f"local all {PASSWORD_ROLE} scram-sha-256\n" + hba.read_text())
+        if self.as_user:
+            self.log.touch()
+            shutil.chown(self.log, "nobody")
+        self.start()
+        subprocess.run(self.as_user + [str(self.bins / "psql"), "-h", str(sock), "-U", "director", "-d", "postgres",
+                                       "-q", "-c", f"CREATE ROLE {PASSWORD_ROLE} LOGIN SUPERUSER PASSWORD '{PASSWORD}'"],
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        subprocess.run(self.as_user + [str(self.bins / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
+                                       "-t", "60", "-o", f"-k {self.sock} -c listen_addresses='' -c fsync=off "
+                                       "-c full_page_writes=off", "start"],
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def stop(self, mode: str = "fast") -> None:
+        subprocess.run(self.as_user + [str(self.bins / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
+                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 @contextmanager
 def throwaway_cluster(root: Path) -> Iterator[str]:
     """Yields a SQLAlchemy URL (psycopg 3) to the cluster's `postgres` database."""
-    bins = server_bin_dir()
-    if bins is None:
-        raise FileNotFoundError("no PostgreSQL server binaries (initdb) on this machine")
-    data, sock = root / "data", root / "sock"
-    sock.mkdir(parents=True)
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb will not run as root: the cluster belongs to nobody
-        as_user = ["runuser", "-u", "nobody", "--"]
-        shutil.chown(root, "nobody")
-        shutil.chown(sock, "nobody")
-        os.chmod(root, 0o755)
-    log = root / "server.log"
-    subprocess.run(as_user + [str(bins / "initdb"), "-D", str(data), "-U", "director", "--auth=trust",
-                              "-E", "UTF8", "--no-sync", "--locale=C"],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if as_user:
-        log.touch()
-        shutil.chown(log, "nobody")
-    subprocess.run(as_user + [str(bins / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o",
-                              f"-k {sock} -c listen_addresses='' -c fsync=off -c full_page_writes=off", "start"],
-                   check=True, stdout=subprocess.DEVNULL)
+    with running_cluster(root) as cluster:
+        yield cluster.url
+
+
+@contextmanager
+def running_cluster(root: Path) -> Iterator[Cluster]:
+    cluster = Cluster(root)
+    cluster.create()
     try:
-        yield f"postgresql+psycopg://director@/postgres?host={sock}"
+        yield cluster
     finally:
-        subprocess.run(as_user + [str(bins / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cluster.stop("immediate")

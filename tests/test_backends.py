@@ -117,4 +117,4 @@ def test_a_new_back_end_is_one_class_and_its_line_in_the_registry(store, home, m
         version = s.execute(select(Version)).scalar_one()
     assert task.state == TaskState.SUCCEEDED and (version.width, version.height) == (32, 18)
     assert [e.progress for e in events if e.kind == "progress"] == [0.25, 0.5, 1.0]
-    assert "copying a picture" in open(task.log_path).read()
+    assert "copying a picture" in open(home / task.log_path).read()

@@ -113,11 +113,14 @@ def test_home_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_the_open_fast_path_takes_only_the_plain_form() -> None:
     from director_tui.launch import fast_open_args
 
-    assert fast_open_args(["open", "film"]) == (None, "film")
-    assert fast_open_args(["--home", "/w", "open", "film"]) == ("/w", "film")
-    assert fast_open_args(["--home=/w", "open", "film"]) == ("/w", "film")
+    assert fast_open_args(["open", "film"]) == (None, "film", None)
+    assert fast_open_args(["--home", "/w", "open", "film"]) == ("/w", "film", None)
+    assert fast_open_args(["--home=/w", "open", "film"]) == ("/w", "film", None)
+    assert fast_open_args(["--store", "postgresql://h/db", "--home=/w", "open", "film"]) == \
+        ("/w", "film", "postgresql://h/db")
     for other in (["open", "--help"], ["open"], ["open", "a", "b"], ["--version"], ["status", "film"],
-                  ["--home", "open", "film"], ["--home=", "open", "film"]):
+                  ["--home", "open", "film"], ["--home=", "open", "film"], ["--store", "open", "film"],
+                  ["--home", "/a", "--home", "/b", "open", "film"]):
         assert fast_open_args(other) is None, other
 
 

@@ -26,6 +26,9 @@ from director_tui.ui.widgets.version_pane import VersionPane
 from tests.conftest import SIZE, segs, wait_for
 from tests.test_app_signals import drain_until, exited, spawn_app
 
+BOTH_STORES = True  # each test on SQLite and on PostgreSQL (conftest.store_kind)
+
+
 TRICKY = ' "quoted" ; $(rm -rf x) 🎬'
 
 

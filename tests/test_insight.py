@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from director_tui.cli import app as cli_app
 from director_tui.core import insight
 
+BOTH_STORES = True  # each test on SQLite and on PostgreSQL (conftest.store_kind)
+
 
 def cli(home, *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(cli_app, ["--home", str(home), *args])

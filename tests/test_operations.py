@@ -13,6 +13,8 @@ from director_tui.core.models import Asset, AssetState, Comment, Segment, Task, 
 from director_tui.core.review import ReviewError
 from tests.conftest import segs
 
+BOTH_STORES = True  # each test on SQLite and on PostgreSQL (conftest.store_kind)
+
 
 def test_approve_queues_the_clip_and_says_so(store, film) -> None:  # type: ignore[no-untyped-def]
     s1 = segs(store)[0]

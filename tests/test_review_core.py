@@ -22,8 +22,9 @@ from director_tui.core.models import (
     VariationPick,
     Version,
 )
-from director_tui.core.store import open_store
-from tests.conftest import run_tasks, segs
+from tests.conftest import reopen, run_tasks, segs
+
+BOTH_STORES = True  # each test on SQLite and on PostgreSQL (conftest.store_kind)
 
 
 def test_a_prompt_save_is_a_revision_and_a_stale_save_is_refused(store, film) -> None:  # type: ignore[no-untyped-def]
@@ -173,7 +174,7 @@ def test_undo_and_redo_survive_a_restart_and_refuse_after_a_colleague(store, hom
         review.approve(s, seg.id, Asset.KEYFRAME, "tester")
         prompts.save_prompt(s, seg.id, "motion", "slow push in", "tester", expected=seg.motion_prompt)
     store.dispose()
-    store2 = open_store(home)  # a new instance: the journal is in the database
+    store2 = reopen(store, home)  # a new instance: the journal is in the database
     try:
         with store2.write() as s:
             assert journal.peek(s, film.id, "tester")[0] == "motion prompt of segment 1"

@@ -14,6 +14,8 @@ from director_tui.core.migrations import HEAD_REVISION, alembic_config
 from director_tui.core.models import Activity, Asset, AssetState, Segment
 from director_tui.core.store import StoreError, open_store
 
+BOTH_STORES = True  # each test on SQLite and on PostgreSQL (conftest.store_kind)
+
 
 def test_head_constant_matches_the_migration_scripts() -> None:
     from director_tui.core.store import sqlite_snapshot
@@ -43,13 +45,16 @@ def test_a_workspace_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     assert (home / "director.db").read_bytes().startswith(b"this is not sqlite")
 
 
-def test_another_connection_commit_changes_the_change_token(store, make_stream) -> None:  # type: ignore[no-untyped-def]
+def test_another_connection_commit_changes_the_change_token(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import reopen, token_moves
+
     before = store.change_token()
-    other = open_store(Path(store.url.removeprefix("sqlite:///")).parent)
+    assert not token_moves(store, before, timeout=0.3)  # nothing committed: nothing to read again
+    other = reopen(store, home)
     with other.write() as s:
         s.add(Activity(kind="test.ping", actor="other"))
     other.dispose()
-    assert store.change_token() != before
+    assert token_moves(store, before)
 
 
 def test_decisions_write_activity_and_checkpoints(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
@@ -208,8 +213,31 @@ def test_the_backup_copy_is_consistent_and_carries_the_checksums(store, film, tm
     with store.read() as s:
         recorded = {v.path: v.checksum for v in s.execute(select(Version)).scalars()}
     assert sums == recorded and len(sums) == 4
+    if not store.url.startswith("sqlite"):  # pg_dump's custom format, restored into a new database
+        restored = _restored(store, tmp_path / "copy.db")
+        with restored.read() as s:
+            assert {v.path: v.checksum for v in s.execute(select(Version)).scalars()} == recorded
+        restored.dispose()
+        return
     con = sqlite3.connect(tmp_path / "copy.db")
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         con.close()
+
+
+def _restored(store, dump: Path):  # type: ignore[no-untyped-def]
+    """A new database on the same server with the dump loaded (PostgresStore.restore_from)."""
+    from sqlalchemy import create_engine
+
+    from director_tui.core.store.postgres import PostgresStore, sqlalchemy_url
+
+    name = f"restored_{abs(hash(str(dump))) % 10**8}"
+    admin = create_engine(sqlalchemy_url(store.url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    target = PostgresStore(store.url.replace(store.url.split("/")[3].split("?")[0], name, 1))
+    target.restore_from(dump)
+    target.migrate()  # at head already: nothing to do, and no error
+    return target

@@ -2,7 +2,8 @@
 settings and the store (opened with the failure a user can read), a stream by its slug.
 
 Errors are one line on stderr, never a traceback: exit 2 for bad input (specs, slugs,
-unknown streams, a damaged database), 3 when a generator this account has not trusted
+unknown streams, a damaged database, a store that is unreachable, refuses the credentials
+or has another schema), 3 when a generator this account has not trusted
 would have to run (`director-tui trust`), 1 for anything else that went wrong.
 """
 
@@ -26,6 +27,7 @@ app = typer.Typer(
 
 class State:
     home: str | None = None
+    store: str | None = None
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -37,7 +39,7 @@ def settings() -> Settings:
     from director_tui.config import apply_workspace_mode
 
     try:
-        loaded = load_settings(State.home)
+        loaded = load_settings(State.home, store=State.store)
     except ConfigError as exc:
         raise fail(str(exc)) from None
     if loaded.config_path is not None:
@@ -51,11 +53,11 @@ def settings() -> Settings:
 
 
 def store_for(s: Settings):  # type: ignore[no-untyped-def]
-    from director_tui.core.store import DamagedStore, StoreError, open_store
+    from director_tui.core.store import DamagedStore, StoreError, StoreUnusable, open_store
 
     try:
-        return open_store(s.home)
-    except DamagedStore as exc:
+        return open_store(s.home, s.store)
+    except (DamagedStore, StoreUnusable) as exc:
         raise fail(str(exc), 2) from None
     except StoreError as exc:
         raise fail(str(exc), 1) from None
@@ -70,9 +72,11 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     home: Annotated[str | None, typer.Option("--home", help="Workspace folder (default: $DIRECTOR_HOME, else the user data folder).")] = None,
+    store: Annotated[str | None, typer.Option("--store", metavar="URL", help="The store: postgresql://user@host/db for a studio's shared one (default: $DIRECTOR_STORE, else the config's store, else the workspace's director.db).")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
 ) -> None:
     State.home = home
+    State.store = store
 
 
 def find_stream(store, slug: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]

@@ -135,20 +135,36 @@ def cancel(
 
 @app.command()
 def work(
-    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    streams: Annotated[list[str] | None, typer.Argument(help="The streams' slugs (or --all).", show_default=False)] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every stream in the store, those created later too.")] = False,
+    asset: Annotated[list[str] | None, typer.Option("--asset", help="Only this asset (keyframe or video); repeatable.")] = None,
+    backend: Annotated[list[str] | None, typer.Option("--backend", help="Only generators of this back end (e.g. comfyui); repeatable.")] = None,
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit when nothing is queued or running.")] = False,
 ) -> None:
-    """Run the stream's generation queue without the UI (e.g. on a render machine)."""
+    """Run the generation queue without the UI: on a render machine, any number of them on
+    one shared store (each claims tasks the others have not)."""
     import asyncio
 
+    from director_tui.core.guards import media_root_problem
+    from director_tui.core.models import Asset
     from director_tui.jobs.headless import work as run_work
 
+    if bool(streams) == every:
+        raise fail("work: name the streams to work on, or --all" if not every else "work: streams or --all, not both")
+    for name in asset or []:
+        if name not in Asset.ALL:
+            raise fail(f"--asset: {name!r} is not keyframe or video")
     s = settings()
     store = store_for(s)
-    stream_id, _ = find_stream(store, stream)
+    problem = media_root_problem(s.home)
+    if problem:
+        raise fail(f"work: {problem}")
+    stream_ids = [find_stream(store, slug)[0] for slug in streams or []]
     from director_tui.cli.trust import _stream_generators, require_trust
 
-    require_trust(*_stream_generators(stream), ("keyframe", "video"))
+    assets = tuple(asset or Asset.ALL)
+    for slug in streams or []:
+        require_trust(*_stream_generators(slug), assets)
 
     def on_event(e) -> None:  # type: ignore[no-untyped-def]
         if e.kind in ("started", "finished"):
@@ -156,7 +172,9 @@ def work(
         elif e.kind == "trouble":
             typer.echo(f"work: {e.message}", err=True)
 
-    reason = asyncio.run(run_work(store, s.home, stream_id, s.user, until_idle=until_idle,
+    reason = asyncio.run(run_work(store, s.home, stream_ids, s.user, until_idle=until_idle,
                                   kill_grace_s=s.kill_grace_s, on_event=on_event,
-                                  output_caps=s.output_caps()))
+                                  output_caps=s.output_caps(), every_stream=every,
+                                  assets=set(asset) if asset else None,
+                                  backends=set(backend) if backend else None))
     typer.echo(f"work: {reason}")

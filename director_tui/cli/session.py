@@ -12,7 +12,7 @@ from director_tui.cli.common import State, app, fail, settings, store_for
 def _open(slug: str) -> None:
     from director_tui.ui.run import open_stream
 
-    code = open_stream(State.home, slug)
+    code = open_stream(State.home, slug, State.store)
     if code:
         raise typer.Exit(code)
 

@@ -288,8 +288,9 @@ def backup(store: Store, home: Path, dest: str, progress: Progress = _quiet, now
     files = media_files(home)
     with tempfile.TemporaryDirectory(prefix="director-backup-") as staging_s:
         staging = Path(staging_s)
-        sums = snapshot_db(store, staging / "director.db")
-        progress(1, len(files) + 1, "director.db")
+        db_name = store.backup_name  # director.db, or director.pgdump (pg_dump's custom format)
+        sums = snapshot_db(store, staging / db_name)
+        progress(1, len(files) + 1, db_name)
         good: list[Path] = []
         for path in files:
             why = regular_inside(path, media)
@@ -298,10 +299,10 @@ def backup(store: Store, home: Path, dest: str, progress: Progress = _quiet, now
             else:
                 good.append(path)
         if is_remote(dest):
-            return _backup_remote(home, dest, name, staging, good, sums, skipped, progress)
+            return _backup_remote(home, dest, name, staging, db_name, good, sums, skipped, progress)
         target_dir = Path(dest).expanduser() / name
         partial_dir = target_dir.with_name(name + ".partial")
-        copy_verified(staging / "director.db", partial_dir / "director.db")
+        copy_verified(staging / db_name, partial_dir / db_name)
     copied = 1
     for i, path in enumerate(good):
         rel = str(path.relative_to(media))
@@ -318,8 +319,8 @@ def backup(store: Store, home: Path, dest: str, progress: Progress = _quiet, now
     return str(target_dir), copied
 
 
-def _backup_remote(home: Path, dest: str, name: str, staging: Path, good: list[Path], sums: dict[str, str],
-                   skipped: list[str], progress: Progress) -> tuple[str, int]:
+def _backup_remote(home: Path, dest: str, name: str, staging: Path, db_name: str, good: list[Path],
+                   sums: dict[str, str], skipped: list[str], progress: Progress) -> tuple[str, int]:
     """rclone copies exactly the files checked here (--files-from), checks them there, and
     only then moves the folder to its final name."""
     media = home / "media"
@@ -331,7 +332,7 @@ def _backup_remote(home: Path, dest: str, name: str, staging: Path, good: list[P
             skipped.append(f"{rel}: its checksum is not the recorded one (damaged or replaced)")
             continue
         listed.append(rel)
-    rclone("copyto", str(staging / "director.db"), remote_join(partial, "director.db"))
+    rclone("copyto", str(staging / db_name), remote_join(partial, db_name))
     if listed:
         file_list = staging / "files.txt"
         file_list.write_text("".join(f"{rel}\n" for rel in listed), encoding="utf-8")

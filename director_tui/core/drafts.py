@@ -46,7 +46,7 @@ def save(session: Session, user: str, segment_id: int, field: str, text_: str, b
 
 
 def clear(session: Session, user: str, segment_id: int, field: str) -> None:
-    session.connection().execute(text("DELETE FROM draft WHERE user = :u AND segment_id = :s AND field = :f"),
+    session.connection().execute(text('DELETE FROM draft WHERE "user" = :u AND segment_id = :s AND field = :f'),
                                  {"u": user, "s": segment_id, "f": field})
 
 
@@ -56,7 +56,7 @@ def for_stream(session: Session, user: str, stream_id: int) -> list[DraftView]:
         "SELECT d.segment_id, g.position, g.title, d.field, d.text, d.base, "
         "CASE d.field WHEN 'image' THEN g.image_prompt ELSE g.motion_prompt END "
         "FROM draft d JOIN segment g ON g.id = d.segment_id "
-        "WHERE d.user = :u AND g.stream_id = :s ORDER BY d.updated_at DESC, d.id DESC"),
+        'WHERE d."user" = :u AND g.stream_id = :s ORDER BY d.updated_at DESC, d.id DESC'),
         {"u": user, "s": stream_id})
     return [DraftView(int(r[0]), int(r[1]), r[2] or "", r[3], r[4], r[5] or "", r[6] or "") for r in rows]
 

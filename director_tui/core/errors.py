@@ -12,3 +12,8 @@ class StoreError(Exception):
 class DamagedStore(StoreError):
     """The workspace's database is not a database any more (overwritten, emptied, truncated):
     never opened as a new one; the message says to restore it from a backup."""
+
+
+class StoreUnusable(StoreError):
+    """The store a URL names cannot be used as it stands: its server is unreachable, the
+    credentials are wrong, its schema is older or newer than this program (exit 2)."""

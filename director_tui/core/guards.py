@@ -101,3 +101,18 @@ def open_regular(path: Path) -> int:
         os.close(fd)
         raise OSError(f"{path}: not a regular file")
     return fd
+
+
+def media_root_problem(home: Path) -> str | None:
+    """Why a worker cannot put results in the workspace folder (on a studio: the shared
+    mount, this machine's media_root): missing, or not writable by this account. None if fine."""
+    if not home.is_dir():
+        return (f"media root {home} does not exist: mount the shared workspace folder there, or set media_root "
+                "in this machine's config (or --home); nothing was claimed")
+    if not os.access(home, os.W_OK | os.X_OK):
+        return f"media root {home} is read-only for this account; nothing was claimed"
+    for sub in ("media", "logs"):
+        folder = home / sub
+        if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+            return f"media root {home}: {sub}/ is read-only for this account; nothing was claimed"
+    return None

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from director_tui.core.models import utcnow as _aware_utcnow
-from director_tui.core.store.sql import seconds_between
+from director_tui.core.store.sql import day_of, seconds_between
 
 
 def utcnow() -> datetime:
@@ -247,8 +247,8 @@ def metrics(session: Session, stream_id: int, now: datetime | None = None) -> Me
     # A version is decided when it is approved, rejected, or sent back with `r` (decision
     # 'regenerate'): a regenerated first version is a first-time miss, not "undecided".
     for seg_id, asset, count, approved, rejects, sent_back, first in session.execute(text(
-            "SELECT v.segment_id, v.asset, count(*), sum(v.decision = 'approved'), "
-            "sum(v.decision = 'rejected'), sum(v.decision = 'regenerate'), "
+            "SELECT v.segment_id, v.asset, count(*), sum(CASE WHEN v.decision = 'approved' THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN v.decision = 'rejected' THEN 1 ELSE 0 END), sum(CASE WHEN v.decision = 'regenerate' THEN 1 ELSE 0 END), "
             "(SELECT f.decision FROM version f WHERE f.segment_id = v.segment_id AND f.asset = v.asset "
             " ORDER BY f.number LIMIT 1) "
             "FROM version v JOIN segment g ON g.id = v.segment_id WHERE g.stream_id = :s "
@@ -314,7 +314,7 @@ def metrics(session: Session, stream_id: int, now: datetime | None = None) -> Me
         m.checkpoints.append((name, max(0.0, (end - _dt(started)).total_seconds()), completed is not None))  # type: ignore[operator]
     since = (now - timedelta(days=13)).strftime("%Y-%m-%d")
     per_day = {r[0]: int(r[1]) for r in session.execute(text(
-        "SELECT substr(created_at, 1, 10) AS day, count(*) FROM activity WHERE stream_id = :s "
+        f"SELECT {day_of(session, 'created_at')} AS day, count(*) FROM activity WHERE stream_id = :s "
         "AND created_at >= :since GROUP BY day"), {"s": stream_id, "since": since})}
     m.activity_per_day = [((now - timedelta(days=13 - i)).strftime("%Y-%m-%d"), 0) for i in range(14)]
     m.activity_per_day = [(day, per_day.get(day, 0)) for day, _ in m.activity_per_day]

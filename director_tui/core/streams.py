@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -86,8 +86,8 @@ def totals(session: Session, stream_id: int) -> Totals:
     row = session.execute(
         select(
             func.count(Segment.id),
-            func.sum(func.iif(Segment.keyframe_state == AssetState.APPROVED, 1, 0)),
-            func.sum(func.iif(Segment.video_state == AssetState.APPROVED, 1, 0)),
+            func.sum(case((Segment.keyframe_state == AssetState.APPROVED, 1), else_=0)),
+            func.sum(case((Segment.video_state == AssetState.APPROVED, 1), else_=0)),
         ).where(Segment.stream_id == stream_id)
     ).one()
     return Totals(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
@@ -165,10 +165,10 @@ def snapshot_from_store(session: Any, slug: str, user: str) -> Snapshot:
     saved = session.execute(select(UIState).where(UIState.user == user,
                                                   UIState.stream_id == stream.id)).scalar_one_or_none()
     ui_state = json.loads(saved.state_json) if saved else {}
-    versions: list[VersionRow] = []
+    shown: list[VersionRow] = []
     if ui_state.get("versions_open") and isinstance(ui_state.get("segment_id"), int):
-        versions = [VersionRow.of(v) for v in
-                    versions(session, ui_state["segment_id"], ui_state.get("asset", "keyframe"))]
+        shown = [VersionRow.of(v) for v in
+                 versions(session, ui_state["segment_id"], ui_state.get("asset", "keyframe"))]
     return Snapshot(stream.id, stream.slug, stream.title, rows, latest, totals(session, stream.id),
                     sum(t.state == TaskState.RUNNING for t in active),
-                    sum(t.state == TaskState.QUEUED for t in active), ui_state, versions)
+                    sum(t.state == TaskState.QUEUED for t in active), ui_state, shown)

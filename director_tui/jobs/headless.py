@@ -14,14 +14,29 @@ from director_tui.core.models import Task, TaskState
 from director_tui.core.store import Store
 from director_tui.jobs.runner import Runner, RunnerEvent
 
+STREAMS_REFRESH_S = 5.0  # `work --all` looks for streams created since this often
 
-async def work(store: Store, home: Path, stream_id: int, actor: str, *, until_idle: bool,
+
+def all_stream_ids(store: Store) -> list[int]:
+    from director_tui.core.models import Stream
+
+    with store.read() as s:
+        return [int(i) for i in s.execute(select(Stream.id).order_by(Stream.id)).scalars()]
+
+
+async def work(store: Store, home: Path, stream_ids: int | list[int], actor: str, *, until_idle: bool,
                kill_grace_s: float, on_event: Callable[[RunnerEvent], None] | None = None,
-               output_caps: dict[str, int] | None = None) -> str:
-    """Run the stream's queue until idle (or forever); stop cleanly on SIGINT/SIGTERM/SIGHUP.
+               output_caps: dict[str, int] | None = None, every_stream: bool = False,
+               assets: set[str] | None = None, backends: set[str] | None = None) -> str:
+    """Run the streams' queue until idle (or forever); stop cleanly on SIGINT/SIGTERM/SIGHUP.
+    With `every_stream`, every stream in the store, new ones joining within a few seconds.
     Returns why it stopped."""
-    runner = Runner(store, home, [stream_id], actor=actor, on_event=on_event,
-                    kill_grace_s=kill_grace_s, poll_interval_s=0.2, output_caps=output_caps)
+    ids = [stream_ids] if isinstance(stream_ids, int) else list(stream_ids)
+    if every_stream:
+        ids = await asyncio.to_thread(all_stream_ids, store)
+    runner = Runner(store, home, ids, actor=actor, on_event=on_event,
+                    kill_grace_s=kill_grace_s, poll_interval_s=0.2, output_caps=output_caps,
+                    assets=assets, backends=backends)
     stop = asyncio.Event()
     reason = "idle"
     loop = asyncio.get_running_loop()
@@ -38,8 +53,13 @@ async def work(store: Store, home: Path, stream_id: int, actor: str, *, until_id
     # anything is judged idle: otherwise `--until-idle` saw "running" tasks nobody runs
     await runner.recover_orphans()
     runner.start()
+    looked = loop.time()
     try:
         while not stop.is_set():
+            if every_stream and loop.time() - looked > STREAMS_REFRESH_S:
+                looked = loop.time()
+                with contextlib.suppress(Exception):  # the store away for a moment: next time
+                    runner.stream_ids = await asyncio.to_thread(all_stream_ids, store)
             if until_idle and not runner.running and not runner._jobs and runner._count_queued() == 0:
                 break
             with contextlib.suppress(TimeoutError):

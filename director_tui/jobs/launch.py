@@ -33,6 +33,12 @@ class Launch:
     settings: GeneratorSettings | None = None
     error: str = ""  # why the generation did not start
 
+    @property
+    def stored_log(self) -> str:
+        """The log's path as the store keeps it: relative to the workspace, which machines
+        mount at different places (media_root)."""
+        return f"logs/{self.log_path.name}"
+
 
 def start_task(store: Store, home: Path, task: ClaimedTask, settings_of: Callable[[int, str], GeneratorSettings],
                make_dir: Callable[[Path], Path]) -> Launch:
@@ -49,7 +55,7 @@ def start_task(store: Store, home: Path, task: ClaimedTask, settings_of: Callabl
         launch.tmp_path = private_output(home, task, make_dir)
         backend = backend_named(launch.settings.backend_name)
         launch.job = backend.start(StartContext(store, home, task, launch.settings, launch.tmp_path,
-                                                lambda line: log.write(line + "\n"), str(log_path), make_dir))
+                                                lambda line: log.write(line + "\n"), launch.stored_log, make_dir))
     except TaskFailed as exc:
         launch.error = str(exc)
     except Exception as exc:

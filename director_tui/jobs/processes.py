@@ -30,9 +30,12 @@ def process_start(pid: int) -> float | None:
 
 
 def kill_leftover(task: Task, grace_s: float = 5.0) -> bool:
-    """Kill the generator's process group unless its pid now belongs to someone else."""
+    """Kill the generator's process group unless its pid now belongs to someone else, or
+    it ran on another machine (a pid there means nothing here)."""
+    import socket
+
     pgid = task.pgid
-    if not pgid:
+    if not pgid or (task.owner or "").split(":", 1)[0] not in ("", socket.gethostname()):
         return False
     start = process_start(pgid)
     if start not in (None, -1.0) and task.proc_start is not None and start != task.proc_start:

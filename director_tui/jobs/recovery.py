@@ -1,9 +1,11 @@
 """Crash recovery: tasks left `running` by an instance that died.
 
 An owner is dead when its pid is gone or belongs to a different process (its
-start time differs), or — for an owner on another host — when its heartbeat
-is stale. Its generators' process groups are killed (unless the pid was
-reused), the task is marked `interrupted`, and a copy is queued again.
+start time differs), or — for an owner on another host, and for every owner of a
+store machines share (PostgreSQL: a pid means nothing across machines or containers)
+— when its heartbeat is older than the window ($DIRECTOR_HEARTBEAT_STALE_S, 30 s).
+Its generators' process groups are killed when they ran on this host (unless the pid
+was reused), the task is marked `interrupted`, and a copy is queued again.
 """
 
 from __future__ import annotations
@@ -27,13 +29,20 @@ if TYPE_CHECKING:
     from director_tui.jobs.backends import Backend
     from director_tui.jobs.generators import GeneratorSettings
 
-HEARTBEAT_STALE_S = 30.0
+def _stale_window() -> float:
+    try:
+        return max(1.0, float(os.environ.get("DIRECTOR_HEARTBEAT_STALE_S") or 30.0))
+    except ValueError:
+        return 30.0
 
 
-def owner_alive(task: Task, stale_s: float = HEARTBEAT_STALE_S) -> bool:
+HEARTBEAT_STALE_S = _stale_window()  # every runner beats once a second; a studio may want more slack
+
+
+def owner_alive(task: Task, stale_s: float = HEARTBEAT_STALE_S, pid_checks: bool = True) -> bool:
     owner = task.owner or ""
     host = owner.split(":", 1)[0]
-    if host == socket.gethostname() and task.owner_pid:
+    if pid_checks and host == socket.gethostname() and task.owner_pid:
         start = process_start(task.owner_pid)
         if start is None:
             return False
@@ -127,7 +136,8 @@ def recover(store: Store, actor: str, my_owner: str | None = None, grace_s: floa
     instead (never submitted twice)."""
     with store.read() as s:
         running = list(s.execute(select(Task).where(Task.state == TaskState.RUNNING)).scalars())
-    orphans = [t for t in running if t.owner != my_owner and not owner_alive(t, stale_s)]
+    pid_checks = not store.shared_between_machines
+    orphans = [t for t in running if t.owner != my_owner and not owner_alive(t, stale_s, pid_checks)]
     moved: list[tuple[int, int]] = []
     taker = my_owner or f"{socket.gethostname()}:{os.getpid()}:recovery"
     for task in orphans:

@@ -27,10 +27,11 @@ from director_tui.jobs.backends import Job, TaskFailed
 from director_tui.jobs.generators import GeneratorSettings, parse_progress, settings_for
 from director_tui.jobs.launch import Launch, start_task
 from director_tui.jobs.recording import DEFAULT_CAPS, discard_temp, record_output
-from director_tui.jobs.recovery import process_start, recover
+from director_tui.jobs.recovery import HEARTBEAT_STALE_S, process_start, recover
 from director_tui.media.ffmpeg import MediaError
 
-RECOVERY_EVERY_S = 10.0  # how often a live instance looks for tasks of dead ones
+# how often a live instance looks for tasks of dead ones: well inside the heartbeat window
+RECOVERY_EVERY_S = min(10.0, HEARTBEAT_STALE_S / 3)
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,12 @@ class Runner:
     def __init__(self, store: Store, home: Path, stream_ids: list[int], *, actor: str = "",
                  on_event: EventCallback | None = None, kill_grace_s: float = 5.0,
                  poll_interval_s: float = 1.0, flush_interval_s: float = 1.0,
-                 trust: TrustStore | None = None, output_caps: dict[str, int] | None = None) -> None:
+                 trust: TrustStore | None = None, output_caps: dict[str, int] | None = None,
+                 assets: set[str] | None = None, backends: set[str] | None = None) -> None:
         self.store = store
+        # a worker limited to some assets or back ends (`work --asset video`: a GPU box that
+        # only renders clips); None: everything
+        self.assets, self.backends = assets, backends
         self.output_caps = output_caps or dict(DEFAULT_CAPS)  # bytes per asset
         self.trust = trust or TrustStore()  # whose generators this account agreed to run
         self.home = home
@@ -194,7 +199,13 @@ class Runner:
     def _count_queued(self) -> int:
         """Queued (stream, asset)s this runner would run: an untrusted one waits for `trust`."""
         return sum(1 for stream_id, asset in self.store.tasks.queued_assets(self.stream_ids)
-                   if self.trusted(stream_id, asset, quiet=True))
+                   if self.takes(stream_id, asset) and self.trusted(stream_id, asset, quiet=True))
+
+    def takes(self, stream_id: int, asset: str) -> bool:
+        """Whether this runner runs tasks of this (stream, asset) at all (--asset, --backend)."""
+        if self.assets is not None and asset not in self.assets:
+            return False
+        return self.backends is None or self.settings(stream_id, asset).backend_name in self.backends
 
     def _claim(self, stream_id: int, asset: str) -> ClaimedTask | None:
         return self.store.tasks.claim(stream_id, asset, self.instance_id, os.getpid(),
@@ -246,7 +257,9 @@ class Runner:
                 failures = 0
             except Exception as exc:  # e.g. the database stayed locked: say so, try again later
                 failures += 1
-                self._trouble(f"the job queue could not start tasks ({exc}); trying again")
+                if self.store.connection_problem() is None:  # else the app's banner says it already
+                    self._trouble(f"the job queue could not start tasks ({str(exc).splitlines()[0][:160]}); "
+                                  "trying again")
             pause = self.poll_interval_s if failures == 0 else min(30.0, self.poll_interval_s * 2 ** failures)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), pause)
@@ -255,7 +268,7 @@ class Runner:
         """Start queued tasks of our streams while their (stream, asset) has a free slot."""
         waiting = await asyncio.to_thread(self.store.tasks.queued_assets, self.stream_ids)
         for stream_id, asset in sorted(waiting):
-            if not self.trusted(stream_id, asset):  # a stat of the trust file; the stream read once
+            if not self.takes(stream_id, asset) or not self.trusted(stream_id, asset):  # a stat of the trust file; the stream read once
                 continue
             limit = self.settings(stream_id, asset).concurrency
             while sum(1 for r in self.running.values() if r.generating and r.task.asset == asset
@@ -327,7 +340,7 @@ class Runner:
                                                   kind, t.id, exc, exc_info=exc)
 
     async def _execute(self, run: _Running, launch: Launch) -> None:
-        task, log, log_path, tmp_path = run.task, launch.log, str(launch.log_path), launch.tmp_path
+        task, log, log_path, tmp_path = run.task, launch.log, launch.stored_log, launch.tmp_path
         self._emit(run, "started", state=TaskState.RUNNING)
         refilled = False  # did this task's slot go straight to the next task?
         try:

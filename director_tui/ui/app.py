@@ -73,10 +73,18 @@ class DirectorApp(App[None]):
 
     def _handle_exception(self, error: Exception) -> None:
         """A damaged database found while the app runs: one line on the way out (the tasks
-        go back on the queue as on any exit), not a traceback."""
+        go back on the queue as on any exit), not a traceback. A studio server's dropped
+        connection: a notice, and the app stays (it reconnects)."""
         from director_tui.core.store import damaged_message
 
         message = damaged_message(error, self.settings.home)
+        if message is None and self.store is not None and self.store.shared_between_machines \
+                and self.store.is_transient(error):
+            # a read on the loop met a dropped connection to the studio's server: that one
+            # action did not happen; the header says the store is away until it is back
+            self.notify("the store's server did not answer; that was not done — try again once it is back",
+                        severity="warning", timeout=6)
+            return
         if message is None:
             super()._handle_exception(error)
             return
@@ -215,7 +223,7 @@ class DirectorApp(App[None]):
         from director_tui.core.store import open_store
 
         try:
-            store = open_store(self.settings.home)
+            store = open_store(self.settings.home, self.settings.store)
         except Exception as exc:
             self.call_from_thread(self._store_failed, exc)
             return
@@ -230,25 +238,30 @@ class DirectorApp(App[None]):
         self.replay_held_keys()
 
     def _store_failed(self, exc: Exception) -> None:
-        from director_tui.core.errors import DamagedStore
+        from director_tui.core.errors import DamagedStore, StoreUnusable
         from director_tui.core.store import damaged_message
 
         damaged = damaged_message(exc, self.settings.home)
         self.exit_message = damaged or str(exc)
-        self.exit(return_code=2 if damaged or isinstance(exc, DamagedStore) else 1)
+        self.exit(return_code=2 if damaged or isinstance(exc, DamagedStore | StoreUnusable) else 1)
 
     def _store_ready(self) -> None:
-        """Queue missing keyframes, then start the runner."""
+        """Follow other instances, then queue missing keyframes and start the runner."""
         try:
+            self.main_screen.store_ready()  # first: it is what shows the server is away, if it is
             self._start_work()
         finally:
             self._settle_collector()
 
     def _start_work(self) -> None:
-
         assert self.store is not None
-        untrusted = self.untrusted_generators()
-        self.main_screen.store_ready()
+        try:
+            untrusted = self.untrusted_generators()
+        except Exception as exc:  # the studio's server away as the app starts: again in a while
+            if not (self.store.shared_between_machines and self.store.is_transient(exc)):
+                raise
+            self.set_timer(3.0, self._start_work)
+            return
         if "keyframe" not in untrusted:
             self.queue_missing_keyframes()
         if untrusted:
@@ -328,7 +341,7 @@ class DirectorApp(App[None]):
             return
         from director_tui.ui.backstop import Backstop, watch_terminal
 
-        self.backstop = Backstop(self.settings.home / "director.db", self._running_tasks, self.settings.user)
+        self.backstop = Backstop(self.settings.home, self.settings.store, self._running_tasks, self.settings.user)
 
         def terminal_gone() -> None:
             self.backstop.arm("the terminal went away")
@@ -428,14 +441,14 @@ def make_app(settings: Settings, store: Store | None, slug: str, *,
     With no store, the first screen comes from a read-only snapshot and the
     store opens in a thread. Raises NotFound or StoreError with a message.
     """
-    snapshot = read_snapshot(settings.home, slug, settings.user)
+    snapshot = read_snapshot(settings.home, slug, settings.user, settings.store)
     if snapshot is None:  # not SQLite at head, or no such stream: the ORM path says why
         from director_tui.core.streams import snapshot_from_store
 
         if store is None:
             from director_tui.core.store import open_store
 
-            store = open_store(settings.home)
+            store = open_store(settings.home, settings.store)
         with store.read() as session:
             snapshot = snapshot_from_store(session, slug, settings.user)
     return DirectorApp(settings, store, snapshot, start_runner=start_runner)

@@ -31,10 +31,11 @@ TERMINAL_RESET = "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?2
 
 
 class Backstop:
-    def __init__(self, db_path: Path, running: Callable[[], list[tuple[int, int | None]]],
+    def __init__(self, home: Path, store_url: str | None, running: Callable[[], list[tuple[int, int | None]]],
                  actor: str, exit_code: int = 129) -> None:
         """`running()` lists this app's running tasks as (task id, process group)."""
-        self.db_path, self.running, self.actor, self.exit_code = db_path, running, actor, exit_code
+        self.home, self.store_url = home, store_url
+        self.running, self.actor, self.exit_code = running, actor, exit_code
         self._armed = threading.Event()
         self.reason = ""
 
@@ -62,10 +63,10 @@ class Backstop:
         with contextlib.suppress(Exception):
             # imported here, not at the top: the backstop is installed on the first frame's
             # path, and the store pulls in SQLAlchemy (make bench: open, 1.1 -> 1.9 when it did)
-            from director_tui.core.store.sqlite import requeue_now
+            from director_tui.core.store import requeue_now
 
-            requeue_now(self.db_path, [task_id for task_id, _ in tasks], self.actor,
-                    f"interrupted: {self.reason} (the app was stuck on its way out)")
+            requeue_now(self.home, self.store_url, [task_id for task_id, _ in tasks], self.actor,
+                        f"interrupted: {self.reason} (the app was stuck on its way out)")
         with contextlib.suppress(Exception):  # the terminal may be gone; if not, give it back
             os.write(sys.__stdout__.fileno(), TERMINAL_RESET.encode())  # type: ignore[union-attr]
         os._exit(self.exit_code)

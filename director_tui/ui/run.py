@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 
-def open_stream(home: str | None, slug: str) -> int:
+def open_stream(home: str | None, slug: str, store: str | None = None) -> int:
     """Open a stream in the app; errors are one line on stderr. Returns the exit code."""
     import gc
 
@@ -16,18 +16,18 @@ def open_stream(home: str | None, slug: str) -> int:
     # frozen out of its way, once the store is open (DirectorApp._store_ready).
     gc.disable()
     from director_tui.config import ConfigError, apply_workspace_mode, load_settings
-    from director_tui.core.errors import DamagedStore, NotFound, StoreError
+    from director_tui.core.errors import DamagedStore, NotFound, StoreError, StoreUnusable
     from director_tui.ui.app import make_app
     from director_tui.ui.terminal_graphics import probe
 
     try:
-        settings = load_settings(home)
+        settings = load_settings(home, store=store)
         apply_workspace_mode(settings.workspace_mode)
         director = make_app(settings, None, slug)
     except (ConfigError, NotFound) as exc:
         print(f"director-tui: {exc}", file=sys.stderr)
         return 2
-    except DamagedStore as exc:
+    except (DamagedStore, StoreUnusable) as exc:
         print(f"director-tui: {exc}", file=sys.stderr)
         return 2
     except StoreError as exc:

@@ -98,7 +98,7 @@ def running(pid: int) -> bool:
 def test_progress_lines_no_parser_should_choke_on_are_ignored(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
     task = one_task(store, home, make_stream, [PY, gen("odd_progress.py"), "--out", "{output}"])
     assert task.state == TaskState.SUCCEEDED, task.error
-    log = Path(task.log_path).read_text(encoding="utf-8")
+    log = (home / task.log_path).read_text(encoding="utf-8")
     assert "PROGRESS 50 half" in log
 
 

@@ -152,7 +152,7 @@ def test_the_backstop_ends_a_stuck_process_and_requeues_its_tasks(store, home, m
         s.execute(update(Task).where(Task.id == task.id).values(state=TaskState.RUNNING, pid=hang.pid, pgid=hang.pid))
     script = (
         "import time\nfrom pathlib import Path\nfrom director_tui.ui.backstop import Backstop\n"
-        f"b = Backstop(Path({str(home / 'director.db')!r}), lambda: [({task.id}, {hang.pid})], 'tester')\n"
+        f"b = Backstop(Path({str(home)!r}), None, lambda: [({task.id}, {hang.pid})], 'tester')\n"
         "b.arm('stopped by SIGHUP', after_s=0.5)\n"
         "while True:\n    time.sleep(1)\n"
     )

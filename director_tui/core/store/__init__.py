@@ -12,17 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from director_tui.core.errors import DamagedStore, StoreError
+from director_tui.core.errors import DamagedStore, StoreError, StoreUnusable
 from director_tui.core.store.base import ClaimedTask, Store, TaskQueries
 from director_tui.core.store.failures import damaged_message, unavailable
 
 if TYPE_CHECKING:
     from director_tui.core.rows import Snapshot
 
-# scheme -> the module whose open_workspace(home, url) opens it; a new store is one module and one line
-STORES = {"sqlite": "director_tui.core.store.sqlite"}
+# scheme -> the module whose open_url(home, url) opens it; a new store is one module and one line
+STORES = {"sqlite": "director_tui.core.store.sqlite", "postgresql": "director_tui.core.store.postgres"}
 
-__all__ = ["STORES", "ClaimedTask", "DamagedStore", "Store", "StoreError", "TaskQueries", "damaged_message",
+__all__ = ["STORES", "ClaimedTask", "DamagedStore", "Store", "StoreError", "StoreUnusable", "TaskQueries", "init_store", "requeue_now", "damaged_message",
            "open_store", "read_snapshot", "scheme_of", "unavailable"]
 
 
@@ -35,8 +35,8 @@ def _check_url(url: str) -> str:
     scheme = scheme_of(url)
     if scheme not in STORES:
         known = ", ".join(f"{s}://" for s in STORES)
-        raise StoreError(f"store URL {redact(url)}: {scheme or 'no scheme'} is not a store this program knows "
-                         f"({known}; PostgreSQL is not supported yet)")
+        raise StoreUnusable(f"store URL {redact(url)}: {scheme or 'no scheme'} is not a store this program "
+                            f"knows ({known})")
     return scheme
 
 
@@ -60,6 +60,31 @@ def open_store(home: Path, url: str | None = None) -> Store:
 
     module = importlib.import_module(STORES[_check_url(url)])
     return module.open_url(home, url)  # type: ignore[no-any-return]
+
+
+def init_store(home: Path, url: str) -> str:
+    """`director-tui init-store URL`: the schema created or brought to head; one line saying which."""
+    scheme = _check_url(url)
+    if scheme == "sqlite":
+        store = open_store(home, url)
+        store.dispose()
+        return f"store {url}: up to date"
+    from director_tui.core.store.postgres import init_store as init_postgres
+
+    return init_postgres(url)
+
+
+def requeue_now(home: Path, url: str | None, task_ids: list[int], actor: str, reason: str) -> int:
+    """Put running tasks back on the queue on a connection of its own (the store's may be
+    held by a stuck event loop: the app's backstop); how many went back."""
+    if url is None or scheme_of(url) == "sqlite":
+        from director_tui.core.store.sqlite import requeue_now as sqlite_requeue
+
+        db = home / "director.db" if url is None else Path(url.removeprefix("sqlite:///"))
+        return sqlite_requeue(db, task_ids, actor, reason) if db.exists() else 0
+    from director_tui.core.store.postgres import requeue_now as postgres_requeue
+
+    return postgres_requeue(url, task_ids, actor, reason)
 
 
 def read_snapshot(home: Path, slug: str, user: str, url: str | None = None) -> Snapshot | None:

@@ -71,6 +71,19 @@ class TaskQueries(Protocol):
 
 class Store(ABC):
     url: str
+    sync_interval_s = 0.5  # how often an open app asks change_token()
+    shared_between_machines = False  # True: a task's owner may be on another machine (no pid checks)
+    busy_attempts = 4  # how often a finished generation's record is tried while the store stays busy
+    backup_name = "director.db"  # the database's file in a backup folder
+
+    def connection_problem(self) -> str | None:
+        """Why this instance cannot hear other instances now (a lost connection), or None."""
+        return None
+
+    def after_bulk_load(self, conn: Connection) -> None:
+        """Rows were inserted with their ids (a copy from another store): make the next
+        ids follow them. SQLite's do by themselves."""
+        return None
 
     @abstractmethod
     def read(self) -> AbstractContextManager[Session]:
@@ -115,14 +128,15 @@ class Store(ABC):
 
 
 T = TypeVar("T")
-BUSY_ATTEMPTS = 4  # a result is written up to this many times while the store stays locked
 
 
-def while_busy(store: Store, fn: Callable[..., T], *args: object, attempts: int = BUSY_ATTEMPTS) -> T:
+def while_busy(store: Store, fn: Callable[..., T], *args: object, attempts: int | None = None) -> T:
     """Call `fn(*args)` (in a worker thread) again while the store stays locked past its
-    busy timeout: a finished generation is recorded late rather than thrown away."""
+    busy timeout (or, on a server, unreachable for a while): a finished generation is
+    recorded late rather than thrown away."""
     import time
 
+    attempts = attempts or store.busy_attempts
     for attempt in range(attempts):
         try:
             return fn(*args)

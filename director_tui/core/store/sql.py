@@ -16,3 +16,13 @@ def seconds_between(session: Any, start: str, end: str) -> str:
     if dialect == "postgresql":
         return f"extract(epoch from ({end} - {start}))"
     raise StoreError(f"no SQL for durations on {dialect}")
+
+
+def day_of(session: Any, column: str) -> str:
+    """An expression for a timestamp column's day as text, YYYY-MM-DD."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return f"substr({column}, 1, 10)"
+    if dialect == "postgresql":
+        return f"to_char({column}, 'YYYY-MM-DD')"
+    raise StoreError(f"no SQL for days on {dialect}")

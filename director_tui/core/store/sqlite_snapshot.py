@@ -18,7 +18,7 @@ from pathlib import Path
 from director_tui.core.rows import SegmentRow, Snapshot, TaskView, Totals, VersionRow
 from director_tui.core.states import AssetState, TaskState
 
-HEAD_REVISION = "0005_task_remote"  # kept equal to migrations.HEAD_REVISION by a test
+HEAD_REVISION = "0006_change_notify"  # kept equal to migrations.HEAD_REVISION by a test
 
 
 def _parse_time(value: object) -> datetime:

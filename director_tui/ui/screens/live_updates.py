@@ -38,6 +38,7 @@ class LiveUpdates(ScreenPart):
         self.last_counts: tuple[Totals, int, int] = (Totals(0, 0, 0), 0, 0)
         self.change_token = -1
         self._synced_at: datetime | None = None
+        self._store_problem: str | None = None
         self._shown_tasks: dict[int, tuple[str, float, str, str]] = {}
         self._table: SegmentTable | None = None
         self._stream_id: int | None = None
@@ -56,9 +57,10 @@ class LiveUpdates(ScreenPart):
 
         store = self.app.store
         assert store is not None
-        self.change_token = store.change_token()
         self._synced_at = utcnow()
-        self.screen.set_interval(SYNC_INTERVAL_S, self.sync_from_store)
+        # SQLite: a cheap PRAGMA twice a second; PostgreSQL: a counter its listener keeps
+        self.screen.set_interval(getattr(store, "sync_interval_s", SYNC_INTERVAL_S), self.sync_from_store)
+        self.change_token = store.change_token()
 
     def sync_from_store(self) -> None:
         """Apply commits made elsewhere: changed segments, task states and progress, counts."""
@@ -67,6 +69,13 @@ class LiveUpdates(ScreenPart):
 
         store = self.app.store
         if store is None or self._synced_at is None:
+            return
+        problem = store.connection_problem()
+        if problem != self._store_problem:
+            self._store_problem = problem
+            for header in self.screen.query(StatusHeader):
+                header.set_store_problem(problem)
+        if problem is not None:  # no reads on the loop while the server is away (each would wait)
             return
         version = store.change_token()
         if version == self.change_token:

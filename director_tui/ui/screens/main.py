@@ -123,7 +123,12 @@ class MainScreen(Screen[None]):
         """The store is open: keep in sync with what other instances (and headless workers)
         commit, and bring back what was left unsaved."""
         self.live.store_ready()
-        self.prompts.restore_drafts()
+        try:
+            self.prompts.restore_drafts()
+        except Exception as exc:  # the studio's server away as the app starts: the drafts stay stored
+            store = self.app.store
+            if store is None or not (store.shared_between_machines and store.is_transient(exc)):
+                raise
 
     def current_or_warn(self) -> SegmentRow | None:
         row = self.table.current

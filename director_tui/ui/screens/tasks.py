@@ -179,7 +179,8 @@ class TasksScreen(Screen[None]):
         if not path:
             self.notify(f"task {task_id} has no log yet (it has not started)", severity="warning")
             return
-        self.app.push_screen(TaskLogScreen(task_id, Path(path)))
+        # relative to the workspace (older rows: absolute, which the join keeps as it is)
+        self.app.push_screen(TaskLogScreen(task_id, self.app.settings.home / path))
 
     def _move(self, row: int) -> None:
         table = self.query_one(DataTable)

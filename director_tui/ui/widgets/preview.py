@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Label, Static
 
 
@@ -31,6 +32,9 @@ class Preview(Vertical):
 
     def on_mount(self) -> None:
         self._ready = True
+        self._show_pending()
+
+    def _show_pending(self) -> None:
         if self._pending is not None:
             path, caption = self._pending
             self._pending = None
@@ -40,7 +44,13 @@ class Preview(Vertical):
         if not self._ready:  # just mounted: its children come with the next frame
             self._pending = (path, caption)
             return
-        self.query_one(".preview-caption", Label).update(caption)
+        try:
+            label = self.query_one(".preview-caption", Label)
+        except NoMatches:  # mounted, its children not yet (seen under load): after the next refresh
+            self._pending = (path, caption)
+            self.call_after_refresh(self._show_pending)
+            return
+        label.update(caption)
         if path == self._path:
             return
         self._path = path

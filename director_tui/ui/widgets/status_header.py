@@ -77,10 +77,17 @@ class StatusHeader(Static):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.figures: HeaderFigures | None = None
         self.waiting: str | None = None  # a write waiting for the database: what it saves
+        self.store_problem: str | None = None  # the store's connection is lost: why
 
     def set_waiting(self, what: str | None) -> None:
         self.waiting = what
         self._draw()
+
+    def set_store_problem(self, why: str | None) -> None:
+        if why != self.store_problem:
+            self.store_problem = why
+            self.set_class(why is not None, "-store-lost")
+            self._draw()
 
     def show(self, title: str, totals: Totals, running: int, queued: int, asset: str,
              filter_text: str = "", filter_shown: int = 0) -> None:
@@ -91,6 +98,12 @@ class StatusHeader(Static):
         if self.figures is None:
             return
         width = (self.size.width or self.app.size.width) - 2  # the padding
+        if self.store_problem:  # the banner: before anything else, in words
+            note = Text(f"⚠ store unreachable ({self.store_problem}), reconnecting; what you type is kept",
+                        style="bold")
+            self.update(fit_header(self.figures, max(20, width - note.cell_len - 2)) + Text("  ") + note
+                        if width - note.cell_len > 40 else Text(_clip(note.plain, width), style="bold"))
+            return
         if self.waiting:
             note = Text(f"⏳ waiting for the database to save {self.waiting}…", style="bold yellow")
             self.update(fit_header(self.figures, max(20, width - note.cell_len - 2)) + Text("  ") + note)

@@ -1,0 +1,176 @@
+"""The runner's store operations on PostgreSQL (base.TaskQueries): the shared queue.
+
+A claim is one statement: pick the best queued task `FOR UPDATE SKIP LOCKED` (a task
+another worker is claiming at that instant is skipped, never waited for, never taken
+twice), mark it running under this owner, and return it with what it needs to run.
+Claims and results take the advisory write lock shared (workers never wait for each
+other, only for a director's decision being written: see postgres.py); a result also
+locks its segment's row, so two versions of one segment are numbered one after the other.
+Progress and heartbeats touch only the worker's own running rows and take no lock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from director_tui.core.models import AssetState, TaskState, utcnow
+from director_tui.core.states import Asset
+from director_tui.core.store.base import ClaimedTask
+
+if TYPE_CHECKING:
+    from director_tui.core.store.postgres import PostgresStore
+
+CLAIM = """
+WITH picked AS (
+    SELECT id FROM task WHERE state = 'queued' AND stream_id = %(stream_id)s AND asset = %(asset)s
+    ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED),
+claimed AS (
+    UPDATE task t SET state = 'running', owner = %(owner)s, owner_pid = %(owner_pid)s,
+           owner_start = %(owner_start)s, started_at = %(now)s, heartbeat_at = %(now)s, progress = 0,
+           message = 'starting', error = '', cancel_requested = false
+    FROM picked WHERE t.id = picked.id
+    RETURNING t.id, t.stream_id, t.segment_id, t.asset, t.prompt, t.seed, t.priority, t.reference_version_id,
+              t.parent_version_id, t.variation_group, t.preset_id)
+SELECT c.*, st.slug, st.width, st.height, s.position, s.duration, rv.path
+FROM claimed c JOIN segment s ON s.id = c.segment_id JOIN stream st ON st.id = s.stream_id
+LEFT JOIN version rv ON rv.id = c.reference_version_id"""
+QUEUED_ASSETS = "SELECT DISTINCT stream_id, asset FROM task WHERE state = 'queued' AND stream_id = ANY(%(ids)s)"
+SET_PID = ("UPDATE task SET pid = %(pid)s, pgid = %(pid)s, proc_start = %(proc_start)s, log_path = %(log_path)s "
+           "WHERE id = %(id)s")
+SET_REMOTE = "UPDATE task SET remote = %(remote)s, log_path = %(log_path)s WHERE id = %(id)s"
+SEGMENT_STATE = "SELECT keyframe_version_id, keyframe_state, video_state FROM segment WHERE id = %(id)s FOR UPDATE"
+NEXT_NUMBER = "SELECT coalesce(max(number), 0) + 1 FROM version WHERE segment_id = %(segment_id)s AND asset = %(asset)s"
+INSERT_VERSION = """
+INSERT INTO version (segment_id, asset, number, path, prompt, seed, generator, parent_version_id,
+                     reference_version_id, variation_group, preset_id, width, height, duration,
+                     size_bytes, checksum, task_id, created_at)
+VALUES (%(segment_id)s, %(asset)s, %(number)s, %(path)s, %(prompt)s, %(seed)s, %(generator)s,
+        %(parent_version_id)s, %(reference_version_id)s, %(variation_group)s, %(preset_id)s, %(width)s,
+        %(height)s, %(duration)s, %(size_bytes)s, %(checksum)s, %(task_id)s, %(now)s)
+RETURNING id"""
+SET_KEYFRAME = ("UPDATE segment SET keyframe_version_id = %(vid)s, keyframe_state = %(state)s, updated_at = %(now)s "
+                "WHERE id = %(id)s")
+SET_VIDEO = ("UPDATE segment SET video_version_id = %(vid)s, video_state = %(state)s, updated_at = %(now)s "
+             "WHERE id = %(id)s")
+SUCCEEDED = """
+UPDATE task SET state = 'succeeded', progress = 1, message = 'done', finished_at = %(now)s, version_id = %(vid)s,
+       pid = NULL, pgid = NULL, log_path = %(log_path)s WHERE id = %(id)s"""
+FAILED = """
+UPDATE task SET state = %(state)s, error = %(error)s, message = %(message)s, pid = NULL, pgid = NULL,
+       log_path = %(log_path)s, finished_at = %(now)s WHERE id = %(id)s"""
+REQUEUED = """
+UPDATE task SET state = 'queued', error = %(error)s, message = %(message)s, pid = NULL, pgid = NULL, remote = NULL,
+       log_path = %(log_path)s, owner = NULL, owner_pid = NULL, owner_start = NULL, started_at = NULL,
+       progress = 0 WHERE id = %(id)s"""
+ACTIVITY = """
+INSERT INTO activity (stream_id, segment_id, actor, kind, detail, created_at)
+VALUES (%(stream_id)s, %(segment_id)s, %(actor)s, %(kind)s, %(detail)s, %(now)s)"""
+PROGRESS = "UPDATE task SET progress = %(progress)s, message = %(message)s WHERE id = %(id)s AND state = 'running'"
+HEARTBEAT = "UPDATE task SET heartbeat_at = %(now)s WHERE id = ANY(%(ids)s) AND state = 'running'"
+CANCEL_REQUESTS = "SELECT id FROM task WHERE id = ANY(%(ids)s) AND cancel_requested"
+
+
+def now_utc() -> datetime:
+    """The time as the ORM stores it in a `timestamp` column: UTC, no offset."""
+    return utcnow().astimezone(UTC).replace(tzinfo=None)
+
+
+class PostgresTaskQueries:
+    def __init__(self, store: PostgresStore) -> None:
+        self.store = store
+
+    def queued_assets(self, stream_ids: list[int]) -> set[tuple[int, str]]:
+        if not stream_ids:
+            return set()
+        with self.store.raw_cursor(lock=None) as cur:
+            cur.execute(QUEUED_ASSETS, {"ids": [int(i) for i in stream_ids]})
+            return {(r[0], r[1]) for r in cur.fetchall()}
+
+    def claim(self, stream_id: int, asset: str, owner: str, owner_pid: int,
+              owner_start: float | None) -> ClaimedTask | None:
+        with self.store.raw_cursor() as cur:
+            cur.execute(CLAIM, {"owner": owner, "owner_pid": owner_pid, "owner_start": owner_start,
+                                "now": now_utc(), "stream_id": stream_id, "asset": asset})
+            row = cur.fetchone()
+        return None if row is None else ClaimedTask(*row)
+
+    def set_pid(self, task_id: int, pid: int, proc_start: float | None, log_path: str) -> None:
+        with self.store.raw_cursor(lock=None) as cur:
+            cur.execute(SET_PID, {"pid": pid, "proc_start": proc_start, "log_path": log_path, "id": task_id})
+
+    def set_remote(self, task_id: int, remote: str, log_path: str) -> None:
+        with self.store.raw_cursor(lock=None) as cur:
+            cur.execute(SET_REMOTE, {"remote": remote, "log_path": log_path, "id": task_id})
+
+    @staticmethod
+    def _activity(kind: str, actor: str, claimed: ClaimedTask, **detail: object) -> dict[str, object]:
+        return {"stream_id": claimed.stream_id, "segment_id": claimed.segment_id, "actor": actor, "kind": kind,
+                "detail": json.dumps(detail, ensure_ascii=False, default=str), "now": now_utc()}
+
+    def record_version(self, task: ClaimedTask, actor: str, place: Callable[[int], Path],
+                       generator: str, width: int, height: int, duration: float | None, size: int,
+                       checksum: str, log_path: str) -> tuple[int, bool]:
+        """As on SQLite: number, place the file inside the transaction, insert, make current,
+        finish the task; the segment's row lock orders two results for one segment."""
+        now = now_utc()
+        with self.store.raw_cursor() as cur:
+            cur.execute(SEGMENT_STATE, {"id": task.segment_id})
+            key_version, key_state, video_state = cur.fetchone()
+            cur.execute(NEXT_NUMBER, {"segment_id": task.segment_id, "asset": task.asset})
+            number = cur.fetchone()[0]
+            rel_path = place(number)
+            cur.execute(INSERT_VERSION, {
+                "segment_id": task.segment_id, "asset": task.asset, "number": number, "path": str(rel_path),
+                "prompt": task.prompt, "seed": task.seed, "generator": generator,
+                "parent_version_id": task.parent_version_id, "reference_version_id": task.reference_version_id,
+                "variation_group": task.variation_group, "preset_id": task.preset_id, "width": width,
+                "height": height, "duration": duration, "size_bytes": size, "checksum": checksum,
+                "task_id": task.id, "now": now})
+            version_id = cur.fetchone()[0]
+            if task.asset == Asset.KEYFRAME:
+                was_approved = key_state == AssetState.APPROVED
+                cur.execute(SET_KEYFRAME, {"vid": version_id, "state": str(AssetState.REVIEW), "now": now,
+                                           "id": task.segment_id})
+            else:
+                was_approved = video_state == AssetState.APPROVED
+                stale = key_version != task.reference_version_id or key_state != AssetState.APPROVED
+                cur.execute(SET_VIDEO, {"vid": version_id, "now": now, "id": task.segment_id,
+                                        "state": str(AssetState.STALE if stale else AssetState.REVIEW)})
+            cur.execute(SUCCEEDED, {"now": now, "vid": version_id, "log_path": log_path, "id": task.id})
+            cur.execute(ACTIVITY, self._activity("version.created", actor, task, asset=task.asset, version=number,
+                                                 task=task.id, seed=task.seed))
+        return int(version_id), was_approved
+
+    def finish_unsuccessful(self, task: ClaimedTask, actor: str, state: str, reason: str,
+                            log_path: str) -> None:
+        params = {"error": reason[:2000], "message": reason[:500], "log_path": log_path, "id": task.id}
+        kind = {TaskState.FAILED: "task.failed", TaskState.CANCELLED: "task.cancelled",
+                TaskState.QUEUED: "task.interrupted"}[state]
+        with self.store.raw_cursor() as cur:
+            if state == TaskState.QUEUED:
+                cur.execute(REQUEUED, params)
+            else:
+                cur.execute(FAILED, {**params, "state": str(state), "now": now_utc()})
+            cur.execute(ACTIVITY, self._activity(kind, actor, task, asset=task.asset, task=task.id,
+                                                 reason=reason[:500]))
+
+    def cancel_requests(self, task_ids: list[int]) -> list[int]:
+        if not task_ids:
+            return []
+        with self.store.raw_cursor(lock=None) as cur:
+            cur.execute(CANCEL_REQUESTS, {"ids": task_ids})
+            return [r[0] for r in cur.fetchall()]
+
+    def flush(self, progress: list[tuple[int, float, str]], running_ids: list[int]) -> list[int]:
+        with self.store.raw_cursor(lock=None) as cur:
+            if progress:
+                cur.executemany(PROGRESS, [{"id": i, "progress": p, "message": m[:500]} for i, p, m in progress])
+            if not running_ids:
+                return []
+            cur.execute(HEARTBEAT, {"now": now_utc(), "ids": running_ids})
+            cur.execute(CANCEL_REQUESTS, {"ids": running_ids})
+            return [r[0] for r in cur.fetchall()]
