@@ -21,7 +21,9 @@ def cli(home, *args: str):  # type: ignore[no-untyped-def]
 def test_timeline_newest_first_with_filters(store, home, reviewed) -> None:  # type: ignore[no-untyped-def]
     with store.read() as s:
         events = insight.timeline(s, reviewed.id)
-        assert [e.id for e in events] == sorted((e.id for e in events), reverse=True)
+        # newest first: by time, then id (on a shared store, two workers' rows may commit in
+        # another order than their clocks read)
+        assert [(e.at, e.id) for e in events] == sorted(((e.at, e.id) for e in events), reverse=True)
         assert events[0].kind == "prompt.changed" and events[0].actor == "ana" and events[0].position == 6
         assert events[0].summary == "image prompt changed"
         decisions = insight.timeline(s, reviewed.id, kind="decision")

@@ -241,3 +241,64 @@ def _restored(store, dump: Path):  # type: ignore[no-untyped-def]
     target.restore_from(dump)
     target.migrate()  # at head already: nothing to do, and no error
     return target
+
+
+def test_two_results_for_one_segment_get_the_next_numbers_and_their_files(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+    """Variations finish together: both claimed when v1 was next; each gets its own number
+    and file (PostgreSQL: the claim's foreseen number is refused once taken, then the next)."""
+    import os
+
+    from director_tui.core.models import Task, Version
+    from director_tui.jobs.recording import MediaPlacement
+
+    stream = make_stream(n=1)
+    with store.write() as s:
+        seg = s.execute(select(Segment)).scalar_one()
+        for seed in (1, 2):
+            s.add(Task(stream_id=stream.id, segment_id=seg.id, asset="keyframe", prompt="p", seed=seed))
+    first = store.tasks.claim(stream.id, "keyframe", "a", os.getpid(), None)
+    second = store.tasks.claim(stream.id, "keyframe", "b", os.getpid(), None)
+    assert first and second and first.id != second.id
+    folder = Path("film") / "s1"
+    (home / "media" / folder).mkdir(parents=True)
+    ids = []
+    for task in (first, second):
+        tmp = home / f"out-{task.id}.png"
+        tmp.write_bytes(b"picture %d" % task.id)
+        ids.append(store.tasks.record_version(task, "tester", MediaPlacement(home, folder, "keyframe", tmp), "g",
+                                              16, 9, None, 10, "0" * 64, "logs/x")[0])
+    with store.read() as s:
+        versions = {v.id: v for v in s.execute(select(Version)).scalars()}
+    assert [versions[i].number for i in ids] == [1, 2]
+    assert [(home / "media" / versions[i].path).read_bytes() for i in ids] == [b"picture %d" % first.id,
+                                                                             b"picture %d" % second.id]
+
+
+def test_a_share_without_hard_links_still_records_each_result_once(store, home, make_stream,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some SMB shares make no hard links: the file is then moved inside the record's
+    transaction (PostgreSQL's other path; SQLite always does that)."""
+    import errno
+    import os
+
+    from director_tui.core.models import Task, Version
+    from director_tui.jobs.recording import MediaPlacement
+
+    def no_links(_src: object, _dst: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    stream = make_stream(n=1)
+    with store.write() as s:
+        seg = s.execute(select(Segment)).scalar_one()
+        s.add(Task(stream_id=stream.id, segment_id=seg.id, asset="keyframe", prompt="p", seed=1))
+    task = store.tasks.claim(stream.id, "keyframe", "a", os.getpid(), None)
+    folder = Path("film") / "s1"
+    tmp = home / "out.png"
+    tmp.write_bytes(b"picture")
+    version_id, _ = store.tasks.record_version(task, "tester", MediaPlacement(home, folder, "keyframe", tmp), "g",
+                                               16, 9, None, 7, "0" * 64, "logs/x")
+    with store.read() as s:
+        version = s.get(Version, version_id)
+    assert version.number == 1 and (home / "media" / version.path).read_bytes() == b"picture"
+    assert not tmp.exists()  # moved, not copied

@@ -44,7 +44,7 @@ def migrate_store(
     from director_tui.core.store import open_store
     from director_tui.core.store.transfer import copy_store
 
-    home = Path(source).expanduser()
+    home = Path(source).expanduser().resolve()
     if not (home / "director.db").is_file():
         raise fail(f"--from {home}: no director.db there (the workspace folder, as --home names it)")
     settings()

@@ -141,8 +141,8 @@ def timeline(session: Session, stream_id: int, *, segment: int | None = None, ki
     if since is not None:
         where.append("a.created_at >= :since")
         params["since"] = since.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if before_id is not None:
-        where.append("a.id < :before")
+    if before_id is not None:  # older in the order shown: by time, then id (several writers' clocks)
+        where.append("(a.created_at, a.id) < (SELECT b.created_at, b.id FROM activity b WHERE b.id = :before)")
         params["before"] = before_id
     sql = (f"SELECT a.id, a.created_at, a.actor, a.kind, a.segment_id, g.position, g.title, a.detail "
            f"FROM activity a LEFT JOIN segment g ON g.id = a.segment_id WHERE {' AND '.join(where)} "

@@ -8,6 +8,7 @@ under one write lock, so a row never points at a missing file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -65,18 +66,8 @@ def record_output(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_p
     folder = Path(task.slug) / f"s{task.segment_id:05d}"
     make_dir(home / "media" / folder)  # before the write lock: a mkdir can take a while
 
-    def place(number: int) -> Path:
-        rel = folder / f"{task.asset}-v{number:03d}{tmp_path.suffix}"
-        dest = home / "media" / rel
-        try:
-            os.replace(tmp_path, dest)  # never overwrites: the number is new
-        except FileNotFoundError:  # the folder went away since this runner made it
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_path, dest)
-        return rel
-
     version_id, was_approved = store.tasks.record_version(
-        task, actor, place, settings.describe(), info.width, info.height,
+        task, actor, MediaPlacement(home, folder, task.asset, tmp_path), settings.describe(), info.width, info.height,
         info.duration, size, digest, log_path)
     # the rename made durable after the commit, not inside it: an fsync under the write
     # lock would hold every other writer (claims, other results) behind the disk
@@ -87,6 +78,51 @@ def record_output(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_p
         with store.write() as s:
             update_checkpoints(s, task.stream_id)
     return version_id
+
+
+class MediaPlacement:
+    """The output's place in media/ once its version number is known (store.Placement)."""
+
+    def __init__(self, home: Path, folder: Path, asset: str, tmp_path: Path) -> None:
+        self.home, self.folder, self.asset, self.tmp_path = home, folder, asset, tmp_path
+
+    def path(self, number: int) -> Path:
+        return self.folder / f"{self.asset}-v{number:03d}{self.tmp_path.suffix}"
+
+    def early(self, number: int) -> bool:
+        """A hard link at the number's name (FileExistsError if something is there);
+        False where the filesystem makes none (some SMB shares): then __call__ in a transaction."""
+        dest = self.home / "media" / self.path(number)
+        try:
+            os.link(self.tmp_path, dest)
+        except FileExistsError:
+            raise
+        except FileNotFoundError:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            return self.early(number)
+        except OSError as exc:
+            if exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                return False
+            raise
+        return True
+
+    def withdraw(self, number: int) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.home / "media" / self.path(number))
+
+    def done(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp_path)
+
+    def __call__(self, number: int) -> Path:
+        rel = self.path(number)
+        dest = self.home / "media" / rel
+        try:
+            os.replace(self.tmp_path, dest)  # never overwrites: the number is new (the store's lock or constraint)
+        except FileNotFoundError:  # the folder went away since this runner made it
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.tmp_path, dest)
+        return rel
 
 
 def _sha256(path: Path) -> str:

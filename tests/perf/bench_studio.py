@@ -33,6 +33,28 @@ UPDATE task SET state = 'running', owner = %(owner)s WHERE id = (
 BARE_DONE = "UPDATE task SET state = 'succeeded' WHERE id = %(id)s"
 
 
+class NoFile:
+    """A trivial task's placement: a path, no file to move."""
+
+    def __init__(self, segment_id: int) -> None:
+        self.segment_id = segment_id
+
+    def path(self, number: int) -> Path:
+        return Path(f"bench/{self.segment_id}-{number}.png")
+
+    def __call__(self, number: int) -> Path:
+        return self.path(number)
+
+    def early(self, number: int) -> bool:
+        return True
+
+    def withdraw(self, number: int) -> None:
+        pass
+
+    def done(self) -> None:
+        pass
+
+
 # --- the worker processes -----------------------------------------------------------------
 def worker(mode: str, url: str, stream_id: int) -> None:
     """Drain the queue; print the ids done as JSON. Starts on a line on stdin (so process
@@ -66,8 +88,8 @@ def worker(mode: str, url: str, stream_id: int) -> None:
             task = queries.claim(stream_id, "keyframe", owner, os.getpid(), None)
             if task is None:
                 break
-            queries.record_version(task, "bench", lambda n, t=task: Path(f"bench/{t.segment_id}-{n}.png"), "bench",
-                                   16, 9, None, 100, "0" * 64, f"logs/task-{task.id}.log")
+            queries.record_version(task, "bench", NoFile(task.segment_id), "bench", 16, 9, None, 100, "0" * 64,
+                                   f"logs/task-{task.id}.log")
             done.append(task.id)
         store.dispose()
     print(json.dumps(done), flush=True)
@@ -92,7 +114,7 @@ def drain(mode: str, url: str, stream_id: int) -> tuple[float, list[int]]:
 
 def seeded_template(admin_url: str) -> tuple[str, int]:
     """A database with one stream of TASKS segments, a queued keyframe task each."""
-    from sqlalchemy import create_engine, insert
+    from sqlalchemy import create_engine, insert, select
 
     from director_tui.core.models import Segment, Stream, Task
     from director_tui.core.store.postgres import PostgresStore
@@ -111,9 +133,9 @@ def seeded_template(admin_url: str) -> tuple[str, int]:
         s.execute(insert(Segment), [{"stream_id": stream.id, "position": i + 1, "title": f"s{i}",
                                      "image_prompt": f"shot {i}", "motion_prompt": "static", "duration": 1.0}
                                     for i in range(TASKS)])
-        ids = [seg.id for seg in s.query(Segment).order_by(Segment.id)]
+        ids = list(s.execute(select(Segment.id).order_by(Segment.id)).scalars())
         s.execute(insert(Task), [{"stream_id": stream.id, "segment_id": i, "asset": "keyframe", "prompt": "p",
-                                  "seed": 1, "requested_by": "bench"} for i in ids])
+                                  "seed": 1, "requested_by": "bench", "message": "", "error": ""} for i in ids])
         stream_id = int(stream.id)  # type: ignore[arg-type]
     store.dispose()
     return url, stream_id

@@ -43,6 +43,24 @@ class ClaimedTask:
     position: int
     duration: float
     reference_path: str | None  # relative to media/
+    next_number: int | None = None  # the version number this result will most likely take (PostgreSQL's claim)
+
+
+class Placement(Protocol):
+    """Where a finished generation goes in media/: `path(n)` says it, `place(n)` moves it
+    there (inside the transaction that records it). A store that records in one statement
+    first puts it there by `early(n)` (a hard link: never over another file; False where
+    the filesystem has none), then `withdraw(n)` if the record is refused, `done()` if not."""
+
+    def path(self, number: int) -> Path: ...
+
+    def __call__(self, number: int) -> Path: ...
+
+    def early(self, number: int) -> bool: ...
+
+    def withdraw(self, number: int) -> None: ...
+
+    def done(self) -> None: ...
 
 
 class TaskQueries(Protocol):
@@ -58,7 +76,7 @@ class TaskQueries(Protocol):
     def set_remote(self, task_id: int, remote: str, log_path: str) -> None:
         """A remote back end's handle (JSON), recorded before the work is submitted."""
 
-    def record_version(self, task: ClaimedTask, actor: str, place: Callable[[int], Path], generator: str,
+    def record_version(self, task: ClaimedTask, actor: str, place: Placement, generator: str,
                        width: int, height: int, duration: float | None, size: int, checksum: str,
                        log_path: str) -> tuple[int, bool]: ...
 

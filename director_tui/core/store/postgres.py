@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 from sqlmodel import Session
@@ -36,9 +36,9 @@ from director_tui.core import models  # noqa: F401  (registers the tables)
 from director_tui.core.errors import StoreError, StoreUnusable
 from director_tui.core.migrations import HEAD_REVISION
 from director_tui.core.store.base import Store, TaskQueries
+from director_tui.core.store.postgres_tasks import WRITE_LOCK, PostgresTaskQueries, now_utc
 
 BUSY_TIMEOUT_MS = int(os.environ.get("DIRECTOR_BUSY_TIMEOUT_MS", "30000") or 30000)
-WRITE_LOCK = 0x6469726563746F72  # "director": the advisory lock every decision's write takes
 MIGRATE_LOCK = WRITE_LOCK + 1
 CHANNEL = "director_changes"
 RECONNECT_S = (0.2, 0.5, 1.0, 2.0, 5.0)  # the listener's waits between attempts
@@ -132,6 +132,48 @@ class ChangeListener(threading.Thread):
         self._stop.set()
 
 
+CONNECT_OPTIONS = f"-c timezone=UTC -c lock_timeout={BUSY_TIMEOUT_MS}"
+
+
+class RawConnections:
+    """Idle psycopg connections for the runner's queries, one per thread using them at a
+    time; a connection found broken is closed and forgotten (the next get makes a new one)."""
+
+    def __init__(self, url: str) -> None:
+        self.conninfo, self.env = libpq_url(url)
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        import psycopg
+
+        with self._lock:
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed and not conn.broken:
+                    return conn
+        return psycopg.connect(self.conninfo, password=self.env.get("PGPASSWORD"), connect_timeout=10,
+                               options=CONNECT_OPTIONS, application_name="director-tui runner")
+
+    def put(self, conn: Any) -> None:
+        from psycopg.pq import TransactionStatus
+
+        if conn.closed or conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.close()
+            return
+        with self._lock:
+            if len(self._idle) < 8:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
 class PostgresStore(Store):
     sync_interval_s = 0.1  # change_token is a counter in memory: asking often costs nothing
     shared_between_machines = True
@@ -145,25 +187,18 @@ class PostgresStore(Store):
         self._listener_lock = threading.Lock()
         self.engine = self._engine(url)
         self.write_engine = self.read_engine = self.engine  # the names code and tests share with SQLite
+        self._raw_pool = RawConnections(url)
 
     @staticmethod
     def _engine(url: str) -> Engine:
-        options = f"-c timezone=UTC -c lock_timeout={BUSY_TIMEOUT_MS}"
         engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=4, max_overflow=8,
-                               connect_args={"connect_timeout": 10, "options": options,
+                               connect_args={"connect_timeout": 10, "options": CONNECT_OPTIONS,
                                              "application_name": "director-tui"})
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: object) -> None:
-            dbapi_conn.prepare_threshold = 2  # server-side prepared statements for the hot path
-
         return engine
 
     @property
     def tasks(self) -> TaskQueries:
         if self._tasks is None:
-            from director_tui.core.store.postgres_tasks import PostgresTaskQueries
-
             self._tasks = PostgresTaskQueries(self)
         return self._tasks
 
@@ -193,23 +228,60 @@ class PostgresStore(Store):
 
     @contextmanager
     def raw_cursor(self, lock: str | None = "shared") -> Iterator[Any]:
-        """A transaction on the bare psycopg cursor (the runner's hot path); `lock`:
-        the advisory write lock taken "shared", "exclusive", or None."""
-        raw = self.engine.raw_connection()
+        """A transaction on a bare psycopg cursor: the runner's hot path (make bench:
+        studio). `lock`: the advisory write lock taken "shared", "exclusive", or None.
+        Its connections are this store's own, not the ORM's pool: no ping per checkout."""
+        conn = self._raw_pool.get()
         try:
-            cur = raw.cursor()
-            try:
-                if lock == "shared":
-                    cur.execute(f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})")
-                elif lock == "exclusive":
-                    cur.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            with conn.transaction():
+                cur = conn.cursor()
+                if lock is not None:
+                    kind = "_shared" if lock == "shared" else ""
+                    cur.execute(f"SELECT pg_advisory_xact_lock{kind}({WRITE_LOCK})")
                 yield cur
-            except BaseException:
-                raw.rollback()
-                raise
-            raw.commit()
         finally:
-            raw.close()
+            self._raw_pool.put(conn)  # a broken one is dropped there
+
+    @contextmanager
+    def raw_pipeline(self) -> Iterator[Any]:
+        """A transaction sent as a pipeline: BEGIN goes out with the first statement and
+        COMMIT on its own, so a transaction with one statement and some work of ours before
+        its commit costs two round trips, not four (make bench: studio). The caller's block
+        ends by the commit; an exception rolls back."""
+        conn = self._raw_pool.get()
+        committed = False
+        try:
+            conn.autocommit = True  # psycopg's own BEGIN would be a round trip of its own
+            with conn.pipeline():
+                cur = conn.cursor()
+                cur.execute("BEGIN")
+                yield cur
+                cur.execute("COMMIT")
+            committed = True
+        finally:
+            if not committed and not conn.closed and not conn.broken:
+                try:  # the pipeline is synced by now: its aborted transaction ends here
+                    conn.execute("ROLLBACK")
+                except Exception:
+                    conn.close()
+            if not conn.closed and not conn.broken:
+                try:
+                    conn.autocommit = False
+                except Exception:
+                    conn.close()
+            self._raw_pool.put(conn)
+
+    @contextmanager
+    def raw_statement(self) -> Iterator[Any]:
+        """A cursor whose every statement is its own transaction (autocommit: one round trip)."""
+        conn = self._raw_pool.get()
+        try:
+            conn.autocommit = True
+            yield conn.cursor()
+        finally:
+            if not conn.broken and not conn.closed:
+                conn.autocommit = False
+            self._raw_pool.put(conn)
 
     # --- other instances' commits -----------------------------------------------------------
     def _listening(self) -> ChangeListener:
@@ -323,6 +395,7 @@ class PostgresStore(Store):
     def dispose(self) -> None:
         if self._listener is not None:
             self._listener.stop()
+        self._raw_pool.close()
         self.engine.dispose()
 
 
@@ -331,8 +404,6 @@ def requeue_now(url: str, task_ids: list[int], actor: str, reason: str) -> int:
     import json
 
     import psycopg
-
-    from director_tui.core.store.postgres_tasks import now_utc
 
     if not task_ids:
         return 0

@@ -12,21 +12,27 @@ Progress and heartbeats touch only the worker's own running rows and take no loc
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psycopg
+
+from director_tui.core.errors import StoreError
 from director_tui.core.models import AssetState, TaskState, utcnow
 from director_tui.core.states import Asset
-from director_tui.core.store.base import ClaimedTask
+from director_tui.core.store.base import ClaimedTask, Placement
 
 if TYPE_CHECKING:
     from director_tui.core.store.postgres import PostgresStore
 
-CLAIM = """
+WRITE_LOCK = 0x6469726563746F72  # "director": the advisory lock every decision's write takes (postgres.py)
+
+# One statement, its own transaction: the advisory lock (shared) is a one-time filter,
+# taken before any row is looked at; then the pick, skipping rows others are claiming.
+CLAIM = f"""
 WITH picked AS (
     SELECT id FROM task WHERE state = 'queued' AND stream_id = %(stream_id)s AND asset = %(asset)s
+      AND (SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})) AS lock) = 1
     ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED),
 claimed AS (
     UPDATE task t SET state = 'running', owner = %(owner)s, owner_pid = %(owner_pid)s,
@@ -35,30 +41,49 @@ claimed AS (
     FROM picked WHERE t.id = picked.id
     RETURNING t.id, t.stream_id, t.segment_id, t.asset, t.prompt, t.seed, t.priority, t.reference_version_id,
               t.parent_version_id, t.variation_group, t.preset_id)
-SELECT c.*, st.slug, st.width, st.height, s.position, s.duration, rv.path
+SELECT c.*, st.slug, st.width, st.height, s.position, s.duration, rv.path,
+       (SELECT coalesce(max(number), 0) + 1 FROM version WHERE segment_id = c.segment_id AND asset = c.asset)
 FROM claimed c JOIN segment s ON s.id = c.segment_id JOIN stream st ON st.id = s.stream_id
 LEFT JOIN version rv ON rv.id = c.reference_version_id"""
 QUEUED_ASSETS = "SELECT DISTINCT stream_id, asset FROM task WHERE state = 'queued' AND stream_id = ANY(%(ids)s)"
 SET_PID = ("UPDATE task SET pid = %(pid)s, pgid = %(pid)s, proc_start = %(proc_start)s, log_path = %(log_path)s "
            "WHERE id = %(id)s")
 SET_REMOTE = "UPDATE task SET remote = %(remote)s, log_path = %(log_path)s WHERE id = %(id)s"
-SEGMENT_STATE = "SELECT keyframe_version_id, keyframe_state, video_state FROM segment WHERE id = %(id)s FOR UPDATE"
-NEXT_NUMBER = "SELECT coalesce(max(number), 0) + 1 FROM version WHERE segment_id = %(segment_id)s AND asset = %(asset)s"
-INSERT_VERSION = """
-INSERT INTO version (segment_id, asset, number, path, prompt, seed, generator, parent_version_id,
-                     reference_version_id, variation_group, preset_id, width, height, duration,
-                     size_bytes, checksum, task_id, created_at)
-VALUES (%(segment_id)s, %(asset)s, %(number)s, %(path)s, %(prompt)s, %(seed)s, %(generator)s,
-        %(parent_version_id)s, %(reference_version_id)s, %(variation_group)s, %(preset_id)s, %(width)s,
-        %(height)s, %(duration)s, %(size_bytes)s, %(checksum)s, %(task_id)s, %(now)s)
-RETURNING id"""
-SET_KEYFRAME = ("UPDATE segment SET keyframe_version_id = %(vid)s, keyframe_state = %(state)s, updated_at = %(now)s "
-                "WHERE id = %(id)s")
-SET_VIDEO = ("UPDATE segment SET video_version_id = %(vid)s, video_state = %(state)s, updated_at = %(now)s "
-             "WHERE id = %(id)s")
-SUCCEEDED = """
-UPDATE task SET state = 'succeeded', progress = 1, message = 'done', finished_at = %(now)s, version_id = %(vid)s,
-       pid = NULL, pgid = NULL, log_path = %(log_path)s WHERE id = %(id)s"""
+NEXT_NUMBER = "SELECT coalesce(max(number), 0) + 1 FROM version WHERE segment_id = %(id)s AND asset = %(asset)s"
+# The version, the segment's current one, the task done and the activity row in one
+# statement, under the advisory lock (shared, a one-time filter) and the segment's row lock
+# (`old`: its state as this result finds it); the number is the one the claim foresaw,
+# and uq_version_number refuses it if another result took it meanwhile (then again).
+RECORD = f"""
+WITH old AS (
+    SELECT keyframe_version_id, keyframe_state, video_state FROM segment
+    WHERE id = %(segment_id)s
+      AND (SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})) AS lock) = 1
+    FOR UPDATE),
+v AS (
+    INSERT INTO version (segment_id, asset, number, path, prompt, seed, generator, parent_version_id,
+                         reference_version_id, variation_group, preset_id, width, height, duration,
+                         size_bytes, checksum, task_id, created_at)
+    SELECT %(segment_id)s, %(asset)s, %(number)s, %(path)s, %(prompt)s, %(seed)s, %(generator)s,
+           %(parent_version_id)s, %(reference_version_id)s, %(variation_group)s, %(preset_id)s, %(width)s,
+           %(height)s, %(duration)s, %(size_bytes)s, %(checksum)s, %(task_id)s, %(now)s FROM old
+    RETURNING id),
+seg AS (
+    UPDATE segment SET {{asset}}_version_id = (SELECT id FROM v), {{asset}}_state = {{state}}, updated_at = %(now)s
+    WHERE id = %(segment_id)s AND EXISTS (SELECT 1 FROM v)),
+done AS (
+    UPDATE task SET state = 'succeeded', progress = 1, message = 'done', finished_at = %(now)s,
+           version_id = (SELECT id FROM v), pid = NULL, pgid = NULL, log_path = %(log_path)s
+    WHERE id = %(task_id)s AND EXISTS (SELECT 1 FROM v)),
+act AS (
+    INSERT INTO activity (stream_id, segment_id, actor, kind, detail, created_at)
+    SELECT %(stream_id)s, %(segment_id)s, %(actor)s, 'version.created', %(detail)s, %(now)s FROM v)
+SELECT v.id, old.keyframe_state, old.video_state FROM v, old"""
+# a clip made from a keyframe that is no longer the current approved one: stale on arrival
+CLIP_STATE = ("CASE WHEN (SELECT keyframe_version_id FROM old) IS NOT DISTINCT FROM %(reference_version_id)s::integer "
+              "AND (SELECT keyframe_state FROM old) = 'approved' THEN 'review' ELSE 'stale' END")
+RECORD_KEYFRAME = RECORD.format(asset="keyframe", state="'review'")
+RECORD_VIDEO = RECORD.format(asset="video", state=CLIP_STATE)
 FAILED = """
 UPDATE task SET state = %(state)s, error = %(error)s, message = %(message)s, pid = NULL, pgid = NULL,
        log_path = %(log_path)s, finished_at = %(now)s WHERE id = %(id)s"""
@@ -86,24 +111,24 @@ class PostgresTaskQueries:
     def queued_assets(self, stream_ids: list[int]) -> set[tuple[int, str]]:
         if not stream_ids:
             return set()
-        with self.store.raw_cursor(lock=None) as cur:
+        with self.store.raw_statement() as cur:
             cur.execute(QUEUED_ASSETS, {"ids": [int(i) for i in stream_ids]})
             return {(r[0], r[1]) for r in cur.fetchall()}
 
     def claim(self, stream_id: int, asset: str, owner: str, owner_pid: int,
               owner_start: float | None) -> ClaimedTask | None:
-        with self.store.raw_cursor() as cur:
+        with self.store.raw_statement() as cur:
             cur.execute(CLAIM, {"owner": owner, "owner_pid": owner_pid, "owner_start": owner_start,
                                 "now": now_utc(), "stream_id": stream_id, "asset": asset})
             row = cur.fetchone()
         return None if row is None else ClaimedTask(*row)
 
     def set_pid(self, task_id: int, pid: int, proc_start: float | None, log_path: str) -> None:
-        with self.store.raw_cursor(lock=None) as cur:
+        with self.store.raw_statement() as cur:
             cur.execute(SET_PID, {"pid": pid, "proc_start": proc_start, "log_path": log_path, "id": task_id})
 
     def set_remote(self, task_id: int, remote: str, log_path: str) -> None:
-        with self.store.raw_cursor(lock=None) as cur:
+        with self.store.raw_statement() as cur:
             cur.execute(SET_REMOTE, {"remote": remote, "log_path": log_path, "id": task_id})
 
     @staticmethod
@@ -111,39 +136,67 @@ class PostgresTaskQueries:
         return {"stream_id": claimed.stream_id, "segment_id": claimed.segment_id, "actor": actor, "kind": kind,
                 "detail": json.dumps(detail, ensure_ascii=False, default=str), "now": now_utc()}
 
-    def record_version(self, task: ClaimedTask, actor: str, place: Callable[[int], Path],
+    def record_version(self, task: ClaimedTask, actor: str, place: Placement,
                        generator: str, width: int, height: int, duration: float | None, size: int,
                        checksum: str, log_path: str) -> tuple[int, bool]:
-        """As on SQLite: number, place the file inside the transaction, insert, make current,
-        finish the task; the segment's row lock orders two results for one segment."""
-        now = now_utc()
-        with self.store.raw_cursor() as cur:
-            cur.execute(SEGMENT_STATE, {"id": task.segment_id})
-            key_version, key_state, video_state = cur.fetchone()
-            cur.execute(NEXT_NUMBER, {"segment_id": task.segment_id, "asset": task.asset})
-            number = cur.fetchone()[0]
-            rel_path = place(number)
-            cur.execute(INSERT_VERSION, {
-                "segment_id": task.segment_id, "asset": task.asset, "number": number, "path": str(rel_path),
-                "prompt": task.prompt, "seed": task.seed, "generator": generator,
-                "parent_version_id": task.parent_version_id, "reference_version_id": task.reference_version_id,
-                "variation_group": task.variation_group, "preset_id": task.preset_id, "width": width,
-                "height": height, "duration": duration, "size_bytes": size, "checksum": checksum,
-                "task_id": task.id, "now": now})
-            version_id = cur.fetchone()[0]
-            if task.asset == Asset.KEYFRAME:
-                was_approved = key_state == AssetState.APPROVED
-                cur.execute(SET_KEYFRAME, {"vid": version_id, "state": str(AssetState.REVIEW), "now": now,
-                                           "id": task.segment_id})
-            else:
-                was_approved = video_state == AssetState.APPROVED
-                stale = key_version != task.reference_version_id or key_state != AssetState.APPROVED
-                cur.execute(SET_VIDEO, {"vid": version_id, "now": now, "id": task.segment_id,
-                                        "state": str(AssetState.STALE if stale else AssetState.REVIEW)})
-            cur.execute(SUCCEEDED, {"now": now, "vid": version_id, "log_path": log_path, "id": task.id})
-            cur.execute(ACTIVITY, self._activity("version.created", actor, task, asset=task.asset, version=number,
-                                                 task=task.id, seed=task.seed))
-        return int(version_id), was_approved
+        """As on SQLite: number, insert, make current, finish the task; the row never points
+        at a missing file. The number comes with the claim; the file is linked at its name
+        first, then one statement records it (one round trip). A number taken meanwhile (two
+        results for one segment at once; the file already there, or the insert refused)
+        means the next. Where the share makes no hard links: the file is moved inside the
+        record's transaction instead (two round trips)."""
+        number = task.next_number
+        for _attempt in range(16):
+            if number is None:
+                with self.store.raw_statement() as cur:
+                    cur.execute(NEXT_NUMBER, {"id": task.segment_id, "asset": task.asset})
+                    number = int(cur.fetchone()[0])
+            try:
+                early = place.early(number)
+            except FileExistsError:  # another result's, or what a crash left there: not ours to touch
+                number += 1
+                continue
+            try:
+                row = self._record(task, actor, place, number, generator, width, height, duration, size,
+                                   checksum, log_path, in_transaction=not early)
+            except psycopg.errors.UniqueViolation:
+                if early:
+                    place.withdraw(number)
+                number = None
+                continue
+            except BaseException:
+                if early:
+                    place.withdraw(number)
+                raise
+            if early:
+                place.done()
+            version_id, key_state, video_state = row
+            was_approved = (key_state if task.asset == Asset.KEYFRAME else video_state) == AssetState.APPROVED
+            return int(version_id), was_approved
+        raise StoreError(f"segment {task.segment_id}: no free version number after 16 tries")
+
+    def _record(self, task: ClaimedTask, actor: str, place: Placement, number: int, generator: str, width: int,
+                height: int, duration: float | None, size: int, checksum: str, log_path: str,
+                in_transaction: bool) -> tuple[int, str, str]:
+        activity = self._activity("version.created", actor, task, asset=task.asset, version=number,
+                                  task=task.id, seed=task.seed)
+        params = {
+            "segment_id": task.segment_id, "asset": task.asset, "number": number, "path": str(place.path(number)),
+            "prompt": task.prompt, "seed": task.seed, "generator": generator,
+            "parent_version_id": task.parent_version_id, "reference_version_id": task.reference_version_id,
+            "variation_group": task.variation_group, "preset_id": task.preset_id, "width": width, "height": height,
+            "duration": duration, "size_bytes": size, "checksum": checksum, "task_id": task.id,
+            "now": activity["now"], "log_path": log_path, "stream_id": task.stream_id, "actor": actor,
+            "detail": activity["detail"]}
+        sql = RECORD_KEYFRAME if task.asset == Asset.KEYFRAME else RECORD_VIDEO
+        with self.store.raw_pipeline() if in_transaction else self.store.raw_statement() as cur:
+            cur.execute(sql, params)
+            row = cur.fetchone()
+            if row is None:
+                raise LookupError(f"segment {task.segment_id} no longer exists")
+            if in_transaction:
+                place(number)  # moved inside the transaction: committed only once the file is there
+        return row  # type: ignore[no-any-return]
 
     def finish_unsuccessful(self, task: ClaimedTask, actor: str, state: str, reason: str,
                             log_path: str) -> None:
@@ -161,7 +214,7 @@ class PostgresTaskQueries:
     def cancel_requests(self, task_ids: list[int]) -> list[int]:
         if not task_ids:
             return []
-        with self.store.raw_cursor(lock=None) as cur:
+        with self.store.raw_statement() as cur:
             cur.execute(CANCEL_REQUESTS, {"ids": task_ids})
             return [r[0] for r in cur.fetchall()]
 

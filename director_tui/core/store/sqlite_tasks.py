@@ -12,16 +12,14 @@ everything needed to run it), pid, result.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, bindparam, text
 
 from director_tui.core.models import AssetState, Task, TaskState, utcnow
 from director_tui.core.states import Asset
-from director_tui.core.store.base import ClaimedTask
+from director_tui.core.store.base import ClaimedTask, Placement
 
 if TYPE_CHECKING:
     from director_tui.core.store.sqlite import SqliteStore
@@ -132,7 +130,7 @@ class SqliteTaskQueries:
         return {"stream_id": claimed.stream_id, "segment_id": claimed.segment_id, "actor": actor, "kind": kind,
                 "detail": json.dumps(detail, ensure_ascii=False, default=str), "now": utcnow()}
 
-    def record_version(self, task: ClaimedTask, actor: str, place: Callable[[int], Path],
+    def record_version(self, task: ClaimedTask, actor: str, place: Placement,
                        generator: str, width: int, height: int, duration: float | None, size: int,
                        checksum: str, log_path: str) -> tuple[int, bool]:
         """Number the version, let `place(number)` move the file into media/ (inside the write

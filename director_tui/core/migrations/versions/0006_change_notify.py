@@ -28,7 +28,7 @@ def upgrade() -> None:
     op.execute("""
 CREATE OR REPLACE FUNCTION director_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('director_changes', TG_TABLE_NAME);
+  PERFORM pg_notify('director_changes', '');  -- one payload: a transaction's equal ones fold into one
   RETURN NULL;
 END $$""")
     for table in TABLES:
