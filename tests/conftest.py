@@ -346,15 +346,10 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def pg_template(postgres_url: str) -> str:
     """A database at the head revision, copied for each test (CREATE DATABASE … TEMPLATE)."""
-    from sqlalchemy import create_engine
-
     from director_tui.core.store.postgres import PostgresStore
+    from tests.postgres_cluster import create_database
 
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql("CREATE DATABASE director_template")
-    admin.dispose()
-    url = postgres_url.replace("/postgres?", "/director_template?")
+    url = create_database(postgres_url, "director_template")
     template = PostgresStore(url)
     template.migrate()
     template.dispose()
@@ -367,13 +362,8 @@ _databases = iter(range(1, 1_000_000))
 @pytest.fixture
 def pg_database(postgres_url: str, pg_template: str) -> Iterator[str]:
     """A fresh database with the schema, for one test; its URL."""
-    from sqlalchemy import create_engine
+    from tests.postgres_cluster import create_database, drop_database
 
     name = f"test_{os.getpid()}_{next(_databases)}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE director_template")
-    yield postgres_url.replace("/postgres?", f"/{name}?")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
+    yield create_database(postgres_url, name, template="director_template")
+    drop_database(postgres_url, name)

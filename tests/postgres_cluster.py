@@ -26,6 +26,32 @@ def server_bin_dir() -> Path | None:
 PASSWORD_ROLE, PASSWORD = "studio", "s3cret-Pw"  # a role that logs in with a password
 
 
+def create_database(admin_url: str, name: str, template: str | None = None) -> str:
+    """A new database `name` on the cluster `admin_url` points into (dropped first if it
+    exists; a copy of `template` if given); its URL."""
+    from sqlalchemy import create_engine
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    finally:
+        admin.dispose()
+    return admin_url.replace("/postgres?", f"/{name}?")
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    from sqlalchemy import create_engine
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        admin.dispose()
+
+
 class Cluster:
     """A throwaway cluster a test can also stop and start (a server going away and back)."""
 

@@ -18,7 +18,7 @@ from director_tui.core.models import Activity, Segment, Task, TaskState, Version
 from director_tui.core.store import open_store
 from director_tui.core.store.postgres import sqlalchemy_url
 from tests.conftest import GENERATORS, PY, spec_dict, trust_generators
-from tests.postgres_cluster import PASSWORD, PASSWORD_ROLE
+from tests.postgres_cluster import PASSWORD, PASSWORD_ROLE, create_database
 
 TIER = "e2e"
 
@@ -37,12 +37,7 @@ def one_line(done: subprocess.CompletedProcess[str]) -> str:
 
 
 def new_database(postgres_url: str, name: str) -> str:
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    return postgres_url.replace("/postgres?", f"/{name}?")
+    return create_database(postgres_url, name)
 
 
 def test_init_store_creates_and_upgrades_and_other_schemas_are_one_line(postgres_url: str, tmp_path: Path) -> None:

@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.postgres_cluster import create_database  # noqa: E402  (after the path)
+
 TASKS, WORKERS, REPEATS, SYNCS = 2000, 8, 3, 60
 BARE_CLAIM = """
 UPDATE task SET state = 'running', owner = %(owner)s WHERE id = (
@@ -114,16 +116,12 @@ def drain(mode: str, url: str, stream_id: int) -> tuple[float, list[int]]:
 
 def seeded_template(admin_url: str) -> tuple[str, int]:
     """A database with one stream of TASKS segments, a queued keyframe task each."""
-    from sqlalchemy import create_engine, insert, select
+    from sqlalchemy import insert, select
 
     from director_tui.core.models import Segment, Stream, Task
     from director_tui.core.store.postgres import PostgresStore
 
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql("CREATE DATABASE bench_template")
-    admin.dispose()
-    url = admin_url.replace("/postgres?", "/bench_template?")
+    url = create_database(admin_url, "bench_template")
     store = PostgresStore(url)
     store.migrate()
     with store.write() as s:
@@ -142,14 +140,7 @@ def seeded_template(admin_url: str) -> tuple[str, int]:
 
 
 def fresh_copy(admin_url: str, name: str) -> str:
-    from sqlalchemy import create_engine
-
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE bench_template")
-    admin.dispose()
-    return admin_url.replace("/postgres?", f"/{name}?")
+    return create_database(admin_url, name, template="bench_template")
 
 
 def claim_throughput(admin_url: str) -> dict[str, object]:

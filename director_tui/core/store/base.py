@@ -46,6 +46,14 @@ class ClaimedTask:
     next_number: int | None = None  # the version number this result will most likely take (PostgreSQL's claim)
 
 
+def activity_row(kind: str, actor: str, claimed: ClaimedTask, now: object, **detail: object) -> dict[str, object]:
+    """The parameters of the activity row a runner's query writes about a claimed task."""
+    import json
+
+    return {"stream_id": claimed.stream_id, "segment_id": claimed.segment_id, "actor": actor, "kind": kind,
+            "detail": json.dumps(detail, ensure_ascii=False, default=str), "now": now}
+
+
 class Placement(Protocol):
     """Where a finished generation goes in media/: `path(n)` says it, `place(n)` moves it
     there (inside the transaction that records it). A store that records in one statement

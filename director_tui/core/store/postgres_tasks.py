@@ -11,7 +11,6 @@ Progress and heartbeats touch only the worker's own running rows and take no loc
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ import psycopg
 from director_tui.core.errors import StoreError
 from director_tui.core.models import AssetState, TaskState, utcnow
 from director_tui.core.states import Asset
-from director_tui.core.store.base import ClaimedTask, Placement
+from director_tui.core.store.base import ClaimedTask, Placement, activity_row
 
 if TYPE_CHECKING:
     from director_tui.core.store.postgres import PostgresStore
@@ -133,8 +132,7 @@ class PostgresTaskQueries:
 
     @staticmethod
     def _activity(kind: str, actor: str, claimed: ClaimedTask, **detail: object) -> dict[str, object]:
-        return {"stream_id": claimed.stream_id, "segment_id": claimed.segment_id, "actor": actor, "kind": kind,
-                "detail": json.dumps(detail, ensure_ascii=False, default=str), "now": now_utc()}
+        return activity_row(kind, actor, claimed, now_utc(), **detail)
 
     def record_version(self, task: ClaimedTask, actor: str, place: Placement,
                        generator: str, width: int, height: int, duration: float | None, size: int,

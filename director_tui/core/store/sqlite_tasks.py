@@ -11,7 +11,6 @@ everything needed to run it), pid, result.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,7 +18,7 @@ from sqlalchemy import Boolean, bindparam, text
 
 from director_tui.core.models import AssetState, Task, TaskState, utcnow
 from director_tui.core.states import Asset
-from director_tui.core.store.base import ClaimedTask, Placement
+from director_tui.core.store.base import ClaimedTask, Placement, activity_row
 
 if TYPE_CHECKING:
     from director_tui.core.store.sqlite import SqliteStore
@@ -127,8 +126,7 @@ class SqliteTaskQueries:
 
     @staticmethod
     def _activity(kind: str, actor: str, claimed: ClaimedTask, **detail: object) -> dict[str, object]:
-        return {"stream_id": claimed.stream_id, "segment_id": claimed.segment_id, "actor": actor, "kind": kind,
-                "detail": json.dumps(detail, ensure_ascii=False, default=str), "now": utcnow()}
+        return activity_row(kind, actor, claimed, utcnow(), **detail)
 
     def record_version(self, task: ClaimedTask, actor: str, place: Placement,
                        generator: str, width: int, height: int, duration: float | None, size: int,
