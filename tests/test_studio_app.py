@@ -80,6 +80,17 @@ def _env(tmp_path: Path, user: str) -> dict[str, str]:
             "USER": user, "TERM": "xterm-256color", "PATH": os.environ.get("PATH", "")}
 
 
+def _drafts(home: Path, url: str) -> list[str]:
+    from director_tui.core.models import Draft
+
+    store = open_store(home, url)
+    try:
+        with store.read() as s:
+            return [d.text for d in s.execute(select(Draft)).scalars()]
+    finally:
+        store.dispose()
+
+
 def _row(screen: str, title: str) -> str:
     return next((line for line in screen.splitlines() if title in line), "")
 
@@ -126,12 +137,22 @@ def test_an_open_app_says_the_server_is_gone_and_comes_back_with_what_changed(tm
             app = terminal("ana", [PY, "-m", "director_tui", "--home", str(home), "--store", cluster.url, "open",
                                    "film"], _env(tmp_path, "ana"), size=(160, 40))
             app.wait_for(lambda s: "Shot 3" in s)
+            app.keys("j", "e", "End")  # a director mid-edit when the server goes
+            app.keys("-l", " at dusk")
+            time.sleep(1.0)
             cluster.stop("fast")
             app.wait_for(lambda s: "store unreachable" in s, timeout=15)
-            app.keys("j", "k", "space")  # keys while it is away: a notice, never a traceback
-            app.wait_for(lambda s: "Shot 3" in s and "Traceback" not in s)
+            app.keys("-l", " under rain")  # typed while the server is away: kept as a draft
+            app.wait_for(lambda s: "draft not saved yet" in s)
+            assert "Traceback" not in app.screen()
             cluster.start()
             app.wait_for(lambda s: "store unreachable" not in s, timeout=30)
+            deadline = time.monotonic() + 15  # written once it is back, without another key
+            while time.monotonic() < deadline and not any(t.endswith("at dusk under rain") for t in _drafts(home, cluster.url)):
+                time.sleep(0.1)
+            assert [t.endswith("shot 2 at dusk under rain") for t in _drafts(home, cluster.url)] == [True]
+            app.keys("Enter")  # saved: the edit ends, the draft with it
+            app.wait_for(lambda s: "Shot 3" in s and "shot 2 at dusk u" in _row(s, "Shot 2"))
             other = open_store(home, cluster.url)  # another director decides once it is back
             with other.write() as s:
                 from director_tui.core import review

@@ -24,6 +24,7 @@ class DraftKeeper:
         # prompts that may have a draft row: only these need one cleared, so opening an edit,
         # saving it or pressing esc costs no write when nothing was ever drafted
         self._stored: set[tuple[int, str]] = set()
+        self._last_refusal: str | None = None  # the last 'not saved' said
 
     @property
     def saver(self) -> DraftSaver | None:
@@ -72,9 +73,17 @@ class DraftKeeper:
 
         try:
             self._saver.flush()  # type: ignore[union-attr]
-        except Exception as exc:  # kept pending; the next flush retries
+            self._last_refusal = None
+        except Exception as exc:  # kept pending, and tried again in a while even if no key comes
             why = unavailable(exc) or str(exc).splitlines()[0][:120]
-            self.app.call_from_thread(self.app.notify, f"draft not saved yet: {why}", severity="warning")
+            self.app.call_from_thread(self._not_saved, why)
+
+    def _not_saved(self, why: str) -> None:
+        if why != self._last_refusal:  # once per reason: a server away for minutes is one notice
+            self._last_refusal = why
+            self.app.notify(f"draft not saved yet: {why}", severity="warning")
+        if self._max_timer is None:
+            self._max_timer = self.app.set_timer(MAX_WAIT_S, self._flush_soon)
 
     def flush_now(self, wait_s: float = 2.0) -> None:
         """On the way out (quit, SIGHUP, SIGTERM): write what is pending before the app goes,

@@ -42,6 +42,8 @@ def is_transient(exc: BaseException) -> bool:
 def unavailable(exc: BaseException) -> str | None:
     """Why the database could not take a write, in words, or None for another error."""
     text = str(exc)
+    if "connection" in text.lower() and ("OperationalError" in text or "OperationalError" in type(exc).__name__):
+        return "the store's server cannot be reached (reconnecting)"
     if "locked" in text or "busy" in text:
         return "the database stayed locked (another program's long write)"
     if "disk is full" in text or "No space left" in text:
