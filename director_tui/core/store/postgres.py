@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
@@ -133,11 +134,14 @@ class ChangeListener(threading.Thread):
 
 
 CONNECT_OPTIONS = f"-c timezone=UTC -c lock_timeout={BUSY_TIMEOUT_MS}"
+IDLE = TransactionStatus.IDLE
 
 
 class RawConnections:
     """Idle psycopg connections for the runner's queries, one per thread using them at a
-    time; a connection found broken is closed and forgotten (the next get makes a new one)."""
+    time; a connection found broken is closed and forgotten (the next get makes a new one).
+    They are in autocommit mode: a statement alone is its own transaction (one round trip),
+    and a transaction is an explicit BEGIN … COMMIT (psycopg's `transaction()`, or a pipeline)."""
 
     def __init__(self, url: str) -> None:
         self.conninfo, self.env = libpq_url(url)
@@ -153,12 +157,10 @@ class RawConnections:
                 if not conn.closed and not conn.broken:
                     return conn
         return psycopg.connect(self.conninfo, password=self.env.get("PGPASSWORD"), connect_timeout=10,
-                               options=CONNECT_OPTIONS, application_name="director-tui runner")
+                               options=CONNECT_OPTIONS, application_name="director-tui runner", autocommit=True)
 
     def put(self, conn: Any) -> None:
-        from psycopg.pq import TransactionStatus
-
-        if conn.closed or conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
+        if conn.closed or conn.broken or conn.info.transaction_status != IDLE:
             conn.close()
             return
         with self._lock:
@@ -250,8 +252,7 @@ class PostgresStore(Store):
         ends by the commit; an exception rolls back."""
         conn = self._raw_pool.get()
         committed = False
-        try:
-            conn.autocommit = True  # psycopg's own BEGIN would be a round trip of its own
+        try:  # autocommit: psycopg's own BEGIN would be a round trip of its own
             with conn.pipeline():
                 cur = conn.cursor()
                 cur.execute("BEGIN")
@@ -264,11 +265,6 @@ class PostgresStore(Store):
                     conn.execute("ROLLBACK")
                 except Exception:
                     conn.close()
-            if not conn.closed and not conn.broken:
-                try:
-                    conn.autocommit = False
-                except Exception:
-                    conn.close()
             self._raw_pool.put(conn)
 
     @contextmanager
@@ -276,11 +272,8 @@ class PostgresStore(Store):
         """A cursor whose every statement is its own transaction (autocommit: one round trip)."""
         conn = self._raw_pool.get()
         try:
-            conn.autocommit = True
             yield conn.cursor()
         finally:
-            if not conn.broken and not conn.closed:
-                conn.autocommit = False
             self._raw_pool.put(conn)
 
     # --- other instances' commits -----------------------------------------------------------

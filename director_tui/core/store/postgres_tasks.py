@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from director_tui.core.errors import StoreError
-from director_tui.core.models import AssetState, TaskState, utcnow
+from director_tui.core.models import AssetState, TaskState
 from director_tui.core.states import Asset
 from director_tui.core.store.base import ClaimedTask, Placement, activity_row
 
@@ -100,7 +100,7 @@ CANCEL_REQUESTS = "SELECT id FROM task WHERE id = ANY(%(ids)s) AND cancel_reques
 
 def now_utc() -> datetime:
     """The time as the ORM stores it in a `timestamp` column: UTC, no offset."""
-    return utcnow().astimezone(UTC).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class PostgresTaskQueries:
