@@ -12,7 +12,7 @@ from sqlalchemy import select
 from director_tui.core import queue, review
 from director_tui.core.models import Activity, Asset, AssetState, Segment, Task, TaskState, Version
 from director_tui.jobs.runner import Runner, RunnerEvent
-from tests.conftest import PY, gen, run_tasks, spec_dict
+from tests.conftest import PY, gen, run_tasks, spec_dict, trust_generators
 
 BOTH_STORES = True  # each test on SQLite and on PostgreSQL (conftest.store_kind)
 
@@ -196,3 +196,50 @@ def test_a_listener_that_raises_stops_no_generation(store, home, make_stream) ->
         states = [t.state for t in s.execute(select(Task)).scalars()]
     assert states == [TaskState.SUCCEEDED] * 2 and len(calls) > 4
     assert isinstance(runner.listener_error, RuntimeError)
+
+
+def test_a_task_whose_end_the_store_refused_once_is_recorded_later(store, home, make_stream,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch) -> None:
+    """The store refuses to record a failure (the server away past the retries): the task
+    must not stay `running` under a live owner (on SQLite nobody would ever recover it)."""
+    import asyncio
+
+    from director_tui.core import queue
+    from director_tui.core.models import Task, TaskState
+    from director_tui.jobs.runner import Runner
+
+    stream = make_stream(spec_dict(1, generators={"keyframe": {"command": [PY, gen("fail.py"), "{output}"]}}))
+    trust_generators({"keyframe": {"command": [PY, gen("fail.py"), "{output}"]}})
+    with store.write() as s:
+        queue.queue_missing_keyframes(s, stream.id, "tester")
+    queries = store.tasks
+    real = queries.finish_unsuccessful
+    refusals = []
+
+    def refuse_once(*args: object) -> None:
+        if not refusals:
+            refusals.append(args)
+            raise RuntimeError("the store refused it")
+        real(*args)
+
+    monkeypatch.setattr(queries, "finish_unsuccessful", refuse_once)
+    events = []
+
+    async def go() -> None:
+        runner = Runner(store, home, [stream.id], actor="tester", on_event=events.append, poll_interval_s=0.05,
+                        flush_interval_s=0.1)
+        runner.start()
+        try:
+            for _ in range(300):
+                await asyncio.sleep(0.1)
+                with store.read() as s:
+                    if s.execute(select(Task)).scalar_one().state == TaskState.FAILED:
+                        break
+        finally:
+            await runner.stop()
+
+    asyncio.run(go())
+    with store.read() as s:
+        task = s.execute(select(Task)).scalar_one()
+    assert refusals and task.state == TaskState.FAILED and "CUDA out of memory" in task.error
+    assert any(e.kind == "trouble" and "could not be recorded yet" in e.message for e in events)

@@ -114,6 +114,8 @@ class Runner:
         self._my_start = process_start(os.getpid())
         self._made_dirs: set[Path] = set()
         self._task_done = asyncio.Event()
+        # tasks that ended while the store could not take it (ClaimedTask, state, reason, log)
+        self._unfinished: list[tuple[ClaimedTask, str, str, str]] = []
         self._last_recovery = 0.0
 
     # --- lifecycle -----------------------------------------------------------
@@ -146,6 +148,9 @@ class Runner:
             if not self._jobs:
                 break
             await asyncio.gather(*list(self._jobs), return_exceptions=True)
+        if self._unfinished:  # a last try; else the task is recovered as any dead instance's
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._finish_later)
         await asyncio.to_thread(self.discard_leftovers)
 
     async def run_until_idle(self, timeout_s: float | None = None) -> None:
@@ -291,6 +296,8 @@ class Runner:
             await asyncio.sleep(self.flush_interval_s)
             try:
                 # hand the thread a snapshot: the loop keeps changing self.running
+                if self._unfinished:
+                    await asyncio.to_thread(self._finish_later)
                 to_cancel = await asyncio.to_thread(self.flush_progress, list(self.running.values()))
                 for task_id in to_cancel:
                     await self.cancel(task_id)
@@ -301,6 +308,13 @@ class Runner:
                 if not failing:
                     self._trouble(f"could not write task progress ({exc}); trying again")
                 failing = True
+
+    def _finish_later(self) -> None:
+        """In a worker thread: record the ends that could not be recorded when they happened."""
+        while self._unfinished:
+            task, state, reason, log_path = self._unfinished[0]
+            self.store.tasks.finish_unsuccessful(task, self.actor, state, reason, log_path)
+            self._unfinished.pop(0)
 
     async def check_cancels(self) -> None:
         """Act on cancel requests now (called after a local request)."""
@@ -385,8 +399,12 @@ class Runner:
                 log.write(f"{state}: {reason}\n")
             log.close()
             self.running.pop(task.id, None)
-            await asyncio.to_thread(while_busy, self.store, self.store.tasks.finish_unsuccessful, task, self.actor,
-                                    state, reason, log_path)
+            try:
+                await asyncio.to_thread(while_busy, self.store, self.store.tasks.finish_unsuccessful, task,
+                                        self.actor, state, reason, log_path)
+            except Exception as store_exc:  # not written: tried again by the flush loop, never left "running"
+                self._unfinished.append((task, state, reason, log_path))
+                self._trouble(f"task {task.id}: its end could not be recorded yet ({store_exc}); trying again")
             self._emit(run, "finished", state=state, progress=run.progress, message=reason)
         finally:
             log.close()
