@@ -17,14 +17,14 @@ def restore_backup(backup: Path, url: str, home: Path) -> str:
     at `url`, then copy its media into `home/media` (a file already there with the recorded
     checksum is kept, one that differs is refused). Returns the line to show."""
     from director_tui.core.store import redact, scheme_of
+    from director_tui.core.store.postgres import PostgresStore
 
-    dump = backup / "director.pgdump"
+    dump = backup / PostgresStore.backup_name
     if scheme_of(url) != "postgresql":
         raise StoreError(f"--to {redact(url)}: restore-store loads into PostgreSQL; a SQLite backup folder "
                          "is itself a workspace (open it with --home)")
     if not dump.is_file():
-        raise ArchiveError(f"{backup}: no director.pgdump in it (is it a backup of a PostgreSQL store?)")
-    from director_tui.core.store.postgres import PostgresStore
+        raise ArchiveError(f"{backup}: no {dump.name} in it (is it a backup of a PostgreSQL store?)")
 
     store = PostgresStore(url)
     try:

@@ -103,12 +103,16 @@ def open_regular(path: Path) -> int:
     return fd
 
 
+def media_root_missing(home: Path) -> str:
+    return (f"media root {home} does not exist: mount the shared workspace folder there, or set media_root "
+            "in this machine's config (or --home)")
+
+
 def media_root_problem(home: Path) -> str | None:
     """Why a worker cannot put results in the workspace folder (on a studio: the shared
     mount, this machine's media_root): missing, or not writable by this account. None if fine."""
     if not home.is_dir():
-        return (f"media root {home} does not exist: mount the shared workspace folder there, or set media_root "
-                "in this machine's config (or --home); nothing was claimed")
+        return f"{media_root_missing(home)}; nothing was claimed"
     if not os.access(home, os.W_OK | os.X_OK):
         return f"media root {home} is read-only for this account; nothing was claimed"
     for sub in ("media", "logs"):

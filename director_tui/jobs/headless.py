@@ -24,16 +24,14 @@ def all_stream_ids(store: Store) -> list[int]:
         return [int(i) for i in s.execute(select(Stream.id).order_by(Stream.id)).scalars()]
 
 
-async def work(store: Store, home: Path, stream_ids: int | list[int], actor: str, *, until_idle: bool,
+async def work(store: Store, home: Path, stream_ids: list[int], actor: str, *, until_idle: bool,
                kill_grace_s: float, on_event: Callable[[RunnerEvent], None] | None = None,
                output_caps: dict[str, int] | None = None, every_stream: bool = False,
                assets: set[str] | None = None, backends: set[str] | None = None) -> str:
     """Run the streams' queue until idle (or forever); stop cleanly on SIGINT/SIGTERM/SIGHUP.
     With `every_stream`, every stream in the store, new ones joining within a few seconds.
     Returns why it stopped."""
-    ids = [stream_ids] if isinstance(stream_ids, int) else list(stream_ids)
-    if every_stream:
-        ids = await asyncio.to_thread(all_stream_ids, store)
+    ids = await asyncio.to_thread(all_stream_ids, store) if every_stream else list(stream_ids)
     runner = Runner(store, home, ids, actor=actor, on_event=on_event,
                     kill_grace_s=kill_grace_s, poll_interval_s=0.2, output_caps=output_caps,
                     assets=assets, backends=backends)

@@ -94,13 +94,12 @@ class MediaPlacement:
         False where the filesystem makes none (some SMB shares): then __call__ in a transaction."""
         dest = self.home / "media" / self.path(number)
         try:
-            os.link(self.tmp_path, dest)
-        except FileExistsError:
-            raise
-        except FileNotFoundError:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            return self.early(number)
-        except OSError as exc:
+            try:
+                os.link(self.tmp_path, dest)
+            except FileNotFoundError:  # the folder went away since this runner made it (once more)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.link(self.tmp_path, dest)
+        except OSError as exc:  # FileExistsError (EEXIST) goes to the caller: the number is taken
             if exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
                 return False
             raise

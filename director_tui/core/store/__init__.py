@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 # scheme -> the module whose open_url(home, url) opens it; a new store is one module and one line
 STORES = {"sqlite": "director_tui.core.store.sqlite", "postgresql": "director_tui.core.store.postgres"}
 
-__all__ = ["STORES", "ClaimedTask", "DamagedStore", "Store", "StoreError", "StoreUnusable", "TaskQueries", "init_store", "requeue_now", "damaged_message",
-           "open_store", "read_snapshot", "scheme_of", "unavailable"]
+__all__ = ["STORES", "ClaimedTask", "DamagedStore", "Store", "StoreError", "StoreUnusable", "TaskQueries",
+           "damaged_message", "init_store", "open_store", "read_snapshot", "requeue_now", "scheme_of", "unavailable"]
 
 
 def scheme_of(url: str) -> str:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from director_tui.core.states import TaskState
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlmodel import Session
@@ -44,6 +46,11 @@ class ClaimedTask:
     duration: float
     reference_path: str | None  # relative to media/
     next_number: int | None = None  # the version number this result will most likely take (PostgreSQL's claim)
+
+
+# the activity kind of a task that ends without a version, by the state it ends in
+UNSUCCESSFUL_KIND = {TaskState.FAILED: "task.failed", TaskState.CANCELLED: "task.cancelled",
+                     TaskState.QUEUED: "task.interrupted"}
 
 
 def activity_row(kind: str, actor: str, claimed: ClaimedTask, now: object, **detail: object) -> dict[str, object]:

@@ -35,6 +35,7 @@ from sqlmodel import Session
 
 from director_tui.core import models  # noqa: F401  (registers the tables)
 from director_tui.core.errors import StoreError, StoreUnusable
+from director_tui.core.guards import media_root_missing
 from director_tui.core.migrations import HEAD_REVISION
 from director_tui.core.store.base import Store, TaskQueries
 from director_tui.core.store.postgres_tasks import WRITE_LOCK, PostgresTaskQueries, now_utc
@@ -188,15 +189,13 @@ class PostgresStore(Store):
         self._listener: ChangeListener | None = None
         self._listener_lock = threading.Lock()
         self.engine = self._engine(url)
-        self.write_engine = self.read_engine = self.engine  # the names code and tests share with SQLite
         self._raw_pool = RawConnections(url)
 
     @staticmethod
     def _engine(url: str) -> Engine:
-        engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=4, max_overflow=8,
-                               connect_args={"connect_timeout": 10, "options": CONNECT_OPTIONS,
-                                             "application_name": "director-tui"})
-        return engine
+        return create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=4, max_overflow=8,
+                             connect_args={"connect_timeout": 10, "options": CONNECT_OPTIONS,
+                                           "application_name": "director-tui"})
 
     @property
     def tasks(self) -> TaskQueries:
@@ -229,17 +228,16 @@ class PostgresStore(Store):
             yield conn
 
     @contextmanager
-    def raw_cursor(self, lock: str | None = "shared") -> Iterator[Any]:
+    def raw_cursor(self, locked: bool = True) -> Iterator[Any]:
         """A transaction on a bare psycopg cursor: the runner's hot path (make bench:
-        studio). `lock`: the advisory write lock taken "shared", "exclusive", or None.
+        studio), under the advisory write lock taken shared unless not `locked`.
         Its connections are this store's own, not the ORM's pool: no ping per checkout."""
         conn = self._raw_pool.get()
         try:
             with conn.transaction():
                 cur = conn.cursor()
-                if lock is not None:
-                    kind = "_shared" if lock == "shared" else ""
-                    cur.execute(f"SELECT pg_advisory_xact_lock{kind}({WRITE_LOCK})")
+                if locked:
+                    cur.execute(f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})")
                 yield cur
         finally:
             self._raw_pool.put(conn)  # a broken one is dropped there
@@ -442,17 +440,17 @@ def client_tool(name: str) -> str:
         return found
     import glob
 
-    for candidate in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True,
-                            key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0):
-        return candidate
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True,
+                        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
+    if candidates:
+        return candidates[0]
     raise StoreError(f"{name} is not installed; install PostgreSQL's client tools (apt-get install postgresql-client)")
 
 
 def open_url(home: Path, url: str) -> PostgresStore:
     """A postgresql:// store; its media and logs under `home` (this machine's media root)."""
     if not home.is_dir():  # never made here: a missing mount must not become an empty local folder
-        raise StoreUnusable(f"media root {home} does not exist: mount the shared workspace folder there, or set "
-                            "media_root in this machine's config (or --home)")
+        raise StoreUnusable(media_root_missing(home))
     store = PostgresStore(url)
     try:
         store.migrate()

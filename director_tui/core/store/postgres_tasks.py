@@ -3,10 +3,12 @@
 A claim is one statement: pick the best queued task `FOR UPDATE SKIP LOCKED` (a task
 another worker is claiming at that instant is skipped, never waited for, never taken
 twice), mark it running under this owner, and return it with what it needs to run.
-Claims and results take the advisory write lock shared (workers never wait for each
-other, only for a director's decision being written: see postgres.py); a result also
-locks its segment's row, so two versions of one segment are numbered one after the other.
-Progress and heartbeats touch only the worker's own running rows and take no lock.
+The claim also foresees the version number the result will take; the result is linked at
+that number's name and recorded in one statement, and uq_version_number refuses a number
+another result took meanwhile (then the next). Claims and results take the advisory write
+lock shared (workers never wait for each other, only for a director's decision being
+written: see postgres.py). Progress and heartbeats touch only the worker's own running
+rows and take no lock.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import psycopg
 from director_tui.core.errors import StoreError
 from director_tui.core.models import AssetState, TaskState
 from director_tui.core.states import Asset
-from director_tui.core.store.base import ClaimedTask, Placement, activity_row
+from director_tui.core.store.base import UNSUCCESSFUL_KIND, ClaimedTask, Placement, activity_row
 
 if TYPE_CHECKING:
     from director_tui.core.store.postgres import PostgresStore
@@ -199,8 +201,7 @@ class PostgresTaskQueries:
     def finish_unsuccessful(self, task: ClaimedTask, actor: str, state: str, reason: str,
                             log_path: str) -> None:
         params = {"error": reason[:2000], "message": reason[:500], "log_path": log_path, "id": task.id}
-        kind = {TaskState.FAILED: "task.failed", TaskState.CANCELLED: "task.cancelled",
-                TaskState.QUEUED: "task.interrupted"}[state]
+        kind = UNSUCCESSFUL_KIND[state]
         with self.store.raw_cursor() as cur:
             if state == TaskState.QUEUED:
                 cur.execute(REQUEUED, params)
@@ -217,7 +218,7 @@ class PostgresTaskQueries:
             return [r[0] for r in cur.fetchall()]
 
     def flush(self, progress: list[tuple[int, float, str]], running_ids: list[int]) -> list[int]:
-        with self.store.raw_cursor(lock=None) as cur:
+        with self.store.raw_cursor(locked=False) as cur:
             if progress:
                 cur.executemany(PROGRESS, [{"id": i, "progress": p, "message": m[:500]} for i, p, m in progress])
             if not running_ids:

@@ -18,7 +18,7 @@ from sqlalchemy import Boolean, bindparam, text
 
 from director_tui.core.models import AssetState, Task, TaskState, utcnow
 from director_tui.core.states import Asset
-from director_tui.core.store.base import ClaimedTask, Placement, activity_row
+from director_tui.core.store.base import UNSUCCESSFUL_KIND, ClaimedTask, Placement, activity_row
 
 if TYPE_CHECKING:
     from director_tui.core.store.sqlite import SqliteStore
@@ -167,8 +167,7 @@ class SqliteTaskQueries:
     def finish_unsuccessful(self, task: ClaimedTask, actor: str, state: str, reason: str,
                             log_path: str) -> None:
         params = {"error": reason[:2000], "message": reason[:500], "log_path": log_path, "id": task.id}
-        kind = {TaskState.FAILED: "task.failed", TaskState.CANCELLED: "task.cancelled",
-                TaskState.QUEUED: "task.interrupted"}[state]
+        kind = UNSUCCESSFUL_KIND[state]
         with self.store.write_conn() as conn:
             if state == TaskState.QUEUED:  # interrupted by our own shutdown: back for the next instance
                 conn.execute(REQUEUED, params)  # type: ignore[call-overload]

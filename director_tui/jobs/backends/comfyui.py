@@ -31,9 +31,9 @@ from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext
 from director_tui.jobs.backends.downloads import fetch_to
 
 CONNECT_S = 10.0
-QUIET_POLL_S = 5.0
+QUIET_POLL_S = 5.0  # no event for this long: look at /history (an event may have been missed)
 POLL_S = 1.0  # following a prompt by /history (its websocket lost)
-GONE_AFTER = 5  # /history unanswered this many times in a row: the server is gone  # no event for this long: look at /history (an event may have been missed)
+GONE_AFTER = 5  # /history unanswered this many times in a row: the server is gone
 BACKOFF_S = (5.0, 60.0)  # a server that did not answer is skipped for 5 s, doubling up to 60 s
 SUFFIXES = {"keyframe": (".png", ".jpg", ".jpeg", ".webp"), "video": (".mp4", ".webm", ".mov", ".mkv", ".gif")}
 
