@@ -302,3 +302,51 @@ def test_a_share_without_hard_links_still_records_each_result_once(store, home, 
         version = s.get(Version, version_id)
     assert version.number == 1 and (home / "media" / version.path).read_bytes() == b"picture"
     assert not tmp.exists()  # moved, not copied
+
+
+def test_a_result_claims_the_slots_next_task_with_it_and_only_once(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+    """record_and_claim: the result in, then the next queued task of the same (stream,
+    asset) is ours (PostgreSQL: in the result's own statement). A number another result
+    took meanwhile undoes the whole statement, claim included: tried again, one task is
+    claimed, not two."""
+    import os
+
+    from director_tui.core.models import Task, Version
+    from director_tui.core.store.base import Claimant
+    from director_tui.jobs.recording import MediaPlacement
+
+    stream = make_stream(n=3)
+    with store.write() as s:
+        segs = list(s.execute(select(Segment).order_by(Segment.position)).scalars())
+        for seg in segs:
+            s.add(Task(stream_id=stream.id, segment_id=seg.id, asset="keyframe", prompt="p", seed=1))
+        s.add(Task(stream_id=stream.id, segment_id=segs[0].id, asset="video", prompt="m", seed=1))
+    first = store.tasks.claim(stream.id, "keyframe", "w1", os.getpid(), None)
+    assert first is not None and first.segment_id == segs[0].id
+    folder = Path("film") / f"s{first.segment_id}"
+    (home / "media" / folder).mkdir(parents=True)
+    with store.write() as s:  # number 1 taken under the claim's feet, its file not (yet) there
+        s.add(Version(segment_id=first.segment_id, asset="keyframe", number=1, path="elsewhere.png", prompt="p",
+                      seed=9, generator="g", width=16, height=9, size_bytes=1, checksum="0" * 64))
+    tmp = home / "out.png"
+    tmp.write_bytes(b"picture")
+    version_id, _approved, following = store.tasks.record_and_claim(
+        first, "tester", MediaPlacement(home, folder, "keyframe", tmp), "g", 16, 9, None, 7, "0" * 64, "logs/x",
+        Claimant("w1", os.getpid(), None))
+    with store.read() as s:
+        version = s.get(Version, version_id)
+        tasks = {t.id: t for t in s.execute(select(Task)).scalars()}
+    assert version.number == 2 and (home / "media" / version.path).read_bytes() == b"picture"
+    assert following is not None and following.segment_id == segs[1].id and following.asset == "keyframe"
+    assert tasks[first.id].state == "succeeded" and tasks[first.id].version_id == version_id
+    assert tasks[following.id].state == "running" and tasks[following.id].owner == "w1"
+    assert sorted(t.segment_id for t in tasks.values() if t.state == "queued") == [segs[0].id, segs[2].id]
+    # the last keyframe task: nothing left of its (stream, asset) to claim; the clip is not ours
+    last = store.tasks.claim(stream.id, "keyframe", "w2", os.getpid(), None)
+    tmp.write_bytes(b"another")
+    *_rest, nothing = store.tasks.record_and_claim(
+        last, "tester", MediaPlacement(home, Path("film") / "s3", "keyframe", tmp), "g", 16, 9, None, 7, "0" * 64,
+        "logs/y", Claimant("w2", os.getpid(), None))
+    assert nothing is None
+    with store.read() as s:
+        assert [t.asset for t in s.execute(select(Task).where(Task.state == "queued")).scalars()] == ["video"]

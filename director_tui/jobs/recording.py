@@ -19,7 +19,7 @@ from pathlib import Path
 from director_tui.core.durable import fsync_path
 from director_tui.core.models import Asset
 from director_tui.core.store import Store
-from director_tui.core.store.base import ClaimedTask
+from director_tui.core.store.base import Claimant, ClaimedTask, while_busy
 from director_tui.jobs.generators import GeneratorSettings
 from director_tui.media.ffmpeg import MediaError, validate_image, validate_video
 
@@ -54,9 +54,12 @@ def discard_temp(folder: Path) -> None:
 
 def record_output(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_path: Path,
                   settings: GeneratorSettings, log_path: str, make_dir: Callable[[Path], Path],
-                  caps: dict[str, int] | None = None) -> int:
-    """Validate `tmp_path`, move it into media/ and record the version; returns its id.
-    Raises MediaError (with the reason shown to the user) when the output is not valid."""
+                  caps: dict[str, int] | None = None,
+                  claimant: Claimant | None = None) -> tuple[int, ClaimedTask | None]:
+    """Validate `tmp_path`, move it into media/ and record the version; returns its id,
+    and the next task of its (stream, asset) claimed for `claimant` with the result where
+    one is given (store.tasks.claims_with_result). Raises MediaError (with the reason shown
+    to the user) when the output is not valid; then nothing is claimed."""
     check_output(tmp_path, task.asset, (caps or DEFAULT_CAPS)[task.asset])
     info = validate_image(tmp_path) if task.asset == Asset.KEYFRAME else validate_video(tmp_path)
     digest = _sha256(tmp_path)
@@ -66,18 +69,29 @@ def record_output(store: Store, home: Path, actor: str, task: ClaimedTask, tmp_p
     folder = Path(task.slug) / f"s{task.segment_id:05d}"
     make_dir(home / "media" / folder)  # before the write lock: a mkdir can take a while
 
-    version_id, was_approved = store.tasks.record_version(
-        task, actor, MediaPlacement(home, folder, task.asset, tmp_path), settings.describe(), info.width, info.height,
-        info.duration, size, digest, log_path)
+    place = MediaPlacement(home, folder, task.asset, tmp_path)
+    next_task = None
+    if claimant is None:
+        version_id, was_approved = store.tasks.record_version(
+            task, actor, place, settings.describe(), info.width, info.height, info.duration, size, digest, log_path)
+    else:
+        version_id, was_approved, next_task = store.tasks.record_and_claim(
+            task, actor, place, settings.describe(), info.width, info.height, info.duration, size, digest, log_path,
+            claimant)
     # the rename made durable after the commit, not inside it: an fsync under the write
     # lock would hold every other writer (claims, other results) behind the disk
     _fsync_dir(home / "media" / folder)
     if was_approved:  # the approved count dropped: a checkpoint may reopen
-        from director_tui.core.segment_state import update_checkpoints
+        # retried here, not by the caller: the version is in, and recording it again would fail
+        while_busy(store, _update_checkpoints, store, task.stream_id)
+    return version_id, next_task
 
-        with store.write() as s:
-            update_checkpoints(s, task.stream_id)
-    return version_id
+
+def _update_checkpoints(store: Store, stream_id: int) -> None:
+    from director_tui.core.segment_state import update_checkpoints
+
+    with store.write() as s:
+        update_checkpoints(s, stream_id)
 
 
 class MediaPlacement:

@@ -21,7 +21,7 @@ from typing import TextIO
 
 from director_tui.core.models import Stream, TaskState
 from director_tui.core.store import Store
-from director_tui.core.store.base import ClaimedTask, while_busy
+from director_tui.core.store.base import Claimant, ClaimedTask, while_busy
 from director_tui.core.trust import TrustError, TrustStore, refusal
 from director_tui.jobs.backends import Job, TaskFailed
 from director_tui.jobs.generators import GeneratorSettings, parse_progress, settings_for
@@ -212,17 +212,23 @@ class Runner:
             return False
         return self.backends is None or self.settings(stream_id, asset).backend_name in self.backends
 
-    def _claim(self, stream_id: int, asset: str) -> ClaimedTask | None:
-        return self.store.tasks.claim(stream_id, asset, self.instance_id, os.getpid(),
-                                self._my_start)
+    def _claimant(self) -> Claimant:
+        return Claimant(self.instance_id, os.getpid(), self._my_start)
+
+    def _may_claim(self, stream_id: int, asset: str) -> bool:
+        return not self._stopping and self.trusted(stream_id, asset, quiet=True)  # (a worker thread)
 
     def _claim_and_start(self, stream_id: int, asset: str) -> Launch | None:
         """In a worker thread: claim the best queued task and start it (jobs/launch.py).
         One thread hop where there were three: queued check, claim, pid (make bench: runner)."""
-        if self._stopping or not self.trusted(stream_id, asset, quiet=True):  # (a worker thread)
+        if not self._may_claim(stream_id, asset):
             return None
-        task = self._claim(stream_id, asset)
-        return None if task is None else start_task(self.store, self.home, task, self.settings, self._dir)
+        claimant = self._claimant()
+        task = self.store.tasks.claim(stream_id, asset, claimant.owner, claimant.pid, claimant.start)
+        return None if task is None else self._start(task)
+
+    def _start(self, task: ClaimedTask) -> Launch:
+        return start_task(self.store, self.home, task, self.settings, self._dir)
 
     def _adopt(self, launch: Launch) -> None:
         """On the loop: run a launched task to its end."""
@@ -418,14 +424,27 @@ class Runner:
                                settings: GeneratorSettings | None,
                                log_path: str) -> tuple[Launch | None, int | BaseException]:
         """In a worker thread, after a generator exited 0: start the next task of its
-        (stream, asset), then validate and record this one's output."""
+        (stream, asset) and validate and record this one's output. On SQLite the next
+        starts first; on a server the result's statement claims the next task
+        (store.tasks.claims_with_result: one round trip per task), started right after."""
+        assert tmp_path is not None and settings is not None
+        record = (record_output, self.store, self.home, self.actor, task, tmp_path, settings, log_path, self._dir,
+                  self.output_caps)
+        if self.store.tasks.claims_with_result:
+            claimant = self._claimant() if self._may_claim(task.stream_id, task.asset) else None
+            try:
+                version_id, next_task = while_busy(self.store, *record, claimant)  # type: ignore[arg-type]
+            except Exception as exc:  # nothing claimed: the main loop claims the slot's next task
+                return None, exc
+            launch_next = None
+            with contextlib.suppress(Exception):
+                launch_next = None if next_task is None else self._start(next_task)
+            return launch_next, version_id
         launch_next = None
         with contextlib.suppress(Exception):  # nothing claimed: the main loop tries again
             launch_next = self._claim_and_start(task.stream_id, task.asset)
         try:
-            assert tmp_path is not None and settings is not None
-            return launch_next, while_busy(self.store, record_output, self.store, self.home, self.actor, task, tmp_path,
-                                            settings, log_path, self._dir, self.output_caps)
+            return launch_next, while_busy(self.store, *record)[0]  # type: ignore[arg-type]
         except Exception as exc:
             return launch_next, exc
 

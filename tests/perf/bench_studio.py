@@ -1,8 +1,8 @@
 """Studio scale (issue 17), on a throwaway PostgreSQL cluster (tests/postgres_cluster.py):
 
 1. Claim throughput: 8 worker processes drain 2,000 trivial tasks through the store's own
-   queue (PostgresTaskQueries: claim, then record the result: version, segment, task,
-   activity), against 8 processes of a bare `FOR UPDATE SKIP LOCKED` loop (claim, mark
+   queue as `work` uses it (PostgresTaskQueries: a claim, then each result recorded,
+   version, segment, task and activity, with the next task claimed in its statement), against 8 processes of a bare `FOR UPDATE SKIP LOCKED` loop (claim, mark
    done) on the same server, same run, each on a fresh copy of the same database; and
    no task run twice.
 2. Sync latency between two processes: one commits, the other sees its change token move
@@ -79,6 +79,7 @@ def worker(mode: str, url: str, stream_id: int) -> None:
             conn.execute(BARE_DONE, {"id": row[0]})
             done.append(row[0])
     else:
+        from director_tui.core.store.base import Claimant
         from director_tui.core.store.postgres import PostgresStore
 
         store = PostgresStore(url)
@@ -86,13 +87,14 @@ def worker(mode: str, url: str, stream_id: int) -> None:
         queries.queued_assets([stream_id])  # the pool's first connection, before the clock
         print("ready", flush=True)
         sys.stdin.readline()
-        while True:
-            task = queries.claim(stream_id, "keyframe", owner, os.getpid(), None)
-            if task is None:
-                break
-            queries.record_version(task, "bench", NoFile(task.segment_id), "bench", 16, 9, None, 100, "0" * 64,
-                                   f"logs/task-{task.id}.log")
+        claimant = Claimant(owner, os.getpid(), None)
+        task = queries.claim(stream_id, "keyframe", owner, os.getpid(), None)
+        while task is not None:  # as the runner does it (claims_with_result)
+            _version, _approved, following = queries.record_and_claim(
+                task, "bench", NoFile(task.segment_id), "bench", 16, 9, None, 100, "0" * 64,
+                f"logs/task-{task.id}.log", claimant)
             done.append(task.id)
+            task = following
         store.dispose()
     print(json.dumps(done), flush=True)
 

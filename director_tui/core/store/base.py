@@ -48,6 +48,15 @@ class ClaimedTask:
     next_number: int | None = None  # the version number this result will most likely take (PostgreSQL's claim)
 
 
+@dataclass(frozen=True)
+class Claimant:
+    """Who claims a task: this instance's owner name, its pid and the pid's start time."""
+
+    owner: str
+    pid: int
+    start: float | None
+
+
 # the activity kind of a task that ends without a version, by the state it ends in
 UNSUCCESSFUL_KIND = {TaskState.FAILED: "task.failed", TaskState.CANCELLED: "task.cancelled",
                      TaskState.QUEUED: "task.interrupted"}
@@ -81,6 +90,12 @@ class Placement(Protocol):
 class TaskQueries(Protocol):
     """The job runner's queries: few, short transactions, on its hot path (make bench: runner)."""
 
+    # True where a result's own statement also claims the next task of its (stream, asset)
+    # (record_and_claim: one round trip per task to a server); False where the runner does
+    # better to claim and start the next task first, then record this one (SQLite: no
+    # round trips, and the next generator starts before this output is validated).
+    claims_with_result: bool
+
     def queued_assets(self, stream_ids: list[int]) -> set[tuple[int, str]]: ...
 
     def claim(self, stream_id: int, asset: str, owner: str, owner_pid: int,
@@ -94,6 +109,12 @@ class TaskQueries(Protocol):
     def record_version(self, task: ClaimedTask, actor: str, place: Placement, generator: str,
                        width: int, height: int, duration: float | None, size: int, checksum: str,
                        log_path: str) -> tuple[int, bool]: ...
+
+    def record_and_claim(self, task: ClaimedTask, actor: str, place: Placement, generator: str,
+                         width: int, height: int, duration: float | None, size: int, checksum: str,
+                         log_path: str, claimant: Claimant) -> tuple[int, bool, ClaimedTask | None]:
+        """record_version, then claim the next task of the same (stream, asset) for
+        `claimant`; nothing is claimed when the result is not recorded."""
 
     def finish_unsuccessful(self, task: ClaimedTask, actor: str, state: str, reason: str, log_path: str) -> None: ...
 

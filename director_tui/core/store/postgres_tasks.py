@@ -21,19 +21,29 @@ import psycopg
 from director_tui.core.errors import StoreError
 from director_tui.core.models import AssetState, TaskState
 from director_tui.core.states import Asset
-from director_tui.core.store.base import UNSUCCESSFUL_KIND, ClaimedTask, Placement, activity_row
+from director_tui.core.store.base import (
+    UNSUCCESSFUL_KIND,
+    Claimant,
+    ClaimedTask,
+    Placement,
+    activity_row,
+)
 
 if TYPE_CHECKING:
     from director_tui.core.store.postgres import PostgresStore
 
 WRITE_LOCK = 0x6469726563746F72  # "director": the advisory lock every decision's write takes (postgres.py)
 
-# One statement, its own transaction: the advisory lock (shared) is a one-time filter,
-# taken before any row is looked at; then the pick, skipping rows others are claiming.
-CLAIM = f"""
-WITH picked AS (
+# Taken first in a claim or a result's statement, before any row is looked at: the advisory
+# write lock, shared (a one-time filter), so a director's decision never runs alongside.
+LOCK_SHARED = f"(SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})) AS lock) = 1"
+# The claim's part of a statement: pick the best queued task of (stream, asset), skipping
+# rows others are claiming; mark it ours; `next_task` is it with what it needs to run, and
+# the version number its result will most likely take. {gate} holds before anything is read.
+CLAIM_CTES = """
+picked AS (
     SELECT id FROM task WHERE state = 'queued' AND stream_id = %(stream_id)s AND asset = %(asset)s
-      AND (SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})) AS lock) = 1
+      AND {gate}
     ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED),
 claimed AS (
     UPDATE task t SET state = 'running', owner = %(owner)s, owner_pid = %(owner_pid)s,
@@ -41,25 +51,27 @@ claimed AS (
            message = 'starting', error = '', cancel_requested = false
     FROM picked WHERE t.id = picked.id
     RETURNING t.id, t.stream_id, t.segment_id, t.asset, t.prompt, t.seed, t.priority, t.reference_version_id,
-              t.parent_version_id, t.variation_group, t.preset_id)
-SELECT c.*, st.slug, st.width, st.height, s.position, s.duration, rv.path,
-       (SELECT coalesce(max(number), 0) + 1 FROM version WHERE segment_id = c.segment_id AND asset = c.asset)
-FROM claimed c JOIN segment s ON s.id = c.segment_id JOIN stream st ON st.id = s.stream_id
-LEFT JOIN version rv ON rv.id = c.reference_version_id"""
+              t.parent_version_id, t.variation_group, t.preset_id),
+next_task AS (
+    SELECT c.*, st.slug, st.width, st.height, s.position, s.duration, rv.path,
+           (SELECT coalesce(max(number), 0) + 1 FROM version WHERE segment_id = c.segment_id AND asset = c.asset)
+    FROM claimed c JOIN segment s ON s.id = c.segment_id JOIN stream st ON st.id = s.stream_id
+    LEFT JOIN version rv ON rv.id = c.reference_version_id)"""
+# One statement, its own transaction.
+CLAIM = "WITH" + CLAIM_CTES.format(gate=LOCK_SHARED) + "\nSELECT * FROM next_task"
 QUEUED_ASSETS = "SELECT DISTINCT stream_id, asset FROM task WHERE state = 'queued' AND stream_id = ANY(%(ids)s)"
 SET_PID = ("UPDATE task SET pid = %(pid)s, pgid = %(pid)s, proc_start = %(proc_start)s, log_path = %(log_path)s "
            "WHERE id = %(id)s")
 SET_REMOTE = "UPDATE task SET remote = %(remote)s, log_path = %(log_path)s WHERE id = %(id)s"
 NEXT_NUMBER = "SELECT coalesce(max(number), 0) + 1 FROM version WHERE segment_id = %(id)s AND asset = %(asset)s"
-# The version, the segment's current one, the task done and the activity row in one
-# statement, under the advisory lock (shared, a one-time filter) and the segment's row lock
-# (`old`: its state as this result finds it); the number is the one the claim foresaw,
-# and uq_version_number refuses it if another result took it meanwhile (then again).
-RECORD = f"""
-WITH old AS (
+# A result: the version, the segment's current one, the task done and the activity row in
+# one statement, under the advisory lock (shared) and the segment's row lock (`old`: its
+# state as this result finds it); the number is the one the claim foresaw, and
+# uq_version_number refuses it if another result took it meanwhile (then again).
+RECORD_CTES = """
+old AS (
     SELECT keyframe_version_id, keyframe_state, video_state FROM segment
-    WHERE id = %(segment_id)s
-      AND (SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})) AS lock) = 1
+    WHERE id = %(segment_id)s AND {lock}
     FOR UPDATE),
 v AS (
     INSERT INTO version (segment_id, asset, number, path, prompt, seed, generator, parent_version_id,
@@ -70,7 +82,7 @@ v AS (
            %(height)s, %(duration)s, %(size_bytes)s, %(checksum)s, %(task_id)s, %(now)s FROM old
     RETURNING id),
 seg AS (
-    UPDATE segment SET {{asset}}_version_id = (SELECT id FROM v), {{asset}}_state = {{state}}, updated_at = %(now)s
+    UPDATE segment SET {asset}_version_id = (SELECT id FROM v), {asset}_state = {state}, updated_at = %(now)s
     WHERE id = %(segment_id)s AND EXISTS (SELECT 1 FROM v)),
 done AS (
     UPDATE task SET state = 'succeeded', progress = 1, message = 'done', finished_at = %(now)s,
@@ -78,13 +90,21 @@ done AS (
     WHERE id = %(task_id)s AND EXISTS (SELECT 1 FROM v)),
 act AS (
     INSERT INTO activity (stream_id, segment_id, actor, kind, detail, created_at)
-    SELECT %(stream_id)s, %(segment_id)s, %(actor)s, 'version.created', %(detail)s, %(now)s FROM v)
-SELECT v.id, old.keyframe_state, old.video_state FROM v, old"""
+    SELECT %(stream_id)s, %(segment_id)s, %(actor)s, 'version.created', %(detail)s, %(now)s FROM v)"""
+RECORD = "WITH" + RECORD_CTES + "\nSELECT v.id, old.keyframe_state, old.video_state FROM v, old"
+# ... and, only once the result is in (`v`), the claim of the slot's next task of the same
+# (stream, asset): a worker's one round trip per task (base.TaskQueries.claims_with_result).
+RECORD_AND_CLAIM = ("WITH" + RECORD_CTES + "," + CLAIM_CTES.format(gate="EXISTS (SELECT 1 FROM v)")
+                    + "\nSELECT v.id, old.keyframe_state, old.video_state, next_task.* "
+                      "FROM v CROSS JOIN old LEFT JOIN next_task ON true")
 # a clip made from a keyframe that is no longer the current approved one: stale on arrival
 CLIP_STATE = ("CASE WHEN (SELECT keyframe_version_id FROM old) IS NOT DISTINCT FROM %(reference_version_id)s::integer "
               "AND (SELECT keyframe_state FROM old) = 'approved' THEN 'review' ELSE 'stale' END")
-RECORD_KEYFRAME = RECORD.format(asset="keyframe", state="'review'")
-RECORD_VIDEO = RECORD.format(asset="video", state=CLIP_STATE)
+STATE_ON_ARRIVAL = {Asset.KEYFRAME: "'review'", Asset.VIDEO: CLIP_STATE}
+# (asset, with the next claim) -> the statement
+RECORD_SQL = {(asset, claims): sql.format(lock=LOCK_SHARED, asset=asset, state=state)
+              for asset, state in STATE_ON_ARRIVAL.items()
+              for claims, sql in ((False, RECORD), (True, RECORD_AND_CLAIM))}
 FAILED = """
 UPDATE task SET state = %(state)s, error = %(error)s, message = %(message)s, pid = NULL, pgid = NULL,
        log_path = %(log_path)s, finished_at = %(now)s WHERE id = %(id)s"""
@@ -106,6 +126,8 @@ def now_utc() -> datetime:
 
 
 class PostgresTaskQueries:
+    claims_with_result = True  # base.TaskQueries: a worker's one round trip per task
+
     def __init__(self, store: PostgresStore) -> None:
         self.store = store
 
@@ -139,10 +161,24 @@ class PostgresTaskQueries:
     def record_version(self, task: ClaimedTask, actor: str, place: Placement,
                        generator: str, width: int, height: int, duration: float | None, size: int,
                        checksum: str, log_path: str) -> tuple[int, bool]:
+        version_id, was_approved, _next = self._record(task, actor, place, generator, width, height, duration,
+                                                       size, checksum, log_path, None)
+        return version_id, was_approved
+
+    def record_and_claim(self, task: ClaimedTask, actor: str, place: Placement, generator: str,
+                         width: int, height: int, duration: float | None, size: int, checksum: str,
+                         log_path: str, claimant: Claimant) -> tuple[int, bool, ClaimedTask | None]:
+        return self._record(task, actor, place, generator, width, height, duration, size, checksum, log_path,
+                            claimant)
+
+    def _record(self, task: ClaimedTask, actor: str, place: Placement, generator: str, width: int, height: int,
+                duration: float | None, size: int, checksum: str, log_path: str,
+                claimant: Claimant | None) -> tuple[int, bool, ClaimedTask | None]:
         """As on SQLite: number, insert, make current, finish the task; the row never points
         at a missing file. The number comes with the claim; the file is linked at its name
-        first, then one statement records it (one round trip). A number taken meanwhile (two
-        results for one segment at once; the file already there, or the insert refused)
+        first, then one statement records it (one round trip), and claims the next task for
+        `claimant`. A number taken meanwhile (two results for one segment at once; the file
+        already there, or the insert refused: the whole statement undone, the claim too)
         means the next. Where the share makes no hard links: the file is moved inside the
         record's transaction instead (two round trips)."""
         number = task.next_number
@@ -156,9 +192,11 @@ class PostgresTaskQueries:
             except FileExistsError:  # another result's, or what a crash left there: not ours to touch
                 number += 1
                 continue
+            params = self._params(task, actor, place, number, generator, width, height, duration, size, checksum,
+                                  log_path, claimant)
             try:
-                row = self._record(task, actor, place, number, generator, width, height, duration, size,
-                                   checksum, log_path, in_transaction=not early)
+                row = self._execute(RECORD_SQL[task.asset, claimant is not None], params, place, number,
+                                    in_transaction=not early)
             except psycopg.errors.UniqueViolation:
                 if early:
                     place.withdraw(number)
@@ -170,14 +208,15 @@ class PostgresTaskQueries:
                 raise
             if early:
                 place.done()
-            version_id, key_state, video_state = row
+            version_id, key_state, video_state = row[:3]
             was_approved = (key_state if task.asset == Asset.KEYFRAME else video_state) == AssetState.APPROVED
-            return int(version_id), was_approved
+            claimed = ClaimedTask(*row[3:]) if len(row) > 3 and row[3] is not None else None
+            return int(version_id), was_approved, claimed
         raise StoreError(f"segment {task.segment_id}: no free version number after 16 tries")
 
-    def _record(self, task: ClaimedTask, actor: str, place: Placement, number: int, generator: str, width: int,
+    def _params(self, task: ClaimedTask, actor: str, place: Placement, number: int, generator: str, width: int,
                 height: int, duration: float | None, size: int, checksum: str, log_path: str,
-                in_transaction: bool) -> tuple[int, str, str]:
+                claimant: Claimant | None) -> dict[str, object]:
         activity = self._activity("version.created", actor, task, asset=task.asset, version=number,
                                   task=task.id, seed=task.seed)
         params = {
@@ -188,12 +227,17 @@ class PostgresTaskQueries:
             "duration": duration, "size_bytes": size, "checksum": checksum, "task_id": task.id,
             "now": activity["now"], "log_path": log_path, "stream_id": task.stream_id, "actor": actor,
             "detail": activity["detail"]}
-        sql = RECORD_KEYFRAME if task.asset == Asset.KEYFRAME else RECORD_VIDEO
+        if claimant is not None:
+            params.update(owner=claimant.owner, owner_pid=claimant.pid, owner_start=claimant.start)
+        return params
+
+    def _execute(self, sql: str, params: dict[str, object], place: Placement, number: int,
+                 in_transaction: bool) -> tuple[object, ...]:
         with self.store.raw_pipeline() if in_transaction else self.store.raw_statement() as cur:
             cur.execute(sql, params)
             row = cur.fetchone()
             if row is None:
-                raise LookupError(f"segment {task.segment_id} no longer exists")
+                raise LookupError(f"segment {params['segment_id']} no longer exists")
             if in_transaction:
                 place(number)  # moved inside the transaction: committed only once the file is there
         return row  # type: ignore[no-any-return]

@@ -18,7 +18,13 @@ from sqlalchemy import Boolean, bindparam, text
 
 from director_tui.core.models import AssetState, Task, TaskState, utcnow
 from director_tui.core.states import Asset
-from director_tui.core.store.base import UNSUCCESSFUL_KIND, ClaimedTask, Placement, activity_row
+from director_tui.core.store.base import (
+    UNSUCCESSFUL_KIND,
+    Claimant,
+    ClaimedTask,
+    Placement,
+    activity_row,
+)
 
 if TYPE_CHECKING:
     from director_tui.core.store.sqlite import SqliteStore
@@ -89,6 +95,8 @@ CANCEL_REQUESTS = _t("SELECT id FROM task WHERE id IN :ids AND cancel_requested 
 
 
 class SqliteTaskQueries:
+    claims_with_result = False  # base.TaskQueries: the runner claims the next first, then records
+
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
 
@@ -163,6 +171,15 @@ class SqliteTaskQueries:
                                  seed=task.seed)
             cur.execute(ACTIVITY_SQL, {**activity, "now": db_time(activity["now"])})  # type: ignore[arg-type]
         return int(version_id), was_approved
+
+    def record_and_claim(self, task: ClaimedTask, actor: str, place: Placement, generator: str,
+                         width: int, height: int, duration: float | None, size: int, checksum: str,
+                         log_path: str, claimant: Claimant) -> tuple[int, bool, ClaimedTask | None]:
+        """Two transactions, as the runner does it here (claims_with_result is False)."""
+        version_id, was_approved = self.record_version(task, actor, place, generator, width, height, duration,
+                                                       size, checksum, log_path)
+        return version_id, was_approved, self.claim(task.stream_id, task.asset, claimant.owner, claimant.pid,
+                                                    claimant.start)
 
     def finish_unsuccessful(self, task: ClaimedTask, actor: str, state: str, reason: str,
                             log_path: str) -> None:
