@@ -122,10 +122,15 @@ def send_back(session: Session, segment_id: int, asset: str, user: str, text: st
                    (segment_id,), ((segment_id, asset),))
 
 
-def comment(session: Session, segment_id: int, asset: str, user: str, text: str) -> Outcome:
-    """A comment on the segment's current version of `asset` (`@00:02.5 …` on a clip: at that time)."""
-    timecode, body = review.split_timecode(text) if asset == Asset.VIDEO else (None, text.strip())
-    review.add_comment(session, segment_id, body, user, asset=asset, timecode=timecode)
+def comment(session: Session, segment_id: int, asset: str, user: str, text: str, *,
+            timecode: float | None = None, version_id: int | None = None) -> Outcome:
+    """A comment on the segment's current version of `asset` (`@00:02.5 …` on a clip: at that
+    time), or on its version `version_id`; an explicit `timecode` leaves the text as it is."""
+    if timecode is None and asset == Asset.VIDEO:
+        timecode, body = review.split_timecode(text)
+    else:
+        body = text.strip()
+    review.add_comment(session, segment_id, body, user, asset=asset, timecode=timecode, version_id=version_id)
     where = f" at {review.format_timecode(timecode)}" if timecode is not None else ""
     return Outcome(f"comment added{where}", (segment_id,))
 

@@ -208,8 +208,9 @@ def split_timecode(text: str) -> tuple[float | None, str]:
 
 
 def add_comment(session: Session, segment_id: int, body: str, author: str, *, asset: str | None = None,
-                timecode: float | None = None) -> Comment:
-    """A comment on the segment, tied to the current version of `asset` (if it has one)."""
+                timecode: float | None = None, version_id: int | None = None) -> Comment:
+    """A comment on the segment, tied to the current version of `asset` (if it has one),
+    or to the segment's version `version_id` (any of its versions of `asset`)."""
     seg = _segment(session, segment_id)
     body = body.strip()
     if not body:
@@ -217,7 +218,12 @@ def add_comment(session: Session, segment_id: int, body: str, author: str, *, as
     if len(body) > MAX_COMMENT_CHARS or "\x00" in body:
         raise ReviewError(f"comment: longer than {MAX_COMMENT_CHARS:,} characters or holds a NUL")
     version = None
-    if asset is not None:
+    if version_id is not None:
+        version = session.get(Version, version_id)
+        if version is None or version.segment_id != seg.id or (asset is not None and version.asset != asset):
+            raise NotFound(f"segment {seg.position} has no such {asset or ''} version (id {version_id})")
+        asset = version.asset
+    elif asset is not None:
         vid = seg.keyframe_version_id if asset == Asset.KEYFRAME else seg.video_version_id
         version = session.get(Version, vid) if vid else None
     if timecode is not None:
