@@ -1,37 +1,18 @@
-"""The command line: `director-tui COMMAND`. Each module registers its commands on the one
-typer app (cli/common.py), in the order they are listed in the help; every command builds
-on core/ (and jobs/ or ui/ where it runs generators or the app)."""
+"""The command line: `director-tui COMMAND` (typer; cli/entry.py builds the app from every
+module's commands). Importing this package costs nothing: the read commands' fast start
+(cli/reads.py, from launch.py) uses its modules without typer; `app` and `main` are
+built on first use."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-
-import typer
-
-from director_tui.cli.common import State, app
-
-# each module registers its commands on `app`; the help lists them in this order
-for _module in ("streams", "decide", "presets", "jobs", "session", "archive", "insight", "trust", "studio"):
-    importlib.import_module(f"director_tui.cli.{_module}")
+from typing import Any
 
 __all__ = ["app", "main"]
 
 
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # damage found past the open, or a store that refused: one line
-        from director_tui.core.store import damaged_message, unavailable
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from director_tui.cli import entry
 
-        message = damaged_message(exc, State.home)
-        if message is not None:
-            typer.echo(f"director-tui: {message}", err=True)
-            sys.exit(2)
-        why = unavailable(exc)
-        if why is None:
-            raise
-        typer.echo(f"director-tui: stopped: {why}; try again", err=True)
-        sys.exit(1)
+        return getattr(entry, name)
+    raise AttributeError(name)

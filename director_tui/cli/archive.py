@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from director_tui.cli.common import app, fail, find_stream, settings, store_for
+from director_tui.cli.common import StreamArg, app, fail, find_stream, settings, store_for
 from director_tui.core.commands import EXPORTS as WHATS  # light: checked before the store opens
 
 
@@ -30,7 +30,7 @@ def progress_bar(label: str):  # type: ignore[no-untyped-def]
 
 @app.command()
 def export(
-    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    stream: StreamArg,
     what: Annotated[str, typer.Argument(help="keyframes (ZIP), spec (JSON), cut (final MP4) or backup (database + media).")],
     out: Annotated[str | None, typer.Option("--out", "-o", help="File to write; for backup a folder or an rclone remote such as gdrive:backups.")] = None,
     every_version: Annotated[bool, typer.Option("--all-versions", help="keyframes: every version, not only the approved ones.")] = False,
@@ -59,7 +59,7 @@ def export(
 
 @app.command()
 def cleanup(
-    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    stream: StreamArg,
     keep: Annotated[int, typer.Option("--keep", help="Keep the newest N versions of each asset (approved and current ones always).")],
     archive_to: Annotated[str | None, typer.Option("--archive", help="A folder or an rclone remote (default: <workspace>/archive).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would move.")] = False,
@@ -91,7 +91,7 @@ def cleanup(
 
 @app.command()
 def restore(
-    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    stream: StreamArg,
     segment: Annotated[int, typer.Argument(help="The segment's position.")],
     version: Annotated[int, typer.Argument(help="The version number.")],
     asset: Annotated[str, typer.Option("--asset", help="keyframe or video.")] = "keyframe",

@@ -20,7 +20,7 @@ app = typer.Typer(
     name="director-tui",
     help="Review an AI-generated video production in the terminal.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -77,6 +77,28 @@ def main_options(
 ) -> None:
     State.home = home
     State.store = store
+
+
+def complete_stream(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of a stream's slug: read without the ORM where the store allows
+    (cli/reads.py's fast start), so a tab answers within ~0.15 s."""
+    from director_tui.config import load_settings
+    from director_tui.core.overview import stream_slugs
+    from director_tui.core.store import fast_reader
+
+    root = ctx.find_root().params
+    try:
+        found = load_settings(root.get("home"), store=root.get("store"))
+        with fast_reader(found.home, found.store) as db:
+            if db is None:
+                return []
+            slugs = stream_slugs(db)
+    except Exception:  # a tab never prints an error
+        return []
+    return [slug for slug in slugs if slug.startswith(incomplete)]
+
+
+StreamArg = Annotated[str, typer.Argument(help="The stream's slug.", autocompletion=complete_stream)]
 
 
 def find_stream(store, slug: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]

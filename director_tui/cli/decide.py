@@ -21,13 +21,13 @@ from typing import Annotated, Any
 
 import typer
 
-from director_tui.cli.common import app, fail, find_stream, settings, store_for
+from director_tui.cli.common import StreamArg, app, fail, find_stream, settings, store_for
 from director_tui.core.printable import printable
 
 REFUSED = 1
 Asset_ = Annotated[str, typer.Option("--asset", help="keyframe or video.")]
 Json = Annotated[bool, typer.Option("--json", help="Print what happened as JSON.")]
-Stream_ = Annotated[str, typer.Argument(help="The stream's slug.")]
+Stream_ = StreamArg
 Segment_ = Annotated[int, typer.Argument(help="The segment's position.", min=1)]
 
 

@@ -7,23 +7,14 @@ from typing import Annotated
 
 import typer
 
-from director_tui.cli.common import app, fail, find_stream, settings, store_for
+from director_tui.cli.common import StreamArg, app, fail, find_stream, settings, store_for
+from director_tui.cli.reads import activity_text, bar, metrics_text
 from director_tui.core.printable import printable
-from director_tui.core.timefmt import span
-
-
-def _bar(value: float, width: int = 20) -> str:
-    filled = int(round(max(0.0, min(1.0, value)) * width))
-    return "█" * filled + "░" * (width - filled)
-
-
-def _pct(n: int, d: int) -> str:
-    return f"{n} of {d} ({100 * n / d:.0f}%)" if d else "no decisions yet"
 
 
 @app.command()
 def activity(
-    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    stream: StreamArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines' worth as one JSON list.")] = False,
     since: Annotated[str | None, typer.Option("--since", help="90m, 2h, 3d, 1w or a date like 2026-11-24.")] = None,
     segment: Annotated[int | None, typer.Option("--segment", help="Only this segment (position).")] = None,
@@ -43,20 +34,12 @@ def activity(
     with store.read() as session:
         events = insight.timeline(session, stream_id, segment=segment, kind=kind, actor=author,
                                   since=when, limit=max(1, limit))
-    if as_json:
-        typer.echo(json.dumps([e.as_json() for e in events], indent=2, ensure_ascii=False))
-        return
-    if not events:
-        typer.echo("no activity matches")
-    for e in events:
-        where = f"#{e.position} {e.title[:20]}" if e.position is not None else "—"
-        typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S}  {printable(e.actor)[:12]:<12}  {printable(where):<24}  "
-                   f"{printable(e.summary)}")
+    typer.echo(activity_text(events, as_json))
 
 
 @app.command()
 def metrics(
-    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    stream: StreamArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Approval rates, regenerations, segments needing attention, time per checkpoint."""
@@ -66,24 +49,7 @@ def metrics(
     stream_id, _ = find_stream(store, stream)
     with store.read() as session:
         m = insight.metrics(session, stream_id)
-    if as_json:
-        typer.echo(json.dumps(m.as_json(), indent=2, ensure_ascii=False))
-        return
-    typer.echo(f"approval rate       {_bar(m.approval_rate or 0)} {_pct(m.approved, m.decided)}")
-    typer.echo(f"first-time approval {_bar(m.first_time_rate or 0)} {_pct(m.first_approved, m.first_decided)}")
-    typer.echo(f"regenerations per segment: mean {m.regenerations_mean:.2f}")
-    top = max(m.distribution.values()) or 1
-    for bucket, n in m.distribution.items():
-        typer.echo(f"  {bucket:>2}  {_bar(n / top)} {n}")
-    for asset, g in m.generation.items():
-        typer.echo(f"generation {asset:<8} {int(g['count'])} done, {int(g['failed'])} failed, "
-                   f"median {g['median']:.1f} s, p90 {g['p90']:.1f} s")
-    for name, seconds, done in m.checkpoints:
-        typer.echo(f"checkpoint {name:<10} {span(seconds):>12} {'done' if done else 'open'}")
-    if m.attention:
-        typer.echo("needs attention:")
-        for a in m.attention:
-            typer.echo(f"  #{a.position:<4} {printable(a.title)[:28]:<28} {a.reasons}")
+    typer.echo(metrics_text(m, as_json))
 
 
 @app.command()
@@ -109,9 +75,9 @@ def recommend(
         typer.echo(f"nothing to recommend yet: no phrase or preset has {min_samples} first-time decisions")
         return
     for r in best:
-        typer.echo(f"{_bar(r.rate, 10)} {printable(r.describe())}")
+        typer.echo(f"{bar(r.rate, 10)} {printable(r.describe())}")
     rough = [r for r in worst if r.rate < 0.5]
     if rough:
         typer.echo("often rejected first time:")
         for r in rough:
-            typer.echo(f"{_bar(r.rate, 10)} {printable(r.describe())}")
+            typer.echo(f"{bar(r.rate, 10)} {printable(r.describe())}")

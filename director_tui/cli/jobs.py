@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
-from director_tui.cli.common import app, fail, find_stream, settings, store_for
+from director_tui.cli.common import StreamArg, app, fail, find_stream, settings, store_for
 from director_tui.core.printable import printable
 
 
 @app.command()
 def regen(
-    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    stream: StreamArg,
     segments: Annotated[str, typer.Option("--segments", help="Positions: 3, 1,3-5 or all.")] = "all",
     asset: Annotated[str, typer.Option("--asset", help="keyframe or video.")] = "keyframe",
     wait: Annotated[bool, typer.Option("--wait", help="Run the queue here until these tasks end; exit 1 if any failed.")] = False,
@@ -99,7 +99,7 @@ def _progress_printer(total: int):  # type: ignore[no-untyped-def]
 
 @app.command()
 def cancel(
-    stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+    stream: StreamArg,
     task_id: Annotated[int | None, typer.Argument(help="The task to cancel.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Cancel every queued and running task of the stream.")] = False,
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from director_tui.cli.common import app, fail, settings, store_for
+from director_tui.cli.common import StreamArg, app, fail, settings, store_for
 from director_tui.cli.decide import Context, Done, read_text
 from director_tui.core.printable import printable
 
@@ -58,7 +58,7 @@ def add(name: Annotated[str, typer.Argument(help="The preset's name (unique).")]
 
 
 @preset_app.command("apply")
-def apply(stream: Annotated[str, typer.Argument(help="The stream's slug.")],
+def apply(stream: StreamArg,
           segments: Annotated[str, typer.Argument(help="Positions: 3, 1,3-5 or all.")],
           name: Annotated[str, typer.Argument(help="The preset's name.")],
           field_name: Annotated[str, typer.Option("--field", help="image or motion (default: the preset's "

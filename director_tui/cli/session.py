@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from director_tui.cli.common import State, app, fail, settings, store_for
+from director_tui.cli.common import State, StreamArg, app, fail, settings, store_for
 
 
 def _open(slug: str) -> None:
@@ -18,7 +16,7 @@ def _open(slug: str) -> None:
 
 
 @app.command("open")
-def open_(stream: Annotated[str, typer.Argument(help="The stream's slug.")]) -> None:
+def open_(stream: StreamArg) -> None:
     """Open a stream in the review screen."""
     _open(stream)
 

@@ -9,19 +9,19 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
-from sqlmodel import Session
+from director_tui.core.store.sql import as_reader, day_of, seconds_between
 
-from director_tui.core.models import utcnow as _aware_utcnow
-from director_tui.core.store.sql import day_of, seconds_between
+# Every query takes a session or a Reader (core/store/sql.py): the read commands' fast path
+# runs these same queries on a bare sqlite3 connection, without SQLAlchemy.
+Source = Any
 
 
 def utcnow() -> datetime:
     """Naive UTC, as the store keeps its times."""
-    return _aware_utcnow().replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "prompt": ("prompt.", "preset."),
@@ -118,11 +118,12 @@ def _summary(kind: str, d: dict[str, Any]) -> str:
     return kind
 
 
-def timeline(session: Session, stream_id: int, *, segment: int | None = None, kind: str | None = None,
+def timeline(session: Source, stream_id: int, *, segment: int | None = None, kind: str | None = None,
              actor: str | None = None, since: datetime | None = None, before_id: int | None = None,
              limit: int = 500) -> list[TimelineEvent]:
     """Newest first. `segment` is a position; `kind` a group (prompt, generation, decision,
     comment, export, cleanup) or a kind prefix such as `task.failed`."""
+    db = as_reader(session)
     where = ["a.stream_id = :stream"]
     params: dict[str, Any] = {"stream": stream_id, "limit": limit}
     if segment is not None:
@@ -148,7 +149,7 @@ def timeline(session: Session, stream_id: int, *, segment: int | None = None, ki
            f"FROM activity a LEFT JOIN segment g ON g.id = a.segment_id WHERE {' AND '.join(where)} "
            f"ORDER BY a.created_at DESC, a.id DESC LIMIT :limit")
     events = []
-    for row in session.execute(text(sql), params):
+    for row in db.all(sql, params):
         try:
             detail = json.loads(row[7] or "{}")
         except ValueError:
@@ -159,14 +160,16 @@ def timeline(session: Session, stream_id: int, *, segment: int | None = None, ki
     return events
 
 
-def latest_activity_id(session: Session) -> int | None:
+def latest_activity_id(session: Source) -> int | None:
     """Changes whenever anything is recorded, in any stream: max(rowid) is one index step,
     cheap enough for the timeline and metrics screens to poll."""
-    return session.execute(text("SELECT max(id) FROM activity")).scalar()
+    db = as_reader(session)
+    return db.all("SELECT max(id) FROM activity")[0][0]
 
 
-def actors(session: Session, stream_id: int) -> list[str]:
-    return [r[0] for r in session.execute(text(
+def actors(session: Source, stream_id: int) -> list[str]:
+    db = as_reader(session)
+    return [r[0] for r in db.all((
         "SELECT DISTINCT actor FROM activity WHERE stream_id = :s AND actor != '' ORDER BY actor"), {"s": stream_id})]
 
 
@@ -234,10 +237,11 @@ def _dt(value: Any) -> datetime | None:
     return parsed.replace(tzinfo=None)
 
 
-def metrics(session: Session, stream_id: int, now: datetime | None = None) -> Metrics:
+def metrics(session: Source, stream_id: int, now: datetime | None = None) -> Metrics:
+    db = as_reader(session)
     now = now or utcnow()
     m = Metrics()
-    segs = {int(r[0]): (int(r[1]), r[2] or "", r[3], r[4]) for r in session.execute(text(
+    segs = {int(r[0]): (int(r[1]), r[2] or "", r[3], r[4]) for r in db.all((
         "SELECT id, position, title, keyframe_state, video_state FROM segment WHERE stream_id = :s"),
         {"s": stream_id})}
     m.segments = len(segs)
@@ -246,7 +250,7 @@ def metrics(session: Session, stream_id: int, now: datetime | None = None) -> Me
     # aggregated in the database: 100,000s of rows would cost Python far more (make bench: insight)
     # A version is decided when it is approved, rejected, or sent back with `r` (decision
     # 'regenerate'): a regenerated first version is a first-time miss, not "undecided".
-    for seg_id, asset, count, approved, rejects, sent_back, first in session.execute(text(
+    for seg_id, asset, count, approved, rejects, sent_back, first in db.all((
             "SELECT v.segment_id, v.asset, count(*), sum(CASE WHEN v.decision = 'approved' THEN 1 ELSE 0 END), "
             "sum(CASE WHEN v.decision = 'rejected' THEN 1 ELSE 0 END), sum(CASE WHEN v.decision = 'regenerate' THEN 1 ELSE 0 END), "
             "(SELECT f.decision FROM version f WHERE f.segment_id = v.segment_id AND f.asset = v.asset "
@@ -270,13 +274,13 @@ def metrics(session: Session, stream_id: int, now: datetime | None = None) -> Me
     failed: Counter[tuple[int, str]] = Counter()
     durations: dict[str, list[float]] = defaultdict(list)
     failures: Counter[str] = Counter()
-    for seg_id, asset, n in session.execute(text(
+    for seg_id, asset, n in db.all((
             "SELECT segment_id, asset, count(*) FROM task WHERE stream_id = :s AND state = 'failed' "
             "GROUP BY segment_id, asset"), {"s": stream_id}):
         failed[(seg_id, asset)] = int(n)
         failures[asset] += int(n)
-    took = seconds_between(session, "started_at", "finished_at")
-    for asset, seconds in session.execute(text(
+    took = seconds_between(db, "started_at", "finished_at")
+    for asset, seconds in db.all((
             f"SELECT asset, {took} FROM task "
             "WHERE stream_id = :s AND state = 'succeeded' AND started_at IS NOT NULL AND finished_at IS NOT NULL"),
             {"s": stream_id}):
@@ -290,7 +294,7 @@ def metrics(session: Session, stream_id: int, now: datetime | None = None) -> Me
             "median": round(statistics.median(xs), 2) if xs else 0.0,
             "p90": round(xs[min(len(xs) - 1, int(0.9 * len(xs)))], 2) if xs else 0.0,
         }
-    comments = Counter({int(r[0]): int(r[1]) for r in session.execute(text(
+    comments = Counter({int(r[0]): int(r[1]) for r in db.all((
         "SELECT c.segment_id, count(*) FROM comment c JOIN segment g ON g.id = c.segment_id "
         "WHERE g.stream_id = :s GROUP BY c.segment_id"), {"s": stream_id})})
     ranked = []
@@ -307,14 +311,14 @@ def metrics(session: Session, stream_id: int, now: datetime | None = None) -> Me
             ranked.append(Attention(seg_id, position, title, score,
                                     ", ".join(plural(n, label) for n, label in parts if n)))
     m.attention = sorted(ranked, key=lambda a: (-a.score, a.position))[:10]
-    for name, started, completed in session.execute(text(
+    for name, started, completed in db.all((
             "SELECT name, started_at, completed_at FROM checkpoint WHERE stream_id = :s ORDER BY id"),
             {"s": stream_id}):
         end = _dt(completed) or now
         m.checkpoints.append((name, max(0.0, (end - _dt(started)).total_seconds()), completed is not None))  # type: ignore[operator]
     since = (now - timedelta(days=13)).strftime("%Y-%m-%d")
-    per_day = {r[0]: int(r[1]) for r in session.execute(text(
-        f"SELECT {day_of(session, 'created_at')} AS day, count(*) FROM activity WHERE stream_id = :s "
+    per_day = {r[0]: int(r[1]) for r in db.all((
+        f"SELECT {day_of(db, 'created_at')} AS day, count(*) FROM activity WHERE stream_id = :s "
         "AND created_at >= :since GROUP BY day"), {"s": stream_id, "since": since})}
     m.activity_per_day = [((now - timedelta(days=13 - i)).strftime("%Y-%m-%d"), 0) for i in range(14)]
     m.activity_per_day = [(day, per_day.get(day, 0)) for day, _ in m.activity_per_day]
@@ -353,17 +357,18 @@ def phrases(prompt: str) -> set[str]:
     return out
 
 
-def recommendations(session: Session, *, field: str | None = None, min_samples: int = MIN_SAMPLES,
+def recommendations(session: Source, *, field: str | None = None, min_samples: int = MIN_SAMPLES,
                     limit: int = 20, worst: bool = False) -> list[Recommendation]:
     """Phrases and presets ranked by how often the first version generated from a prompt
     holding them was approved (workspace-wide). A sample is the first version of each
     distinct prompt of a segment's asset that has been decided."""
-    presets = {int(r[0]): (r[1], (r[2] or "").lower().strip()) for r in session.execute(text(
-        "SELECT id, name, text FROM preset"))}
+    db = as_reader(session)
+    presets = {int(r[0]): (r[1], (r[2] or "").lower().strip()) for r in db.all(
+        "SELECT id, name, text FROM preset")}
     seen: set[tuple[int, str, str]] = set()
     stats: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for seg_id, asset, prompt, decision, preset_id in session.execute(text(
-            "SELECT segment_id, asset, prompt, decision, preset_id FROM version ORDER BY segment_id, asset, number")):
+    for seg_id, asset, prompt, decision, preset_id in db.all(
+            "SELECT segment_id, asset, prompt, decision, preset_id FROM version ORDER BY segment_id, asset, number"):
         key = (seg_id, asset, prompt)
         if key in seen:
             continue
@@ -403,7 +408,7 @@ class PromptHints:
         return bool(self.in_prompt or self.suggestions)
 
 
-def hint_stats(session: Session, field: str, min_samples: int = MIN_SAMPLES) -> list[Recommendation]:
+def hint_stats(session: Source, field: str, min_samples: int = MIN_SAMPLES) -> list[Recommendation]:
     """Every phrase and preset of `field` prompts with enough samples, best first: read once
     when an edit opens, matched against the text on every keystroke (hints_for)."""
     return recommendations(session, field=field, min_samples=min_samples, limit=100_000)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from director_tui.core.errors import NotFound
-from director_tui.core.models import Asset, AssetState, Segment, Stream, Task, TaskState, Version
+from director_tui.core.models import AssetState, Segment, Stream, Task, TaskState, Version
 from director_tui.core.rows import SegmentRow, Snapshot, TaskView, Totals, VersionRow
 
 __all__ = ["NotFound", "SegmentRow", "TaskView", "Totals"]
@@ -94,63 +93,21 @@ def totals(session: Session, stream_id: int) -> Totals:
 
 
 def list_streams(session: Session) -> list[dict[str, Any]]:
-    out = []
-    for stream in session.execute(select(Stream).order_by(Stream.slug)).scalars():
-        t = totals(session, stream.id)  # type: ignore[arg-type]
-        out.append({"slug": stream.slug, "title": stream.title, "segments": t.segments,
-                    "keyframes_approved": t.keyframes_approved,
-                    "videos_approved": t.videos_approved,
-                    "created_at": stream.created_at.isoformat(timespec="seconds")})
-    return out
+    from director_tui.core import overview
+    from director_tui.core.store.sql import SessionReader
+
+    return overview.list_streams(SessionReader(session))
 
 
 def status(session: Session, slug: str) -> dict[str, Any]:
-    """The stream's state as plain data (what `status --json` prints)."""
-    stream = get_stream(session, slug)
-    assert stream.id is not None
-    rows = segment_rows(session, stream.id)
-    tasks = latest_tasks(session, stream.id)
-    t = totals(session, stream.id)
-    running = sum(1 for v in tasks.values() if v.state == TaskState.RUNNING)
-    queued = session.execute(
-        select(func.count(Task.id)).where(and_(Task.stream_id == stream.id, Task.state == TaskState.QUEUED))
-    ).scalar_one()
+    """The stream's state as plain data (what `status --json` prints; core/overview.py)."""
+    from director_tui.core import overview
+    from director_tui.core.store.sql import SessionReader
 
-    def task_info(seg_id: int, asset: str) -> dict[str, Any] | None:
-        view = tasks.get((seg_id, asset))
-        if view is None:
-            return None
-        info = asdict(view)
-        info.pop("segment_id")
-        info.pop("asset")
-        return info
-
-    segments = []
-    for r in rows:
-        segments.append({
-            "position": r.position,
-            "title": r.title,
-            "image_prompt": r.image_prompt,
-            "motion_prompt": r.motion_prompt,
-            "duration": r.duration,
-            "keyframe": {"version": r.keyframe_number, "state": r.keyframe_state,
-                         "task": task_info(r.id, Asset.KEYFRAME)},
-            "video": {"version": r.video_number, "state": r.video_state,
-                      "task": task_info(r.id, Asset.VIDEO)},
-            "comments": r.comment_count,
-        })
-    return {
-        "stream": stream.slug,
-        "title": stream.title,
-        "segments": segments,
-        "totals": {
-            "segments": t.segments,
-            "keyframes": {"approved": t.keyframes_approved, "total": t.segments},
-            "videos": {"approved": t.videos_approved, "total": t.segments},
-            "final_cut": {"ready": t.final_cut_ready},
-        },
-        "tasks": {"running": running, "queued": queued},
-    }
+    data = overview.status(SessionReader(session), slug)
+    if data is None:
+        get_stream(session, slug)  # raises NotFound, saying so as everywhere
+    return data  # type: ignore[return-value]
 
 
 def snapshot_from_store(session: Any, slug: str, user: str) -> Snapshot:

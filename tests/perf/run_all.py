@@ -8,6 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import bench_cli
 import bench_comfy
 import bench_export
 import bench_flood
@@ -31,13 +32,15 @@ TARGETS = {"open 1,000 segments (ratio to a bare DataTable app)": 1.25,
            "claim throughput, 8 workers x 2,000 tasks on PostgreSQL (ratio to a bare SKIP LOCKED loop)": 1.3,
            "tasks run twice": 0.0,
            "sync latency p95 between two processes, PostgreSQL (ms)": 500.0,
-           "sync latency p95 between two processes, SQLite (ms, polled: today's figure)": 500.0}
+           "sync latency p95 between two processes, SQLite (ms, polled: today's figure)": 500.0,
+           "slowest read command (list/status/activity/metrics), whole process (s)": 0.25,
+           "shell completion of a stream slug, whole process (s)": 0.25}
 
 
 def main() -> int:
     results = {"open": bench_open.main(), "runner": bench_runner.main(), "flood": bench_flood.main(),
                "export": bench_export.main(), "insight": bench_insight.main(), "keys": bench_keys.main(),
-               "comfy": bench_comfy.main(), "studio": bench_studio.main()}
+               "comfy": bench_comfy.main(), "studio": bench_studio.main(), "cli": bench_cli.main()}
     out = Path(".bench")
     out.mkdir(exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))
@@ -47,7 +50,8 @@ def main() -> int:
                max(r["median_ms"] for r in results["insight"][1:]), results["keys"]["keys_per_decision"],
                results["comfy"]["ratio"], results["comfy"]["min_utilisation"] * 100,
                results["studio"]["ratio"], results["studio"]["run_twice"], results["studio"]["sync_pg_p95_ms"],
-               results["studio"]["sync_sqlite_p95_ms"]]
+               results["studio"]["sync_sqlite_p95_ms"], results["cli"]["slowest_s"],
+               results["cli"]["completion"]["seconds"]]
     print("\nsummary")
     for (name, target), value in zip(TARGETS.items(), figures, strict=True):
         if target < 0:  # at least

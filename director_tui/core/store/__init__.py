@@ -9,6 +9,7 @@ no SQLAlchemy: the app's first frame imports them.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,12 +19,13 @@ from director_tui.core.store.failures import damaged_message, unavailable
 
 if TYPE_CHECKING:
     from director_tui.core.rows import Snapshot
+    from director_tui.core.store.sql import Reader
 
 # scheme -> the module whose open_url(home, url) opens it; a new store is one module and one line
 STORES = {"sqlite": "director_tui.core.store.sqlite", "postgresql": "director_tui.core.store.postgres"}
 
 __all__ = ["STORES", "ClaimedTask", "DamagedStore", "Store", "StoreError", "StoreUnusable", "TaskQueries",
-           "damaged_message", "init_store", "open_store", "read_snapshot", "requeue_now", "scheme_of", "unavailable"]
+           "damaged_message", "fast_reader", "init_store", "open_store", "read_snapshot", "requeue_now", "scheme_of", "unavailable"]
 
 
 def scheme_of(url: str) -> str:
@@ -85,6 +87,18 @@ def requeue_now(home: Path, url: str | None, task_ids: list[int], actor: str, re
     from director_tui.core.store.postgres import requeue_now as postgres_requeue
 
     return postgres_requeue(url, task_ids, actor, reason)
+
+
+def fast_reader(home: Path, url: str | None = None) -> AbstractContextManager[Reader | None]:
+    """A Reader (sql.py) without the ORM on the workspace's SQLite file, for the read
+    commands' fast start; None inside when the store must be opened (another store, no
+    file yet, another schema, damage)."""
+    if url is not None and (scheme_of(url) != "sqlite"
+                            or url.removeprefix("sqlite:///") not in ("", str(home / "director.db"))):
+        return nullcontext(None)
+    from director_tui.core.store.sqlite_snapshot import open_reader
+
+    return open_reader(home / "director.db")
 
 
 def read_snapshot(home: Path, slug: str, user: str, url: str | None = None) -> Snapshot | None:

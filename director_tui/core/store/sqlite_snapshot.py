@@ -1,19 +1,24 @@
-"""The first screen's data, read with the standard library's sqlite3 (SQLite's fast path).
+"""The first screen's data, and the read commands' queries, read with the standard
+library's sqlite3 (SQLite's fast path).
 
 Opening a stream must show its table about as fast as a bare Textual app;
 importing SQLAlchemy and SQLModel alone costs ~0.3 s. So the first frame is
 drawn from this read-only snapshot while the full store (ORM, migrations,
 runner) opens in a thread. For a schema that is not at head, or anything odd,
 it returns None and the caller takes the ORM path (`streams.snapshot_from_store`,
-which any store answers).
+which any store answers). `open_reader` gives `list`, `status`, `activity` and `metrics`
+a Reader (core/store/sql.py) on the same read-only connection, for the same reason.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from director_tui.core.rows import SegmentRow, Snapshot, TaskView, Totals, VersionRow
 from director_tui.core.states import AssetState, TaskState
@@ -47,7 +52,20 @@ WHERE segment_id = ? AND asset = ? ORDER BY number DESC
 """
 
 
-def read_snapshot(db_path: Path, slug: str, user: str) -> Snapshot | None:
+class SqliteReader:
+    """A Reader (core/store/sql.py) on a bare sqlite3 connection: `:name` parameters are sqlite3's own."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def all(self, sql: str, params: dict[str, Any] | None = None) -> list[Sequence[Any]]:
+        return self.conn.execute(sql, params or {}).fetchall()
+
+
+def _connect(db_path: Path) -> sqlite3.Connection | None:
+    """Read-only, in one transaction (a consistent read), at this program's schema; else None."""
     if not db_path.is_file():
         return None
     try:
@@ -55,10 +73,33 @@ def read_snapshot(db_path: Path, slug: str, user: str) -> Snapshot | None:
     except sqlite3.Error:
         return None
     try:
-        conn.execute("BEGIN")  # one consistent read across the queries below
+        conn.execute("BEGIN")
         head = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        if head is None or head[0] != HEAD_REVISION:
-            return None
+    except sqlite3.Error:
+        head = None
+    if head is None or head[0] != HEAD_REVISION:
+        conn.close()
+        return None
+    return conn
+
+
+@contextmanager
+def open_reader(db_path: Path) -> Iterator[SqliteReader | None]:
+    """A Reader on the workspace's database, or None where the full store must answer (no
+    file yet, another schema, damage: it says what is wrong)."""
+    conn = _connect(db_path)
+    try:
+        yield None if conn is None else SqliteReader(conn)
+    finally:
+        if conn is not None:
+            conn.close()
+
+
+def read_snapshot(db_path: Path, slug: str, user: str) -> Snapshot | None:
+    conn = _connect(db_path)
+    if conn is None:
+        return None
+    try:
         found = conn.execute("SELECT id, title FROM stream WHERE slug = ?", (slug,)).fetchone()
         if found is None:
             return None
