@@ -144,6 +144,10 @@ def test_a_clip_comment_at_a_time_code(store, home, film) -> None:  # type: igno
     with store.read() as s:
         stream_id = s.execute(select(Segment.stream_id)).scalars().first()
     run_tasks(store, home, stream_id)
+    again = cli(home, "approve", "film", "1", "--json")  # its clip was made from this keyframe: no second one
+    assert again.exit_code == 0 and json.loads(again.output)["queued"] == []
+    with store.read() as s:
+        assert len(s.execute(select(Task).where(Task.asset == "video")).all()) == 1
     r = cli(home, "comment", "film", "1", "--at", "00:00.3", "too fast here")
     assert r.exit_code == 0 and "comment added at 00:00.3" in r.output
     r = cli(home, "comment", "film", "1", "--at", "00:09", "past the end")

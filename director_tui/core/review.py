@@ -129,10 +129,18 @@ def _decide(session: Session, seg: Segment, asset: str, decision: str, actor: st
                     version=version.number, notes=notes)
     update_checkpoints(session, seg.stream_id)
     queued = None
-    if queue_video and asset == Asset.KEYFRAME and decision == Decision.APPROVED:
-        if queue.active_task(session, seg.id, Asset.VIDEO) is None:  # type: ignore[arg-type]
-            queued = queue.enqueue(session, seg.id, Asset.VIDEO, actor).id  # type: ignore[arg-type]
+    if queue_video and asset == Asset.KEYFRAME and decision == Decision.APPROVED \
+            and not _has_clip_from(session, seg, version) \
+            and queue.active_task(session, seg.id, Asset.VIDEO) is None:  # type: ignore[arg-type]
+        queued = queue.enqueue(session, seg.id, Asset.VIDEO, actor).id  # type: ignore[arg-type]
     return DecisionResult(seg.id, asset, version.number, decision, stale, queued)  # type: ignore[arg-type]
+
+
+def _has_clip_from(session: Session, seg: Segment, keyframe: Version) -> bool:
+    """The current clip was made from this keyframe: approving it again queues no second one
+    (`r` on the clip makes another)."""
+    clip = session.get(Version, seg.video_version_id) if seg.video_version_id else None
+    return clip is not None and clip.reference_version_id == keyframe.id
 
 
 @dataclass
