@@ -98,7 +98,9 @@ def _summary(kind: str, d: dict[str, Any]) -> str:
             return f"{asset}{version} picked from {d.get('candidates', '?')} variations"
         case "comment.added":
             at = f" at {d['timecode']:.1f} s" if isinstance(d.get("timecode"), int | float) else ""
-            return f"comment on {asset}{version}{at}"
+            names = d.get("mentions") if isinstance(d.get("mentions"), list) else []
+            told = f", mentioning {', '.join('@' + str(n) for n in names)}" if names else ""
+            return f"comment on {asset}{version}{at}{told}"
         case "video.stale":
             return f"video marked stale: {d.get('reason', '')}"
         case "checkpoint.passed" | "checkpoint.reopened":

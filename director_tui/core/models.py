@@ -244,3 +244,19 @@ class VariationPick(SQLModel, table=True):
     candidates: int = 0
     picked_by: str = ""
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Mention(SQLModel, table=True):
+    """`@name` in a comment: a notice in that user's open app and a line in their inbox
+    (`director-tui inbox`) until seen."""
+
+    __table_args__ = (Index("ix_mention_inbox", "recipient", "seen_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    comment_id: int = Field(foreign_key="comment.id")
+    stream_id: int = Field(foreign_key="stream.id")
+    segment_id: int = Field(foreign_key="segment.id")
+    recipient: str
+    author: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    seen_at: datetime | None = None

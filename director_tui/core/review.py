@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
-from director_tui.core import activity, journal, queue
+from director_tui.core import activity, journal, mentions, queue
 from director_tui.core.models import (
     Asset,
     AssetState,
@@ -243,10 +243,13 @@ def add_comment(session: Session, segment_id: int, body: str, author: str, *, as
     comment = Comment(segment_id=seg.id, version_id=version.id if version else None,  # type: ignore[arg-type]
                       timecode=timecode, author=author, body=body)
     session.add(comment)
+    session.flush()  # its id, for the mentions
+    mentioned = mentions.record(session, comment, seg.stream_id)
     seg.comment_count += 1
     seg.updated_at = utcnow()
     activity.record(session, "comment.added", author, seg.stream_id, seg.id, asset=asset,
-                    version=version.number if version else None, timecode=timecode, chars=len(body))
+                    version=version.number if version else None, timecode=timecode, chars=len(body),
+                    **({"mentions": mentioned} if mentioned else {}))
     return comment
 
 

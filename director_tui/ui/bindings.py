@@ -36,7 +36,7 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("enter", "open_review", "Review", id="open-review", tooltip="Open the segment: picture, prompts, versions, comments"),
     Binding("e", "quick_edit", "Edit", id="quick-edit", tooltip="Edit the active prompt on the row (enter saves, esc cancels)"),
     Binding("E", "edit_in_editor", "Editor", id="edit-in-editor", tooltip="Edit the active prompt in $EDITOR", show=False),
-    Binding("c", "comment", "Comment", id="comment", tooltip="Comment on the current version (video: start with a time code, 00:02.5)"),
+    Binding("c", "comment", "Comment", id="comment", tooltip="Comment on the current version (video: start with a time code, 00:02.5; @name tells someone)"),
     Binding("C", "compare", "Compare", id="compare", tooltip="Compare the current version with the previous one"),
     Binding("s", "similar", "Similar", id="similar", tooltip="Queue a version like the current one (it is the {reference})", show=False),
     Binding("a", "variations", "A/B", id="variations", tooltip="Queue variations (different seeds) and show them side by side"),
@@ -48,6 +48,7 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("t", "timeline", "Timeline", id="timeline", tooltip="Activity timeline: who did what, when", show=False),
     Binding("M", "metrics", "Metrics", id="metrics", tooltip="Quality metrics: approval, regenerations, attention", show=False),
     Binding("R", "recommendations", "Advice", id="recommendations", tooltip="What got approved first time: phrases, presets", show=False),
+    Binding("at", "mentions", "Mentions", id="mentions", tooltip="Comments that mention you (@you): enter goes there", show=False),
     Binding("escape", "close", "Close", id="close", tooltip="Close what is open, end a range, clear marks", show=False),
 ]
 
@@ -82,6 +83,14 @@ METRICS_BINDINGS: list[Binding] = [
     Binding("enter", "jump", "Go to", id="metrics-jump", tooltip="Go to the segment"),
     Binding("r", "refresh", "Refresh", id="metrics-refresh", tooltip="Read the metrics again"),
     Binding("escape,q,M", "back", "Back", id="metrics-back", tooltip="Back to the segments"),
+]
+
+MENTIONS_BINDINGS: list[Binding] = [
+    Binding("j", "cursor(1)", "Down", id="mentions-down", show=False, tooltip="Next mention"),
+    Binding("k", "cursor(-1)", "Up", id="mentions-up", show=False, tooltip="Previous mention"),
+    Binding("enter", "jump", "Go to", id="mentions-jump", tooltip="Go to the mention's segment (it is seen then)"),
+    Binding("x", "seen", "Seen", id="mentions-seen", tooltip="Mark it seen without going there"),
+    Binding("escape,q,at", "back", "Back", id="mentions-back", tooltip="Back to the segments"),
 ]
 
 RECOMMEND_BINDINGS: list[Binding] = [
@@ -198,7 +207,7 @@ def binding_groups() -> list[tuple[str, list[Binding]]]:
             ("Compare", COMPARE_BINDINGS), ("Presets", PRESET_BINDINGS),
             ("Preset form", FORM_BINDINGS), ("Variations", VARIATION_BINDINGS),
             ("Save conflict", CONFLICT_BINDINGS), ("Tasks", TASKS_BINDINGS), ("Timeline", TIMELINE_BINDINGS),
-            ("Metrics", METRICS_BINDINGS), ("Recommendations", RECOMMEND_BINDINGS),
+            ("Metrics", METRICS_BINDINGS), ("Recommendations", RECOMMEND_BINDINGS), ("Mentions", MENTIONS_BINDINGS),
             ("Confirm", CONFIRM_BINDINGS), ("Task log", LOG_BINDINGS),
             ("Help", HELP_BINDINGS)]
 
@@ -216,7 +225,7 @@ def check_keymap(keymap: dict[str, str]) -> list[str]:
     return sorted(k for k in keymap if k not in ids)
 
 
-KEY_NAMES = {"question_mark": "?", "slash": "/", "colon": ":", "space": "space", "escape": "esc",
+KEY_NAMES = {"question_mark": "?", "slash": "/", "colon": ":", "at": "@", "space": "space", "escape": "esc",
              "pagedown": "PgDn", "pageup": "PgUp", "down": "↓", "up": "↑", "left": "←", "right": "→"}
 
 

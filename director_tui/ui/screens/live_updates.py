@@ -42,6 +42,7 @@ class LiveUpdates(ScreenPart):
         self._shown_tasks: dict[int, tuple[str, float, str, str]] = {}
         self._table: SegmentTable | None = None
         self._stream_id: int | None = None
+        self._mentions_after: int | None = None  # the newest mention of us already told of
 
     def start(self) -> None:
         # kept, not queried: runner events arrive by the thousand (a DOM query each is too
@@ -61,6 +62,33 @@ class LiveUpdates(ScreenPart):
         # SQLite: a cheap PRAGMA twice a second; PostgreSQL: a counter its listener keeps
         self.screen.set_interval(getattr(store, "sync_interval_s", SYNC_INTERVAL_S), self.sync_from_store)
         self.change_token = store.change_token()
+        with store.read() as s:
+            self._tell_mentions(s)
+
+    def _tell_mentions(self, session: object) -> None:
+        """A notice for each comment that mentions this user since the last look (at the
+        start: how many wait unseen); `@` lists them, `enter` there goes to one."""
+        from director_tui.core import mentions
+
+        first = self._mentions_after is None
+        found = mentions.inbox(session, self.app.settings.user, after_id=self._mentions_after or 0, limit=50)
+        if found:
+            self._mentions_after = max(m.id for m in found)
+        elif first:
+            self._mentions_after = 0
+        if not found:
+            return
+        if first:
+            self.screen.notify(f"✉ {len(found)} comment{'s mention' if len(found) > 1 else ' mentions'} you, not yet seen "
+                               "— @ lists them", timeout=10)
+            return
+        for m in found[:3]:
+            where = (f"#{m.position} {m.title}" if m.stream_id == self.app.stream_id
+                     else f"{m.stream} #{m.position}")
+            self.screen.notify(f"✉ {m.author} mentioned you on {where}: “{m.excerpt[:90]}” — @, then enter, "
+                               "goes there", title="mention", timeout=12)
+        if len(found) > 3:
+            self.screen.notify(f"✉ and {len(found) - 3} more — @ lists them", timeout=12)
 
     def sync_from_store(self) -> None:
         """Apply commits made elsewhere: changed segments, task states and progress, counts."""
@@ -85,6 +113,7 @@ class LiveUpdates(ScreenPart):
         with store.read() as s:
             changed = streams.segment_rows(s, self.app.stream_id, updated_since=since)
             latest = streams.latest_tasks(s, self.app.stream_id)
+            self._tell_mentions(s)
         mine = set(self.app.runner.running) if self.app.runner else set()
         table = self.screen.table
         with self.app.batch_update():

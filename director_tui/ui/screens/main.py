@@ -338,7 +338,8 @@ class MainScreen(Screen[None]):
 
     # screens over the table, each imported on first use (not on the first frame's path)
     _OVERLAY_SCREENS = {"tasks": ("tasks", "TasksScreen"), "timeline": ("timeline", "TimelineScreen"),
-                         "metrics": ("metrics", "MetricsScreen"), "recommendations": ("recommend", "RecommendScreen")}
+                         "metrics": ("metrics", "MetricsScreen"), "recommendations": ("recommend", "RecommendScreen"),
+                         "mentions": ("mentions", "MentionsScreen")}
 
     def action_open_screen(self, name: str) -> None:
         import importlib
@@ -363,6 +364,9 @@ class MainScreen(Screen[None]):
 
     def action_recommendations(self) -> None:
         self.action_open_screen("recommendations")
+
+    def action_mentions(self) -> None:
+        self.action_open_screen("mentions")
 
     def on_segments_changed(self, event: SegmentsChanged) -> None:
         """These segments changed (a decision, a preset applied, a variation picked): read

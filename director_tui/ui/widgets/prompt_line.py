@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.suggester import SuggestFromList
+from textual.suggester import Suggester, SuggestFromList
 from textual.widgets import Footer, Input, Label
 
 from director_tui.core.commands import SUGGESTIONS
@@ -17,8 +17,8 @@ from director_tui.ui.bindings import PROMPT_LINE_BINDINGS
 PLACEHOLDERS = {
     "filter": "words in titles, prompts or states — enter keeps it, esc clears",
     "command": "regen 3-7 keyframe · approve 1-4 · similar 7 · vary 3 · undo · help — tab completes",
-    "comment": "enter saves, esc cancels",
-    "comment-video": "start with a time code to pin it (00:02.5 the horizon tilts) — enter saves, esc cancels",
+    "comment": "@name tells someone (tab completes) — enter saves, esc cancels",
+    "comment-video": "start with a time code to pin it (00:02.5 the horizon tilts); @name tells someone — enter saves",
     "feedback": "what to change — enter saves the note and queues a new version, esc cancels",
 }
 LABELS = {"filter": "filter:", "command": ":"}
@@ -52,6 +52,49 @@ class PromptBar(Horizontal):
             footer.display = shown
 
 
+class MentionSuggester(Suggester):
+    """Completes an `@name` being typed at the end of a comment from the workspace's people
+    (core/mentions.people); tab takes it."""
+
+    def __init__(self, people: list[str]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.people = people
+
+    async def get_suggestion(self, value: str) -> str | None:
+        from director_tui.core.mentions import NAME
+
+        at = value.rfind("@")
+        if at < 0 or (at > 0 and not value[at - 1].isspace()):
+            return None
+        typed = value[at + 1:]
+        if typed and not NAME.fullmatch("@" + typed):
+            return None
+        for name in self.people:
+            if name.lower().startswith(typed.lower()) and len(name) > len(typed):
+                return value[:at + 1] + name + " "
+        return None
+
+
+PEOPLE_TTL_S = 60.0  # the workspace's people, read again at most once a minute
+
+
+def people_of(app: object) -> list[str]:
+    import time
+
+    cached = getattr(app, "_people", None)
+    if cached is not None and time.monotonic() - cached[0] < PEOPLE_TTL_S:
+        return cached[1]  # type: ignore[no-any-return]
+    store = getattr(app, "store", None)
+    if store is None:
+        return []
+    from director_tui.core.mentions import people
+
+    with store.read() as s:
+        found = people(s)
+    app._people = (time.monotonic(), found)  # type: ignore[attr-defined]
+    return found
+
+
 class PromptLine(Input):
     DEFAULT_CSS = """
     PromptLine { width: 1fr; height: 1; border: none; padding: 0; background: $boost; }
@@ -73,7 +116,12 @@ class PromptLine(Input):
         """mode: "filter", "command", "comment", "comment-video" (a time code may lead) or
         "feedback" (a note, then a new version); `label` says where the text goes."""
         self.mode = mode
-        self.suggester = SuggestFromList(SUGGESTIONS, case_sensitive=False) if mode == "command" else None
+        if mode == "command":
+            self.suggester: Suggester | None = SuggestFromList(SUGGESTIONS, case_sensitive=False)
+        elif mode in ("comment", "comment-video", "feedback"):  # @name tells that person
+            self.suggester = MentionSuggester(people_of(self.app))
+        else:
+            self.suggester = None
         self.placeholder = PLACEHOLDERS[mode]
         if isinstance(self.parent, PromptBar):
             self.parent.show(label or LABELS.get(mode, mode + ":"))
