@@ -19,6 +19,8 @@ Config file: `$DIRECTOR_CONFIG`, else `<user config dir>/director-tui/config.tom
                                # workspace's director.db); --store and $DIRECTOR_STORE win
     media_root = "/mnt/nas/film"  # where THIS machine mounts the shared workspace folder
                                # (media, logs); --home and $DIRECTOR_HOME win
+    serve_token = "…"          # what lets a browser into `director-tui serve` (16+ characters;
+                               # $DIRECTOR_SERVE_TOKEN wins; default: a new one each start)
 
     [keymap]                   # binding id = keys (comma-separated)
     approve = "space,y"
@@ -65,6 +67,7 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     config_path: Path | None = None
     store: str | None = None  # a store URL; None: the workspace's SQLite file
+    serve_token: str | None = None  # `director-tui serve`'s token; None: a new one each start
 
     def output_caps(self) -> dict[str, int]:
         """The largest output a generator may hand over, in bytes per asset."""
@@ -168,7 +171,7 @@ def load_settings(home: str | Path | None = None, path: Path | None = None, stor
 
     known = {"player", "player_in_terminal", "auto_generate", "auto_queue_video",
              "kill_grace_s", "variations", "image_protocol", "theme", "workspace_mode",
-             "max_keyframe_mb", "max_video_mb", "keymap", "generators", "store", "media_root"}
+             "max_keyframe_mb", "max_video_mb", "keymap", "generators", "store", "media_root", "serve_token"}
     for key in data:
         _expect(key in known, f"{path}: {key}", "unknown setting")
     if "player" in data:
@@ -227,6 +230,11 @@ def load_settings(home: str | Path | None = None, path: Path | None = None, stor
                 "must be the folder where this machine mounts the shared workspace")
         if not home and not os.environ.get("DIRECTOR_HOME"):
             settings.home = Path(value).expanduser()
+    if "serve_token" in data:
+        value = data["serve_token"]
+        _expect(isinstance(value, str) and len(value) >= 16 and value.isprintable() and " " not in value,
+                f"{path}: serve_token", "must be at least 16 characters, no spaces")
+        settings.serve_token = value
     if "generators" in data:  # checked in full by jobs/generators.user_generators (it needs core/)
         gens = data["generators"]
         _expect(isinstance(gens, dict) and all(isinstance(v, dict) for v in gens.values()),

@@ -12,7 +12,7 @@ import typer
 from director_tui.cli.common import State, app
 
 # each module registers its commands on `app`; the help lists them in this order
-for _module in ("streams", "decide", "presets", "inbox", "jobs", "session", "archive", "insight", "trust",
+for _module in ("streams", "decide", "presets", "inbox", "jobs", "session", "serve", "archive", "insight", "trust",
                 "studio"):
     importlib.import_module(f"director_tui.cli.{_module}")
 
