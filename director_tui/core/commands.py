@@ -3,7 +3,7 @@
     :regen 3-7 keyframe     :approve 1-4     :reject 2 video     :cancel all     :filter stale
     :similar 7     :vary 4     :presets export FILE     :presets import FILE     :undo     :redo
     :export keyframes [all] [FILE]     :export spec|cut [FILE]     :export backup [DEST]
-    :cleanup KEEP [DEST] [dry]     :restore 4 2 [keyframe|video]
+    :cleanup KEEP [DEST] [dry]     :restore 4 2 [keyframe|video]     :dailies [current|approved]
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from director_tui.core.selection import SelectionError, parse_positions
 from director_tui.core.states import Asset
 
 VERBS = ("regen", "approve", "reject", "cancel", "filter", "similar", "vary", "presets", "undo", "redo", "export",
-         "cleanup", "restore", "trust", "help")
+         "cleanup", "restore", "trust", "help", "dailies")
 EXPORTS = ("keyframes", "spec", "cut", "backup")
 SUGGESTIONS = [
     "regen all keyframe", "regen all video", "regen ", "approve ", "reject ", "cancel all", "cancel ",
     "filter ", "filter review", "filter failed", "filter stale", "similar ", "vary ", "vary 3",
     "presets export ", "presets import ", "undo", "redo", "trust", "help",
     "export keyframes", "export keyframes all", "export spec", "export cut", "export backup ",
-    "cleanup 3", "cleanup 3 dry", "restore ",
+    "cleanup 3", "cleanup 3 dry", "restore ", "dailies", "dailies approved", "dailies current",
 ]
 
 
@@ -48,6 +48,10 @@ def parse_command(line: str, last_position: int) -> Command:
         raise CommandError(f"unknown command {verb!r} (one of {', '.join(VERBS)})")
     if verb in ("help", "undo", "redo", "trust"):
         return Command(verb)
+    if verb == "dailies":
+        if len(args) > 1 or (args and args[0].lower() not in ("current", "approved")):
+            raise CommandError("dailies: :dailies (every current clip) or :dailies approved")
+        return Command("dailies", text=args[0].lower() if args else "current")
     if verb == "similar":
         if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= last_position:
             raise CommandError(f"similar: which segment's style? e.g. :similar 7 (1-{last_position})")

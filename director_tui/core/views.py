@@ -90,3 +90,15 @@ def save_ui_state(session: Session, user: str, stream_id: int, state: dict[str, 
         session.add(UIState(user=user, stream_id=stream_id, state_json=text))
     elif row.state_json != text:
         row.state_json, row.updated_at = text, utcnow()
+
+
+def dailies(session: Session, stream_id: int, which: str) -> list[tuple[int, int, str, int, str]]:
+    """The clips dailies play, in segment order: (segment id, position, title, version
+    number, path under media/); `approved`: the approved current clips, `current`: every
+    segment's current clip, decided or not."""
+    query = (select(Segment.id, Segment.position, Segment.title, Version.number, Version.path)
+             .join(Version, Version.id == Segment.video_version_id)
+             .where(Segment.stream_id == stream_id).order_by(Segment.position))
+    if which == "approved":
+        query = query.where(Segment.video_state == "approved")
+    return [(int(a), int(b), c or "", int(d), e) for a, b, c, d, e in session.execute(query)]

@@ -17,6 +17,8 @@ PRESETS_FILE_MAX = 1 << 20  # a presets file is a few KB; a larger one is not on
 
 
 class CommandLine(ScreenPart):
+    last_dailies: object = None  # the last `:dailies` run (tests follow it)
+
     def run(self, line: str) -> None:
         from director_tui.core.commands import CommandError, parse_command
 
@@ -47,6 +49,10 @@ class CommandLine(ScreenPart):
             return  # the store is still opening: run once it is
         elif verb in ("export", "cleanup", "restore"):
             getattr(screen.jobs, f"run_{verb}")(command)
+        elif verb == "dailies":
+            from director_tui.ui.screens.dailies_run import play_dailies
+
+            self.last_dailies = play_dailies(screen, command.text)
         else:
             by_position = {table.rows_by_id[i].position: i for i in table.all_order}
             seg_ids = [by_position[p] for p in command.positions if p in by_position]

@@ -1,0 +1,80 @@
+"""`:dailies [current|approved]`: the stream's clips in order as one mpv playlist, titled on
+screen by segment (media/dailies.py); when the player ends, the cursor stands on the
+segment watched last, so the director can decide right there. Over SSH it plays in this
+terminal (the app suspends), as `o` does; with a display, in a window of its own."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from director_tui.core.states import Asset
+
+if TYPE_CHECKING:
+    from director_tui.media.dailies import Dailies
+    from director_tui.ui.screens.main import MainScreen
+
+
+def play_dailies(screen: MainScreen, which: str) -> Dailies | None:
+    """Start the dailies; returns the run (tests follow it), None when there is nothing to play."""
+    from director_tui.core.views import dailies
+    from director_tui.media.dailies import Clip, Dailies
+    from director_tui.media.player import PlayerError
+
+    app = screen.app
+    store = app.store
+    assert store is not None
+    with store.read() as s:
+        found = dailies(s, app.stream_id, which)
+    clips = [Clip(seg_id, f"#{position} {title} — v{number}", app.settings.home / "media" / path)
+             for seg_id, position, title, number, path in found]
+    missing = [c for c in clips if not c.path.is_file()]
+    clips = [c for c in clips if c.path.is_file()]
+    if not clips:
+        what = "approved clips" if which == "approved" else "clips"
+        screen.notify(f"dailies: no {what} yet" + (f" ({len(missing)} files missing)" if missing else ""),
+                      severity="warning", timeout=4)
+        return None
+    settings = app.settings
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    in_terminal = settings.player_in_terminal == "always" or (settings.player_in_terminal == "auto"
+                                                              and not has_display)
+    try:
+        run = Dailies(clips, settings.player, in_terminal and not app.is_headless)
+    except PlayerError as exc:
+        screen.notify(str(exc), severity="error", timeout=6)
+        return None
+    note = f"dailies: {len(clips)} {which} clip{'s' if len(clips) != 1 else ''}" + (
+        f", {len(missing)} missing" if missing else "")
+
+    def ended(segment_id: int | None) -> None:
+        if segment_id is None:
+            screen.notify(f"{note} — the player ended before the first", timeout=4)
+            return
+        if screen.asset != Asset.VIDEO:
+            screen.action_asset(Asset.VIDEO)
+        screen.go_to_segment(segment_id)
+        row = screen.table.rows_by_id.get(segment_id)
+        screen.notify(f"dailies ended at #{row.position if row else '?'}: space approves, f sends back", timeout=5)
+
+    if run.in_terminal:
+        with app.suspend():
+            try:
+                last = run.run()
+            except PlayerError as exc:
+                screen.notify(str(exc), severity="error", timeout=6)
+                return run
+        ended(last)
+        return run
+
+    def play() -> None:
+        try:
+            last = run.run()
+        except PlayerError as exc:
+            app.call_from_thread(screen.notify, str(exc), severity="error", timeout=6)
+            return
+        app.call_from_thread(ended, last)
+
+    screen.notify(note + " — playing", timeout=3)
+    app.run_worker(play, thread=True, group="dailies", exit_on_error=False)
+    return run
