@@ -117,7 +117,7 @@ def test_shell_completion_offers_stream_slugs(reviewed, home: Path, make_stream)
                               env={**env, "COMP_WORDS": words, "COMP_CWORD": cword})
         assert done.stdout.split() == expected, (words, done.stdout, done.stderr)
     # as a user gets the script: typer asks which shell runs it (its parent), so from bash
-    script = subprocess.run(["bash", "-c", f"'{EXE}' --show-completion"], capture_output=True, text=True,
+    script = subprocess.run(["bash", "-c", f"'{EXE}' --show-completion; exit $?"], capture_output=True, text=True,
                             env={**os.environ, "DIRECTOR_HOME": str(home)})
     assert "_DIRECTOR_TUI_COMPLETE=complete_bash" in script.stdout
 

@@ -127,6 +127,13 @@ def test_a_browser_tab_reviews_and_the_decision_is_in_the_store(server: str, sto
                 page.keyboard.press("Space")  # lost until the tab's app is up; then one approval
                 page.wait_for_timeout(1000)
             assert approved(store, first), "space in the browser tab did not approve segment 1"
+            with page.context.expect_page(timeout=20_000) as opened:  # `o`: the picture in a new tab
+                page.keyboard.press("o")
+            picture = opened.value
+            picture.wait_for_load_state()
+            assert "/download/" in picture.url
+            assert picture.evaluate("document.contentType") == "image/png"
+            picture.close()
             other = browser.new_page()
             other.goto(server + f"/?token={TOKEN}")
             wait_until(lambda: tabs_running(home) == 2)  # a tab, an app

@@ -30,6 +30,7 @@ from director_tui.ui.writer import StoreWriter
 if TYPE_CHECKING:
     from director_tui.core.store import Store
     from director_tui.jobs.runner import Runner, RunnerEvent
+    from director_tui.media.share import ShareServer
     from director_tui.ui.backstop import Backstop
 
 
@@ -66,6 +67,7 @@ class DirectorApp(App[None]):
         self._held_keys: list[events.Key] = []
         self.drafts = DraftKeeper(self)
         self.writer = StoreWriter(self)  # every UI write: off the loop, in order (ui/writer.py)
+        self.share_server: ShareServer | None = None  # "send to my machine" (O): made on first use
         self.review = ReviewService(self)  # every decision: an operation, then announced (ui/review_service.py)
         self.backstop: Backstop | None = None  # armed on any way out (ui/backstop.py)
         self._terminal_watch_stop = threading.Event()
@@ -107,6 +109,10 @@ class DirectorApp(App[None]):
             self.notify(f"config keymap: unknown binding id(s): {', '.join(unknown)}",
                         severity="warning", timeout=8)
         self.set_keymap(self.settings.keymap)
+        from director_tui.ui.terminal_graphics import notice
+
+        if (said := notice()) is not None:  # a tmux setting that keeps pictures half-blocks
+            self.notify(said, severity="warning", timeout=15)
         self._apply_theme()
         self._install_signal_handlers()
         if self.store is None:
@@ -427,6 +433,8 @@ class DirectorApp(App[None]):
 
     async def on_unmount(self) -> None:
         self._terminal_watch_stop.set()
+        if self.share_server is not None:  # what was shared stops being served with the app
+            await self.share_server.stop()
         if self.runner is not None:
             await self.runner.stop(self.exit_message or "the app closed")
         if self._gc_threshold is not None:  # another app may follow in this process (tests)

@@ -25,6 +25,8 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("f", "send_back", "Send back", id="send-back",
             tooltip="Send back with a note: the note is a comment, a new version is queued, the cursor moves on"),
     Binding("o", "open_player", "Open", id="open-player", tooltip="Open the version in the external player"),
+    Binding("O", "send_to_machine", "Send", id="send-to-machine", show=False,
+            tooltip="Send to my machine: serve the version on loopback, its URL copied, with the ssh -L line"),
     Binding("v", "toggle_versions", "Versions", id="toggle-versions", tooltip="Show/hide the version history"),
     Binding("L", "toggle_task_log", "Log", id="toggle-task-log", tooltip="Show/hide the live task log", show=False),
     Binding("x", "toggle_mark", "Mark", id="toggle-mark", tooltip="Mark / unmark the segment (r and X act on marks)", show=False),
@@ -148,6 +150,8 @@ REVIEW_BINDINGS = [
     Binding("s", "similar", "Similar", id="review-similar", show=False, tooltip="Queue a version like the current one"),
     Binding("a", "variations", "A/B", id="review-variations", tooltip="Queue variations, pick in a grid"),
     Binding("o", "open_player", "Open", id="review-open", show=False, tooltip="Open in the external player"),
+    Binding("O", "send_to_machine", "Send", id="review-send-to-machine", show=False,
+            tooltip="Send to my machine: serve the version on loopback, its URL copied, with the ssh -L line"),
     Binding("e", "edit_prompt", "Edit", id="review-edit", tooltip="Edit the active prompt here"),
     Binding("u", "undo", "Undo", id="review-undo", show=False, tooltip="Undo your last change"),
     Binding("ctrl+r", "redo", "Redo", id="review-redo", show=False, tooltip="Redo"),
@@ -163,6 +167,8 @@ COMPARE_BINDINGS = [
     Binding("f", "flicker", "Flicker", id="compare-flicker", tooltip="Show one version in place; again: the other"),
     Binding("b", "both", "Side by side", id="compare-both", tooltip="Back to side by side"),
     Binding("o", "play", "Play both", id="compare-play", tooltip="Clips: play both side by side in one player"),
+    Binding("O", "send_to_machine", "Send both", id="compare-send",
+            tooltip="Send both to my machine: one page with the two, side by side, at full quality"),
     Binding("escape,q,C", "close_compare", "Back", id="compare-close", tooltip="Back"),
 ]
 

@@ -28,7 +28,7 @@ _DA1_REPLY = re.compile(r"\x1b\[\?([0-9;]*)c")
 _KITTY_REPLY = re.compile(r"\x1b_Gi=31;([^\x1b]*)\x1b\\")
 _CELL_REPLY = re.compile(r"\x1b\[6;(\d+);(\d+)t")
 
-_chosen: dict[str, Any] = {"protocol": None, "cell": None}
+_chosen: dict[str, Any] = {"protocol": None, "cell": None, "notice": None, "through_tmux": False}
 
 
 def parse_replies(text: str) -> tuple[bool, str, tuple[int, int] | None]:
@@ -89,7 +89,20 @@ def probe(protocol: str = "auto", timeout_s: float = 0.5) -> str:
     tty_ok = bool(sys.__stdout__ and sys.__stdin__ and sys.__stdout__.isatty()
                   and sys.__stdin__.isatty())
     cell = _pixel_cell_size() if tty_ok else None
-    if protocol == "auto":
+    tmux = None
+    if tty_ok and os.environ.get("TMUX"):  # tmux answers for itself: ask it what is outside
+        from director_tui.ui.tmux_graphics import decide, inspect
+
+        view = inspect()
+        if view is not None:
+            tmux_protocol, _chosen["notice"] = decide(view, protocol)
+            tmux = tmux_protocol or "halfcell"
+            if protocol != "auto" and protocol not in ("kitty", "sixel"):
+                tmux = protocol  # half-blocks or unicode, as configured
+            _chosen["through_tmux"] = tmux == "kitty"
+    if tmux is not None:
+        protocol = tmux
+    elif protocol == "auto":
         protocol = "unicode" if not tty_ok else "halfcell"
         if tty_ok and sys.platform != "win32":
             try:
@@ -98,9 +111,20 @@ def probe(protocol: str = "auto", timeout_s: float = 0.5) -> str:
                 cell = cell or asked_cell
             except (OSError, ValueError, AttributeError):
                 pass  # no answer: half-blocks, which every terminal can show
+    if cell is None and tmux is not None and tty_ok:  # the pixel size of a cell, which tmux answers
+        try:
+            cell = parse_replies(_ask_terminal(_CELL_QUERY + _DA1_QUERY, timeout_s))[2]
+        except (OSError, ValueError, AttributeError):
+            pass
     _chosen["protocol"] = protocol
     _chosen["cell"] = cell or (10, 20)  # VT340 cells, textual-image's own default
     return protocol
+
+
+def notice() -> str | None:
+    """One line for the director about pictures (a tmux setting in the way), once."""
+    said, _chosen["notice"] = _chosen["notice"], None
+    return said  # type: ignore[no-any-return]
 
 
 def cell_size() -> tuple[int, int]:
@@ -127,5 +151,9 @@ def image_widget_class() -> Callable[..., Any]:
             sys.__stdout__ = saved  # type: ignore[misc]
     from textual_image import widget
 
+    if _chosen["through_tmux"]:
+        from director_tui.ui.tmux_graphics import install_passthrough
+
+        install_passthrough()
     return {"sixel": widget.SixelImage, "kitty": widget.TGPImage,
             "halfcell": widget.HalfcellImage}.get(_chosen["protocol"], widget.UnicodeImage)

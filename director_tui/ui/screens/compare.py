@@ -159,5 +159,14 @@ class CompareScreen(Screen[None]):
         except (PlayerError, MediaError) as exc:
             self.notify(str(exc), severity="error", timeout=6)
 
+    async def action_send_to_machine(self) -> None:
+        from director_tui.ui.sharing import send_to_my_machine
+
+        sides = [s for s in (self.a, self.b) if s.path.is_file()]
+        if not sides:
+            self.notify("the files are missing", severity="error")
+            return
+        await send_to_my_machine(self.app, [(f"{s.asset} v{s.number}", s.path) for s in sides])
+
     def action_close_compare(self) -> None:
         self.dismiss(None)

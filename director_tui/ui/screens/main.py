@@ -462,6 +462,13 @@ class MainScreen(Screen[None]):
         if row is not None:
             open_player(self.app, row.id, self.asset, row.position)
 
+    async def action_send_to_machine(self) -> None:
+        from director_tui.ui.sharing import current_file, send_to_my_machine
+
+        row = self.current_with_store(self.action_send_to_machine)
+        if row is not None and (found := current_file(self.app, row.id, self.asset, row.position)) is not None:
+            await send_to_my_machine(self.app, [found])
+
     def action_open_review(self) -> None:
         from director_tui.ui.screens.review import ReviewScreen
 

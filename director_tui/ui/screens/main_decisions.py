@@ -142,6 +142,11 @@ def open_player(app: DirectorApp, segment_id: int, asset: str, position: int | N
     if not path.exists():
         app.notify(f"file missing: {path}", severity="error")
         return
+    if app.is_web:  # a browser tab (`director-tui serve`): the file in a new tab, at full quality
+        from director_tui.ui.sharing import open_in_browser
+
+        open_in_browser(app, path)
+        return
     settings = app.settings
     try:
         plan = plan_player(path, settings.player, settings.player_in_terminal, is_image=asset == Asset.KEYFRAME)

@@ -276,6 +276,13 @@ class ReviewScreen(Screen[None]):
 
         open_player(self.app, self.segment_id, self.asset, self.order.position(self.segment_id))
 
+    async def action_send_to_machine(self) -> None:
+        from director_tui.ui.sharing import current_file, send_to_my_machine
+
+        found = current_file(self.app, self.segment_id, self.asset, self.order.position(self.segment_id))
+        if found is not None:
+            await send_to_my_machine(self.app, [found])
+
     def _reload(self, _outcome: Outcome | None = None) -> None:
         if self.is_attached:
             self.load(prompts_too=True)
