@@ -23,7 +23,7 @@ def cache_dir(home: Path) -> Path:
     return path
 
 
-def _run(argv: list[str], out: Path, what: str) -> Path:
+def run_ffmpeg(argv: list[str], out: Path, what: str) -> Path:
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.part{out.suffix}")
     try:
         proc = subprocess.run(argv[:-1] + [str(tmp)], capture_output=True, text=True,  # noqa: S603
@@ -41,7 +41,7 @@ def still_of(video: Path, out: Path, at_s: float = 0.0) -> Path:
     """One frame of a clip as PNG (what the compare screen shows for a video)."""
     if out.exists():
         return out
-    return _run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-ss", f"{at_s:.3f}",
+    return run_ffmpeg([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-ss", f"{at_s:.3f}",
                  "-i", str(video), "-frames:v", "1", "-f", "image2", "-c:v", "png", str(out)],
                 out, f"still of {video.name}")
 
@@ -53,7 +53,7 @@ def side_by_side(a: Path, b: Path, out: Path, height: int = COMPARE_HEIGHT) -> P
         return out
     graph = (f"[0:v]scale=-2:{height},setsar=1[a];[1:v]scale=-2:{height},setsar=1[b];"
              f"[a][b]hstack=inputs=2:shortest=0[v]")
-    return _run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(a), "-i", str(b),
+    return run_ffmpeg([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(a), "-i", str(b),
                  "-filter_complex", graph, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast",
                  "-pix_fmt", "yuv420p", "-f", "mp4", str(out)], out, "side-by-side clip")
 

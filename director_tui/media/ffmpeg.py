@@ -44,9 +44,11 @@ class MediaInfo:
     height: int
     duration: float | None
     codec: str
+    fps: float | None = None  # a video's frame rate, when ffmpeg says it
 
 
 _DURATION_RE = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_FPS_RE = re.compile(r"Stream #\S+.*?: Video: .*?, (\d+(?:\.\d+)?) fps")
 _VIDEO_RE = re.compile(r"Stream #\S+.*?: Video: (\w+).*?, (\d{2,5})x(\d{2,5})")
 IMAGE_CODECS = {"png", "mjpeg", "webp", "bmp", "tiff", "gif", "jpegls"}
 
@@ -70,7 +72,8 @@ def probe(path: Path) -> MediaInfo:
     if m:
         duration = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
     kind = "image" if codec in IMAGE_CODECS else "video"
-    return MediaInfo(kind, width, height, duration, codec)
+    fps = _FPS_RE.search(out)
+    return MediaInfo(kind, width, height, duration, codec, float(fps.group(1)) if fps else None)
 
 
 MAX_IMAGE_PIXELS = 8192 * 8192  # the largest frame a spec may ask for (core/spec.py SIZE_MAX)

@@ -24,16 +24,20 @@ class PlayerPlan:
 
 
 def plan_player(path: Path, configured: list[str] | None, in_terminal: str = "auto",
-                is_image: bool = False) -> PlayerPlan:
+                is_image: bool = False, start: float | None = None) -> PlayerPlan:
+    """`start`: seconds into a clip to begin at (mpv's --start; another player starts at 0)."""
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    at = [f"--start={start:.3f}"] if start is not None else []
     if configured:
         argv = [a.replace("{path}", str(path)) for a in configured]
+        if at and _is_mpv(argv[0]):
+            argv[1:1] = at
         terminal = in_terminal == "always" or (in_terminal == "auto" and not has_display
                                                and _is_mpv(argv[0]))
         return PlayerPlan(argv, terminal)
     mpv = shutil.which("mpv")
     if mpv:
-        argv = [mpv, "--really-quiet", "--keep-open=no"]
+        argv = [mpv, "--really-quiet", "--keep-open=no", *at]
         if is_image:
             argv.append("--image-display-duration=inf")
         terminal = in_terminal == "always" or (in_terminal == "auto" and not has_display)

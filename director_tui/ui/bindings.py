@@ -28,6 +28,8 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("O", "send_to_machine", "Send", id="send-to-machine", show=False,
             tooltip="Send to my machine: serve the version on loopback, its URL copied, with the ssh -L line"),
     Binding("v", "toggle_versions", "Versions", id="toggle-versions", tooltip="Show/hide the version history"),
+    Binding("i", "toggle_picture", "Picture", id="toggle-picture", show=False,
+            tooltip="Show/hide the current version's picture beside the table (a clip: its middle frame)"),
     Binding("L", "toggle_task_log", "Log", id="toggle-task-log", tooltip="Show/hide the live task log", show=False),
     Binding("x", "toggle_mark", "Mark", id="toggle-mark", tooltip="Mark / unmark the segment (r and X act on marks)", show=False),
     Binding("V", "visual", "Range", id="visual-range", tooltip="Start / end marking a range as you move", show=False),
@@ -159,6 +161,17 @@ REVIEW_BINDINGS = [
     Binding("p", "step(-1)", "Previous", id="review-previous", show=False, tooltip="Previous segment"),
     Binding("j", "version_cursor(1)", "Down", id="review-version-down", show=False, tooltip="Next version in the list"),
     Binding("k", "version_cursor(-1)", "Up", id="review-version-up", show=False, tooltip="Previous version in the list"),
+    Binding("comma", "clip_frames(-1)", "Frame back", id="review-frame-back", show=False,
+            tooltip="A clip: one frame back (the frame shows above, its time code on the strip)"),
+    Binding("full_stop", "clip_frames(1)", "Frame on", id="review-frame-on", show=False, tooltip="A clip: one frame on"),
+    Binding("left_square_bracket", "clip_seconds(-1)", "Second back", id="review-second-back", show=False,
+            tooltip="A clip: one second back"),
+    Binding("right_square_bracket", "clip_seconds(1)", "Second on", id="review-second-on", show=False,
+            tooltip="A clip: one second on"),
+    Binding("left_curly_bracket", "clip_mark(-1)", "Comment back", id="review-mark-back", show=False,
+            tooltip="A clip: to the previous comment's time (▲ on the strip); enter plays from there"),
+    Binding("right_curly_bracket", "clip_mark(1)", "Comment on", id="review-mark-on", show=False,
+            tooltip="A clip: to the next comment's time (▲ on the strip); enter plays from there"),
     Binding("h", "asset('keyframe')", "Keyframe", id="review-keyframe", show=False, tooltip="Keyframes"),
     Binding("l", "asset('video')", "Video", id="review-video", show=False, tooltip="Videos"),
 ]
@@ -231,7 +244,9 @@ def check_keymap(keymap: dict[str, str]) -> list[str]:
     return sorted(k for k in keymap if k not in ids)
 
 
-KEY_NAMES = {"question_mark": "?", "slash": "/", "colon": ":", "at": "@", "space": "space", "escape": "esc",
+KEY_NAMES = {"question_mark": "?", "slash": "/", "colon": ":", "at": "@", "comma": ",", "full_stop": ".",
+             "left_square_bracket": "[", "right_square_bracket": "]", "left_curly_bracket": "{",
+             "right_curly_bracket": "}", "space": "space", "escape": "esc",
              "pagedown": "PgDn", "pageup": "PgUp", "down": "↓", "up": "↑", "left": "←", "right": "→"}
 
 

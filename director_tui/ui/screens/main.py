@@ -26,6 +26,7 @@ from director_tui.ui.screens.live_updates import LiveUpdates
 from director_tui.ui.screens.session_state import SessionKeeper
 from director_tui.ui.widgets.job_bar import JobBar
 from director_tui.ui.widgets.key_footer import KeyFooter
+from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_line import PromptBar, PromptLine
 from director_tui.ui.widgets.quick_edit import QuickEdit
 from director_tui.ui.widgets.segment_table import SegmentTable
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from director_tui.ui.app import DirectorApp
     from director_tui.ui.screens.command_line import CommandLine
     from director_tui.ui.screens.main_decisions import Decisions
+    from director_tui.ui.screens.picture_pane import PicturePane
     from director_tui.ui.screens.prompt_editing import PromptEditing
     from director_tui.ui.screens.safekeeping import SafekeepingJobs
 
@@ -81,6 +83,12 @@ class MainScreen(Screen[None]):
         return CommandLine(self)
 
     @functools.cached_property
+    def picture(self) -> PicturePane:
+        from director_tui.ui.screens.picture_pane import PicturePane
+
+        return PicturePane(self)
+
+    @functools.cached_property
     def jobs(self) -> SafekeepingJobs:
         from director_tui.ui.screens.safekeeping import SafekeepingJobs
 
@@ -90,6 +98,7 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="status")
         with Vertical(id="body"):
+            yield Preview(id="picture-pane")  # docked right, shown with `i`
             yield SegmentTable(id="segments")
             yield Static("", id="empty-filter")
             yield VersionPane(id="versions")
@@ -162,6 +171,8 @@ class MainScreen(Screen[None]):
         if self.session.restored:
             self.update_versions()
             self.session.changed()
+            if "picture" in self.__dict__:  # made on the first `i`: nothing to follow before
+                self.picture.follow()
 
     def update_versions(self) -> None:
         pane = self.query_one(VersionPane)
@@ -218,7 +229,13 @@ class MainScreen(Screen[None]):
         self.set_asset(asset)
         self.live.show_counts()
         self.update_versions()
+        if "picture" in self.__dict__:
+            self.picture.follow()
         self.session.changed()
+
+    def action_toggle_picture(self) -> None:
+        if self.app.store_or_later(self.action_toggle_picture) is not None:
+            self.picture.toggle()
 
     def action_toggle_versions(self) -> None:
         pane = self.query_one(VersionPane)

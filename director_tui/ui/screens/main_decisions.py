@@ -124,9 +124,10 @@ class Decisions(ScreenPart):
         self.screen.notify(f"cancelling {len(ids)} task(s)", timeout=2)
 
 
-def open_player(app: DirectorApp, segment_id: int, asset: str, position: int | None) -> None:
+def open_player(app: DirectorApp, segment_id: int, asset: str, position: int | None,
+                start: float | None = None) -> None:
     """The segment's current `asset` in the player (mpv, or the configured one): in this
-    terminal (over SSH, suspended) or in a window of its own."""
+    terminal (over SSH, suspended) or in a window of its own; a clip from `start` seconds."""
     from director_tui.core.views import current_version_path
     from director_tui.media.player import PlayerError, launch_detached, plan_player, run_in_terminal
 
@@ -149,7 +150,8 @@ def open_player(app: DirectorApp, segment_id: int, asset: str, position: int | N
         return
     settings = app.settings
     try:
-        plan = plan_player(path, settings.player, settings.player_in_terminal, is_image=asset == Asset.KEYFRAME)
+        plan = plan_player(path, settings.player, settings.player_in_terminal, is_image=asset == Asset.KEYFRAME,
+                           start=start)
         if plan.in_terminal and not app.is_headless:
             with app.suspend():
                 run_in_terminal(plan)

@@ -21,7 +21,9 @@ from textual.widgets import DataTable, Label, Static, TextArea
 from director_tui.core.states import Asset
 from director_tui.ui.bindings import REVIEW_BINDINGS
 from director_tui.ui.messages import SegmentsChanged, ShowingSegment
+from director_tui.ui.screens.clip_stepping import ClipStepping
 from director_tui.ui.screens.prompt_saving import save_prompt_flow
+from director_tui.ui.widgets.filmstrip import Filmstrip
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_area import PromptArea
@@ -51,12 +53,14 @@ class ReviewScreen(Screen[None]):
         self._change_token = -1
         self._leave_armed = False  # esc warned about unsaved prompts once: the next esc leaves
         self._loading = False
+        self.clip = ClipStepping(self)
 
     def compose(self) -> ComposeResult:
         yield Label("", id="review-title")
         with Horizontal(id="review-body"):
             with Vertical(id="review-left"):
                 yield Preview(id="review-picture")
+                yield Filmstrip(id="review-strip")  # a clip: frames across it, the time, the comments
                 yield DataTable(cursor_type="row", id="review-versions")
             with VerticalScroll(id="review-right"):
                 yield Label(Text("Image prompt (keyframe)", style="bold"))
@@ -121,8 +125,12 @@ class ReviewScreen(Screen[None]):
         if side is not None and self.asset == Asset.VIDEO:
             ref = next((v.reference_version_id for v in versions if v.id == current), None)
             made_from = f" · made from keyframe v{numbers[ref][1]}" if ref in numbers else ""
-        self.query_one(Preview).show(side.picture if side else None,
-                                     side.caption("current") + made_from if side else f"no {self.asset} yet")
+        stepping = self.clip.clip is not None and self.clip.clip.version_id == current and self.clip.at is not None
+        if not stepping:  # a frame stepped to stays until the clip changes
+            self.query_one("#review-picture", Preview).show(
+                side.picture if side else None, side.caption("current") + made_from if side else f"no {self.asset} yet")
+        clip = next((v for v in versions if v.id == current), None) if self.asset == Asset.VIDEO else None
+        self.clip.show(clip, [c.timecode for c in comments if c.version_id == current and c.timecode is not None])
         self._fill_versions(versions, current, numbers, presets, elsewhere)
         self._fill_comments(comments, numbers)
         if prompts_too:
@@ -275,6 +283,23 @@ class ReviewScreen(Screen[None]):
         from director_tui.ui.screens.main_decisions import open_player
 
         open_player(self.app, self.segment_id, self.asset, self.order.position(self.segment_id))
+
+    # --- a clip, frame by frame (screens/clip_stepping.py) ---------------------------------------
+    def action_clip_frames(self, frames: int) -> None:
+        self.clip.step(frames=frames)
+
+    def action_clip_seconds(self, seconds: int) -> None:
+        self.clip.step(seconds=seconds)
+
+    def action_clip_mark(self, direction: int) -> None:
+        self.clip.to_mark(direction)
+
+    @on(DataTable.RowSelected, "#review-versions")
+    def _enter(self, event: DataTable.RowSelected) -> None:
+        """enter on a clip: play it from the time on the strip (the start, before any step)."""
+        event.stop()
+        if self.asset == Asset.VIDEO and self.clip.clip is not None:
+            self.clip.play_from_here()
 
     async def action_send_to_machine(self) -> None:
         from director_tui.ui.sharing import current_file, send_to_my_machine

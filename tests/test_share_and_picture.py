@@ -1,6 +1,6 @@
 """"Send to my machine" (`O`): the version served on loopback under a fresh token, with
 ranges (players seek), the last share closed by the next, nothing without the token; in
-the compare screen both versions on one page."""
+the compare screen both versions on one page. And the picture beside the table (`i`)."""
 
 from __future__ import annotations
 
@@ -72,3 +72,26 @@ async def test_O_serves_the_version_on_loopback_under_a_fresh_token(store, setti
         except aiohttp.ClientConnectionError:
             status = None
     assert status is None
+
+
+async def test_i_shows_the_picture_beside_the_table_and_follows_the_cursor(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.ui.widgets.preview import Preview
+
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.screen.query_one("#picture-pane", Preview)
+        assert not pane.display  # off until asked: the first frame draws no picture
+        await pilot.press("i")
+
+        def caption() -> str:
+            return str(pane.query_one(".preview-caption").render())
+
+        await wait_for(pilot, lambda: caption() == "#1 Shot 1 — keyframe v1" and bool(pane.query(".preview-image")),
+                       timeout=10)
+        await pilot.press("j", "j")
+        await wait_for(pilot, lambda: caption() == "#3 Shot 3 — keyframe v1", timeout=10)
+        await pilot.press("l")  # the video column: no clip yet
+        await wait_for(pilot, lambda: caption() == "#3 Shot 3 — video none yet" and not pane.query(".preview-image"),
+                       timeout=10)
+        await pilot.press("i")
+        assert not pane.display
