@@ -12,7 +12,7 @@ import sys
 def fast_open_args(argv: list[str]) -> tuple[str | None, str, str | None] | None:
     """(home, slug, store) when argv is exactly `[--home DIR] [--store URL] open SLUG`
     (either option also as --opt=VALUE, in either order), else None."""
-    from director_tui.cli.reads import global_options
+    from director_tui.cli.argv import global_options
 
     split = global_options(argv)
     if split is None:

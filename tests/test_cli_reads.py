@@ -79,7 +79,7 @@ def test_other_forms_go_to_the_full_cli(reviewed, home: Path, tmp_path: Path) ->
     with sqlite3.connect(home / "director.db") as src, sqlite3.connect(older / "director.db") as copy:
         src.backup(copy)
     with sqlite3.connect(older / "director.db") as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '0006_change_notify'")
+        conn.execute("UPDATE alembic_version SET version_num = '0007_mentions'")
     assert run_fast(["--home", str(older), "list"]) is None
     # and damage: one line from the full CLI, no traceback
     damaged = tmp_path / "damaged"

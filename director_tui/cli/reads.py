@@ -132,28 +132,10 @@ class ReadCommand:
     flags: set[str] = field(default_factory=set)
 
 
-def global_options(argv: list[str]) -> tuple[str | None, str | None, list[str]] | None:
-    """(home, store, the rest) when argv starts with at most one each of --home DIR and
-    --store URL (also --opt=VALUE, in either order); None for anything else there."""
-    options: dict[str, str] = {}
-    rest = list(argv)
-    while rest and rest[0].split("=", 1)[0] in ("--home", "--store"):
-        name = rest[0].split("=", 1)[0]
-        if name in options:
-            return None
-        if "=" in rest[0]:
-            options[name], rest = rest[0].split("=", 1)[1], rest[1:]
-        elif len(rest) >= 2:
-            options[name], rest = rest[1], rest[2:]
-        else:
-            return None
-        if options[name] == "":
-            return None
-    return options.get("--home"), options.get("--store"), rest
-
-
 def parse_read(argv: list[str]) -> ReadCommand | None:
     """A read command in a form this module answers, or None (the full CLI then)."""
+    from director_tui.cli.argv import global_options
+
     split = global_options(argv)
     if split is None or not split[2] or split[2][0] not in READ_COMMANDS:
         return None

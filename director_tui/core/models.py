@@ -52,10 +52,8 @@ class Segment(SQLModel, table=True):
 
 
 class Version(SQLModel, table=True):
-    __table_args__ = (
-        UniqueConstraint("segment_id", "asset", "number", name="uq_version_number"),
-        Index("ix_version_segment_asset", "segment_id", "asset"),
-    )
+    # (segment, asset) lookups use uq_version_number's index: a second one only cost every insert
+    __table_args__ = (UniqueConstraint("segment_id", "asset", "number", name="uq_version_number"),)
 
     id: int | None = Field(default=None, primary_key=True)
     segment_id: int = Field(foreign_key="segment.id")

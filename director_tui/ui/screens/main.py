@@ -26,7 +26,6 @@ from director_tui.ui.screens.live_updates import LiveUpdates
 from director_tui.ui.screens.session_state import SessionKeeper
 from director_tui.ui.widgets.job_bar import JobBar
 from director_tui.ui.widgets.key_footer import KeyFooter
-from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_line import PromptBar, PromptLine
 from director_tui.ui.widgets.quick_edit import QuickEdit
 from director_tui.ui.widgets.segment_table import SegmentTable
@@ -98,7 +97,6 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="status")
         with Vertical(id="body"):
-            yield Preview(id="picture-pane")  # docked right, shown with `i`
             yield SegmentTable(id="segments")
             yield Static("", id="empty-filter")
             yield VersionPane(id="versions")

@@ -20,13 +20,21 @@ FOLLOW_DELAY_S = 0.12  # a burst of cursor moves draws once, where it stops
 class PicturePane(ScreenPart):
     @property
     def pane(self) -> Preview:
+        """Mounted on the first `i`, docked right of the table (the first frame draws without it)."""
         from director_tui.ui.widgets.preview import Preview
 
-        return self.screen.query_one("#picture-pane", Preview)
+        found = self.screen.query("#picture-pane")
+        if found:
+            return found.first(Preview)
+        pane = Preview(id="picture-pane")
+        pane.display = False
+        self.screen.query_one("#body").mount(pane, before=0)
+        return pane
 
     @property
     def shown(self) -> bool:
-        return bool(self.pane.display)
+        found = self.screen.query("#picture-pane")
+        return bool(found and found.first().display)
 
     def toggle(self) -> None:
         pane = self.pane
