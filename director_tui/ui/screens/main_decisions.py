@@ -128,24 +128,14 @@ def open_player(app: DirectorApp, segment_id: int, asset: str, position: int | N
                 start: float | None = None) -> None:
     """The segment's current `asset` in the player (mpv, or the configured one): in this
     terminal (over SSH, suspended) or in a window of its own; a clip from `start` seconds."""
-    from director_tui.core.views import current_version_path
     from director_tui.media.player import PlayerError, launch_detached, plan_player, run_in_terminal
+    from director_tui.ui.sharing import current_file, open_in_browser
 
-    store = app.store
-    assert store is not None
-    with store.read() as s:
-        found = current_version_path(s, segment_id, asset)
+    found = current_file(app, segment_id, asset, position)  # None: it said why
     if found is None:
-        app.notify(f"segment {position} has no {asset} yet", severity="warning")
         return
-    number, relative = found
-    path = app.settings.home / "media" / relative
-    if not path.exists():
-        app.notify(f"file missing: {path}", severity="error")
-        return
+    label, path = found
     if app.is_web:  # a browser tab (`director-tui serve`): the file in a new tab, at full quality
-        from director_tui.ui.sharing import open_in_browser
-
         open_in_browser(app, path)
         return
     settings = app.settings
@@ -157,6 +147,6 @@ def open_player(app: DirectorApp, segment_id: int, asset: str, position: int | N
                 run_in_terminal(plan)
         else:
             launch_detached(plan)
-            app.notify(f"opened v{number} in {plan.argv[0].rsplit('/', 1)[-1]}", timeout=2)
+            app.notify(f"opened {label.split(' ', 2)[-1]} in {plan.argv[0].rsplit('/', 1)[-1]}", timeout=2)
     except PlayerError as exc:
         app.notify(str(exc), severity="error", timeout=6)
