@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 FLUSH_INTERVAL_S = 0.2  # at most 5 UI updates a second, whatever the generators print (make bench: flood)
 PROGRESS_INTERVAL_S = 0.5  # progress cells: at most 2 redraws of the table a second
 SYNC_INTERVAL_S = 0.5  # how often to look for commits by other instances (the store's change token)
-SYNC_MARGIN = timedelta(seconds=5)  # clock skew between instances writing updated_at
+SYNC_MARGIN = timedelta(seconds=5)
+MENTIONS_FIRST_LOOK_S = 1.5  # after the store opens: the first screen settles first  # clock skew between instances writing updated_at
 
 
 class LiveUpdates(ScreenPart):
@@ -62,8 +63,14 @@ class LiveUpdates(ScreenPart):
         # SQLite: a cheap PRAGMA twice a second; PostgreSQL: a counter its listener keeps
         self.screen.set_interval(getattr(store, "sync_interval_s", SYNC_INTERVAL_S), self.sync_from_store)
         self.change_token = store.change_token()
-        with store.read() as s:
-            self._tell_mentions(s)
+        # the mentions waiting since last time: told once the screen has settled, not during it
+        self.screen.set_timer(MENTIONS_FIRST_LOOK_S, self._first_mentions)
+
+    def _first_mentions(self) -> None:
+        store = self.app.store
+        if store is not None and self._mentions_after is None and store.connection_problem() is None:
+            with store.read() as s:
+                self._tell_mentions(s)
 
     def _tell_mentions(self, session: object) -> None:
         """A notice for each comment that mentions this user since the last look (at the
