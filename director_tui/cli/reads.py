@@ -206,16 +206,13 @@ def _answer(cmd: ReadCommand, db: Any) -> str | None:
     if cmd.name == "list":
         return list_text(overview.list_streams(db), as_json)
     slug = cmd.args["stream"]
-    if cmd.name == "status":
-        data = overview.status(db, slug)
-        if data is None:
-            return None
-        stream = overview.stream_row(db, slug)
-        data["generators"] = generator_status(stream[2] if stream else "{}")
-        return status_text(data, as_json)
     stream = overview.stream_row(db, slug)
     if stream is None:
         return None
+    if cmd.name == "status":
+        data = overview.status_of(db, slug, stream)
+        data["generators"] = generator_status(stream[2])
+        return status_text(data, as_json)
     from director_tui.core import insight
 
     if cmd.name == "metrics":

@@ -54,9 +54,10 @@ def stream_page(streams: list[dict[str, Any]]) -> str:
 
 
 def make_server(argv_for: Any, *, host: str, port: int, token: str, title: str, public_url: str | None = None,
-                default_stream: str | None = None, streams: Any = None) -> Any:
+                default_stream: str | None = None, streams: Any = None, exists: Any = None) -> Any:
     """A textual-serve Server that lets in only who has `token` and starts `argv_for(stream)`
-    per tab: `default_stream`, or the one this browser picked (`streams()` lists them)."""
+    per tab: `default_stream`, or the one this browser picked (`streams()` lists them for
+    the first page, `exists(slug)` checks a pick)."""
     from aiohttp import web
     from textual_serve.app_service import AppService
     from textual_serve.server import Server, log
@@ -116,7 +117,7 @@ def make_server(argv_for: Any, *, host: str, port: int, token: str, title: str, 
             check_slug(slug)
         except SpecError:
             return False
-        return streams is None or any(r["slug"] == slug for r in streams())
+        return exists is None or bool(exists(slug))
 
     def chosen(request: web.Request) -> str | None:
         picked = request.cookies.get(STREAM_COOKIE)
@@ -192,6 +193,8 @@ def serve(
                                                    "proxy serves it (https://review.studio.example/).")] = None,
 ) -> None:
     """Serve the review app to browsers (each tab its own app on this workspace); a token lets them in."""
+    from director_tui.core.overview import stream_row
+    from director_tui.core.store.sql import as_reader
     from director_tui.core.streams import list_streams
 
     s = settings()
@@ -208,9 +211,13 @@ def serve(
         with store.read() as session:
             return list_streams(session)
 
+    def exists(slug: str) -> bool:  # each tab's pick, checked by one indexed lookup
+        with store.read() as session:
+            return stream_row(as_reader(session), slug) is not None
+
     server = make_server(lambda slug: app_argv(s.home, s.store, slug), host=host, port=port, token=token,
                          title=f"director-tui · {stream or s.home}", public_url=public_url, default_stream=stream,
-                         streams=streams)
+                         streams=streams, exists=exists)
     try:
         server.serve()
     except OSError as exc:  # the port taken, the address not this machine's

@@ -53,8 +53,11 @@ def stream_row(db: Reader, slug: str) -> tuple[int, str, str] | None:
 def status(db: Reader, slug: str) -> dict[str, Any] | None:
     """The stream's state (what `status --json` prints), or None when there is no such stream."""
     found = stream_row(db, slug)
-    if found is None:
-        return None
+    return None if found is None else status_of(db, slug, found)
+
+
+def status_of(db: Reader, slug: str, found: tuple[int, str, str]) -> dict[str, Any]:
+    """`status` of the stream `stream_row` found."""
     stream_id, title, _generators = found
     latest = {(r[1], r[2]): r for r in db.all(_LATEST_TASKS, {"stream": stream_id})}
     queued = db.all("SELECT count(*) FROM task WHERE stream_id = :stream AND state = 'queued'",

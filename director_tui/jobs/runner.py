@@ -427,7 +427,8 @@ class Runner:
         (stream, asset) and validate and record this one's output. On SQLite the next
         starts first; on a server the result's statement claims the next task
         (store.tasks.claims_with_result: one round trip per task), started right after."""
-        assert tmp_path is not None and settings is not None
+        if tmp_path is None or settings is None:  # (a job that reported success without an output)
+            return None, TaskFailed("the generator left no output")
         record = (record_output, self.store, self.home, self.actor, task, tmp_path, settings, log_path, self._dir,
                   self.output_caps)
         if self.store.tasks.claims_with_result:

@@ -48,11 +48,11 @@ MAIN_BINDINGS: list[Binding] = [
     Binding("P", "presets", "Presets", id="presets", tooltip="Preset library: apply to the current or marked prompts"),
     Binding("u", "undo", "Undo", id="undo", tooltip="Undo your last decision, prompt save or preset", show=False),
     Binding("ctrl+r", "redo", "Redo", id="redo", tooltip="Redo what you undid", show=False),
-    Binding("T", "tasks", "Tasks", id="tasks", tooltip="All tasks: state, progress, elapsed, ETA, logs"),
-    Binding("t", "timeline", "Timeline", id="timeline", tooltip="Activity timeline: who did what, when", show=False),
-    Binding("M", "metrics", "Metrics", id="metrics", tooltip="Quality metrics: approval, regenerations, attention", show=False),
-    Binding("R", "recommendations", "Advice", id="recommendations", tooltip="What got approved first time: phrases, presets", show=False),
-    Binding("at", "mentions", "Mentions", id="mentions", tooltip="Comments that mention you (@you): enter goes there", show=False),
+    Binding("T", "open_screen('tasks')", "Tasks", id="tasks", tooltip="All tasks: state, progress, elapsed, ETA, logs"),
+    Binding("t", "open_screen('timeline')", "Timeline", id="timeline", tooltip="Activity timeline: who did what, when", show=False),
+    Binding("M", "open_screen('metrics')", "Metrics", id="metrics", tooltip="Quality metrics: approval, regenerations, attention", show=False),
+    Binding("R", "open_screen('recommendations')", "Advice", id="recommendations", tooltip="What got approved first time: phrases, presets", show=False),
+    Binding("at", "open_screen('mentions')", "Mentions", id="mentions", tooltip="Comments that mention you (@you): enter goes there", show=False),
     Binding("escape", "close", "Close", id="close", tooltip="Close what is open, end a range, clear marks", show=False),
 ]
 

@@ -90,15 +90,15 @@ def probe(protocol: str = "auto", timeout_s: float = 0.5) -> str:
                   and sys.__stdin__.isatty())
     cell = _pixel_cell_size() if tty_ok else None
     tmux = None
-    if tty_ok and os.environ.get("TMUX"):  # tmux answers for itself: ask it what is outside
+    if tty_ok and os.environ.get("TMUX") and protocol in ("auto", "kitty", "sixel"):
+        # tmux answers queries for itself: ask it what is outside (half-blocks and unicode,
+        # when configured, need no one's answer)
         from director_tui.ui.tmux_graphics import decide, inspect
 
         view = inspect()
         if view is not None:
-            tmux_protocol, _chosen["notice"] = decide(view, protocol)
-            tmux = tmux_protocol or "halfcell"
-            if protocol != "auto" and protocol not in ("kitty", "sixel"):
-                tmux = protocol  # half-blocks or unicode, as configured
+            decided, _chosen["notice"] = decide(view, protocol)
+            tmux = decided or "halfcell"
             _chosen["through_tmux"] = tmux == "kitty"
     if tmux is not None:
         protocol = tmux

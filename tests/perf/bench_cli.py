@@ -9,50 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import build_stream
+from common import build_stream, fill_history
 
 RUNS, SEGMENTS, ACTIVITY, TASKS = 11, 200, 20_000, 4_000
 KINDS = ["prompt.changed", "task.queued", "version.created", "task.failed", "version.approved",
          "version.rejected", "comment.added"]
 BIN = Path(sys.executable).with_name("director-tui")
-
-
-def fill(home: Path) -> None:
-    from sqlalchemy import insert, text
-
-    from director_tui.core.models import Activity, Task
-    from director_tui.core.store import open_store
-
-    rng = random.Random(18)
-    store = open_store(home)
-    now = datetime.now(UTC)
-    with store.write() as s:
-        stream_id = s.execute(text("SELECT id FROM stream WHERE slug = 'bench'")).scalar_one()
-        seg_ids = [r[0] for r in s.execute(text("SELECT id FROM segment WHERE stream_id = :s"), {"s": stream_id})]
-        s.execute(insert(Activity), [{
-            "stream_id": stream_id, "segment_id": rng.choice(seg_ids), "actor": rng.choice(["ana", "ben"]),
-            "kind": rng.choice(KINDS), "detail": json.dumps({"asset": "keyframe", "version": rng.randint(1, 9)}),
-            "created_at": now - timedelta(seconds=ACTIVITY - i) * 60} for i in range(ACTIVITY)])
-        tasks = []
-        for i in range(TASKS):
-            started = now - timedelta(minutes=rng.randint(1, 20_000))
-            tasks.append({"stream_id": stream_id, "segment_id": rng.choice(seg_ids),
-                          "asset": rng.choice(["keyframe", "video"]), "prompt": "p",
-                          "state": "failed" if i % 17 == 0 else "succeeded", "message": "", "error": "",
-                          "started_at": started, "finished_at": started + timedelta(seconds=rng.uniform(2, 90))})
-        s.execute(insert(Task), tasks)
-    store.dispose()
 
 
 def whole_process(argv: list[str], env: dict[str, str]) -> float:
@@ -70,7 +41,8 @@ def main() -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         build_stream(home, SEGMENTS)
-        fill(home)
+        fill_history(home, activity=ACTIVITY, tasks=TASKS, kinds=KINDS, actors=["ana", "ben"], spacing_s=60,
+                     seed=18, minutes_back=20_000)
         env = {**os.environ, "DIRECTOR_HOME": str(home), "DIRECTOR_CONFIG": str(home / "none.toml"),
                "DIRECTOR_STATE": str(home / "state")}
         floor = whole_process([sys.executable, "-c", "import sqlite3, json"], env)

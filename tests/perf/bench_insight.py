@@ -4,50 +4,20 @@ Median of 5 warm runs, and the first (cold) run, each in a fresh session."""
 
 from __future__ import annotations
 
-import json
-import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import build_stream
+from common import build_stream, fill_history
 
 ROWS = 100_000
 SEGMENTS = 1000
 KINDS = ["prompt.saved", "task.queued", "task.succeeded", "task.failed", "task.cancelled", "version.approved",
          "version.rejected", "comment.added", "preset.applied", "export.done"]
-
-
-def fill(home: Path) -> None:
-    from sqlalchemy import insert, text
-
-    from director_tui.core.models import Activity, Task
-    from director_tui.core.store import open_store
-
-    rng = random.Random(7)
-    store = open_store(home)
-    now = datetime.now(UTC)
-    with store.write() as s:
-        stream_id = s.execute(text("SELECT id FROM stream WHERE slug = 'bench'")).scalar_one()
-        seg_ids = [r[0] for r in s.execute(text("SELECT id FROM segment WHERE stream_id = :s"), {"s": stream_id})]
-        s.execute(insert(Activity), [{
-            "stream_id": stream_id, "segment_id": rng.choice(seg_ids), "actor": rng.choice(["ana", "ben", "cho"]),
-            "kind": rng.choice(KINDS), "detail": json.dumps({"asset": "keyframe", "version": rng.randint(1, 10)}),
-            "created_at": now - timedelta(seconds=ROWS - i) * 26} for i in range(ROWS)])  # a month of work
-        tasks = []
-        for i in range(20_000):
-            started = now - timedelta(minutes=rng.randint(1, 40_000))
-            tasks.append({"stream_id": stream_id, "segment_id": rng.choice(seg_ids),
-                          "asset": rng.choice(["keyframe", "video"]), "prompt": "p",
-                          "state": "failed" if i % 17 == 0 else "succeeded", "message": "", "error": "",
-                          "started_at": started, "finished_at": started + timedelta(seconds=rng.uniform(2, 90))})
-        s.execute(insert(Task), tasks)
-    store.dispose()
 
 
 def timed(home: Path, label: str, fn) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -74,7 +44,8 @@ def main() -> list[dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp_s:
         home = Path(tmp_s) / "ws"
         build_stream(home, SEGMENTS)
-        fill(home)
+        fill_history(home, activity=ROWS, tasks=20_000, kinds=KINDS, actors=["ana", "ben", "cho"],
+                     spacing_s=26, seed=7, minutes_back=40_000)  # a month of work
 
         def sid(s) -> int:  # type: ignore[no-untyped-def]
             return int(s.execute(text("SELECT id FROM stream WHERE slug = 'bench'")).scalar_one())

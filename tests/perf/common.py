@@ -17,6 +17,40 @@ COLUMNS, LINES = 160, 48
 VERSIONS_PER_ASSET = 10
 
 
+def fill_history(home: Path, *, activity: int, tasks: int, kinds: list[str], actors: list[str], spacing_s: int,
+                 seed: int, minutes_back: int) -> None:
+    """The `bench` stream's history: `activity` timeline rows `spacing_s` apart up to now,
+    and `tasks` finished tasks (1 in 17 failed) started up to `minutes_back` ago."""
+    import json
+    import random
+    from datetime import timedelta
+
+    from sqlalchemy import insert, text
+
+    from director_tui.core.models import Activity, Task
+    from director_tui.core.store import open_store
+
+    rng = random.Random(seed)
+    store = open_store(home)
+    now = datetime.now(UTC)
+    with store.write() as s:
+        stream_id = s.execute(text("SELECT id FROM stream WHERE slug = 'bench'")).scalar_one()
+        seg_ids = [r[0] for r in s.execute(text("SELECT id FROM segment WHERE stream_id = :s"), {"s": stream_id})]
+        s.execute(insert(Activity), [{
+            "stream_id": stream_id, "segment_id": rng.choice(seg_ids), "actor": rng.choice(actors),
+            "kind": rng.choice(kinds), "detail": json.dumps({"asset": "keyframe", "version": rng.randint(1, 10)}),
+            "created_at": now - timedelta(seconds=activity - i) * spacing_s} for i in range(activity)])
+        rows = []
+        for i in range(tasks):
+            started = now - timedelta(minutes=rng.randint(1, minutes_back))
+            rows.append({"stream_id": stream_id, "segment_id": rng.choice(seg_ids),
+                         "asset": rng.choice(["keyframe", "video"]), "prompt": "p",
+                         "state": "failed" if i % 17 == 0 else "succeeded", "message": "", "error": "",
+                         "started_at": started, "finished_at": started + timedelta(seconds=rng.uniform(2, 90))})
+        s.execute(insert(Task), rows)
+    store.dispose()
+
+
 def row_texts(i: int) -> tuple[str, str, str, str]:
     """The same texts for the bare baseline and for our stream."""
     return (f"Segment {i:04d}", f"wide shot of a harbour at dawn number {i}, mist over the water, 35mm",

@@ -25,8 +25,11 @@ if TYPE_CHECKING:
 FLUSH_INTERVAL_S = 0.2  # at most 5 UI updates a second, whatever the generators print (make bench: flood)
 PROGRESS_INTERVAL_S = 0.5  # progress cells: at most 2 redraws of the table a second
 SYNC_INTERVAL_S = 0.5  # how often to look for commits by other instances (the store's change token)
-SYNC_MARGIN = timedelta(seconds=5)
-MENTIONS_FIRST_LOOK_S = 1.5  # after the store opens: the first screen settles first  # clock skew between instances writing updated_at
+SYNC_MARGIN = timedelta(seconds=5)  # clock skew between instances writing updated_at
+# mentions of this user: looked for at most this often, and only after a commit elsewhere
+# (a worker's progress commits every second: no query of them each time); the first look
+# once the first screen has settled
+MENTIONS_EVERY_S = 1.5
 
 
 class LiveUpdates(ScreenPart):
@@ -44,6 +47,7 @@ class LiveUpdates(ScreenPart):
         self._table: SegmentTable | None = None
         self._stream_id: int | None = None
         self._mentions_after: int | None = None  # the newest mention of us already told of
+        self._mentions_due = False  # another instance committed since the last look
 
     def start(self) -> None:
         # kept, not queried: runner events arrive by the thousand (a DOM query each is too
@@ -63,12 +67,12 @@ class LiveUpdates(ScreenPart):
         # SQLite: a cheap PRAGMA twice a second; PostgreSQL: a counter its listener keeps
         self.screen.set_interval(getattr(store, "sync_interval_s", SYNC_INTERVAL_S), self.sync_from_store)
         self.change_token = store.change_token()
-        # the mentions waiting since last time: told once the screen has settled, not during it
-        self.screen.set_timer(MENTIONS_FIRST_LOOK_S, self._first_mentions)
+        self.screen.set_interval(MENTIONS_EVERY_S, self._look_for_mentions)
 
-    def _first_mentions(self) -> None:
+    def _look_for_mentions(self) -> None:
         store = self.app.store
-        if store is not None and self._mentions_after is None and store.connection_problem() is None:
+        due, self._mentions_due = self._mentions_due or self._mentions_after is None, False
+        if due and store is not None and store.connection_problem() is None:
             with store.read() as s:
                 self._tell_mentions(s)
 
@@ -120,7 +124,7 @@ class LiveUpdates(ScreenPart):
         with store.read() as s:
             changed = streams.segment_rows(s, self.app.stream_id, updated_since=since)
             latest = streams.latest_tasks(s, self.app.stream_id)
-            self._tell_mentions(s)
+        self._mentions_due = True
         mine = set(self.app.runner.running) if self.app.runner else set()
         table = self.screen.table
         with self.app.batch_update():

@@ -368,21 +368,6 @@ class MainScreen(Screen[None]):
         self.app.push_screen(screen, lambda segment_id: self.go_to_segment(segment_id)
                              if isinstance(segment_id, int) else None)
 
-    def action_tasks(self) -> None:
-        self.action_open_screen("tasks")
-
-    def action_timeline(self) -> None:
-        self.action_open_screen("timeline")
-
-    def action_metrics(self) -> None:
-        self.action_open_screen("metrics")
-
-    def action_recommendations(self) -> None:
-        self.action_open_screen("recommendations")
-
-    def action_mentions(self) -> None:
-        self.action_open_screen("mentions")
-
     def on_segments_changed(self, event: SegmentsChanged) -> None:
         """These segments changed (a decision, a preset applied, a variation picked): read
         them again, show what was queued, wake the runner."""

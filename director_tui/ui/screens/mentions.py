@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Label
 from director_tui.ui.bindings import MENTIONS_BINDINGS
 from director_tui.ui.cells import clip
 from director_tui.ui.screens.timeline import local_time
+from director_tui.ui.table_cursor import step_cursor
 from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -102,9 +103,7 @@ class MentionsScreen(Screen["int | None"]):
             self._mark_seen(m, self.reload)
 
     def action_cursor(self, step: int) -> None:
-        table = self.query_one(DataTable)
-        if table.row_count:
-            table.move_cursor(row=max(0, min(table.cursor_row + step, table.row_count - 1)), animate=False)
+        step_cursor(self.query_one(DataTable), step)
 
     def action_back(self) -> None:
         self.dismiss()

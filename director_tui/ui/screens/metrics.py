@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from director_tui.core.timefmt import span
 from director_tui.ui.bindings import METRICS_BINDINGS
 from director_tui.ui.cells import clip
+from director_tui.ui.table_cursor import step_cursor
 from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -172,9 +173,7 @@ class MetricsScreen(Screen["int | None"]):
         self.dismiss(target.segment_id)  # the main screen goes there
 
     def action_cursor(self, step: int) -> None:
-        table = self.query_one(DataTable)
-        if table.row_count:
-            table.move_cursor(row=max(0, min(table.cursor_row + step, table.row_count - 1)), animate=False)
+        step_cursor(self.query_one(DataTable), step)
 
     async def action_refresh(self) -> None:
         await self.reload()

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Label, Static
 
 from director_tui.ui.bindings import RECOMMEND_BINDINGS
 from director_tui.ui.cells import clip
+from director_tui.ui.table_cursor import step_cursor
 from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -90,9 +91,7 @@ class RecommendScreen(Screen[None]):
         await self.reload()
 
     def action_cursor(self, step: int) -> None:
-        table = self.query_one(DataTable)
-        if table.row_count:
-            table.move_cursor(row=max(0, min(table.cursor_row + step, table.row_count - 1)), animate=False)
+        step_cursor(self.query_one(DataTable), step)
 
     def action_back(self) -> None:
         self.dismiss()
