@@ -268,7 +268,9 @@ def impatient(store: Store, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     from director_tui.core.store import sqlite
 
     monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 200)
-    short = sqlite.open_workspace(home)
+    # its own engines, not open_workspace's one shared store per file (which has the usual
+    # timeout): two stores of one file in a process are safe, as nothing opens it outside SQLite
+    short = sqlite.SqliteStore(sqlite.sqlite_url(home / "director.db"))
     holder = sqlite3.connect(home / "director.db", isolation_level=None)
     yield short, holder
     holder.close()

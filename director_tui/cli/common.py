@@ -28,6 +28,15 @@ app = typer.Typer(
 class State:
     home: str | None = None
     store: str | None = None
+    # The stores this command opened: one store per file per process is shared and counted
+    # (core/store/sqlite.open_workspace), so each opener disposes its own once, at the end.
+    opened: list = []  # type: ignore[type-arg]
+
+
+def _close_stores() -> None:
+    opened, State.opened = State.opened, []
+    for store in opened:
+        store.dispose()
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -56,11 +65,13 @@ def store_for(s: Settings):  # type: ignore[no-untyped-def]
     from director_tui.core.store import DamagedStore, StoreError, StoreUnusable, open_store
 
     try:
-        return open_store(s.home, s.store)
+        store = open_store(s.home, s.store)
     except (DamagedStore, StoreUnusable) as exc:
         raise fail(str(exc), 2) from None
     except StoreError as exc:
         raise fail(str(exc), 1) from None
+    State.opened.append(store)  # closed when the command ends (main_options)
+    return store
 
 
 def _version(value: bool) -> None:
@@ -71,12 +82,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     home: Annotated[str | None, typer.Option("--home", help="Workspace folder (default: $DIRECTOR_HOME, else the user data folder).")] = None,
     store: Annotated[str | None, typer.Option("--store", metavar="URL", help="The store: postgresql://user@host/db for a studio's shared one (default: $DIRECTOR_STORE, else the config's store, else the workspace's director.db).")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
 ) -> None:
     State.home = home
     State.store = store
+    ctx.call_on_close(_close_stores)
 
 
 def complete_stream(ctx: typer.Context, incomplete: str) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,6 +69,7 @@ class SqliteStore(Store):
         self.url = url
         self.path = Path(url.removeprefix("sqlite:///"))
         self._tasks: TaskQueries | None = None
+        self._users = 1  # the openers sharing this store (open_workspace: one store per file)
         # This process's writers queue here rather than in SQLite's busy handler, which
         # sleeps and retries (1, 2, 5, 10… ms): a thread waiting for another thread's short
         # transaction starts the moment it ends, and burns no CPU retrying (make bench:
@@ -178,6 +180,13 @@ class SqliteStore(Store):
         upgrade_to_head(self.write_engine)
 
     def dispose(self) -> None:
+        """One opener is done with it; the last one closes its connections."""
+        with _OPEN_LOCK:
+            self._users -= 1
+            if self._users > 0:
+                return
+            if _OPEN.get(self.path) is self:
+                del _OPEN[self.path]
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()
@@ -192,8 +201,21 @@ def open_url(home: Path, url: str) -> SqliteStore:
     return open_workspace(home, Path(url.removeprefix("sqlite:///")).expanduser())
 
 
+# One store per database file per process. Several stores would be harmless to SQLite
+# (its unix VFS shares one lock table between a process's connections), but each opener
+# used to check the file's header with a plain open()/close() first, and under POSIX
+# advisory locks closing *any* descriptor of a file drops every lock the process holds on
+# it: the next process to close its connection then believed it was the last, checkpointed
+# and deleted director.db-wal under the running app, whose later commits went nowhere
+# (issue 24; "How To Corrupt An SQLite Database File", 2.2). The header is now read through
+# SQLite and the store is shared: `demo`, `work` and `regen --wait` opened it twice.
+_OPEN: dict[Path, SqliteStore] = {}
+_OPEN_LOCK = threading.RLock()  # re-entered by a failed open's dispose
+
+
 def open_workspace(home: Path, db: Path | None = None) -> SqliteStore:
-    """Open (creating if needed) the workspace database under `home` (or at `db`)."""
+    """Open (creating if needed) the workspace database under `home` (or at `db`); a file
+    this process has open already gives the same store (each opener disposes it once)."""
     try:
         home.mkdir(parents=True, exist_ok=True)
         (home / "media").mkdir(exist_ok=True)
@@ -202,18 +224,30 @@ def open_workspace(home: Path, db: Path | None = None) -> SqliteStore:
     if not os.access(home, os.W_OK):
         raise StoreError(f"workspace {home}: not writable")
     db = db or home / "director.db"
+    key = Path(os.path.realpath(db))
+    with _OPEN_LOCK:
+        shared = _OPEN.get(key)
+        if shared is not None:
+            shared._users += 1
+            return shared
+        store = _open_file(home, db)
+        store.path = key
+        _OPEN[key] = store
+        return store
+
+
+def _open_file(home: Path, db: Path) -> SqliteStore:
     created = not db.exists()
     if not created:
         check_database_file(db)
     store = SqliteStore(sqlite_url(db))
     try:
         store.migrate()
-    except sqlite3.DatabaseError as exc:
+    except Exception as exc:  # damage, a full disk, a locked file, a newer schema
         store.dispose()
-        raise DamagedStore(failures.damaged(db, str(exc))) from exc
-    except Exception as exc:  # a full disk, a locked file, a newer schema
-        store.dispose()
-        if "malformed" in str(exc) or "not a database" in str(exc):
+        if "not a database" in str(exc):
+            raise DamagedStore(failures.damaged(db, "it does not start like an SQLite database")) from exc
+        if isinstance(exc, sqlite3.DatabaseError) or "malformed" in str(exc):
             raise DamagedStore(failures.damaged(db, str(exc))) from exc
         raise StoreError(f"workspace {home}: cannot open director.db ({exc})") from exc
     if created:  # SQLite makes them 0644 under the umask; the workspace mode is 0600 or 0660
@@ -223,23 +257,21 @@ def open_workspace(home: Path, db: Path | None = None) -> SqliteStore:
     return store
 
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
 def check_database_file(db: Path) -> None:
-    """An existing director.db must start like an SQLite database: an emptied or overwritten
-    one would otherwise be taken for a new workspace (SQLite opens an empty file as one)."""
+    """An existing director.db must not be empty: an emptied one would otherwise be taken
+    for a new workspace (SQLite opens an empty file as one). Only stat(): never a
+    descriptor of the file outside SQLite (see _OPEN); a header that is not SQLite's is
+    SQLite's own "file is not a database" on the first read (open_workspace)."""
     try:
-        with open(db, "rb") as f:
-            head = f.read(len(SQLITE_MAGIC))
+        st = os.stat(db)
     except OSError as exc:
         raise StoreError(f"{db}: cannot read it ({exc.strerror or exc})") from None
-    if not head:
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError(f"{db}: not a regular file")
+    if st.st_size == 0:
         wal = db.with_name(db.name + "-wal")
         beside = " beside a write-ahead log of its changes" if wal.exists() and wal.stat().st_size else ""
         raise DamagedStore(failures.damaged(db, f"it is empty (0 bytes){beside}"))
-    if head != SQLITE_MAGIC:
-        raise DamagedStore(failures.damaged(db, "it does not start like an SQLite database"))
 
 
 def _umask() -> int:
