@@ -114,6 +114,61 @@ def test_batch_with_a_segment_that_cannot_take_it_names_it_and_exits_1(store, ho
     assert states(store) == ["approved", "none"]
 
 
+def test_undo_takes_back_the_last_change_that_happened_not_a_batch_that_changed_nothing(store, home, film) -> None:  # type: ignore[no-untyped-def]
+    """Issue 24, 3: a batch every segment refused is not journaled (it failed before: undo
+    said "undone: rejection of videos of 2 segments" and left #2 rejected)."""
+    assert cli(home, "reject", "film", "2", "--asset", "keyframe").exit_code == 0
+    r = cli(home, "reject", "film", "3,4", "--asset", "video")
+    assert r.exit_code == 1, r.output  # no clips: nothing rejected
+    r = cli(home, "undo", "film")
+    assert r.exit_code == 0 and "undone: rejection of segment 2's keyframe" in r.output, r.output
+    assert states(store) == ["review"] * 4
+    r = cli(home, "redo", "film")  # the redo chain is the reject's, not ended by the batch
+    assert r.exit_code == 0 and states(store)[1] == "rejected", r.output
+
+
+def test_a_cancelled_regeneration_leaves_the_row_as_it_was(store, home, film) -> None:  # type: ignore[no-untyped-def]
+    """Issue 24, 4: `regen` then `cancel --all` left the row `↻ regen` with nothing queued
+    and the clip stale (fails without queue.put_back_after_cancel)."""
+    assert cli(home, "regen", "film", "--segments", "2").exit_code == 0
+    assert states(store)[1] == "regenerate"
+    assert cli(home, "cancel", "film", "--all").exit_code == 0
+    assert states(store) == ["review"] * 4
+    with store.read() as s:
+        v1 = s.execute(select(Version).join(Segment, Segment.keyframe_version_id == Version.id)
+                       .where(Segment.position == 2)).scalar_one()
+    assert v1.decision is None
+    # an approved keyframe with its clip: regenerating the keyframe makes the clip stale; the
+    # cancel makes it what it was (in review), the keyframe still approved
+    assert cli(home, "approve", "film", "1").exit_code == 0
+    run_tasks(store, home, film.id)
+    assert states(store, "video")[0] == "review"
+    assert cli(home, "regen", "film", "--segments", "1").exit_code == 0
+    assert states(store, "video")[0] == "stale" and states(store)[0] == "approved"
+    assert cli(home, "cancel", "film", "--all").exit_code == 0
+    assert states(store, "video")[0] == "review" and states(store)[0] == "approved"
+    # a row changed since the regeneration is left as it is: the cancel puts back only
+    # what the regeneration itself did
+    assert cli(home, "regen", "film", "--segments", "3").exit_code == 0
+    assert cli(home, "approve", "film", "3").exit_code == 0  # approves v1 despite the regeneration asked
+    assert cli(home, "cancel", "film", "--all").exit_code == 0
+    assert states(store)[2] == "approved"
+
+
+def test_a_running_regeneration_cancelled_leaves_the_row_as_it_was(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import PY, cancel_once_running, gen, spec_dict
+    from tests.seed import seed_keyframes
+
+    stream = make_stream(spec_dict(1, generators={"keyframe": {"command": [PY, gen("hang.py"), "{output}"]}}))
+    seed_keyframes(store, home, stream.id)
+    assert cli(home, "regen", "film", "--segments", "1").exit_code == 0
+    assert states(store) == ["regenerate"]
+    cancel_once_running(store, home, stream.id, lambda runner: bool(runner.running))
+    with store.read() as s:
+        assert s.execute(select(Task.state).order_by(Task.id.desc())).scalars().first() == "cancelled"
+    assert states(store) == ["review"]
+
+
 def test_comments_and_prompts_keep_hostile_text_exactly(store, home, film) -> None:  # type: ignore[no-untyped-def]
     hostile = 'the horizon tilts; $(rm -rf ~) `id` "quoted" \'single\' 🎬 \\n ' + "é" * 10
     assert cli(home, "comment", "film", "2", hostile).exit_code == 0

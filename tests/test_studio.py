@@ -356,3 +356,53 @@ def test_the_config_names_the_store_and_this_machines_media_root(pg_database: st
     done = subprocess.run([PY, "-m", "director_tui", "list"], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "DIRECTOR_CONFIG": str(wrong)})
     assert done.returncode == 2 and "store: must be a store URL" in one_line(done)
+
+
+def test_until_idle_waits_for_a_killed_workers_task_and_runs_it(pg_database: str, tmp_path: Path) -> None:
+    """Issue 24, 4: two `work --until-idle` workers, one killed with SIGKILL mid-task: the
+    survivor does not exit beside the dead worker's `running` task; it waits until the
+    heartbeat goes stale, reclaims it, runs it, and the line that says so names the dead
+    instance. (It failed before: the survivor said "idle" with the task still running.)"""
+    home = tmp_path / "shared"
+    home.mkdir()
+    store = open_store(home, pg_database)
+    ledger = tmp_path / "ledger.txt"
+    _ledger_stream(store, home, 2, 4.0, ledger)  # 2 tasks, concurrency 2: the first worker takes both
+    env = {**os.environ, "DIRECTOR_HEARTBEAT_STALE_S": "2"}
+    argv = [PY, "-m", "director_tui", "--home", str(home), "--store", pg_database, "work", "--all", "--until-idle"]
+    victim = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    survivor = None
+    try:
+        deadline = time.monotonic() + 60
+        taken: set[int] = set()
+        while time.monotonic() < deadline and len(taken) < 2:
+            with store.read() as s:
+                taken = set(s.execute(select(Task.id).where(Task.state == TaskState.RUNNING,
+                                                            Task.owner_pid == victim.pid)).scalars())
+            time.sleep(0.05)
+        assert len(taken) == 2, "the first worker never held both tasks"
+        survivor = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    start_new_session=True)
+        time.sleep(1.0)  # it has looked: nothing queued, two tasks running elsewhere
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait(10)
+        out, err = survivor.communicate(timeout=120)
+        assert survivor.returncode == 0, err
+        with store.read() as s:
+            tasks = s.execute(select(Task)).scalars().all()
+            owner = s.execute(select(Task.owner).where(Task.id.in_(taken))).scalars().first()  # type: ignore[attr-defined]
+        assert {t.id for t in tasks if t.state == TaskState.INTERRUPTED} == taken
+        assert sum(t.state == TaskState.SUCCEEDED for t in tasks) == 2
+        assert not [t for t in tasks if t.state in (TaskState.RUNNING, TaskState.QUEUED)]
+        assert "waiting for task" in err, err
+        for task_id in taken:  # the reclaim line names the instance that died, once
+            line = next(x for x in out.splitlines() if x.startswith(f"task {task_id} "))
+            assert f"interrupted: its instance ({owner}) died" in line and "interrupted interrupted" not in line, out
+        assert str(victim.pid) in str(owner)
+    finally:
+        for proc in (victim, survivor):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        store.dispose()

@@ -168,7 +168,9 @@ def work(
 
     def on_event(e) -> None:  # type: ignore[no-untyped-def]
         if e.kind in ("started", "finished"):
-            typer.echo(f"task {e.task_id} {e.asset} segment#{e.segment_id}: {e.state} {printable(e.message)}".rstrip())
+            said = printable(e.message)
+            state = "" if said.startswith(f"{e.state}:") else f"{e.state} "  # "interrupted: its instance (…) died"
+            typer.echo(f"task {e.task_id} {e.asset} segment#{e.segment_id}: {state}{said}".rstrip())
         elif e.kind == "trouble":
             typer.echo(f"work: {e.message}", err=True)
 

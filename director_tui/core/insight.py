@@ -91,6 +91,8 @@ def _summary(kind: str, d: dict[str, Any]) -> str:
             return f"{asset} {state}" + (f": {reason}" if reason else "")
         case "task.cancel_requested":
             return f"{asset} cancel requested"
+        case "task.cancel_restored":
+            return f"{asset} regeneration cancelled: the row is as it was before it"
         case "version.approved" | "version.rejected":
             notes = f" — {d['notes']}" if d.get("notes") else ""
             return f"{asset}{version} {kind.split('.')[1]}{notes}"

@@ -43,6 +43,7 @@ class Pending:
     """What the change did beyond its fields (tasks it queued: an undo cancels them)."""
 
     tasks: list[int] = field(default_factory=list)
+    label: str = ""  # set inside the block when what it did is known (a batch: how many it changed)
 
 
 def capture(session: Session, segment_ids: Iterable[int], version_ids: Iterable[int] = ()) -> dict[str, Any]:
@@ -65,14 +66,22 @@ def capture(session: Session, segment_ids: Iterable[int], version_ids: Iterable[
 @contextmanager
 def journaled(session: Session, stream_id: int, user: str, kind: str, label: str,
               segment_ids: list[int], version_ids: Iterable[int] = ()) -> Iterator[Pending]:
-    """Record the change made inside the block as one undoable journal entry."""
+    """Record the change made inside the block as one undoable journal entry: only what it
+    changed, and nothing at all when it changed nothing (a batch that every segment refused
+    is no change: `u` then takes back the last change that happened, issue 24)."""
     version_ids = list(version_ids)
     before = capture(session, segment_ids, version_ids)
     pending = Pending()
     yield pending
     session.flush()
     after = capture(session, segment_ids, [int(v) for v in before["versions"]])
-    record(session, stream_id, user, kind, label, before, after, pending.tasks)
+    for part in ("segments", "versions"):
+        for key in [k for k in before[part] if before[part][k] == after[part].get(k)]:
+            del before[part][key]
+            after[part].pop(key, None)
+    if not before["segments"] and not before["versions"] and not pending.tasks:
+        return
+    record(session, stream_id, user, kind, pending.label or label, before, after, pending.tasks)
 
 
 def record(session: Session, stream_id: int, user: str, kind: str, label: str,

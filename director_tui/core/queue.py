@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from director_tui.core import activity
 from director_tui.core.models import (
+    Activity,
     Asset,
     AssetState,
     Decision,
@@ -69,6 +70,7 @@ def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priori
     if prompt is not None:
         text = prompt
     current_id = seg.keyframe_version_id if asset == Asset.KEYFRAME else seg.video_version_id
+    was = _row_before(seg, asset) if regenerate and current_id is not None else None
     if regenerate and current_id is not None:
         current = session.get(Version, current_id)
         state = seg.keyframe_state if asset == Asset.KEYFRAME else seg.video_state
@@ -91,8 +93,70 @@ def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priori
     session.flush()
     activity.record(session, "task.queued", actor, seg.stream_id, seg.id, asset=asset,
                     task=task.id, regenerate=regenerate, parent=parent_version_id,
-                    group=variation_group, preset=preset_id)
+                    group=variation_group, preset=preset_id, **({"was": was} if was else {}))
     return task
+
+
+def _row_before(seg: Segment, asset: str) -> dict[str, object]:
+    """What a regeneration may change on the row, as it was: a cancel puts it back."""
+    return {"keyframe_version_id": seg.keyframe_version_id, "keyframe_state": seg.keyframe_state,
+            "video_version_id": seg.video_version_id, "video_state": seg.video_state}
+
+
+def _queued_detail(session: Session, task: Task) -> dict[str, object]:
+    """The task.queued activity of a task, following a recovered copy back to its original."""
+    import json
+
+    task_id: int | None = int(task.id)  # type: ignore[arg-type]
+    for _ in range(5):
+        rows = session.execute(select(Activity.detail).where(
+            Activity.segment_id == task.segment_id, Activity.kind == "task.queued").order_by(Activity.id.desc())  # type: ignore[union-attr]
+        ).scalars()
+        detail = next((d for d in (json.loads(r) for r in rows) if d.get("task") == task_id), None)
+        if detail is None:
+            return {}
+        if "retry_of" not in detail:
+            return detail  # type: ignore[no-any-return]
+        task_id = detail["retry_of"]
+    return {}
+
+
+def put_back_after_cancel(session: Session, task: Task, actor: str) -> bool:
+    """A cancelled regeneration leaves the row as it was before it (issue 24): the version it
+    was to replace back in review (not "regenerate requested" with nothing coming) and the
+    clip it made stale as it was, unless something else changed the row since, or another
+    task for the asset is still on its way. Returns whether the row changed."""
+    if task.state != TaskState.CANCELLED or active_task(session, task.segment_id, task.asset) is not None:
+        return False
+    was = _queued_detail(session, task).get("was")
+    seg = session.get(Segment, task.segment_id)
+    if not isinstance(was, dict) or seg is None:
+        return False
+    changed = False
+    kinds = (task.asset,) if task.asset == Asset.VIDEO else (Asset.KEYFRAME, Asset.VIDEO)
+    for kind in kinds:
+        version_id, state = getattr(seg, f"{kind}_version_id"), getattr(seg, f"{kind}_state")
+        if version_id != was.get(f"{kind}_version_id") or state == was.get(f"{kind}_state"):
+            continue  # another version since, or nothing to put back
+        if kind == task.asset and state == AssetState.REGENERATE:
+            version = session.get(Version, version_id)
+            if version is not None and version.decision == Decision.REGENERATE:
+                version.decision = None
+        elif not (kind == Asset.VIDEO and state == AssetState.STALE
+                  and seg.keyframe_version_id == was.get("keyframe_version_id")):
+            continue  # a state the regeneration did not set
+        setattr(seg, f"{kind}_state", was[f"{kind}_state"])
+        changed = True
+    if changed:
+        seg.updated_at = utcnow()
+        activity.record(session, "task.cancel_restored", actor, seg.stream_id, seg.id, asset=task.asset,
+                        task=task.id, reason="the regeneration was cancelled: the row is as it was")
+    return changed
+
+
+def put_back_after_cancel_by_id(session: Session, task_id: int, actor: str) -> bool:
+    task = session.get(Task, task_id)
+    return task is not None and put_back_after_cancel(session, task, actor)
 
 
 def _current_version_id(seg: Segment, asset: str) -> int | None:
@@ -169,6 +233,8 @@ def request_cancel(session: Session, task_id: int, actor: str) -> Task:
         task.message = task.error = f"cancelled by {actor}"
         activity.record(session, "task.cancelled", actor, task.stream_id, task.segment_id,
                         asset=task.asset, task=task.id, was="queued")
+        session.flush()
+        put_back_after_cancel(session, task, actor)
     elif task.state == TaskState.RUNNING:
         if not task.cancel_requested:
             task.cancel_requested = True

@@ -173,6 +173,10 @@ def decide_many(session: Session, segment_ids: list[int], asset: str, decision: 
                     pending.tasks.append(one.queued_task)
             except (ReviewError, NotFound) as exc:
                 result.problems.append(str(exc))
+        if len(result.done) != len(segment_ids):  # the label names what was changed, not what was asked
+            pending.label = (f"{DECISION_NOUN[decision]} of {asset}s of {len(result.done)} segments"
+                             if len(result.done) != 1 else
+                             f"{DECISION_NOUN[decision]} of segment {_segment(session, result.done[0]).position}'s {asset}")
     return result
 
 

@@ -52,6 +52,7 @@ async def work(store: Store, home: Path, stream_ids: list[int], actor: str, *, u
     await runner.recover_orphans()
     runner.start()
     looked = loop.time()
+    said_held: list[tuple[int, str]] = []
     try:
         while not stop.is_set():
             if every_stream and loop.time() - looked > STREAMS_REFRESH_S:
@@ -59,12 +60,39 @@ async def work(store: Store, home: Path, stream_ids: list[int], actor: str, *, u
                 with contextlib.suppress(Exception):  # the store away for a moment: next time
                     runner.stream_ids = await asyncio.to_thread(all_stream_ids, store)
             if until_idle and not runner.running and not runner._jobs and runner._count_queued() == 0:
-                break
+                # idle means the streams' work is done: a task another instance holds is
+                # waited for until it ends, or its owner's heartbeat goes stale and the
+                # runner's recovery requeues it here (issue 24: a killed worker's task was
+                # left `running` and every `--until-idle` worker exited beside it)
+                held = await asyncio.to_thread(held_elsewhere, runner)
+                if not held:
+                    break
+                if on_event is not None and held != said_held:
+                    on_event(RunnerEvent("trouble", 0, 0, 0, "", message=waiting_line(held)))
+                said_held = held
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.2)
     finally:
         await runner.stop(reason)
     return reason
+
+
+def held_elsewhere(runner: Runner) -> list[tuple[int, str]]:
+    """(task id, owner) of the running tasks of the runner's streams it would take, held by
+    other instances."""
+    with runner.store.read() as s:
+        rows = s.execute(select(Task.id, Task.stream_id, Task.asset, Task.owner).where(
+            Task.state == TaskState.RUNNING, Task.stream_id.in_(runner.stream_ids))).all()  # type: ignore[attr-defined]
+    return sorted((int(i), str(owner or "?")) for i, stream_id, asset, owner in rows
+                  if int(i) not in runner.running and runner.takes(stream_id, asset))
+
+
+def waiting_line(held: list[tuple[int, str]]) -> str:
+    from director_tui.jobs.recovery import HEARTBEAT_STALE_S
+
+    tasks = ", ".join(f"task {i} ({owner})" for i, owner in held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+    return (f"waiting for {tasks}: run elsewhere; taken over here if its instance stops beating "
+            f"for {HEARTBEAT_STALE_S:.0f} s")
 
 
 async def wait_for_tasks(store: Store, home: Path, stream_id: int, task_ids: list[int], actor: str, *,

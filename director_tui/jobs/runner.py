@@ -408,6 +408,8 @@ class Runner:
             try:
                 await asyncio.to_thread(while_busy, self.store, self.store.tasks.finish_unsuccessful, task,
                                         self.actor, state, reason, log_path)
+                if state == TaskState.CANCELLED:  # a cancelled regeneration: the row as it was before it
+                    await asyncio.to_thread(while_busy, self.store, self._put_back, task.id)
             except Exception as store_exc:  # not written: tried again by the flush loop, never left "running"
                 self._unfinished.append((task, state, reason, log_path))
                 self._trouble(f"task {task.id}: its end could not be recorded yet ({store_exc}); trying again")
@@ -419,6 +421,12 @@ class Runner:
             if not refilled:  # a slot is free: claim the next task now, not at the next poll
                 self._wake.set()
             self._task_done.set()
+
+    def _put_back(self, task_id: int) -> None:
+        from director_tui.core.queue import put_back_after_cancel_by_id
+
+        with self.store.write() as session:
+            put_back_after_cancel_by_id(session, task_id, self.actor)
 
     def _start_next_and_record(self, task: ClaimedTask, tmp_path: Path | None,
                                settings: GeneratorSettings | None,
