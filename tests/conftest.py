@@ -270,6 +270,7 @@ def impatient(store: Store, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 200)
     # its own engines, not open_workspace's one shared store per file (which has the usual
     # timeout): two stores of one file in a process are safe, as nothing opens it outside SQLite
+    sqlite.open_workspace(home).dispose()  # the file made and migrated (a PostgreSQL test has none)
     short = sqlite.SqliteStore(sqlite.sqlite_url(home / "director.db"))
     holder = sqlite3.connect(home / "director.db", isolation_level=None)
     yield short, holder

@@ -198,9 +198,9 @@ def test_undo_and_redo_survive_a_restart_and_refuse_after_a_colleague(store, hom
             assert s.get(Segment, seg.id).keyframe_state == AssetState.REJECTED
             kinds = [a.kind for a in s.execute(select(Activity).order_by(Activity.id)).scalars()]
         assert kinds.count("journal.undo") == 2 and kinds.count("journal.redo") == 1
-        with store2.write() as s:  # a new change ends the redo chain
-            journal.undo(s, film.id, "colleague")
-            review.approve(s, seg.id, Asset.KEYFRAME, "colleague")
+        with store2.write() as s:  # a new change ends the redo chain (one that changes something:
+            journal.undo(s, film.id, "colleague")  # approving the approved is none, issue 24)
+            review.reject(s, seg.id, Asset.KEYFRAME, "colleague")
             with pytest.raises(journal.UndoError, match="nothing to redo"):
                 journal.redo(s, film.id, "colleague")
     finally:

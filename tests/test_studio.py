@@ -45,7 +45,7 @@ def test_init_store_creates_and_upgrades_and_other_schemas_are_one_line(postgres
     home.mkdir()
     url = new_database(postgres_url, "studio_init")
     first = director(home, "init-store", url)
-    assert first.returncode == 0 and "schema created (0008_one_version_index)" in first.stdout, first.stderr
+    assert first.returncode == 0 and "schema created (0009_decision_receipts)" in first.stdout, first.stderr
     assert "up to date" in director(home, "init-store", url).stdout
     engine = create_engine(sqlalchemy_url(url))
     from alembic import command
@@ -59,10 +59,10 @@ def test_init_store_creates_and_upgrades_and_other_schemas_are_one_line(postgres
         conn.commit()
     older = director(home, "list", store=url)
     assert older.returncode == 2
-    assert "is older than this program's (0008_one_version_index)" in one_line(older)
+    assert "is older than this program's (0009_decision_receipts)" in one_line(older)
     assert "director-tui init-store" in one_line(older)
     upgraded = director(home, "init-store", url)
-    assert "schema upgraded from 0007_mentions to 0008_one_version_index" in upgraded.stdout, upgraded.stderr
+    assert "schema upgraded from 0007_mentions to 0009_decision_receipts" in upgraded.stdout, upgraded.stderr
     assert director(home, "list", store=url).returncode == 0
     with engine.begin() as conn:  # written by a newer program
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099_future'")

@@ -258,3 +258,15 @@ class Mention(SQLModel, table=True):
     author: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     seen_at: datetime | None = None
+
+
+class DecisionReceipt(SQLModel, table=True):
+    """A decision the director's outbox delivered (core/outbox.py), by the id it was given
+    when its key was pressed: written with the decision, so a replay finds it done."""
+
+    __tablename__ = "decision_receipt"
+
+    id: str = Field(primary_key=True)
+    user: str = ""
+    kind: str = ""
+    created_at: datetime = Field(default_factory=utcnow)

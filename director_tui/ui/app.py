@@ -19,6 +19,7 @@ from director_tui.config import Settings
 from director_tui.core.rows import Snapshot
 from director_tui.core.store import read_snapshot
 from director_tui.ui.bindings import APP_BINDINGS, check_keymap, palette_entries
+from director_tui.ui.decision_queue import DecisionQueue
 from director_tui.ui.draft_keeper import DraftKeeper
 from director_tui.ui.forms import route_key, route_paste
 from director_tui.ui.messages import SegmentsChanged, ShowingSegment
@@ -67,6 +68,8 @@ class DirectorApp(App[None]):
         self._held_keys: list[events.Key] = []
         self.drafts = DraftKeeper(self)
         self.writer = StoreWriter(self)  # every UI write: off the loop, in order (ui/writer.py)
+        self.decisions = DecisionQueue(self)  # decisions: kept, shown pending, delivered in order
+        self._waiting: dict[str, str] = {}  # what waits for the store, by who waits (the header)
         self.share_server: ShareServer | None = None  # "send to my machine" (O): made on first use
         self.review = ReviewService(self)  # every decision: an operation, then announced (ui/review_service.py)
         self.backstop: Backstop | None = None  # armed on any way out (ui/backstop.py)
@@ -178,15 +181,18 @@ class DirectorApp(App[None]):
         return self.store
 
     async def on_event(self, event: events.Event) -> None:
-        # While an action waits for the store, the keys typed after it belong to whatever
-        # it opens (the text of a quick edit, a comment): hold them rather than run them
-        # as commands on the table, and replay them once the action has run.
-        # The same while a write is on its way (a locked database can keep it seconds): the
-        # next keys act on what it leaves, as they would have had it been instant.
-        if (self._after_store or self.writer.busy or self._held_keys) and isinstance(event, events.Key) \
-                and not event.is_forwarded:
+        # While an action waits for the store to open, the keys typed after it belong to
+        # whatever it opens (the text of a quick edit): hold them rather than run them as
+        # commands on the table, and replay them once the action has run. Writes never hold
+        # keys: a decision is bound to its ids when pressed (ui/decision_queue.py).
+        if (self._after_store or self._held_keys) and isinstance(event, events.Key) and not event.is_forwarded:
             self._held_keys.append(event)
             return
+        # A one-line prompt takes its keys as they are read, in order (PromptLine.TYPED_AT_ONCE).
+        if (isinstance(event, events.Key | events.Paste) and not getattr(event, "is_forwarded", False)
+                and getattr(self.focused, "TYPED_AT_ONCE", False) and self.focused.screen is self.screen):
+            if await self._type_into_line(event):
+                return
         # Textual hands a key to the focused widget's queue and runs its binding only when
         # it has bubbled back up, so the keys of one burst (a paste, a laggy SSH link) are
         # all handed to the table before `e` or `c` has opened the field they belong to,
@@ -203,8 +209,20 @@ class DirectorApp(App[None]):
             return
         await super().on_event(event)
 
+    async def _type_into_line(self, event: events.Key | events.Paste) -> bool:
+        line = self.focused
+        if isinstance(event, events.Paste):
+            line.insert_text_at_cursor(" ".join(part.strip() for part in event.text.splitlines() if part.strip()))  # type: ignore[union-attr]
+            return True
+        if await self._check_bindings(event.key, priority=True):
+            return True
+        if event.is_printable and event.character:  # a character is text here, never a command
+            line.insert_text_at_cursor(event.character)  # type: ignore[union-attr]
+            return True
+        return await self._check_bindings(event.key)  # enter, esc, tab, backspace, arrows…
+
     def replay_held_keys(self) -> None:
-        if self._after_store or self.writer.busy:
+        if self._after_store:
             return
         held, self._held_keys = self._held_keys, []
         for key in held:
@@ -216,13 +234,22 @@ class DirectorApp(App[None]):
             self.notify(f"{len(self._held_keys)} key(s) typed meanwhile were not run", timeout=4)
         self._held_keys = []
 
-    def show_waiting(self, what: str | None) -> None:
-        """Say (in the header) that a write waits for the database, or no longer does."""
+    def show_waiting(self, what: str | None, slot: str = "writer") -> None:
+        """Say (in the header) what waits for the database (the writer's change, the
+        decisions on their way), or that it no longer does."""
         from director_tui.ui.widgets.status_header import StatusHeader
 
+        was = dict(self._waiting)
+        if what is None:
+            self._waiting.pop(slot, None)
+        else:
+            self._waiting[slot] = what
+        if self._waiting == was:
+            return
+        said = ", ".join(self._waiting.values()) or None
         for header in self.main_screen.query(StatusHeader):
-            header.set_waiting(what)
-        if what is not None and self.screen is not self.main_screen:
+            header.set_waiting(said)
+        if slot == "writer" and what is not None and self.screen is not self.main_screen:
             self.notify(f"waiting for the database to save {what}…", timeout=2)
 
     def _open_store(self) -> None:
@@ -252,9 +279,11 @@ class DirectorApp(App[None]):
         self.exit(return_code=2 if damaged or isinstance(exc, DamagedStore | StoreUnusable) else 1)
 
     def _store_ready(self) -> None:
-        """Follow other instances, then queue missing keyframes and start the runner."""
+        """Follow other instances, deliver the decisions an ended app left in the outbox,
+        then queue missing keyframes and start the runner."""
         try:
             self.main_screen.store_ready()  # first: it is what shows the server is away, if it is
+            self.decisions.adopt_orphans()
             self._start_work()
         finally:
             self._settle_collector()
@@ -429,10 +458,15 @@ class DirectorApp(App[None]):
         if not self.main_screen.jobs.may_quit():  # an export or cleanup still running: ask once
             return
         self._save_state()
+        if not await self.decisions.idle(SAVE_ON_EXIT_S):  # the store is locked or away: they are kept
+            n = len(self.decisions.waiting)
+            self.exit_message = (f"{n} decision(s) not yet in the store are kept in your outbox; the next "
+                                 "director-tui open on this store saves them")
         self.exit()
 
     async def on_unmount(self) -> None:
         self._terminal_watch_stop.set()
+        self.decisions.close()  # what is still waiting stays in the outbox, for the next app
         if self.share_server is not None:  # what was shared stops being served with the app
             await self.share_server.stop()
         if self.runner is not None:

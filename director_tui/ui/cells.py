@@ -54,6 +54,19 @@ def asset_cell(number: int | None, state: str, compact: bool = False) -> Text:
     return Text.assemble((f"{glyph} ", style), (f"v{number} ", "bold"), (STATE_WORD.get(state, state), style))
 
 
+@functools.lru_cache(maxsize=256)
+def pending_cell(number: int | None, state: str, compact: bool = False) -> Text:
+    """A decision pressed and not yet confirmed by the store: `◌ v2 approved…` (issue 24)."""
+    word = STATE_WORD.get(state, state)
+    version = f"v{number}" if number is not None else "—"
+    if compact:
+        return Text.assemble(("◌ ", "bold cyan"), (version, "bold"))
+    return Text.assemble(("◌ ", "bold cyan"), (f"{version} ", "bold"), (f"{word}…", "italic cyan"))
+
+
+PENDING_NOTE = Text("◌", style="bold cyan")  # a comment or note on its way to the store
+
+
 _EXIT_RE = re.compile(r"^generator exited with code (-?\d+): (.*)$", re.S)
 
 

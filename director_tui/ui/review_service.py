@@ -1,13 +1,14 @@
-"""The one way a screen makes a decision: an operation of core/operations.py, run by the
-writer (off the loop, in order), then announced.
+"""The one way a screen makes a decision: an operation of core/operations.py, then announced.
 
-A screen names what it acts on (segment id, asset, the version it saw) and what to do
-after; this runs the operation, tells the main screen which segments changed (a
-SegmentsChanged message: it redraws them, shows queued tasks), wakes the runner, shows
-the operation's one line, and calls the screen's `then(outcome)`. A refusal ("a colleague
-decided first", "nothing to undo") is a warning and `keep()` hands typed text back; a
-store that cannot take the write says so (ui/writer.py). No screen calls another's
-actions, and the code of each decision lives once, in core.
+A screen names what it acts on (segment id, asset, the version it saw). The decisions a
+director makes on a row (approve, reject, regenerate, send back, comment, a batch, undo,
+redo) go through the decision queue (ui/decision_queue.py): bound to their ids when
+pressed, kept in the outbox, delivered in order, a refusal shown on its row. The others
+(similar, variations, a pick) run an operation in the writer (off the loop, in order).
+Either way the outcome tells the main screen which segments changed (SegmentsChanged: it
+redraws them, shows queued tasks), wakes the runner, shows the operation's one line, and
+calls the screen's `then(outcome)`. No screen calls another's actions, and the code of each
+decision lives once, in core.
 """
 
 from __future__ import annotations
@@ -29,61 +30,30 @@ class ReviewService:
     def __init__(self, app: DirectorApp) -> None:
         self.app = app
 
-    # --- the operations, with the user and the settings filled in ---------------------------
+    # --- the decisions: bound to their ids now, delivered in order (ui/decision_queue.py) ------
+    # `then` runs once the store has confirmed one (a screen moves on at once, not then).
     def approve(self, segment_id: int, asset: str, expected: tuple[int | None, str] | None, *,
                 about: str = "", then: Then = None) -> None:
-        from director_tui.core import operations
-
-        user, queue_video = self.app.settings.user, self.app.settings.auto_queue_video
-        self.run(lambda s: operations.approve(s, segment_id, asset, user, queue_video=queue_video, expected=expected),
-                 what=f"the approval of {about or 'the segment'}", then=then, refused_shows=(segment_id,))
+        self.app.decisions.press("approve", segment_id=segment_id, asset=asset, expected=expected,
+                                 about=about, then=then)
 
     def reject(self, segment_id: int, asset: str, expected: tuple[int | None, str] | None, *,
                about: str = "", then: Then = None) -> None:
-        from director_tui.core import operations
-
-        user = self.app.settings.user
-        self.run(lambda s: operations.reject(s, segment_id, asset, user, expected=expected),
-                 what=f"the rejection of {about or 'the segment'}", then=then, refused_shows=(segment_id,))
+        self.app.decisions.press("reject", segment_id=segment_id, asset=asset, expected=expected,
+                                 about=about, then=then)
 
     def regenerate(self, segment_id: int, asset: str, *, about: str = "", then: Then = None) -> None:
-        from director_tui.core import operations
-
-        user = self.app.settings.user
-        self.run(lambda s: operations.regenerate(s, segment_id, asset, user),
-                 what=f"the regeneration of {about or 'the segment'}", then=then, timeout=2)
+        self.app.decisions.press("regenerate", segment_id=segment_id, asset=asset, about=about, then=then)
 
     def apply_to_many(self, verb: str, segment_ids: list[int], asset: str, *, then: Then = None) -> None:
-        from director_tui.core import operations
+        self.app.decisions.press("many", verb=verb, segment_ids=tuple(segment_ids), asset=asset, then=then)
 
-        user, queue_video = self.app.settings.user, self.app.settings.auto_queue_video
-        self.run(lambda s: operations.apply_to_many(s, verb, segment_ids, asset, user, queue_video=queue_video),
-                 what=f"{verb} of {len(segment_ids)} segments", then=then, timeout=4)
+    def send_back(self, segment_id: int, asset: str, text: str, *, about: str = "", then: Then = None) -> None:
+        """A note and a new version; refused, the note stays a draft (nothing typed is lost)."""
+        self.app.decisions.press("send_back", segment_id=segment_id, asset=asset, text=text, about=about, then=then)
 
-    def send_back(self, segment_id: int, asset: str, text: str, *, keep: Keep = None, then: Then = None) -> None:
-        from director_tui.core import operations
-
-        user = self.app.settings.user
-        self.run(lambda s: operations.send_back(s, segment_id, asset, user, text),
-                 what="the note and its new version", then=self._sent(segment_id, f"feedback:{asset}", then),
-                 keep=keep)
-
-    def comment(self, segment_id: int, asset: str, text: str, *, keep: Keep = None, then: Then = None) -> None:
-        from director_tui.core import operations
-
-        user = self.app.settings.user
-        self.run(lambda s: operations.comment(s, segment_id, asset, user, text),
-                 what="the comment", then=self._sent(segment_id, f"comment:{asset}", then), keep=keep, timeout=2)
-
-    def _sent(self, segment_id: int, draft: str, then: Then) -> Callable[[Outcome], None]:
-        """Typed text that is saved is no longer a draft; then the caller's `then`."""
-
-        def done(outcome: Outcome) -> None:
-            self.app.drafts.discard(segment_id, draft)
-            if then is not None:
-                then(outcome)
-
-        return done
+    def comment(self, segment_id: int, asset: str, text: str, *, about: str = "", then: Then = None) -> None:
+        self.app.decisions.press("comment", segment_id=segment_id, asset=asset, text=text, about=about, then=then)
 
     def similar(self, segment_id: int, asset: str, source_position: int | None = None, *,
                 about: str = "", then: Then = None) -> None:
@@ -118,17 +88,10 @@ class ReviewService:
                  what=f"the pick of variation {n}", then=then, timeout=3)
 
     def undo(self, *, then: Then = None) -> None:
-        self._journal("undo", then)
+        self.app.decisions.press("undo", then=then)
 
     def redo(self, *, then: Then = None) -> None:
-        self._journal("redo", then)
-
-    def _journal(self, verb: str, then: Then) -> None:
-        from director_tui.core import operations
-
-        stream_id, user = self.app.stream_id, self.app.settings.user
-        op = operations.undo if verb == "undo" else operations.redo
-        self.run(lambda s: op(s, stream_id, user), what=f"the {verb}", then=then, timeout=3)
+        self.app.decisions.press("redo", then=then)
 
     # --- the one prologue and epilogue -------------------------------------------------------
     def run(self, work: Callable[[Any], Outcome], *, what: str, then: Then = None, keep: Keep = None,

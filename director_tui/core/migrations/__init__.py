@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 # The newest revision; a test checks it against the scripts, so opening an
 # up-to-date workspace costs one query instead of loading Alembic.
-HEAD_REVISION = "0008_one_version_index"
+HEAD_REVISION = "0009_decision_receipts"
 
 MIGRATIONS_DIR = Path(__file__).parent
 

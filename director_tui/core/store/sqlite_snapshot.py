@@ -23,7 +23,7 @@ from typing import Any
 from director_tui.core.rows import SegmentRow, Snapshot, TaskView, Totals, VersionRow
 from director_tui.core.states import AssetState, TaskState
 
-HEAD_REVISION = "0008_one_version_index"  # kept equal to migrations.HEAD_REVISION by a test
+HEAD_REVISION = "0009_decision_receipts"  # kept equal to migrations.HEAD_REVISION by a test
 
 
 def _parse_time(value: object) -> datetime:

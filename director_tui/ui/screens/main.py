@@ -305,7 +305,7 @@ class MainScreen(Screen[None]):
             self.app.drafts.changed(self._line_segment, f"{kind}:{asset}", event.value, "")  # kept like a prompt
 
     def on_prompt_line_closed(self, event: PromptLine.Closed) -> None:
-        self.table.focus()
+        self.set_focus(self.table)  # now (focus() waits a turn): the next key of a burst is the table's
         if event.mode == "filter" and not event.submitted:
             self.apply_filter("")
         elif event.mode == "command" and event.submitted and event.value.strip():
@@ -315,22 +315,17 @@ class MainScreen(Screen[None]):
             if not event.submitted:  # esc: the director dropped it
                 self.app.drafts.discard(self._line_segment, f"comment:{asset}")
             elif event.value.strip():
-                self.decisions.comment(self._line_segment, event.value, asset, keep=lambda: self._reopen(event))
+                self.decisions.comment(self._line_segment, event.value, asset)
         elif event.mode == "feedback" and self._line_segment is not None:
             if not event.submitted:
                 self.app.drafts.discard(self._line_segment, f"feedback:{self.asset}")
             else:
-                self.decisions.send_back(self._line_segment, event.value, keep=lambda: self._reopen(event))
+                self.decisions.send_back(self._line_segment, event.value)
 
     def open_line(self, mode: str, segment_id: int, label: str, text: str = "") -> None:
         """A comment or send-back note about `segment_id`, typed in the bottom line."""
         self._line_segment = segment_id
         self.query_one(PromptLine).open(mode, text, label=label)
-
-    def _reopen(self, event: PromptLine.Closed) -> None:
-        line = self.query_one(PromptLine)
-        label = str(self.query_one("#prompt-label").render())
-        line.open(event.mode, event.value, label=label)
 
     def apply_filter(self, text: str) -> None:
         table = self.table

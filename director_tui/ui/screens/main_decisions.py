@@ -24,26 +24,24 @@ class Decisions(ScreenPart):
         table = self.screen.table
         return [i for i in table.order if i in table.marked]
 
-    def _about(self, row: SegmentRow) -> str:
-        return f"#{row.position}"
+    def _seen(self, row: SegmentRow, asset: str) -> tuple[int | None, str]:
+        """What the decision checks at the store: the version shown, in the state the decisions
+        still on their way will leave it."""
+        return self.app.decisions.expected(row.id, asset, (row.version_id(asset), row.state(asset)))
 
-    def _move_on(self, outcome: Outcome) -> None:
-        """After a decision: the next row whose active asset waits for one (wrapping)."""
-        self.screen.go_to_next_to_review(outcome.segment_ids[0] if outcome.segment_ids else None)
-
-    # --- on the current row -----------------------------------------------------------------
+    # --- on the current row: bound to it now, the cursor on to the next at once -------------
     def approve(self) -> None:
         row = self._row()
         if row is not None:
             asset = self.screen.asset
-            self.app.review.approve(row.id, asset, (row.version_id(asset), row.state(asset)),
-                                    about=self._about(row), then=self._move_on)
+            self.app.review.approve(row.id, asset, self._seen(row, asset), about=self.screen.table.about(row.id, asset))
+            self.screen.go_to_next_to_review(row.id)
 
     def reject(self) -> None:
         row = self._row()
         if row is not None:
             asset = self.screen.asset
-            self.app.review.reject(row.id, asset, (row.version_id(asset), row.state(asset)), about=self._about(row))
+            self.app.review.reject(row.id, asset, self._seen(row, asset), about=self.screen.table.about(row.id, asset))
 
     def regenerate(self) -> None:
         if self.screen.table.marked:
@@ -52,24 +50,25 @@ class Decisions(ScreenPart):
             return
         row = self._row()
         if row is not None:
-            self.app.review.regenerate(row.id, self.screen.asset, about=self._about(row))
+            self.app.review.regenerate(row.id, self.screen.asset, about=self.screen.table.about(row.id, self.screen.asset))
 
-    def send_back(self, segment_id: int, text: str, keep: object = None) -> None:
-        self.app.review.send_back(segment_id, self.screen.asset, text, keep=keep,  # type: ignore[arg-type]
-                                  then=self._move_on)
+    def send_back(self, segment_id: int, text: str) -> None:
+        asset = self.screen.asset
+        self.app.review.send_back(segment_id, asset, text, about=self.screen.table.about(segment_id, asset))
+        self.screen.go_to_next_to_review(segment_id)
 
-    def comment(self, segment_id: int, text: str, asset: str, keep: object = None) -> None:
-        self.app.review.comment(segment_id, asset, text, keep=keep)  # type: ignore[arg-type]
+    def comment(self, segment_id: int, text: str, asset: str) -> None:
+        self.app.review.comment(segment_id, asset, text, about=self.screen.table.about(segment_id, asset))
 
     def similar(self, source_position: int | None = None) -> None:
         row = self._row()
         if row is not None:
-            self.app.review.similar(row.id, self.screen.asset, source_position, about=self._about(row))
+            self.app.review.similar(row.id, self.screen.asset, source_position, about=f"#{row.position}")
 
     def variations(self, count: int | None = None, presets: list[tuple[int, str]] | None = None) -> None:
         row = self._row()
         if row is not None:
-            self.app.review.variations(row.id, self.screen.asset, count, presets, about=self._about(row))
+            self.app.review.variations(row.id, self.screen.asset, count, presets, about=f"#{row.position}")
 
     def variation_grid(self) -> None:
         from director_tui.core.views import latest_variation_group

@@ -258,11 +258,16 @@ class ReviewScreen(Screen[None]):
         self.dismiss(None)
 
     # --- deciding: the review service, then on to the next segment ---------------------------
-    def action_approve(self) -> None:
-        self.app.review.approve(self.segment_id, self.asset, self.seen, about=self._about(), then=self._move_on)
+    def _expected(self) -> tuple[int | None, str]:
+        """The version shown, in the state the decisions on their way will leave it."""
+        return self.app.decisions.expected(self.segment_id, self.asset, self.seen)
+
+    def action_approve(self) -> None:  # bound to this segment now; on to the next at once
+        self.app.review.approve(self.segment_id, self.asset, self._expected(), about=self._about())
+        self._move_on()
 
     def action_reject(self) -> None:
-        self.app.review.reject(self.segment_id, self.asset, self.seen, about=self._about(), then=self._reload)
+        self.app.review.reject(self.segment_id, self.asset, self._expected(), about=self._about(), then=self._reload)
 
     def action_regenerate(self) -> None:
         self.app.review.regenerate(self.segment_id, self.asset, about=self._about(), then=self._reload)
@@ -388,20 +393,16 @@ class ReviewScreen(Screen[None]):
         self.query_one(PromptLine).open("feedback", label=f"send back {self._about()} with a note:")
 
     def on_prompt_line_closed(self, event: PromptLine.Closed) -> None:
-        self.query_one("#review-versions", DataTable).focus()
-        label = str(self.query_one("#prompt-label").render())
-
-        def keep() -> None:  # not saved: the text goes back into its line, to fix or retry
-            self.query_one(PromptLine).open(event.mode, event.value, label=label)
-
+        self.set_focus(self.query_one("#review-versions", DataTable))  # now: the next key of a burst is its
         kind = "feedback" if event.mode == "feedback" else "comment"
         if not event.submitted:
             self.app.drafts.discard(self.segment_id, f"{kind}:{self.asset}")
             return
-        if event.mode == "feedback":
-            self.app.review.send_back(self.segment_id, self.asset, event.value, keep=keep, then=self._move_on)
+        if event.mode == "feedback":  # refused, the note stays a draft of this segment
+            self.app.review.send_back(self.segment_id, self.asset, event.value, about=self._about())
+            self._move_on()
         elif event.value.strip():
-            self.app.review.comment(self.segment_id, self.asset, event.value, keep=keep, then=self._reload)
+            self.app.review.comment(self.segment_id, self.asset, event.value, about=self._about(), then=self._reload)
 
     @on(PromptLine.Changed, "#prompt-line")
     def _line_typed(self, event: PromptLine.Changed) -> None:

@@ -102,6 +102,10 @@ class PromptLine(Input):
     """
     BINDINGS = PROMPT_LINE_BINDINGS  # type: ignore[assignment]
     TAB_COMPLETES = True  # tab takes a command's completion; it never leaves the line
+    # Every key typed here is taken at once, in order, as the app reads it (DirectorApp.on_event):
+    # in a burst (`f` note enter space, as tmux or a laggy SSH link delivers it) the space
+    # must find the note sent and the cursor on the next shot, not this line still open.
+    TYPED_AT_ONCE = True
 
     class Closed(Message):
         def __init__(self, mode: str, value: str, submitted: bool) -> None:
@@ -130,13 +134,19 @@ class PromptLine(Input):
         self.cursor_position = len(value)
 
     def close(self, submitted: bool) -> None:
+        """Closed now: the screen's handler runs before the next key is read (a screen
+        without one gets the message)."""
         value, mode = self.value, self.mode
         if isinstance(self.parent, PromptBar):
             self.parent.hide()
-        self.post_message(self.Closed(mode, value, submitted))
+        closed = self.Closed(mode, value, submitted)
+        handler = getattr(self.screen, "on_prompt_line_closed", None)
+        if handler is not None:
+            handler(closed)
+        else:
+            self.post_message(closed)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    async def action_submit(self) -> None:
         self.close(True)
 
     def action_cancel_prompt(self) -> None:

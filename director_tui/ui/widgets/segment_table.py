@@ -15,7 +15,7 @@ from textual.widgets._data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from director_tui.core.rows import SegmentRow
 from director_tui.core.states import Asset
-from director_tui.ui.cells import asset_cell, fit, progress_cell
+from director_tui.ui.cells import PENDING_NOTE, asset_cell, fit, pending_cell, progress_cell
 from director_tui.ui.table_layout import TableLayout, layout_for
 
 LABELS = {"pos": "#", "title": "Title", "image": "Image prompt", "motion": "Motion prompt",
@@ -53,6 +53,10 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         self.shown: set[int] = set()  # ids of self.order, for membership tests
         self.active_asset = Asset.KEYFRAME
         self.marked: set[int] = set()
+        # decisions pressed and not yet confirmed by the store (ui/decision_queue.py): the
+        # state each row will have, and rows with a note on its way
+        self.pending: dict[tuple[int, str], str] = {}
+        self.pending_notes: set[int] = set()
         self.layout_now: TableLayout = layout_for(160)
         self._drawn_look: object = None
 
@@ -161,11 +165,46 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
             self.position_cell(row, row.id in self.marked),
             fit(row.title),
             *prompts,
-            asset_cell(row.keyframe_number, row.keyframe_state, narrow),
-            asset_cell(row.video_number, row.video_state, narrow),
-            COMMENT_MARK if row.comment_count else EMPTY,
+            self._asset_cell(row, Asset.KEYFRAME, narrow),
+            self._asset_cell(row, Asset.VIDEO, narrow),
+            PENDING_NOTE if row.id in self.pending_notes else COMMENT_MARK if row.comment_count else EMPTY,
             self.progress_cells.get(row.id, EMPTY),
         ]
+
+    def _asset_cell(self, row: SegmentRow, asset: str, narrow: bool) -> Text:
+        pending = self.pending.get((row.id, asset)) if self.pending else None
+        if pending is not None:
+            return pending_cell(row.number(asset), pending, narrow)
+        return asset_cell(row.number(asset), row.state(asset), narrow)
+
+    def show_pending(self, marks: dict[tuple[int, str], str], notes: list[int]) -> None:
+        """Decisions pressed: their rows show the state they will have, marked as on their way."""
+        self.pending.update(marks)
+        self.pending_notes.update(notes)
+        for seg_id in {s for s, _ in marks} | set(notes):
+            self._redraw(seg_id)
+
+    def clear_pending(self, keys: list[tuple[int, str]], notes: list[int]) -> None:
+        """The store answered: the rows show what it holds (read again by the caller)."""
+        for key in keys:
+            self.pending.pop(key, None)
+        self.pending_notes.difference_update(notes)
+        for seg_id in {s for s, _ in keys} | set(notes):
+            self._redraw(seg_id)
+
+    def show_refused(self, segment_id: int, text: str) -> None:
+        """A decision the store refused: the reason on its row, where the progress goes."""
+        if segment_id not in self.rows_by_id:
+            return
+        cell = fit(text, "bold red")
+        self.progress_cells[segment_id] = cell
+        if segment_id in self.shown:
+            self.update_cell(str(segment_id), "progress", cell, update_width=False)
+
+    def _redraw(self, segment_id: int) -> None:
+        row = self.rows_by_id.get(segment_id)
+        if row is not None:
+            self.update_segment(row)
 
     def load(self, rows: list[SegmentRow]) -> None:
         self.clear()
@@ -278,8 +317,8 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         start = self.cursor_row if start is None else start
         for step in range(1, n):
             seg_id = self.order[(start + step) % n]
-            if self.rows_by_id[seg_id].needs_review(asset):
-                return seg_id
+            if (seg_id, asset) not in self.pending and self.rows_by_id[seg_id].needs_review(asset):
+                return seg_id  # a row with a decision on its way is decided
         return None
 
     def about(self, segment_id: int, asset: str) -> str:

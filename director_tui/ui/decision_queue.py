@@ -1,0 +1,310 @@
+"""The path from a decision's key to the store (issue 24).
+
+When its key is pressed a decision is bound to the ids it was made on (segment, asset, the
+version and state shown), written to the outbox (core/outbox.py: on disk, per user, outside
+the workspace) and shown pending on its row; the screen moves on at once and never waits.
+Here the decisions go to the store one after another, in the order pressed, each in its own
+transaction off the loop (core/delivery.py). A lock held past the busy timeout, a server
+that is away or a full disk keeps them waiting (the header says how many and for how long)
+and they are tried again; a crash leaves them in the outbox and the next app on the store
+delivers them, saying so. A decision the store refuses (a colleague decided first, the
+version is no longer current) is shown on its row with the reason and the state as it now
+is: never applied to another shot, never dropped in silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from director_tui.core.outbox import TEXT_KINDS, Outbox, OutboxError, Pressed, folder_for
+from director_tui.core.states import AssetState
+from director_tui.ui.messages import SegmentsChanged
+
+if TYPE_CHECKING:
+    from director_tui.core.operations import Outcome
+    from director_tui.core.store import Store
+    from director_tui.ui.app import DirectorApp
+
+Then = Callable[["Outcome"], None] | None
+SHOW_WAITING_AFTER_S = 0.4  # a decision confirmed sooner than this never shows "waiting"
+RETRY_MAX_S = 2.0  # the longest pause between two tries while the store is locked or away
+
+
+def _deliver(store: Store, pressed: Pressed) -> Outcome:
+    from director_tui.core.delivery import deliver
+
+    with store.write() as session:
+        return deliver(session, pressed)
+
+
+def store_identity(home: Path, store_url: str | None) -> str:
+    """What names the store an outbox belongs to: its URL, or its SQLite file's real path."""
+    return store_url or str(Path(home).expanduser().resolve() / "director.db")
+
+
+class DecisionQueue:
+    def __init__(self, app: DirectorApp) -> None:
+        self.app = app
+        self.waiting: deque[Pressed] = deque()
+        self.outbox: Outbox | None = None
+        self.predicted: dict[tuple[int, str], tuple[int, str]] = {}  # (segment, asset) -> (count, state)
+        self._then: dict[str, Then] = {}
+        self._keys: dict[str, list[tuple[int, str]]] = {}  # pressed id -> the (segment, asset)s it predicts
+        self._draining = False
+        self._trouble = ""
+        self._ticker: Any = None
+        self.delivered = 0  # decisions confirmed by the store this session (tests, bench)
+        self.confirmed_at: dict[str, float] = {}  # pressed id -> monotonic time confirmed (bench)
+
+    # --- pressing ----------------------------------------------------------------------------
+    def _outbox(self) -> Outbox | None:
+        if self.outbox is None:
+            from director_tui.config import state_dir
+
+            try:
+                self.outbox = Outbox(folder_for(state_dir(), store_identity(self.app.settings.home,
+                                                                             self.app.settings.store)))
+            except OutboxError as exc:
+                self.app.notify(f"{exc}: decisions go straight to the store, unkept", severity="warning", timeout=8)
+        return self.outbox
+
+    def press(self, kind: str, *, segment_id: int | None = None, asset: str = "",
+              expected: tuple[int | None, str] | None = None, text: str = "", verb: str = "",
+              segment_ids: tuple[int, ...] = (), about: str = "", then: Then = None) -> Pressed:
+        """A decision, now: kept, shown pending, on its way. Returns it as pressed."""
+        settings = self.app.settings
+        pressed = Pressed.new(kind, settings.user, self.app.stream_id, segment_id=segment_id, asset=asset,
+                              expected=expected, text=text, verb=verb, segment_ids=segment_ids,
+                              queue_video=settings.auto_queue_video, about=about)
+        outbox = self._outbox()
+        if outbox is not None:
+            try:
+                outbox.add(pressed)
+            except OutboxError as exc:
+                self.app.notify(f"{exc}; it goes to the store unkept", severity="warning", timeout=6)
+        self._queue(pressed, then)
+        return pressed
+
+    def _queue(self, pressed: Pressed, then: Then = None) -> None:
+        self.waiting.append(pressed)
+        self._then[pressed.id] = then
+        predicts = self._predicts(pressed)
+        self._keys[pressed.id] = [key for key, _ in predicts]
+        for key, state in predicts:
+            count, _ = self.predicted.get(key, (0, ""))
+            self.predicted[key] = (count + 1, state)
+        self._show_rows(pressed)
+        if not self._draining:
+            self._draining = True
+            self.app.run_worker(self._drain(), group="decisions", exit_on_error=False)
+
+    def adopt_orphans(self) -> None:
+        """At open: the decisions an earlier app on this store pressed and never delivered
+        (it was killed, crashed, lost its connection) go first, and a notice says which."""
+        outbox = self._outbox()
+        if outbox is None:
+            return
+        try:
+            adopted = outbox.adopt_orphans()
+        except OutboxError as exc:
+            self.app.notify(str(exc), severity="warning", timeout=8)
+            return
+        if not adopted:
+            return
+        for pressed in adopted:
+            self._queue(pressed)
+        named = ", ".join(p.describe() for p in adopted[:4]) + (f" and {len(adopted) - 4} more" if len(adopted) > 4 else "")
+        self.app.notify(f"replaying {len(adopted)} decision(s) kept from a session that ended before the store "
+                        f"had them: {named}", timeout=10)
+
+    # --- what the rows show meanwhile ----------------------------------------------------------
+    def _predicts(self, pressed: Pressed) -> list[tuple[tuple[int, str], str]]:
+        """The state each (segment, asset) will have once the decision lands."""
+        table = self.app.main_screen.table
+        new = {"approve": AssetState.APPROVED, "reject": AssetState.REJECTED}
+        if pressed.kind in new and pressed.segment_id is not None:
+            return [((pressed.segment_id, pressed.asset), new[pressed.kind])]
+        if pressed.kind in ("regenerate", "send_back") and pressed.segment_id is not None:
+            ids, verb = (pressed.segment_id,), "regen"
+        elif pressed.kind == "many":
+            ids, verb = pressed.segment_ids, pressed.verb
+        else:
+            return []
+        out = []
+        for seg_id in ids:
+            row = table.rows_by_id.get(seg_id)
+            if row is None:
+                continue
+            now = self.state(seg_id, pressed.asset, row.state(pressed.asset))
+            if verb in new:
+                out.append(((seg_id, pressed.asset), new[verb]))
+            elif now == AssetState.REVIEW:
+                out.append(((seg_id, pressed.asset), AssetState.REGENERATE))
+        return out
+
+    def state(self, segment_id: int, asset: str, shown: str) -> str:
+        """The state a row will have once its waiting decisions land (else what it shows)."""
+        found = self.predicted.get((segment_id, asset))
+        return found[1] if found else shown
+
+    def expected(self, segment_id: int, asset: str, seen: tuple[int | None, str]) -> tuple[int | None, str]:
+        """What a decision pressed now checks at the store: the version seen, in the state the
+        decisions before it will have left (approve, then reject on the same row is the
+        director's intent, not a colleague's change)."""
+        return seen[0], self.state(segment_id, asset, seen[1])
+
+    def pending(self, segment_id: int, asset: str) -> bool:
+        return (segment_id, asset) in self.predicted
+
+    def _show_rows(self, pressed: Pressed) -> None:
+        table = self.app.main_screen.table
+        ids = pressed.segment_ids or ((pressed.segment_id,) if pressed.segment_id is not None else ())
+        marks = {(s, pressed.asset): self.predicted[(s, pressed.asset)][1]
+                 for s in ids if (s, pressed.asset) in self.predicted}
+        notes = [s for s in ids if pressed.kind in TEXT_KINDS]
+        table.show_pending(marks, notes)
+
+    def _settle_rows(self, pressed: Pressed) -> None:
+        for key in self._keys.pop(pressed.id, []):
+            count, state = self.predicted.get(key, (0, ""))
+            if count <= 1:
+                self.predicted.pop(key, None)
+            else:
+                self.predicted[key] = (count - 1, state)
+        ids = pressed.segment_ids or ((pressed.segment_id,) if pressed.segment_id is not None else ())
+        self.app.main_screen.table.clear_pending(
+            [(s, pressed.asset) for s in ids if (s, pressed.asset) not in self.predicted],
+            [s for s in ids if pressed.kind in TEXT_KINDS and not self._notes_waiting(s)])
+
+    def _notes_waiting(self, segment_id: int) -> bool:
+        return any(p.kind in TEXT_KINDS and p.segment_id == segment_id for p in list(self.waiting)[1:])
+
+    # --- delivering ----------------------------------------------------------------------------
+    async def _drain(self) -> None:
+        tries = 0
+        try:
+            while self.waiting:
+                store = self.app.store
+                if store is None:  # still opening: the decisions wait, the keys do not
+                    await asyncio.sleep(0.05)
+                    continue
+                pressed = self.waiting[0]
+                self._tick()
+                try:
+                    outcome = await asyncio.to_thread(_deliver, store, pressed)
+                except Exception as exc:
+                    from director_tui.core.operations import REFUSED
+
+                    if isinstance(exc, REFUSED):
+                        self._refused(pressed, exc)
+                    else:
+                        why = self._worth_waiting(store, exc)
+                        if why is not None:
+                            self._trouble = why
+                            tries += 1
+                            self._tick()
+                            await asyncio.sleep(min(RETRY_MAX_S, 0.1 * 2 ** min(tries, 5)))
+                            continue
+                        self._failed(pressed, exc)
+                else:
+                    self._applied(pressed, outcome)
+                self.waiting.popleft()
+                tries, self._trouble = 0, ""
+        finally:
+            self._draining = False
+            self._tick()
+
+    def _worth_waiting(self, store: Store, exc: BaseException) -> str | None:
+        """Why the store cannot take it now (then it waits and is tried again), or None."""
+        from director_tui.core.store import damaged_message, unavailable
+
+        if damaged_message(exc, self.app.settings.home) is not None:
+            self.app._handle_exception(exc)  # type: ignore[arg-type]  # one line on the way out
+            return None
+        why = unavailable(exc)
+        if store.is_transient(exc) or (why is not None and not why.startswith("the database refused it")):
+            return why or "the store is busy"
+        return None
+
+    def _applied(self, pressed: Pressed, outcome: Outcome) -> None:
+        if self.outbox is not None:
+            self.outbox.settle(pressed.id, "applied")
+        self.delivered += 1
+        self.confirmed_at[pressed.id] = time.monotonic()
+        self._settle_rows(pressed)
+        self.app.review.announce(outcome)
+        if outcome.value != "already":
+            self.app.notify(outcome.message, severity="warning" if outcome.problems else "information", timeout=2.5)
+        if pressed.kind in TEXT_KINDS and pressed.segment_id is not None:
+            field = "feedback" if pressed.kind == "send_back" else "comment"
+            self.app.drafts.discard(pressed.segment_id, f"{field}:{pressed.asset}")  # saved: no longer a draft
+        then = self._then.pop(pressed.id, None)
+        if then is not None:
+            then(outcome)
+
+    def _refused(self, pressed: Pressed, exc: BaseException) -> None:
+        reason = str(exc)
+        if self.outbox is not None:
+            self.outbox.settle(pressed.id, "refused", reason)
+        self._then.pop(pressed.id, None)
+        self._settle_rows(pressed)
+        ids = pressed.segment_ids or ((pressed.segment_id,) if pressed.segment_id is not None else ())
+        kept = ""
+        if pressed.kind in TEXT_KINDS and pressed.segment_id is not None and pressed.text.strip():
+            field = "feedback" if pressed.kind == "send_back" else "comment"
+            self.app.drafts.changed(pressed.segment_id, f"{field}:{pressed.asset}", pressed.text, "")
+            kept = " — your note is kept as a draft"
+        for seg_id in ids:
+            self.app.main_screen.table.show_refused(seg_id, f"✗ {pressed.kind.replace('_', ' ')} refused: {reason}")
+        if ids:  # the state as it now is
+            self.app.main_screen.post_message(SegmentsChanged(tuple(ids)))
+        self.app.notify(f"{pressed.describe()} was not saved: {reason}{kept}", severity="warning", timeout=8)
+
+    def _failed(self, pressed: Pressed, exc: BaseException) -> None:
+        """A fault of ours: said, kept in the log, and the decisions after it go on."""
+        if self.outbox is not None:
+            self.outbox.settle(pressed.id, "failed", repr(exc))
+        self._then.pop(pressed.id, None)
+        self._settle_rows(pressed)
+        self.app.log.error(f"decision {pressed.describe()} failed: {exc!r}")
+        self.app.notify(f"{pressed.describe()} was not saved: internal error ({exc})", severity="error", timeout=10)
+
+    # --- the header: what waits, and for how long -----------------------------------------------
+    def _tick(self) -> None:
+        """Say in the header how many decisions wait and since when (once it is worth saying)."""
+        if not self.waiting:
+            if self._ticker is not None:
+                self._ticker.stop()
+                self._ticker = None
+            self.app.show_waiting(None, slot="decisions")
+            return
+        if self._ticker is None:
+            self._ticker = self.app.set_interval(0.5, self._tick)
+        age = time.time() - self.waiting[0].pressed_at
+        if age < SHOW_WAITING_AFTER_S:
+            return
+        n = len(self.waiting)
+        why = f"; {self._trouble}" if self._trouble else ""
+        self.app.show_waiting(f"{n} decision{'s' if n != 1 else ''} ({age:.0f} s{why})", slot="decisions")
+
+    async def idle(self, timeout: float | None = None) -> bool:
+        """Until every decision pressed so far has an answer from the store (tests, quitting)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.waiting or self._draining:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    def close(self) -> int:
+        """The app ends: what has not reached the store stays in the outbox for the next app."""
+        left = len(self.waiting)
+        if self.outbox is not None:
+            self.outbox.close()
+        return left
+
