@@ -89,8 +89,11 @@ def people_of(app: object) -> list[str]:
         return []
     from director_tui.core.mentions import people
 
-    with store.read() as s:
-        found = people(s)
+    try:
+        with store.read() as s:
+            found = people(s)
+    except Exception:  # the store away or locked: the line opens all the same, without names
+        return cached[1] if cached is not None else []  # type: ignore[no-any-return]
     app._people = (time.monotonic(), found)  # type: ignore[attr-defined]
     return found
 
