@@ -81,7 +81,7 @@ def held_elsewhere(runner: Runner) -> list[tuple[int, str]]:
     """(task id, owner) of the running tasks of the runner's streams it would take, held by
     other instances."""
     with runner.store.read() as s:
-        rows = s.execute(select(Task.id, Task.stream_id, Task.asset, Task.owner).where(
+        rows = s.execute(select(Task.id, Task.stream_id, Task.asset, Task.owner).where(  # type: ignore[call-overload]
             Task.state == TaskState.RUNNING, Task.stream_id.in_(runner.stream_ids))).all()  # type: ignore[attr-defined]
     return sorted((int(i), str(owner or "?")) for i, stream_id, asset, owner in rows
                   if int(i) not in runner.running and runner.takes(stream_id, asset))

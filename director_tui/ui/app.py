@@ -189,8 +189,9 @@ class DirectorApp(App[None]):
             self._held_keys.append(event)
             return
         # A one-line prompt takes its keys as they are read, in order (PromptLine.TYPED_AT_ONCE).
-        if (isinstance(event, events.Key | events.Paste) and not getattr(event, "is_forwarded", False)
-                and getattr(self.focused, "TYPED_AT_ONCE", False) and self.focused.screen is self.screen):
+        line = self.focused if isinstance(event, events.Key | events.Paste) else None  # (no screen yet at start)
+        if (line is not None and not getattr(event, "is_forwarded", False)
+                and getattr(line, "TYPED_AT_ONCE", False) and line.screen is self.screen):
             if await self._type_into_line(event):
                 return
         # Textual hands a key to the focused widget's queue and runs its binding only when

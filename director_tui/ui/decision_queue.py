@@ -129,6 +129,7 @@ class DecisionQueue:
         new = {"approve": AssetState.APPROVED, "reject": AssetState.REJECTED}
         if pressed.kind in new and pressed.segment_id is not None:
             return [((pressed.segment_id, pressed.asset), new[pressed.kind])]
+        ids: tuple[int, ...]
         if pressed.kind in ("regenerate", "send_back") and pressed.segment_id is not None:
             ids, verb = (pressed.segment_id,), "regen"
         elif pressed.kind == "many":

@@ -86,8 +86,14 @@ class Decisions(ScreenPart):
         self.app.push_screen(VariationScreen(group))
 
     def journal(self, verb: str) -> None:
+        """u / ctrl+r: once the store has it, the cursor goes to what it changed, unless the
+        director has moved since (a key must act where the director put the cursor)."""
+        table = self.screen.table
+        pressed_on = table.current.id if table.current else None
+
         def applied(outcome: Outcome) -> None:
-            if outcome.segment_ids:
+            here = table.current.id if table.current else None
+            if outcome.segment_ids and here == pressed_on:
                 self.screen.go_to_segment(outcome.segment_ids[0])
 
         (self.app.review.undo if verb == "undo" else self.app.review.redo)(then=applied)
