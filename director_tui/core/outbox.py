@@ -107,9 +107,9 @@ class Outbox:
                 raise OutboxError(f"{folder}: not a folder of this account's")
             self.path = folder / f"{os.getpid()}-{secrets.token_hex(4)}.jsonl"
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours alone while this app runs
         except OSError as exc:
             raise OutboxError(f"{folder}: cannot keep decisions there ({exc.strerror or exc})") from None
-        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours alone while this app runs
         self.open: dict[str, Pressed] = {}  # added, not yet settled, in order
 
     def _append(self, record: dict[str, Any]) -> None:

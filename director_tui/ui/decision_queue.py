@@ -56,6 +56,7 @@ class DecisionQueue:
         self._then: dict[str, Then] = {}
         self._keys: dict[str, list[tuple[int, str]]] = {}  # pressed id -> the (segment, asset)s it predicts
         self._draining = False
+        self._unkept = False  # the outbox could not be made (its folder is not ours, a full disk)
         self._trouble = ""
         self._ticker: Any = None
         self.delivered = 0  # decisions confirmed by the store this session (tests, bench)
@@ -63,13 +64,14 @@ class DecisionQueue:
 
     # --- pressing ----------------------------------------------------------------------------
     def _outbox(self) -> Outbox | None:
-        if self.outbox is None:
+        if self.outbox is None and not self._unkept:
             from director_tui.config import state_dir
 
             try:
                 self.outbox = Outbox(folder_for(state_dir(), store_identity(self.app.settings.home,
                                                                              self.app.settings.store)))
-            except OutboxError as exc:
+            except OutboxError as exc:  # said once; the decisions still go to the store, in order
+                self._unkept = True
                 self.app.notify(f"{exc}: decisions go straight to the store, unkept", severity="warning", timeout=8)
         return self.outbox
 

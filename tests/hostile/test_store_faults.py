@@ -132,6 +132,44 @@ async def test_a_comment_being_typed_comes_back_after_the_app_died(store, settin
         assert list(s.execute(text("SELECT field FROM draft"))) == []
 
 
+async def test_a_refused_note_is_kept_as_a_draft_of_its_shot(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    """Issue 24: `f` + note on a shot that cannot take a new version now (one is already on
+    its way): refused when it arrives, said, and the note stays a draft of that shot, not
+    lost, while the cursor has moved on."""
+    from director_tui.core import queue
+
+    s1 = segs(store)[0]
+    with store.write() as s:
+        queue.enqueue(s, s1.id, Asset.KEYFRAME, "ana")
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f", *"warmer light", "enter")
+        assert app.main_screen.table.current.id != s1.id
+        await wait_for(pilot, lambda: any("your note is kept as a draft" in n for n in notices(app)), timeout=10)
+        assert any(n.startswith("send back #1 keyframe v1 was not saved: segment 1: a keyframe task is already")
+                   for n in notices(app))
+        await pilot.pause(1.0)  # the draft is written after a pause, as for typing
+    with store.read() as s:
+        assert list(s.execute(select(Comment)).scalars()) == []
+        assert list(s.execute(text("SELECT field, text FROM draft"))) == [("feedback:keyframe", "warmer light")]
+
+
+async def test_a_state_folder_that_cannot_keep_the_outbox_still_decides(store, settings, film, tmp_path,  # type: ignore[no-untyped-def]
+                                                                        monkeypatch) -> None:
+    """$DIRECTOR_STATE is a file (or the disk under it is full): the outbox cannot be kept;
+    that is said once, and decisions go straight to the store."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("DIRECTOR_STATE", str(blocker))
+    s1 = segs(store)[0]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await wait_for(pilot, lambda: "✓ v1 approved" in cell(app, s1.id, "keyframe"), timeout=10)
+        assert sum("decisions go straight to the store, unkept" in n for n in notices(app)) == 1
+        assert app.is_running
+
+
 def test_cli_writes_on_a_locked_store_are_one_line_and_non_zero(home, film, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import os
     import subprocess
