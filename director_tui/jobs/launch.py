@@ -8,7 +8,9 @@ problem becomes the `error` it fails with, and it never stays `running`.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,7 +47,7 @@ def start_task(store: Store, home: Path, task: ClaimedTask, settings_of: Callabl
     log_path = home / "logs" / f"task-{task.id}.log"
     try:
         make_dir(log_path.parent)
-        log: TextIO = log_path.open("a", encoding="utf-8", errors="replace")
+        log: TextIO = open_log(log_path)
     except OSError as exc:
         return Launch(task, open(os.devnull, "w"), log_path,  # closed by the runner
                       error=f"cannot write the task's log {log_path}: {exc.strerror or exc}")
@@ -61,6 +63,28 @@ def start_task(store: Store, home: Path, task: ClaimedTask, settings_of: Callabl
     except Exception as exc:
         launch.error = f"internal error: {exc!r}"
     return launch
+
+
+def open_log(path: Path) -> TextIO:
+    """A task's log, for appending, never through a link (issue 25): a colleague who can
+    write the shared logs/ folder could plant `task-4.log -> ~you/.bashrc`, or make logs/
+    itself a link, and have your instance append a prompt of theirs there. The folder must
+    be a real folder, the file is opened with O_NOFOLLOW and kept only if it is a plain
+    file of this account's with no other name (a hard link); a task run again after an
+    interruption appends to its own log."""
+    folder = os.lstat(path.parent)
+    if not stat.S_ISDIR(folder.st_mode):
+        raise OSError(errno.ELOOP, f"{path.parent.name}/ is a link, not a folder")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_nlink != 1:
+            raise OSError(errno.EPERM, "not a plain file of this account's")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "a", encoding="utf-8", errors="replace")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def private_output(home: Path, task: ClaimedTask, make_dir: Callable[[Path], Path]) -> Path:

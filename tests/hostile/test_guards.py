@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from director_tui.cli import app as cli_app
 from director_tui.core import archive, review
-from director_tui.core.models import Asset, Version
+from director_tui.core.models import Asset, Segment, Task, Version
 from tests.conftest import segs, spec_dict
 
 runner = CliRunner()
@@ -181,3 +181,37 @@ def test_a_new_workspace_is_private_and_group_mode_opens_it(tmp_path) -> None:  
                           env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.strip().endswith("workspace_mode: must be private or group")
 
+
+
+@pytest.mark.parametrize("planted", ["the log", "the logs folder"])
+def test_a_task_log_planted_as_a_link_is_never_written_through(store, home, make_stream, tmp_path, planted) -> None:  # type: ignore[no-untyped-def]
+    """Issue 25, 1: a colleague who can write the shared workspace plants
+    logs/task-N.log -> ~victim/.bashrc (or logs/ -> ~victim/) and queues a regeneration
+    with a prompt that is shell code: the victim's runner must not append to the target.
+    The task fails saying why; nothing outside the workspace changes. (Before, the log
+    line with the prompt was appended to the link's target.)"""
+    from director_tui.core import queue
+    from tests.conftest import run_tasks
+
+    victim_rc = tmp_path / "victim" / ".bashrc"
+    victim_rc.parent.mkdir()
+    victim_rc.write_text("# the victim's shell setup\n")
+    stream = make_stream(spec_dict(1))
+    with store.write() as s:
+        seg = s.execute(select(Segment)).scalars().first()
+        task = queue.enqueue(s, seg.id, Asset.KEYFRAME, "colleague", prompt="'; touch /tmp/pwned; #")
+        task_id = task.id
+    logs = home / "logs"
+    if planted == "the log":
+        logs.mkdir(exist_ok=True)
+        (logs / f"task-{task_id}.log").symlink_to(victim_rc)
+    else:
+        if logs.exists():
+            logs.rmdir()
+        logs.symlink_to(victim_rc.parent, target_is_directory=True)
+    run_tasks(store, home, stream.id)
+    assert victim_rc.read_text() == "# the victim's shell setup\n"
+    assert sorted(p.name for p in victim_rc.parent.iterdir()) == [".bashrc"]
+    with store.read() as s:
+        done = s.get(Task, task_id)
+    assert done.state == "failed" and "cannot write the task's log" in done.error, done.error
