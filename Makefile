@@ -24,11 +24,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/director-tui demo
 
-# the whole suite, on every core (pytest-xdist); tiers: -m unit / app / e2e (tests/conftest.py)
+# the whole suite, on every core (pytest-xdist); tiers: -m unit / app / e2e (tests/conftest.py);
+# then the tests that burn every core on purpose (-m serial: a review under fire), alone
 test: $(TESTSTAMP)
 	$(BIN)/ruff check director_tui tests
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto -m "not serial"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m serial
 
 # the first tier only: core logic, no app, no generator process (seconds)
 test-fast: $(TESTSTAMP)

@@ -314,7 +314,9 @@ def tier_of(item: pytest.Item) -> str:
 def pytest_configure(config: pytest.Config) -> None:
     for name, what in (("unit", "core logic: no app, no generator process"),
                        ("app", "the real app under Pilot"),
-                       ("e2e", "real generators, ffmpeg, players, rclone, terminals, processes")):
+                       ("e2e", "real generators, ffmpeg, players, rclone, terminals, processes"),
+                       ("serial", "burns every core on purpose (a review under fire): run alone, after the rest "
+                                  "(make test), so that no other test is starved by it")):
         config.addinivalue_line("markers", f"{name}: {what}")
 
 

@@ -32,6 +32,7 @@ from tests.conftest import PY
 from tests.test_studio_app import terminals
 
 TIER = "e2e"
+pytestmark = pytest.mark.serial  # it burns both cores: alone, after the rest (make test)
 SHOTS = 40  # the director's; 41-44 are the colleague's (the second process)
 OTHERS = range(41, 45)
 
@@ -135,6 +136,16 @@ def env_for(tmp_path: Path, user: str, store_url: str | None) -> dict[str, str]:
     return env
 
 
+def open_app(terminal, name: str, argv: list[str], env: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The app in tmux; its pane stays when it ends, so a failure shows its last screen."""
+    app = terminal(name, argv, env, size=(160, 48))
+    subprocess.run(["tmux", "-S", str(app.socket), "set-option", "-t", name, "remain-on-exit", "on"], check=False)
+    return app
+
+
+TRACE: list[str] = []  # screens at a few points, shown when the store is not as intended
+
+
 def pending(screen: str) -> int:
     return screen.count("◌")
 
@@ -147,7 +158,7 @@ def review_under_fire(home: Path, store_url: str | None, tmp_path: Path,
     argv = [PY, "-m", "director_tui", "--home", str(home), "open", "film"]
     lock = Lock(store_url, home)
     with terminals(tmp_path) as terminal, cores_busy():
-        app = terminal("ana", argv, ana, size=(160, 48))
+        app = open_app(terminal, "ana", argv, ana)
         app.wait_for(lambda s: "Shot 1 " in s, timeout=60)
         colleague = Colleague(home, store_url, ben)
         colleague.start()
@@ -169,13 +180,15 @@ def review_under_fire(home: Path, store_url: str | None, tmp_path: Path,
             with _quiet():
                 os.kill(child, signal.SIGKILL)
         holder.wait(30)
-        app = terminal("ana2", argv, ana, size=(160, 48))
+        app = open_app(terminal, "ana2", argv, ana)
         app.wait_for(lambda s: "replaying" in s or "Shot 1 " in s, timeout=60)
         app.keys("g", *["j"] * 20)  # on to shot 21
         app.wait_for(lambda s: "Shot 21" in s, timeout=10)
         # a 40 s lock (past the 30 s busy timeout): keys act, help opens, nothing is dropped
         holder = lock.hold(40)
         app.keys(*keys_for(range(21, 26)))
+        time.sleep(1.0)
+        TRACE.append(app.screen())
         app.keys("?")
         app.wait_for(lambda s: "Keys" in s and "remap" in s, timeout=5)
         app.keys("Escape")  # alone: ESC and the next key at once is alt+key to a terminal
@@ -193,8 +206,9 @@ def review_under_fire(home: Path, store_url: str | None, tmp_path: Path,
         app.wait_for(lambda s: pending(s) == 0 and "waiting for the database" not in s, timeout=120)
         colleague.join(240)
         assert not colleague.is_alive() and not colleague.errors, colleague.errors
+        assert "Traceback" not in app.screen(), app.screen()
         app.keys("q")
-        app.wait_for(lambda s: "Shot 1 " not in s, timeout=30)
+        app.wait_for(lambda s: "Shot 1 " not in s or "Pane is dead" in s, timeout=30)
 
 
 def _descendants(pid: int) -> list[int]:
@@ -245,7 +259,7 @@ def check_store(store: Store) -> None:
         got = (firsts[seg.id].decision, reviews.get(seg.id, []), comments.get(seg.id, []))
         if got != ("approved", [("approved", "ben")], [(f"ben on {i}", "ben")]):
             wrong.append((i, got))
-    assert not wrong, "\n".join(map(str, wrong))
+    assert not wrong, "\n".join(map(str, wrong)) + "\n" + "\n".join(TRACE)
 
 
 def make_film(store: Store, home: Path) -> None:

@@ -96,7 +96,7 @@ def test_prompt_reaches_the_generator_byte_for_byte(store, home, make_stream, tm
         ([PY, gen("hang.py"), "{output}"], 1, "timed out after 1 s"),
         ([PY, gen("hang.py"), "--ignore-term", "{output}"], 1, "timed out after 1 s"),
         ([PY, gen("no_output.py"), "{output}"], 30, "no output file was written"),
-        ([PY, gen("garbage.py"), "--out", "{output}"], 30, "the output is not a valid image"),
+        ([PY, gen("garbage.py"), "--out", "{output}"], 30, "the output is not a valid PNG, JPEG or WebP image"),
     ],
     ids=["not-found", "not-executable", "non-zero-exit", "timeout", "ignores-sigterm", "no-output", "garbage"],
 )

@@ -80,8 +80,15 @@ MAX_IMAGE_PIXELS = 8192 * 8192  # the largest frame a spec may ask for (core/spe
 MAX_VIDEO_SECONDS = 2 * 600.0  # twice the longest segment a spec may ask for (DURATION_MAX)
 
 
+# The formats a keyframe may be in, and the only decoders Pillow is let use on an output
+# (issue 25): an EPS or PS output would be handed to Ghostscript (`gs`), and for ComfyUI
+# and hosted back ends those bytes come from a server.
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")
+
+
 def validate_image(path: Path) -> MediaInfo:
-    """Decode the whole image (Pillow); refuse empty, truncated or non-image files."""
+    """Decode the whole image (Pillow); refuse empty, truncated or non-image files, and any
+    format but PNG, JPEG and WebP without handing it to another decoder."""
     from PIL import Image, UnidentifiedImageError
 
     if not path.exists():
@@ -91,19 +98,19 @@ def validate_image(path: Path) -> MediaInfo:
     try:
         with warnings.catch_warnings():  # its own bomb warning: refused just below, with a reason
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = Image.open(path, formats=IMAGE_FORMATS)
         with img:
             width, height = img.size
             if width * height > MAX_IMAGE_PIXELS:  # before any decoding: no decompression bomb
                 raise MediaError(f"the output image is {width}x{height}, more than "
                                  f"{MAX_IMAGE_PIXELS:,} pixels (refused without decoding it)")
             img.verify()
-        with Image.open(path) as img:
+        with Image.open(path, formats=IMAGE_FORMATS) as img:
             img.load()
             width, height = img.size
             fmt = (img.format or "").lower()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise MediaError(f"the output is not a valid image ({exc})") from None
+        raise MediaError(f"the output is not a valid PNG, JPEG or WebP image ({exc})") from None
     if width == 0 or height == 0:
         raise MediaError("the output image has no pixels")
     return MediaInfo("image", width, height, None, fmt)

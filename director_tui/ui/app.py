@@ -18,6 +18,7 @@ from textual.screen import Screen
 from director_tui.config import Settings
 from director_tui.core.rows import Snapshot
 from director_tui.core.store import read_snapshot
+from director_tui.ui import terminal_safety
 from director_tui.ui.bindings import APP_BINDINGS, check_keymap, palette_entries
 from director_tui.ui.decision_queue import DecisionQueue
 from director_tui.ui.draft_keeper import DraftKeeper
@@ -55,6 +56,7 @@ class DirectorApp(App[None]):
     def __init__(self, settings: Settings, store: Store | None, snapshot: Snapshot,
                  *, start_runner: bool = True) -> None:
         super().__init__()
+        terminal_safety.install()  # others' text never reaches the terminal as a command
         self.settings = settings
         self.store = store
         self.snapshot = snapshot
@@ -70,6 +72,7 @@ class DirectorApp(App[None]):
         self.writer = StoreWriter(self)  # every UI write: off the loop, in order (ui/writer.py)
         self.decisions = DecisionQueue(self)  # decisions: kept, shown pending, delivered in order
         self._waiting: dict[str, str] = {}  # what waits for the store, by who waits (the header)
+        self.keys_typed = 0
         self.share_server: ShareServer | None = None  # "send to my machine" (O): made on first use
         self.review = ReviewService(self)  # every decision: an operation, then announced (ui/review_service.py)
         self.backstop: Backstop | None = None  # armed on any way out (ui/backstop.py)
@@ -185,6 +188,8 @@ class DirectorApp(App[None]):
         # whatever it opens (the text of a quick edit): hold them rather than run them as
         # commands on the table, and replay them once the action has run. Writes never hold
         # keys: a decision is bound to its ids when pressed (ui/decision_queue.py).
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.keys_typed += 1  # (a draft found at open takes over the screen only before any)
         if (self._after_store or self._held_keys) and isinstance(event, events.Key) and not event.is_forwarded:
             self._held_keys.append(event)
             return
@@ -283,8 +288,8 @@ class DirectorApp(App[None]):
         """Follow other instances, deliver the decisions an ended app left in the outbox,
         then queue missing keyframes and start the runner."""
         try:
-            self.main_screen.store_ready()  # first: it is what shows the server is away, if it is
-            self.decisions.adopt_orphans()
+            self.decisions.adopt_orphans()  # before the drafts: a note on its way is no draft
+            self.main_screen.store_ready()  # it shows the server is away, if it is
             self._start_work()
         finally:
             self._settle_collector()

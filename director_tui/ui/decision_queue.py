@@ -90,7 +90,18 @@ class DecisionQueue:
             except OutboxError as exc:
                 self.app.notify(f"{exc}; it goes to the store unkept", severity="warning", timeout=6)
         self._queue(pressed, then)
+        self._drop_draft(pressed)  # the text is in the outbox now: it is no draft to bring back
         return pressed
+
+    def _drop_draft(self, pressed: Pressed) -> None:
+        if pressed.kind in TEXT_KINDS and pressed.segment_id is not None:
+            field = "feedback" if pressed.kind == "send_back" else "comment"
+            self.app.drafts.discard(pressed.segment_id, f"{field}:{pressed.asset}")
+
+    def texts_on_their_way(self) -> set[tuple[int, str]]:
+        """(segment, draft field) of the notes and comments waiting to be delivered."""
+        return {(p.segment_id, f"{'feedback' if p.kind == 'send_back' else 'comment'}:{p.asset}")
+                for p in self.waiting if p.kind in TEXT_KINDS and p.segment_id is not None}
 
     def _queue(self, pressed: Pressed, then: Then = None) -> None:
         self.waiting.append(pressed)
@@ -120,6 +131,7 @@ class DecisionQueue:
             return
         for pressed in adopted:
             self._queue(pressed)
+            self._drop_draft(pressed)
         named = ", ".join(p.describe() for p in adopted[:4]) + (f" and {len(adopted) - 4} more" if len(adopted) > 4 else "")
         self.app.notify(f"replaying {len(adopted)} decision(s) kept from a session that ended before the store "
                         f"had them: {named}", timeout=10)
@@ -225,6 +237,7 @@ class DecisionQueue:
     def _worth_waiting(self, store: Store, exc: BaseException) -> str | None:
         """Why the store cannot take it now (then it waits and is tried again), or None."""
         from director_tui.core.store import damaged_message, unavailable
+        from director_tui.core.store.failures import from_the_store
 
         if damaged_message(exc, self.app.settings.home) is not None:
             self.app._handle_exception(exc)  # type: ignore[arg-type]  # one line on the way out
@@ -232,6 +245,8 @@ class DecisionQueue:
         why = unavailable(exc)
         if store.is_transient(exc) or (why is not None and not why.startswith("the database refused it")):
             return why or "the store is busy"
+        if from_the_store(exc):  # any other word from the store (a server restarting): wait, never drop
+            return why or f"the store did not take it ({type(exc).__name__})"
         return None
 
     def _applied(self, pressed: Pressed, outcome: Outcome) -> None:
@@ -260,8 +275,12 @@ class DecisionQueue:
         kept = ""
         if pressed.kind in TEXT_KINDS and pressed.segment_id is not None and pressed.text.strip():
             field = "feedback" if pressed.kind == "send_back" else "comment"
-            self.app.drafts.changed(pressed.segment_id, f"{field}:{pressed.asset}", pressed.text, "")
-            kept = " — your note is kept as a draft"
+            from director_tui.core.drafts import DraftView
+
+            key = (pressed.segment_id, f"{field}:{pressed.asset}")
+            self.app.drafts.changed(*key, pressed.text, "")
+            self.app.drafts.restored[key] = DraftView(key[0], 0, "", key[1], pressed.text, "", "")
+            kept = f" — your note is kept ({'f' if field == 'feedback' else 'c'} on its row brings it back)"
         for seg_id in ids:
             self.app.main_screen.table.show_refused(seg_id, f"✗ {pressed.kind.replace('_', ' ')} refused: {reason}")
         if ids:  # the state as it now is

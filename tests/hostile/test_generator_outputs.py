@@ -127,3 +127,27 @@ def test_prompts_that_look_like_options_reach_the_builtin_generator_as_text(stor
         assert len(list(s.execute(select(Segment).where(Segment.keyframe_version_id.is_not(None))).scalars())) == 2  # type: ignore[union-attr]
     assert prompts == {"--help", "--out=/tmp/pwned.png"}
     assert not Path("/tmp/pwned.png").exists()
+
+
+def test_only_png_jpeg_and_webp_are_decoded(tmp_path: Path) -> None:
+    """Issue 25, 2: an output in another format is refused before any other decoder sees it
+    (an EPS would be handed to Ghostscript; a server's bytes are not ours). A BMP, GIF or
+    EPS was decoded (or tried) before."""
+    import pytest
+
+    from director_tui.media.ffmpeg import MediaError, validate_image
+
+    for fmt in ("PNG", "JPEG", "WEBP"):
+        path = tmp_path / f"ok.{fmt.lower()}"
+        Image.new("RGB", (16, 9), (1, 2, 3)).save(path, format=fmt)
+        assert validate_image(path).width == 16
+    eps = tmp_path / "out.eps"
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 16 9\nshowpage\n%%EOF\n")
+    others = [eps]
+    for fmt in ("BMP", "GIF", "TIFF"):
+        path = tmp_path / f"other.{fmt.lower()}"
+        Image.new("RGB", (16, 9), (1, 2, 3)).save(path, format=fmt)
+        others.append(path)
+    for path in others:
+        with pytest.raises(MediaError, match="not a valid PNG, JPEG or WebP image"):
+            validate_image(path)

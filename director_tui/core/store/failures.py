@@ -53,3 +53,16 @@ def unavailable(exc: BaseException) -> str | None:
     if isinstance(exc, StoreError | sqlite3.OperationalError) or "OperationalError" in type(exc).__name__:
         return f"the database refused it ({text.splitlines()[0][:120]})"
     return None
+
+
+STORE_MODULES = ("sqlalchemy", "psycopg", "sqlite3", "_sqlite3")
+
+
+def from_the_store(exc: BaseException) -> bool:
+    """Whether an error came from the store (its driver, the ORM over it, the disk under it),
+    not from our own code: a decision that met one waits and is tried again (a restarting
+    server raises more kinds than `is_transient` knows, e.g. "Can't reconnect until invalid
+    transaction is rolled back"), where one that met a fault of ours is reported."""
+    if isinstance(exc, StoreError | OSError):
+        return True
+    return any(cls.__module__.split(".", 1)[0] in STORE_MODULES for cls in type(exc).__mro__)

@@ -432,13 +432,19 @@ class MainScreen(Screen[None]):
         row = self.current_or_warn()
         if row is not None:
             self.open_line("comment-video" if self.asset == Asset.VIDEO else "comment", row.id,
-                           f"comment on {self.table.about(row.id, self.asset)}:")
+                           f"comment on {self.table.about(row.id, self.asset)}:", self._kept(row.id, "comment"))
 
     def action_send_back(self) -> None:
         """`f`: a note on what to change, then a new version, then the next to review."""
         row = self.current_or_warn()
         if row is not None:
-            self.open_line("feedback", row.id, f"send back {self.table.about(row.id, self.asset)} with a note:")
+            self.open_line("feedback", row.id, f"send back {self.table.about(row.id, self.asset)} with a note:",
+                           self._kept(row.id, "feedback"))
+
+    def _kept(self, segment_id: int, kind: str) -> str:
+        """The unsent text of this line found at open (or kept from a refusal), if any."""
+        draft = self.app.drafts.take(segment_id, f"{kind}:{self.asset}")
+        return draft.text if draft is not None else ""
 
     def action_quick_edit(self) -> None:
         self.prompts.quick_edit()

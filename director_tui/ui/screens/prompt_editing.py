@@ -78,10 +78,15 @@ class PromptEditing(ScreenPart):
     def restore_drafts(self) -> None:
         """At open: the edits left unsaved when the app last went come back, the most recent
         one open where it was typed, the others on `e`."""
-        found = self.app.drafts.load()
+        on_their_way = self.app.decisions.texts_on_their_way()  # replayed from the outbox: not drafts
+        found = [d for d in self.app.drafts.load() if (d.segment_id, d.field) not in on_their_way]
         if not found:
             return
         first, screen = found[0], self.screen
+        if self.app.keys_typed:  # the director is at work already: nothing takes the screen over
+            named = ", ".join(f"{d.position} {d.field.split(':')[0]}" for d in found[:4])
+            screen.notify(f"unsaved from last time, kept: {named} (e, c or f on the row brings it back)", timeout=10)
+            return
         if ":" in first.field:  # a comment or a send-back note being typed when the app went
             self._restore_line(first)
             return

@@ -62,10 +62,15 @@ class Preview(Vertical):
             return
         from PIL import Image as PILImage
 
+        from director_tui.media.ffmpeg import IMAGE_FORMATS
         from director_tui.ui.terminal_graphics import image_widget_class
 
-        with PILImage.open(path) as img:
-            self._pixels = img.size
+        try:
+            with PILImage.open(path, formats=IMAGE_FORMATS) as img:  # never another decoder (issue 25)
+                self._pixels = img.size
+        except (OSError, ValueError, SyntaxError):  # an older version in another format, or damaged
+            self.mount(Static(f"not a PNG, JPEG or WebP picture: {path.name}", classes="preview-empty"))
+            return
         image = image_widget_class()(str(path), classes="preview-image")
         # a size of its own from the start: textual-image's auto size of a small picture
         # (16x9 pixels) is 0 rows, which it cannot draw; _fit gives the real size next frame
