@@ -19,8 +19,7 @@ from director_tui.core.outbox import Pressed
 
 def deliver(session: Session, pressed: Pressed) -> Outcome:
     if session.get(DecisionReceipt, pressed.id) is not None:
-        ids = pressed.segment_ids or ((pressed.segment_id,) if pressed.segment_id is not None else ())
-        return Outcome(f"{pressed.describe()}: already saved", tuple(ids), value="already")
+        return Outcome(f"{pressed.describe()}: already saved", pressed.segments, value="already")
     outcome = _apply(session, pressed)
     session.add(DecisionReceipt(id=pressed.id, user=pressed.user, kind=pressed.kind))
     return outcome

@@ -80,6 +80,18 @@ class Pressed:
             return None
         return pressed if pressed.kind in KINDS else None
 
+    @property
+    def segments(self) -> tuple[int, ...]:
+        """The segments it acts on (a batch's, or its one)."""
+        return self.segment_ids or ((self.segment_id,) if self.segment_id is not None else ())
+
+    @property
+    def draft_key(self) -> tuple[int, str] | None:
+        """(segment, draft field) of a note or comment: where its text is kept as a draft."""
+        if self.kind not in TEXT_KINDS or self.segment_id is None:
+            return None
+        return self.segment_id, f"{'feedback' if self.kind == 'send_back' else 'comment'}:{self.asset}"
+
     def describe(self) -> str:
         """`approve #3 keyframe v2`, `note on #5 video v1`: for the notices."""
         what = {"send_back": "send back", "many": f"{self.verb} of {len(self.segment_ids)} segments"}.get(self.kind, self.kind)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -22,6 +23,9 @@ from director_tui.core.models import (
 )
 from director_tui.core.segment_state import mark_video_stale
 from director_tui.core.streams import NotFound
+
+if TYPE_CHECKING:
+    from director_tui.core.store import Store
 
 
 class QueueError(Exception):
@@ -154,9 +158,12 @@ def put_back_after_cancel(session: Session, task: Task, actor: str) -> bool:
     return changed
 
 
-def put_back_after_cancel_by_id(session: Session, task_id: int, actor: str) -> bool:
-    task = session.get(Task, task_id)
-    return task is not None and put_back_after_cancel(session, task, actor)
+def put_back_cancelled(store: Store, task_id: int, actor: str) -> bool:
+    """put_back_after_cancel in a write of its own (the runner, once a running task's
+    cancelled end is recorded)."""
+    with store.write() as session:
+        task = session.get(Task, task_id)
+        return task is not None and put_back_after_cancel(session, task, actor)
 
 
 def _current_version_id(seg: Segment, asset: str) -> int | None:

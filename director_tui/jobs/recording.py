@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from director_tui.core.durable import fsync_path
-from director_tui.core.models import Asset
+from director_tui.core.models import Asset, TaskState
 from director_tui.core.store import Store
 from director_tui.core.store.base import Claimant, ClaimedTask, while_busy
 from director_tui.jobs.generators import GeneratorSettings
@@ -149,3 +149,16 @@ def _sha256(path: Path) -> str:
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fsync_path(path)
+
+
+def record_end(store: Store, task: ClaimedTask, actor: str, state: str, reason: str,
+                            log_path: str) -> None:
+    """A task's end that is not a version (failed, cancelled, back on the queue), and for a
+    cancelled regeneration its row put back as it was before it (core/queue). The row's
+    look is retried on its own: a failure there never records the end twice."""
+    store.tasks.finish_unsuccessful(task, actor, state, reason, log_path)
+    if state == TaskState.CANCELLED:
+        from director_tui.core.queue import put_back_cancelled
+
+        with contextlib.suppress(Exception):  # the end is recorded; at worst the row still says regen
+            while_busy(store, put_back_cancelled, store, task.id, actor)

@@ -26,7 +26,7 @@ from director_tui.core.trust import TrustError, TrustStore, refusal
 from director_tui.jobs.backends import Job, TaskFailed
 from director_tui.jobs.generators import GeneratorSettings, parse_progress, settings_for
 from director_tui.jobs.launch import Launch, start_task
-from director_tui.jobs.recording import DEFAULT_CAPS, discard_temp, record_output
+from director_tui.jobs.recording import DEFAULT_CAPS, discard_temp, record_end, record_output
 from director_tui.jobs.recovery import HEARTBEAT_STALE_S, process_start, recover
 from director_tui.media.ffmpeg import MediaError
 
@@ -319,7 +319,7 @@ class Runner:
         """In a worker thread: record the ends that could not be recorded when they happened."""
         while self._unfinished:
             task, state, reason, log_path = self._unfinished[0]
-            self.store.tasks.finish_unsuccessful(task, self.actor, state, reason, log_path)
+            record_end(self.store, task, self.actor, state, reason, log_path)
             self._unfinished.pop(0)
 
     async def check_cancels(self) -> None:
@@ -406,10 +406,8 @@ class Runner:
             log.close()
             self.running.pop(task.id, None)
             try:
-                await asyncio.to_thread(while_busy, self.store, self.store.tasks.finish_unsuccessful, task,
+                await asyncio.to_thread(while_busy, self.store, record_end, self.store, task,
                                         self.actor, state, reason, log_path)
-                if state == TaskState.CANCELLED:  # a cancelled regeneration: the row as it was before it
-                    await asyncio.to_thread(while_busy, self.store, self._put_back, task.id)
             except Exception as store_exc:  # not written: tried again by the flush loop, never left "running"
                 self._unfinished.append((task, state, reason, log_path))
                 self._trouble(f"task {task.id}: its end could not be recorded yet ({store_exc}); trying again")
@@ -421,12 +419,6 @@ class Runner:
             if not refilled:  # a slot is free: claim the next task now, not at the next poll
                 self._wake.set()
             self._task_done.set()
-
-    def _put_back(self, task_id: int) -> None:
-        from director_tui.core.queue import put_back_after_cancel_by_id
-
-        with self.store.write() as session:
-            put_back_after_cancel_by_id(session, task_id, self.actor)
 
     def _start_next_and_record(self, task: ClaimedTask, tmp_path: Path | None,
                                settings: GeneratorSettings | None,

@@ -22,7 +22,7 @@ from director_tui.ui import terminal_safety
 from director_tui.ui.bindings import APP_BINDINGS, check_keymap, palette_entries
 from director_tui.ui.decision_queue import DecisionQueue
 from director_tui.ui.draft_keeper import DraftKeeper
-from director_tui.ui.forms import route_key, route_paste
+from director_tui.ui.forms import route_key, route_paste, type_into_line
 from director_tui.ui.messages import SegmentsChanged, ShowingSegment
 from director_tui.ui.review_service import ReviewService
 from director_tui.ui.screens.help import HelpScreen
@@ -197,7 +197,7 @@ class DirectorApp(App[None]):
         line = self.focused if isinstance(event, events.Key | events.Paste) else None  # (no screen yet at start)
         if (line is not None and not getattr(event, "is_forwarded", False)
                 and getattr(line, "TYPED_AT_ONCE", False) and line.screen is self.screen):
-            if await self._type_into_line(event):
+            if await type_into_line(line, event, self._check_bindings):
                 return
         # Textual hands a key to the focused widget's queue and runs its binding only when
         # it has bubbled back up, so the keys of one burst (a paste, a laggy SSH link) are
@@ -214,18 +214,6 @@ class DirectorApp(App[None]):
         if isinstance(event, events.Paste) and route_paste(self.screen, self.focused, event):
             return
         await super().on_event(event)
-
-    async def _type_into_line(self, event: events.Key | events.Paste) -> bool:
-        line = self.focused
-        if isinstance(event, events.Paste):
-            line.insert_text_at_cursor(" ".join(part.strip() for part in event.text.splitlines() if part.strip()))  # type: ignore[union-attr]
-            return True
-        if await self._check_bindings(event.key, priority=True):
-            return True
-        if event.is_printable and event.character:  # a character is text here, never a command
-            line.insert_text_at_cursor(event.character)  # type: ignore[union-attr]
-            return True
-        return await self._check_bindings(event.key)  # enter, esc, tab, backspace, arrows…
 
     def replay_held_keys(self) -> None:
         if self._after_store:

@@ -60,7 +60,6 @@ class DecisionQueue:
         self._trouble = ""
         self._ticker: Any = None
         self.delivered = 0  # decisions confirmed by the store this session (tests, bench)
-        self.confirmed_at: dict[str, float] = {}  # pressed id -> monotonic time confirmed (bench)
 
     # --- pressing ----------------------------------------------------------------------------
     def _outbox(self) -> Outbox | None:
@@ -94,14 +93,12 @@ class DecisionQueue:
         return pressed
 
     def _drop_draft(self, pressed: Pressed) -> None:
-        if pressed.kind in TEXT_KINDS and pressed.segment_id is not None:
-            field = "feedback" if pressed.kind == "send_back" else "comment"
-            self.app.drafts.discard(pressed.segment_id, f"{field}:{pressed.asset}")
+        if pressed.draft_key is not None:
+            self.app.drafts.discard(*pressed.draft_key)
 
     def texts_on_their_way(self) -> set[tuple[int, str]]:
         """(segment, draft field) of the notes and comments waiting to be delivered."""
-        return {(p.segment_id, f"{'feedback' if p.kind == 'send_back' else 'comment'}:{p.asset}")
-                for p in self.waiting if p.kind in TEXT_KINDS and p.segment_id is not None}
+        return {p.draft_key for p in self.waiting if p.draft_key is not None}
 
     def _queue(self, pressed: Pressed, then: Then = None) -> None:
         self.waiting.append(pressed)
@@ -173,12 +170,9 @@ class DecisionQueue:
         director's intent, not a colleague's change)."""
         return seen[0], self.state(segment_id, asset, seen[1])
 
-    def pending(self, segment_id: int, asset: str) -> bool:
-        return (segment_id, asset) in self.predicted
-
     def _show_rows(self, pressed: Pressed) -> None:
         table = self.app.main_screen.table
-        ids = pressed.segment_ids or ((pressed.segment_id,) if pressed.segment_id is not None else ())
+        ids = pressed.segments
         marks = {(s, pressed.asset): self.predicted[(s, pressed.asset)][1]
                  for s in ids if (s, pressed.asset) in self.predicted}
         notes = [s for s in ids if pressed.kind in TEXT_KINDS]
@@ -191,7 +185,7 @@ class DecisionQueue:
                 self.predicted.pop(key, None)
             else:
                 self.predicted[key] = (count - 1, state)
-        ids = pressed.segment_ids or ((pressed.segment_id,) if pressed.segment_id is not None else ())
+        ids = pressed.segments
         self.app.main_screen.table.clear_pending(
             [(s, pressed.asset) for s in ids if (s, pressed.asset) not in self.predicted],
             [s for s in ids if pressed.kind in TEXT_KINDS and not self._notes_waiting(s)])
@@ -253,14 +247,11 @@ class DecisionQueue:
         if self.outbox is not None:
             self.outbox.settle(pressed.id, "applied")
         self.delivered += 1
-        self.confirmed_at[pressed.id] = time.monotonic()
         self._settle_rows(pressed)
         self.app.review.announce(outcome)
         if outcome.value != "already":
             self.app.notify(outcome.message, severity="warning" if outcome.problems else "information", timeout=2.5)
-        if pressed.kind in TEXT_KINDS and pressed.segment_id is not None:
-            field = "feedback" if pressed.kind == "send_back" else "comment"
-            self.app.drafts.discard(pressed.segment_id, f"{field}:{pressed.asset}")  # saved: no longer a draft
+        self._drop_draft(pressed)  # saved: no longer a draft
         then = self._then.pop(pressed.id, None)
         if then is not None:
             then(outcome)
@@ -271,16 +262,15 @@ class DecisionQueue:
             self.outbox.settle(pressed.id, "refused", reason)
         self._then.pop(pressed.id, None)
         self._settle_rows(pressed)
-        ids = pressed.segment_ids or ((pressed.segment_id,) if pressed.segment_id is not None else ())
+        ids = pressed.segments
         kept = ""
-        if pressed.kind in TEXT_KINDS and pressed.segment_id is not None and pressed.text.strip():
-            field = "feedback" if pressed.kind == "send_back" else "comment"
+        key = pressed.draft_key
+        if key is not None and pressed.text.strip():
             from director_tui.core.drafts import DraftView
 
-            key = (pressed.segment_id, f"{field}:{pressed.asset}")
             self.app.drafts.changed(*key, pressed.text, "")
             self.app.drafts.restored[key] = DraftView(key[0], 0, "", key[1], pressed.text, "", "")
-            kept = f" — your note is kept ({'f' if field == 'feedback' else 'c'} on its row brings it back)"
+            kept = f" — your note is kept ({'f' if pressed.kind == 'send_back' else 'c'} on its row brings it back)"
         for seg_id in ids:
             self.app.main_screen.table.show_refused(seg_id, f"✗ {pressed.kind.replace('_', ' ')} refused: {reason}")
         if ids:  # the state as it now is

@@ -11,6 +11,8 @@ a form fills its fields in order, as typing it would.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from textual import events
 from textual.screen import Screen
 from textual.widget import Widget
@@ -61,3 +63,20 @@ def route_paste(screen: Screen, focused: Widget | None, event: events.Paste) -> 
         focused.insert_text_at_cursor(" ".join(line.strip() for line in text.splitlines() if line.strip()))
         return True
     return False
+
+
+async def type_into_line(line: Widget, event: events.Key | events.Paste,
+                         check_bindings: Callable[..., Awaitable[bool]]) -> bool:
+    """A key or paste for a one-line prompt (`TYPED_AT_ONCE`), taken as the app reads it, in
+    order: a character is text, never a command; enter, esc, tab, backspace and arrows run
+    the line's bindings now (the app's `_check_bindings`). True when used."""
+    assert isinstance(line, Input)
+    if isinstance(event, events.Paste):
+        line.insert_text_at_cursor(" ".join(part.strip() for part in event.text.splitlines() if part.strip()))
+        return True
+    if await check_bindings(event.key, priority=True):
+        return True
+    if event.is_printable and event.character:
+        line.insert_text_at_cursor(event.character)
+        return True
+    return await check_bindings(event.key)
