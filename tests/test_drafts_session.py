@@ -132,7 +132,8 @@ async def test_review_screen_edits_become_drafts_and_come_back(store, settings, 
         assert draft_rows(store)[0][0] == s1.id
     app = make_app(settings, store, "film", start_runner=False)  # reopened: several lines → the review screen
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        # pushed, then composed: the field exists a frame later under load
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.query("#prompt-image")))
         area = app.screen.query_one("#prompt-image", TextArea)
         # the draft goes into the field once the screen is up (a frame later under load)
         await wait_for(pilot, lambda: area.text == s1.image_prompt + " two\nlines", 5)
