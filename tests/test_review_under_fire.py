@@ -284,9 +284,6 @@ def test_a_review_under_fire_on_sqlite(tmp_path: Path) -> None:
         store.dispose()
 
 
-@pytest.mark.xfail(strict=False, reason="issue 24, open: after the 40 s advisory lock and the server restart, the "
-                   "decisions typed during the lock (from shot 24 on) are sometimes settled without reaching the "
-                   "store (about 1 run in 2 after the SQLite run; 0 of 4 alone); cause not found yet")
 def test_a_review_under_fire_on_postgresql(tmp_path: Path) -> None:
     from tests.postgres_cluster import create_database, running_cluster, server_bin_dir
 

@@ -210,7 +210,7 @@ class DecisionQueue:
                     from director_tui.core.operations import REFUSED
 
                     if isinstance(exc, REFUSED):
-                        self._refused(pressed, exc)
+                        self._answered(pressed, self._refused, exc)
                     else:
                         why = self._worth_waiting(store, exc)
                         if why is not None:
@@ -219,14 +219,24 @@ class DecisionQueue:
                             self._tick()
                             await asyncio.sleep(min(RETRY_MAX_S, 0.1 * 2 ** min(tries, 5)))
                             continue
-                        self._failed(pressed, exc)
+                        self._answered(pressed, self._failed, exc)
                 else:
-                    self._applied(pressed, outcome)
+                    self._answered(pressed, self._applied, outcome)
                 self.waiting.popleft()
                 tries, self._trouble = 0, ""
         finally:
             self._draining = False
             self._tick()
+
+    def _answered(self, pressed: Pressed, show: Callable[[Pressed, Any], None], answer: Any) -> None:
+        """The store's answer shown; a fault in showing it (a screen on its way out) is logged
+        and never stops the decisions after it from being delivered."""
+        try:
+            show(pressed, answer)
+        except Exception as exc:
+            if self.outbox is not None:  # (each show settles it first; this is for a fault before)
+                self.outbox.settle(pressed.id, "shown-failed", repr(exc))
+            self.app.log.error(f"decision {pressed.describe()}: showing the store's answer failed: {exc!r}")
 
     def _worth_waiting(self, store: Store, exc: BaseException) -> str | None:
         """Why the store cannot take it now (then it waits and is tried again), or None."""

@@ -69,12 +69,33 @@ class LiveUpdates(ScreenPart):
         self.change_token = store.change_token()
         self.screen.set_interval(MENTIONS_EVERY_S, self._look_for_mentions)
 
+    def away(self, exc: Exception) -> bool:
+        """A read here met a store that is away (a dropped connection, a server restarting):
+        that look is skipped and made again on a later round, and the header says the store
+        is away. Anything else is a fault of ours and is raised. (An exception out of a
+        screen's handler ends the screen in Textual: the table and every key with it. A
+        review under fire lost the decisions typed after a server restart that way.)"""
+        from director_tui.core.store.failures import from_the_store
+
+        store = self.app.store
+        if store is None or not (store.is_transient(exc) or from_the_store(exc)):
+            return False
+        for header in self.screen.query(StatusHeader):
+            header.set_store_problem(store.connection_problem() or "the store did not answer; trying again")
+        self._store_problem = "read failed"  # the next sync says what the store says now
+        return True
+
     def _look_for_mentions(self) -> None:
         store = self.app.store
         due, self._mentions_due = self._mentions_due or self._mentions_after is None, False
         if due and store is not None and store.connection_problem() is None:
-            with store.read() as s:
-                self._tell_mentions(s)
+            try:
+                with store.read() as s:
+                    self._tell_mentions(s)
+            except Exception as exc:
+                if not self.away(exc):
+                    raise
+                self._mentions_due = True
 
     def _tell_mentions(self, session: object) -> None:
         """A notice for each comment that mentions this user since the last look (at the
@@ -116,14 +137,19 @@ class LiveUpdates(ScreenPart):
                 header.set_store_problem(problem)
         if problem is not None:  # no reads on the loop while the server is away (each would wait)
             return
-        version = store.change_token()
-        if version == self.change_token:
-            return
-        self.change_token = version
-        since, self._synced_at = self._synced_at - SYNC_MARGIN, utcnow()
-        with store.read() as s:
-            changed = streams.segment_rows(s, self.app.stream_id, updated_since=since)
-            latest = streams.latest_tasks(s, self.app.stream_id)
+        try:
+            version = store.change_token()
+            if version == self.change_token:
+                return
+            since, synced = self._synced_at - SYNC_MARGIN, utcnow()
+            with store.read() as s:
+                changed = streams.segment_rows(s, self.app.stream_id, updated_since=since)
+                latest = streams.latest_tasks(s, self.app.stream_id)
+        except Exception as exc:
+            if not self.away(exc):
+                raise
+            return  # the token and the time are unchanged: the next round reads it all again
+        self.change_token, self._synced_at = version, synced
         self._mentions_due = True
         mine = set(self.app.runner.running) if self.app.runner else set()
         table = self.screen.table
@@ -189,8 +215,8 @@ class LiveUpdates(ScreenPart):
                 shown = None if state == TaskState.SUCCEEDED else state
                 table.set_progress(seg_id, shown, frac, message, asset)
             if self._reload:
-                self.reload_segments(list(self._reload))
-                self._reload.clear()
+                ids, self._reload = list(self._reload), set()
+                self.reload_segments(ids)
             if self._counts_dirty:
                 self.refresh_counts()
             self._task_log.flush()
@@ -202,8 +228,17 @@ class LiveUpdates(ScreenPart):
         store = self.app.store
         if store is None:
             return
-        with store.read() as s:
-            rows = streams.segment_rows(s, self.app.stream_id, ids)
+        if store.connection_problem() is not None:  # away: read once it is back (no wait on the loop)
+            self._reload.update(ids)
+            return
+        try:
+            with store.read() as s:
+                rows = streams.segment_rows(s, self.app.stream_id, ids)
+        except Exception as exc:
+            if not self.away(exc):
+                raise
+            self._reload.update(ids)  # read again on a later flush
+            return
         table = self.screen.table
         for row in rows:
             table.update_segment(row)
@@ -218,9 +253,18 @@ class LiveUpdates(ScreenPart):
         store = self.app.store
         if store is None:
             return
-        with store.read() as s:
-            totals = streams.totals(s, self.app.stream_id)
-            active = streams.active_tasks(s, self.app.stream_id)
+        if store.connection_problem() is not None:
+            self._counts_dirty = True
+            return
+        try:
+            with store.read() as s:
+                totals = streams.totals(s, self.app.stream_id)
+                active = streams.active_tasks(s, self.app.stream_id)
+        except Exception as exc:
+            if not self.away(exc):
+                raise
+            self._counts_dirty = True
+            return
         self.show_counts(totals, sum(t.state == TaskState.RUNNING for t in active),
                          sum(t.state == TaskState.QUEUED for t in active))
 

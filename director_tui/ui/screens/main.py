@@ -176,11 +176,16 @@ class MainScreen(Screen[None]):
         pane = self.query_one(VersionPane)
         row = self.table.current
         store = self.app.store
-        if not pane.display or row is None or store is None:
-            return
+        if not pane.display or row is None or store is None or store.connection_problem() is not None:
+            return  # (the store away: the pane keeps what it shows)
         from director_tui.core import streams
-        with store.read() as s:
-            versions = [VersionRow.of(v) for v in streams.versions(s, row.id, self.asset)]
+        try:
+            with store.read() as s:
+                versions = [VersionRow.of(v) for v in streams.versions(s, row.id, self.asset)]
+        except Exception as exc:
+            if not self.live.away(exc):
+                raise
+            return
         self.show_versions(row, versions)
 
     def show_versions(self, row: SegmentRow, versions: list[VersionRow]) -> None:
