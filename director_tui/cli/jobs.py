@@ -115,7 +115,10 @@ def cancel(
     from director_tui.jobs.recovery import recover
 
     # a dead instance's tasks first: its generators killed, the tasks requeued (then cancelled)
-    moved = dict(recover(store, s.user, grace_s=min(s.kill_grace_s, 2.0)))
+    problems: list[str] = []
+    moved = dict(recover(store, s.user, grace_s=min(s.kill_grace_s, 2.0), problems=problems))
+    for line in problems:
+        typer.echo(line, err=True)
     try:
         with store.write() as session:
             if all_:

@@ -1,12 +1,22 @@
 """Processes on this machine: when one started (to tell a pid from a reused one), and
-killing a dead instance's leftover generator group."""
+killing a dead instance's leftover generator group.
+
+A group is killed only when this account started it (issue 25): the store says which
+group a task's generator ran in, but anyone who can write the store can say anything
+(a fake task naming the victim's own shell's group and its start time). So every
+generator group this account starts is also recorded in its own state folder, where
+no one else can write (`$DIRECTOR_STATE/groups/HOST-PGID-START`), and recovery kills a
+group only when that record is there.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
+import stat
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,28 +39,71 @@ def process_start(pid: int) -> float | None:
         return -1.0  # exists; no /proc on this system
 
 
+def _group_record(pgid: int, start: float | None) -> Path:
+    import socket
+
+    from director_tui.config import state_dir
+
+    return state_dir() / "groups" / f"{socket.gethostname()}-{int(pgid)}-{0 if start is None else round(start)}"
+
+
+def remember_group(pgid: int, start: float | None) -> None:
+    """A generator group this account started: recorded before the store hears of it."""
+    path = _group_record(pgid, start)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder = os.lstat(path.parent)
+    if not stat.S_ISDIR(folder.st_mode) or folder.st_uid != os.getuid():
+        raise OSError(f"{path.parent}: not a folder of this account's")
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
+    except FileExistsError:  # the same group again (a pid and start time are one process)
+        pass
+
+
+def forget_group(pgid: int, start: float | None) -> None:
+    """The group has ended (or was killed): its record goes."""
+    with contextlib.suppress(OSError):
+        os.unlink(_group_record(pgid, start))
+
+
+def started_here(pgid: int, start: float | None) -> bool:
+    """Whether this account recorded starting this group (a plain file of its own)."""
+    try:
+        st = os.lstat(_group_record(pgid, start))
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid()
+
+
 def kill_leftover(task: Task, grace_s: float = 5.0) -> bool:
-    """Kill the generator's process group unless its pid now belongs to someone else, or
-    it ran on another machine (a pid there means nothing here)."""
+    """Kill the generator's process group unless its pid now belongs to someone else, it
+    ran on another machine (a pid there means nothing here), or this account has no
+    record of starting it (the store's word alone is not enough to kill)."""
     import socket
 
     pgid = task.pgid
-    if not pgid or (task.owner or "").split(":", 1)[0] not in ("", socket.gethostname()):
+    if not pgid or pgid <= 1 or (task.owner or "").split(":", 1)[0] not in ("", socket.gethostname()):
+        return False
+    if not started_here(pgid, task.proc_start):
         return False
     start = process_start(pgid)
     if start not in (None, -1.0) and task.proc_start is not None and start != task.proc_start:
+        forget_group(pgid, task.proc_start)
         return False  # the leader's pid was reused by an unrelated process
     try:
         os.killpg(pgid, signal.SIGTERM)
     except (ProcessLookupError, PermissionError):
+        forget_group(pgid, task.proc_start)
         return False
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
+            forget_group(pgid, task.proc_start)
             return True
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+    forget_group(pgid, task.proc_start)
     return True

@@ -6,6 +6,14 @@ store machines share (PostgreSQL: a pid means nothing across machines or contain
 — when its heartbeat is older than the window ($DIRECTOR_HEARTBEAT_STALE_S, 30 s).
 Its generators' process groups are killed when they ran on this host (unless the pid
 was reused), the task is marked `interrupted`, and a copy is queued again.
+
+What recovery reaches out to comes from this account's trust, never from the task row
+alone (issue 25: anyone who can write the store can write a row): a remote prompt is
+collected or stopped only on a server of the stream's trusted definition, with the
+definition's own token variable, and only when this account trusts that definition; a
+process group is killed only when this account recorded starting it (jobs/processes.py).
+What a row says that the definition does not is ignored, recorded on the timeline
+(`task.remote_ignored`) and said in `problems`.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from director_tui.core.store import ClaimedTask, Store
 from director_tui.jobs.processes import kill_leftover, process_start  # noqa: F401  (part of this module's API)
 
 if TYPE_CHECKING:
+    from director_tui.core.trust import TrustStore
     from director_tui.jobs.backends import Backend
     from director_tui.jobs.generators import GeneratorSettings
 
@@ -57,22 +66,53 @@ def owner_alive(task: Task, stale_s: float = HEARTBEAT_STALE_S, pid_checks: bool
     return utcnow() - beat < timedelta(seconds=stale_s)
 
 
-def _backend_of(store: Store, task: Task) -> tuple[Backend, GeneratorSettings]:
+def _backend_of(store: Store, task: Task, trust: TrustStore) -> tuple[Backend, GeneratorSettings, str]:
+    """The task's back end and its stream's settings, and why this account does not trust
+    them ("" when it does): an untrusted definition's servers are not contacted."""
+    from director_tui.core.trust import TrustError, refusal
     from director_tui.jobs.backends import backend_named
     from director_tui.jobs.generators import settings_for
 
     with store.read() as s:
         stream = s.get(Stream, task.stream_id)
-    settings = settings_for(stream.generators_json if stream else "{}", task.asset)
+    generators = stream.generators_json if stream else "{}"
     try:
-        return backend_named(settings.backend_name), settings
+        settings = settings_for(generators, task.asset)
+        untrusted = trust.untrusted(generators, (task.asset,))
+        why = refusal(stream.slug if stream else "?", untrusted) if untrusted else ""
+    except (TrustError, ValueError, TypeError, AttributeError) as exc:  # a definition that is not one
+        settings, why = settings_for("{}", task.asset), f"its stream's generator definition is unreadable ({exc})"
+    try:
+        return backend_named(settings.backend_name), settings, why
     except Exception:  # an unknown back end: what it started is a process if anything
-        return backend_named("subprocess"), settings
+        return backend_named("subprocess"), settings, why
 
 
-def _reap(store: Store, task: Task, grace_s: float) -> bool:
-    """Stop whatever still works on a dead instance's task, by its stream's back end."""
-    return _backend_of(store, task)[0].reap(task, grace_s)
+def _ignored(store: Store, actor: str, task: Task, what: str, problems: list[str] | None) -> None:
+    line = f"task {task.id}: {what}; ignored"
+    if problems is not None:
+        problems.append(line)
+    with store.write() as s:
+        activity.record(s, "task.remote_ignored", actor, task.stream_id, task.segment_id, asset=task.asset,
+                        task=task.id, reason=what)
+
+
+def _reap(store: Store, actor: str, task: Task, grace_s: float, trust: TrustStore,
+          problems: list[str] | None) -> bool:
+    """Stop whatever still works on a dead instance's task, by its stream's trusted back end."""
+    from director_tui.jobs.backends.base import RemoteMismatch
+    from director_tui.jobs.backends.subprocess import SubprocessBackend
+
+    backend, settings, untrusted = _backend_of(store, task, trust)
+    if untrusted and not isinstance(backend, SubprocessBackend):
+        if task.remote:
+            _ignored(store, actor, task, f"not stopped on its server: {untrusted}", problems)
+        return False
+    try:
+        return backend.reap(task, settings, grace_s)
+    except RemoteMismatch as exc:
+        _ignored(store, actor, task, f"not stopped: {exc}", problems)
+        return False
 
 
 def _claimed(store: Store, task: Task) -> ClaimedTask:
@@ -87,16 +127,18 @@ def _claimed(store: Store, task: Task) -> ClaimedTask:
                        ref.path if ref else None)
 
 
-def _salvage(store: Store, home: Path, task: Task, actor: str, taker: str) -> str:
+def _salvage(store: Store, home: Path, task: Task, actor: str, taker: str, trust: TrustStore,
+             problems: list[str] | None) -> str:
     """A remote generation that went on after its instance died may have finished: record
     its result instead of making it again. "recorded", "taken" (another instance got there
     first) or "no" (reap and queue it again, as the task is now ours: `task.owner`)."""
     from director_tui.jobs.backends import Backend
+    from director_tui.jobs.backends.base import RemoteMismatch
     from director_tui.jobs.launch import private_output
     from director_tui.jobs.recording import record_output
 
-    backend, settings = _backend_of(store, task)
-    if type(backend).salvage is Backend.salvage:
+    backend, settings, untrusted = _backend_of(store, task, trust)
+    if type(backend).salvage is Backend.salvage or untrusted:
         return "no"
     with store.write() as s:  # ours first: two instances recovering at once record it once
         current = s.get(Task, task.id)
@@ -112,7 +154,11 @@ def _salvage(store: Store, home: Path, task: Task, actor: str, taker: str) -> st
         return path
 
     output = private_output(home, claimed, make_dir)
-    generator = backend.salvage(task, task.asset, output)
+    try:
+        generator = backend.salvage(task, settings, output)
+    except RemoteMismatch as exc:
+        _ignored(store, actor, task, f"its result not collected: {exc}", problems)
+        generator = None
     if generator is None:
         shutil.rmtree(output.parent, ignore_errors=True)
         return "no"
@@ -130,10 +176,15 @@ def _salvage(store: Store, home: Path, task: Task, actor: str, taker: str) -> st
 
 
 def recover(store: Store, actor: str, my_owner: str | None = None, grace_s: float = 5.0,
-            stale_s: float = HEARTBEAT_STALE_S, home: Path | None = None) -> list[tuple[int, int]]:
+            stale_s: float = HEARTBEAT_STALE_S, home: Path | None = None, trust: TrustStore | None = None,
+            problems: list[str] | None = None) -> list[tuple[int, int]]:
     """Interrupt and requeue every running task whose owner is dead. Returns (old, new) ids.
     With the workspace (`home`), a remote generation that finished meanwhile is recorded
-    instead (never submitted twice)."""
+    instead (never submitted twice). `trust`: this account's (read from its state folder
+    when not given); what a row says against it is ignored and appended to `problems`."""
+    from director_tui.core.trust import TrustStore
+
+    trust = trust or TrustStore()
     with store.read() as s:
         running = list(s.execute(select(Task).where(Task.state == TaskState.RUNNING)).scalars())
     pid_checks = not store.shared_between_machines
@@ -142,10 +193,10 @@ def recover(store: Store, actor: str, my_owner: str | None = None, grace_s: floa
     taker = my_owner or f"{socket.gethostname()}:{os.getpid()}:recovery"
     for task in orphans:
         if home is not None:
-            salvaged = _salvage(store, home, task, actor, taker)
+            salvaged = _salvage(store, home, task, actor, taker, trust, problems)
             if salvaged != "no":
                 continue
-        killed = _reap(store, task, grace_s)
+        killed = _reap(store, actor, task, grace_s, trust, problems)
         with store.write() as s:
             current = s.get(Task, task.id)
             if current is None or current.state != TaskState.RUNNING or current.owner != task.owner:

@@ -243,8 +243,11 @@ class Runner:
     async def recover_orphans(self) -> list[tuple[int, int]]:
         """Requeue running tasks of dead instances (ours included, from a previous life)."""
         self._last_recovery = time.monotonic()
+        problems: list[str] = []
         moved = await asyncio.to_thread(recover, self.store, self.actor, self.instance_id,
-                                        self.kill_grace_s, home=self.home)
+                                        self.kill_grace_s, home=self.home, trust=self.trust, problems=problems)
+        for line in problems:  # a task row that named what this account's trust does not
+            self._trouble(line)
         if moved:
             from director_tui.core.models import Task
 

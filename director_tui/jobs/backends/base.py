@@ -30,6 +30,12 @@ class TaskFailed(Exception):
     """A generation that produced no version; the message is the reason shown to the user."""
 
 
+class RemoteMismatch(Exception):
+    """A task row's handle (its `remote`) names a server, a URL or a token variable that the
+    trusted definition does not: ignored, and the message says what (issue 25: anyone who
+    can write the store can write a task row)."""
+
+
 class Reporter(Protocol):
     """Where a running job tells what happens (the runner: log file, table, task row)."""
 
@@ -82,13 +88,16 @@ class Backend(abc.ABC):
         """Start the generation (in the claiming worker thread); record in the store what
         crash recovery needs (a pid, a remote id). Raises TaskFailed with a reason."""
 
-    def salvage(self, task: Task, asset: str, output: Path) -> str | None:
+    def salvage(self, task: Task, settings: GeneratorSettings, output: Path) -> str | None:
         """A dead instance's task whose work may have finished without it (a remote server
         went on): its result written to `output`, and what made it (the version's
-        generator); None when there is none to take (then it is reaped and queued again)."""
+        generator); None when there is none to take (then it is reaped and queued again).
+        `settings` is the stream's trusted definition: the only servers, URLs and token
+        variable used; the task row gives ids alone (RemoteMismatch when it disagrees)."""
         return None
 
     @abc.abstractmethod
-    def reap(self, task: Task, grace_s: float) -> bool:
-        """A task left running by an instance that died: stop whatever still works on it.
-        True when something was found and stopped."""
+    def reap(self, task: Task, settings: GeneratorSettings, grace_s: float) -> bool:
+        """A task left running by an instance that died: stop whatever still works on it,
+        by the trusted `settings` (RemoteMismatch as for salvage). True when something was
+        found and stopped."""

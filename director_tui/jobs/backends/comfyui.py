@@ -20,6 +20,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import re
 import threading
 import time
 import uuid
@@ -27,7 +28,14 @@ from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
-from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext, TaskFailed
+from director_tui.jobs.backends.base import (
+    Backend,
+    Job,
+    RemoteMismatch,
+    Reporter,
+    StartContext,
+    TaskFailed,
+)
 from director_tui.jobs.backends.downloads import fetch_to
 
 CONNECT_S = 10.0
@@ -466,22 +474,39 @@ class ComfyBackend(Backend):
         ctx.log(f"comfyui: {server}, prompt {job.prompt_id}")
         return job
 
-    def salvage(self, task: Any, asset: str, output: Any) -> str | None:
+    def salvage(self, task: Any, settings: Any, output: Any) -> str | None:
         """The prompt finished on its server after its instance died: download the result."""
-        try:
-            remote = json.loads(task.remote or "{}")
-        except ValueError:
+        found = trusted_handle(task, settings)
+        if found is None:
             return None
-        if not remote.get("server") or not remote.get("prompt_id"):
-            return None
-        return asyncio.run(fetch_finished(str(remote["server"]), str(remote["prompt_id"]), asset, output))
+        return asyncio.run(fetch_finished(found[0], found[1], task.asset, output))
 
-    def reap(self, task: Any, grace_s: float) -> bool:
+    def reap(self, task: Any, settings: Any, grace_s: float) -> bool:
         """A dead instance's prompt: stopped on its server (it is queued again by recovery)."""
-        try:
-            remote = json.loads(task.remote or "{}")
-        except ValueError:
+        found = trusted_handle(task, settings)
+        if found is None:
             return False
-        if not remote.get("server") or not remote.get("prompt_id"):
-            return False
-        return asyncio.run(cancel_on_server(str(remote["server"]), str(remote["prompt_id"])))
+        return asyncio.run(cancel_on_server(*found))
+
+
+PROMPT_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # ours are uuid4s; nothing that could reshape a URL
+
+
+def trusted_handle(task: Any, settings: Any) -> tuple[str, str] | None:
+    """(server, prompt id) of a dead instance's prompt, the server one of the trusted
+    definition's (never the row's word alone); None when the row has no handle, and
+    RemoteMismatch when it names a server or id the definition would never have used."""
+    try:
+        remote = json.loads(task.remote or "{}")
+    except ValueError:
+        return None
+    if not isinstance(remote, dict) or not remote.get("server") or not remote.get("prompt_id"):
+        return None
+    servers = {str(s).rstrip("/"): str(s) for s in (settings.options or {}).get("servers") or []}
+    server, prompt_id = str(remote["server"]).rstrip("/"), str(remote["prompt_id"])
+    if server not in servers:
+        raise RemoteMismatch(f"its recorded server {server[:120]!r} is not one of the stream's trusted "
+                             "comfyui servers")
+    if not PROMPT_ID.fullmatch(prompt_id):
+        raise RemoteMismatch(f"its recorded prompt id {prompt_id[:60]!r} is not one this program makes")
+    return servers[server], prompt_id

@@ -12,11 +12,12 @@ DOWNLOAD_MAX = 4 << 30  # a result larger than this is not a keyframe or a clip
 CHUNK = 1 << 20
 
 
-async def fetch_to(http: Any, url: str, output: Any, what: str, params: dict[str, str] | None = None) -> int:
+async def fetch_to(http: Any, url: str, output: Any, what: str, params: dict[str, str] | None = None,
+                   headers: dict[str, str] | None = None) -> int:
     """GET `url` into `output` (created: the name must not exist); its size in bytes.
     Raises TaskFailed naming `what` on a refusal or an answer over DOWNLOAD_MAX."""
     written = 0
-    async with http.get(url, params=params) as resp:
+    async with http.get(url, params=params, headers=headers) as resp:
         if resp.status != 200:
             raise TaskFailed(f"{what}: cannot download it ({resp.status} from {url.split('?')[0]})")
         with open(output, "xb") as fh:  # a fresh private folder: the name cannot exist

@@ -20,7 +20,14 @@ import mimetypes
 import os
 from typing import Any
 
-from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext, TaskFailed
+from director_tui.jobs.backends.base import (
+    Backend,
+    Job,
+    RemoteMismatch,
+    Reporter,
+    StartContext,
+    TaskFailed,
+)
 from director_tui.jobs.backends.downloads import fetch_to
 
 CONNECT_S = 10.0
@@ -48,8 +55,10 @@ class ReplicateJob(Job):
         self.stopping = False
         self._stopped = asyncio.Event()
 
-    def _headers(self, token: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    def _auth(self, url: str, token: str) -> dict[str, str]:
+        """The token, for the trusted api's own origin only: an output file on another host
+        (a CDN, or wherever a model's answer points) is fetched without it."""
+        return {"Authorization": f"Bearer {token}"} if same_origin(url, self.api) else {}
 
     def _input(self) -> dict[str, Any]:
         task = self.ctx.task
@@ -68,10 +77,10 @@ class ReplicateJob(Job):
         token = token_from(self.options)
         timeout = aiohttp.ClientTimeout(total=None, connect=CONNECT_S, sock_connect=CONNECT_S, sock_read=120)
         try:
-            async with aiohttp.ClientSession(timeout=timeout, headers=self._headers(token)) as http:
+            async with aiohttp.ClientSession(timeout=timeout) as http:
                 await self._create(http, report, token)
                 output = await self._follow(http, report, token)
-                await self._download(http, output, report)
+                await self._download(http, output, report, token)
         except aiohttp.ClientError as exc:
             raise TaskFailed(redact(f"replicate: {self.api}: {type(exc).__name__}: {exc}", token)) from None
         except OSError as exc:
@@ -84,7 +93,7 @@ class ReplicateJob(Job):
             url = f"{self.api}/predictions"
         else:
             url = f"{self.api}/models/{self.options['model']}/predictions"
-        async with http.post(url, json=body) as resp:
+        async with http.post(url, json=body, headers=self._auth(url, token)) as resp:
             text = await resp.text()
             if resp.status not in (200, 201):
                 raise TaskFailed(redact(f"replicate refused the prediction ({resp.status}): {_detail(text)}", token))
@@ -103,7 +112,7 @@ class ReplicateJob(Job):
         while True:
             if self.stopping:
                 raise TaskFailed("cancelled")
-            async with http.get(self.urls["get"]) as resp:
+            async with http.get(self.urls["get"], headers=self._auth(self.urls["get"], token)) as resp:
                 if resp.status != 200:
                     raise TaskFailed(redact(f"replicate: {resp.status} reading prediction {self.prediction_id}", token))
                 prediction = await resp.json()
@@ -125,11 +134,12 @@ class ReplicateJob(Job):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), self.poll_s)
 
-    async def _download(self, http: Any, output: Any, report: Reporter) -> None:
+    async def _download(self, http: Any, output: Any, report: Reporter, token: str) -> None:
         urls = [output] if isinstance(output, str) else [u for u in (output or []) if isinstance(u, str)]
         if not urls:
             raise TaskFailed("replicate: the prediction succeeded with no output file")
-        written = await fetch_to(http, urls[0], self.ctx.output, "replicate: the output")
+        written = await fetch_to(http, urls[0], self.ctx.output, "replicate: the output",
+                                 headers=self._auth(urls[0], token))
         report.text([f"replicate: downloaded the output ({written:,} bytes)"])
         model = self.options.get("model") or self.options.get("version")
         self.generator = json.dumps({"name": f"replicate:{model}", "backend": "replicate", "api": self.api,
@@ -140,7 +150,8 @@ class ReplicateJob(Job):
         self._stopped.set()
         if self.urls.get("cancel"):
             with contextlib.suppress(Exception):
-                await cancel_prediction(self.urls["cancel"], token_from(self.options))
+                if same_origin(self.urls["cancel"], self.api):
+                    await cancel_prediction(self.urls["cancel"], token_from(self.options))
 
 
 def _detail(text: str) -> str:
@@ -169,33 +180,66 @@ class ReplicateBackend(Backend):
         token_from(options)  # no token: the task fails now, saying which variable to set
         return ReplicateJob(ctx, options)
 
-    def salvage(self, task: Any, asset: str, output: Any) -> str | None:
+    def salvage(self, task: Any, settings: Any, output: Any) -> str | None:
         """The prediction succeeded after its instance died: its output, downloaded."""
-        remote = _remote(task)
-        if not remote.get("get"):
+        url = trusted_url(task, settings, "get")
+        if url is None:
             return None
         try:
-            return asyncio.run(_fetch_finished(remote, token_from(_settings(task)), output))
+            return asyncio.run(_fetch_finished(url, _remote(task).get("id"), token_from(settings.options), output))
         except Exception:
             return None
 
-    def reap(self, task: Any, grace_s: float) -> bool:
-        remote = _remote(task)
-        if not remote.get("cancel"):
+    def reap(self, task: Any, settings: Any, grace_s: float) -> bool:
+        url = trusted_url(task, settings, "cancel")
+        if url is None:
             return False
-        settings = _settings(task)
         try:
-            return asyncio.run(cancel_prediction(str(remote["cancel"]), token_from(settings)))
+            return asyncio.run(cancel_prediction(url, token_from(settings.options)))
         except Exception:
             return False
 
 
-async def _fetch_finished(remote: dict[str, Any], token: str, output: Any) -> str | None:
+def same_origin(url: str, api: str) -> bool:
+    from urllib.parse import urlsplit
+
+    a, b = urlsplit(url), urlsplit(api)
+    return bool(a.scheme and a.netloc) and (a.scheme, a.netloc) == (b.scheme, b.netloc)
+
+
+def trusted_url(task: Any, settings: Any, which: str) -> str | None:
+    """The dead instance's prediction URL (`get` or `cancel`) when it lies under the trusted
+    definition's `api` (same scheme, host, port and path prefix): the token of the
+    definition's own variable goes nowhere else, whatever the row says (issue 25).
+    None when the row has none; RemoteMismatch when it names another place, or another
+    token variable than the definition's."""
+    from urllib.parse import urlsplit
+
+    remote = _remote(task)
+    url = remote.get(which)
+    if not url:
+        return None
+    options = settings.options or {}
+    api = str(options.get("api") or "")
+    named = remote.get("token_env")
+    if named is not None and str(named) != str(options.get("token_env", "REPLICATE_API_TOKEN")):
+        raise RemoteMismatch(f"its recorded token variable {str(named)[:60]!r} is not the one the stream's "
+                             "trusted definition names")
+    mine, theirs = urlsplit(api), urlsplit(str(url))
+    prefix = mine.path.rstrip("/") + "/"
+    if not api or (theirs.scheme, theirs.netloc) != (mine.scheme, mine.netloc) \
+            or not (theirs.path + "/").startswith(prefix) or ".." in theirs.path.split("/"):
+        raise RemoteMismatch(f"its recorded prediction URL {str(url)[:120]!r} is not under the stream's "
+                             f"trusted api {api[:120]!r}")
+    return str(url)
+
+
+async def _fetch_finished(get_url: str, prediction_id: Any, token: str, output: Any) -> str | None:
     import aiohttp
 
     timeout = aiohttp.ClientTimeout(total=None, connect=CONNECT_S, sock_read=120)
-    async with aiohttp.ClientSession(timeout=timeout, headers={"Authorization": f"Bearer {token}"}) as http:
-        async with http.get(str(remote["get"])) as resp:
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        async with http.get(get_url, headers={"Authorization": f"Bearer {token}"}) as resp:
             prediction = await resp.json() if resp.status == 200 else {}
         if prediction.get("status") != "succeeded":
             return None
@@ -204,10 +248,11 @@ async def _fetch_finished(remote: dict[str, Any], token: str, output: Any) -> st
         if url is None:
             return None
         try:
-            await fetch_to(http, url, output, "replicate: the output")
+            await fetch_to(http, url, output, "replicate: the output",
+                           headers={"Authorization": f"Bearer {token}"} if same_origin(url, get_url) else {})
         except TaskFailed:
             return None
-    return json.dumps({"name": "replicate", "backend": "replicate", "prediction": remote.get("id"), "salvaged": True})
+    return json.dumps({"name": "replicate", "backend": "replicate", "prediction": prediction_id, "salvaged": True})
 
 
 def _remote(task: Any) -> dict[str, Any]:
@@ -216,8 +261,3 @@ def _remote(task: Any) -> dict[str, Any]:
     except ValueError:
         return {}
     return remote if isinstance(remote, dict) else {}
-
-
-def _settings(task: Any) -> dict[str, Any]:
-    """The token's variable name of the task's stream (reap has the task, not its settings)."""
-    return {"token_env": _remote(task).get("token_env", "REPLICATE_API_TOKEN")}

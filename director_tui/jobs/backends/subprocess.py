@@ -14,11 +14,16 @@ import contextlib
 import os
 import signal
 import time
+from typing import TYPE_CHECKING
 
 from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext, TaskFailed
 from director_tui.jobs.child import Child
 from director_tui.jobs.generators import build_argv
-from director_tui.jobs.processes import kill_leftover, process_start
+from director_tui.jobs.processes import forget_group, kill_leftover, process_start, remember_group
+
+if TYPE_CHECKING:
+    from director_tui.core.models import Task
+    from director_tui.jobs.generators import GeneratorSettings
 
 READ_CHUNK = 65536
 MAX_LINE = 64 * 1024  # longer "lines" are cut, never raise (see DESIGN.md)
@@ -33,9 +38,10 @@ def kill_group(pgid: int) -> None:
 
 
 class SubprocessJob(Job):
-    def __init__(self, child: Child) -> None:
+    def __init__(self, child: Child, start: float | None = None) -> None:
         self.child = child
         self.pid = child.pid  # also its process group
+        self.start = start  # its start time: with the pid, the group's private record
         self.tail: list[str] = []  # the last lines that were not progress: a failure's reason
 
     async def run(self, report: Reporter) -> None:
@@ -51,6 +57,7 @@ class SubprocessJob(Job):
             raise
         finally:
             kill_group(self.pid)  # what is left of its group, whatever happened
+            forget_group(self.pid, self.start)
         if code != 0:
             tail = " | ".join(self.tail[-TAIL_LINES:]) or "no output"
             what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
@@ -147,14 +154,21 @@ class SubprocessBackend(Backend):
             raise TaskFailed(f"generator not executable: {argv[0]!r}") from None
         except OSError as exc:
             raise TaskFailed(f"generator could not start: {argv[0]!r}: {exc.strerror or exc}") from None
+        start = process_start(child.pid)
         try:
-            ctx.store.tasks.set_pid(task.id, child.pid, process_start(child.pid), ctx.log_path)
+            try:
+                remember_group(child.pid, start)  # ours: the only word recovery kills on
+            except OSError as exc:
+                raise TaskFailed(f"cannot record the generator's process group in this account's state folder "
+                                 f"({exc.strerror or exc})") from None
+            ctx.store.tasks.set_pid(task.id, child.pid, start, ctx.log_path)
         except BaseException:
             kill_group(child.pid)
+            forget_group(child.pid, start)
             child.popen.wait()
             child.close()
             raise
-        return SubprocessJob(child)
+        return SubprocessJob(child, start)
 
-    def reap(self, task: object, grace_s: float) -> bool:
-        return kill_leftover(task, grace_s)  # type: ignore[arg-type]
+    def reap(self, task: Task, settings: GeneratorSettings, grace_s: float) -> bool:
+        return kill_leftover(task, grace_s)  # only a group this account recorded starting
