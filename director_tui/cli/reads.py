@@ -52,11 +52,16 @@ def list_text(rows: list[dict[str, Any]], as_json: bool) -> str:
 
 def generator_status(generators_json: str) -> list[dict[str, Any]]:
     """Each asset's generator: built-in or not, trusted by this account or not (status)."""
-    from director_tui.core.trust import TrustError, TrustStore, definitions
+    from director_tui.core.trust import InvalidDefinition, TrustError, TrustStore, definitions
 
     store = TrustStore()
-    out = []
-    for d in definitions(generators_json):
+    out: list[dict[str, Any]] = []
+    try:
+        found = definitions(generators_json)
+    except InvalidDefinition as exc:
+        return [{"asset": "*", "builtin": False, "trusted": False, "fingerprint": "", "summary": str(exc),
+                 "definition": None, "error": str(exc)}]
+    for d in found:
         try:
             trusted = store.is_trusted(d)
         except TrustError:
@@ -78,6 +83,9 @@ def status_text(data: dict[str, Any], as_json: bool) -> str:
     for g in data["generators"]:
         if not g["builtin"]:
             mark = "trusted" if g["trusted"] else f"NOT TRUSTED by this account: director-tui trust {data['stream']}"
+            if g.get("error"):  # nothing of it runs: said in full
+                lines.append(f"generators: {printable(g['error'])}")
+                continue
             lines.append(f"{g['asset']} generator: {printable(g['summary'])[:80]} ({mark})")
 
     def cell(a: dict[str, Any]) -> str:

@@ -97,7 +97,7 @@ def status(
 @app.command("export-spec")
 def export_spec_cmd(stream: StreamArg) -> None:
     """Print the stream as a JSON spec that `import` takes back."""
-    from director_tui.core.spec import export_spec
+    from director_tui.core.spec import SpecError, export_spec
     from director_tui.core.streams import NotFound, get_stream
 
     store = store_for(settings())
@@ -106,4 +106,7 @@ def export_spec_cmd(stream: StreamArg) -> None:
             data = export_spec(session, get_stream(session, stream))
     except NotFound as exc:
         raise fail(str(exc)) from None
+    except SpecError as exc:  # written into the store unchecked: not exported as if it were a spec
+        raise fail(f"stream {stream}: its generator definition in the store is not valid ({exc}); "
+                   "import its spec again") from None
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -34,11 +34,14 @@ def _trust_store():  # type: ignore[no-untyped-def]
 
 
 def require_trust(slug: str, generators_json: str, assets: tuple[str, ...]) -> None:
-    """Exit NOT_TRUSTED with one line when one of these assets' generators is not trusted."""
-    from director_tui.core.trust import TrustError, refusal
+    """Exit NOT_TRUSTED with one line when one of these assets' generators is not trusted (exit
+    2 when its definition in the store is not a valid one)."""
+    from director_tui.core.trust import InvalidDefinition, TrustError, refusal
 
     try:
         untrusted = _trust_store().untrusted(generators_json, assets)
+    except InvalidDefinition as exc:  # written into the store unchecked: bad input, not a trust question
+        raise fail(f"stream {slug}: {exc}") from None
     except TrustError as exc:
         raise fail(str(exc), NOT_TRUSTED) from None
     if untrusted:
@@ -67,7 +70,7 @@ def trust(
     revoke: Annotated[bool, typer.Option("--revoke", help="Stop trusting the stream's generators.")] = False,
 ) -> None:
     """Review a stream's generator commands and trust them for this account (they run only then)."""
-    from director_tui.core.trust import TrustError, definitions
+    from director_tui.core.trust import InvalidDefinition, TrustError, definitions
 
     store = _trust_store()
     try:
@@ -100,6 +103,8 @@ def trust(
         for definition in untrusted:
             store.trust(definition, slug)
         typer.echo(f"{slug}: trusted {len(untrusted)} definition(s); their queued tasks can run now")
+    except InvalidDefinition as exc:
+        raise fail(f"stream {stream}: {exc}") from None
     except TrustError as exc:
         raise fail(str(exc), 1) from None
 

@@ -7,6 +7,7 @@ is valid.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tomllib
@@ -229,6 +230,29 @@ def validate_generator(asset: str, value: object, base_dir: Path | None = None) 
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def stored_generators(generators_json: str | None) -> dict[str, dict[str, Any]]:
+    """A stream's generator definitions as the store holds them, checked exactly as at import:
+    anyone who can write the store can write them (`[1, 2]`, `{"pace_s": "slow"}`, not
+    JSON), and a definition read unchecked looped `work --all` and hung `regen --wait`
+    (issue 25). SpecError naming the field, the same line an import would give. (Cached by
+    the text: the runner asks on every claim; callers do not change what they get.)"""
+    try:
+        data = _parse_json("generators", generators_json or "{}")
+    except SpecError:
+        raise SpecError("generators", "not valid JSON in the store") from None
+    if not isinstance(data, dict):
+        raise SpecError("generators", f"must be an object in the store, not {type(data).__name__}")
+    _check_depth(data, "generators")
+    out: dict[str, dict[str, Any]] = {}
+    for asset, value in data.items():
+        if asset not in Asset.ALL:
+            raise SpecError(f"generators.{str(asset)[:40]}", "unknown asset (expected keyframe or video)")
+        if value:
+            out[asset] = validate_generator(asset, value)
+    return out
+
+
 def _validate_remote(value: dict[str, Any], where: str, base_dir: Path | None) -> dict[str, Any]:
     from director_tui.core.remote_spec import RemoteSpecError, validate_comfyui, validate_replicate
 
@@ -366,7 +390,7 @@ def export_spec(session: Session, stream: Stream) -> dict[str, Any]:
          "duration": s.duration}
         for s in segs
     ]
-    gens = json.loads(stream.generators_json or "{}")
+    gens = stored_generators(stream.generators_json)  # SpecError: not one an import would take
     if gens:
         out["generators"] = gens
     return out

@@ -29,6 +29,11 @@ class TrustError(Exception):
     """The trust file cannot be read or written; the message names it."""
 
 
+class InvalidDefinition(TrustError):
+    """A stream's generator definition in the store is not one an import would take: nothing
+    of it can be trusted or run until the spec is imported again."""
+
+
 @dataclass(frozen=True)
 class Definition:
     """What one asset's generator runs, as this account is asked to trust it."""
@@ -65,10 +70,18 @@ class Definition:
 
 
 def definitions(generators_json: str | dict[str, Any] | None) -> list[Definition]:
-    """Each asset's generator definition of a stream (built-in ones included)."""
-    data = json.loads(generators_json or "{}") if isinstance(generators_json, str | None) else generators_json
-    if not isinstance(data, dict):
-        data = {}
+    """Each asset's generator definition of a stream (built-in ones included); InvalidDefinition
+    with the field when the stored text is not a valid one."""
+    from director_tui.core.spec import SpecError, stored_generators
+
+    if isinstance(generators_json, str | None):
+        try:
+            data: dict[str, Any] = stored_generators(generators_json)
+        except SpecError as exc:
+            raise InvalidDefinition(f"its generator definition in the store is not valid ({exc}); "
+                                    "import its spec again") from None
+    else:
+        data = generators_json
     out = []
     for asset in ASSETS:
         config = data.get(asset) or {}

@@ -115,8 +115,10 @@ def user_generators() -> tuple[dict[str, dict[str, Any]], str | None]:
 
 def settings_for(generators_json: str, asset: str) -> GeneratorSettings:
     """The generator of a stream's asset: the spec's, else this user's config's, else the
-    built-in one."""
-    config = (json.loads(generators_json or "{}") or {}).get(asset) or user_generators()[0].get(asset, {})
+    built-in one. SpecError when the stored definition is not one an import would take."""
+    from director_tui.core.spec import stored_generators
+
+    config = stored_generators(generators_json).get(asset) or user_generators()[0].get(asset, {})
     command = config.get("command")
     concurrency = int(config.get("concurrency", DEFAULT_CONCURRENCY[asset]))
     if config.get("backend") == "comfyui":  # per server: the pool runs that many on each

@@ -19,15 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from director_tui.core.models import Stream, TaskState
+from director_tui.core.models import TaskState
 from director_tui.core.store import Store
 from director_tui.core.store.base import Claimant, ClaimedTask, while_busy
-from director_tui.core.trust import TrustError, TrustStore, refusal
+from director_tui.core.trust import TrustStore
 from director_tui.jobs.backends import Job, TaskFailed
-from director_tui.jobs.generators import GeneratorSettings, parse_progress, settings_for
+from director_tui.jobs.generators import GeneratorSettings, parse_progress
 from director_tui.jobs.launch import Launch, start_task
 from director_tui.jobs.recording import DEFAULT_CAPS, discard_temp, record_end, record_output
 from director_tui.jobs.recovery import HEARTBEAT_STALE_S, process_start, recover
+from director_tui.jobs.stream_definitions import StreamDefinitions
 from director_tui.media.ffmpeg import MediaError
 
 # how often a live instance looks for tasks of dead ones: well inside the heartbeat window
@@ -105,9 +106,7 @@ class Runner:
         self._jobs: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._stop_reason = ""
-        self._settings: dict[tuple[int, str], GeneratorSettings] = {}
-        self._generators: dict[int, tuple[str, str]] = {}  # stream id -> (slug, generators_json)
-        self._refused: set[tuple[int, str]] = set()  # said once: not trusted
+        self.definitions = StreamDefinitions(store, self.trust, self._trouble)
         # finished tasks' private folders, removed in a batch off the task's path (an rmdir
         # costs ~1.7 ms on this kind of disk: make bench, runner)
         self._leftover_folders: list[Path] = []
@@ -171,35 +170,12 @@ class Runner:
 
     # --- queue ---------------------------------------------------------------
     def settings(self, stream_id: int, asset: str) -> GeneratorSettings:
-        key = (stream_id, asset)
-        if key not in self._settings:
-            self._settings[key] = settings_for(self._stream_generators(stream_id)[1], asset)
-        return self._settings[key]
-
-    def _stream_generators(self, stream_id: int) -> tuple[str, str]:
-        if stream_id not in self._generators:
-            with self.store.read() as s:
-                stream = s.get(Stream, stream_id)
-                self._generators[stream_id] = (stream.slug, stream.generators_json) if stream else ("?", "{}")
-        return self._generators[stream_id]
+        return self.definitions.settings(stream_id, asset)
 
     def trusted(self, stream_id: int, asset: str, *, quiet: bool = False) -> bool:
-        """Whether this account trusts the (stream, asset) generator; on the loop (not
-        `quiet`) it says so once when not. Nothing of an untrusted definition is claimed:
-        its tasks wait, queued, until `director-tui trust`."""
-        slug, generators = self._stream_generators(stream_id)
-        try:
-            untrusted = self.trust.untrusted(generators, (asset,))
-            why = refusal(slug, untrusted) if untrusted else ""
-        except TrustError as exc:
-            why = f"{exc}: nothing runs until it is fixed"
-        if not why:
-            self._refused.discard((stream_id, asset))
-            return True
-        if not quiet and (stream_id, asset) not in self._refused:
-            self._refused.add((stream_id, asset))
-            self._trouble(why)
-        return False
+        """Nothing of an untrusted (or invalid) definition is claimed: its tasks wait, queued,
+        until `director-tui trust` (or a new import); unless `quiet`, said once."""
+        return self.definitions.trusted(stream_id, asset, quiet=quiet)
 
     def _count_queued(self) -> int:
         """Queued (stream, asset)s this runner would run: an untrusted one waits for `trust`."""
@@ -210,7 +186,8 @@ class Runner:
         """Whether this runner runs tasks of this (stream, asset) at all (--asset, --backend)."""
         if self.assets is not None and asset not in self.assets:
             return False
-        return self.backends is None or self.settings(stream_id, asset).backend_name in self.backends
+        # (a definition that is not a valid one: taken, and trusted() refuses it, saying why)
+        return self.backends is None or self.definitions.backend_name(stream_id, asset) in (*self.backends, None)
 
     def _claimant(self) -> Claimant:
         return Claimant(self.instance_id, os.getpid(), self._my_start)
