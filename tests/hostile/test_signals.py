@@ -191,13 +191,17 @@ def dead_instance_task(store, stream_id: int) -> tuple[Task, subprocess.Popen]: 
     """A task left 'running' by an instance that died, its generator still alive."""
     with store.write() as s:
         task = queue.queue_missing_keyframes(s, stream_id, "tester")[0]
+    from director_tui.jobs.processes import process_start, remember_group
+
     hang = subprocess.Popen([PY, gen("hang.py"), "x"], start_new_session=True)
+    start = process_start(hang.pid)
+    remember_group(hang.pid, start)  # started by this account, as its runner records it
     dead = subprocess.Popen([PY, "-c", "pass"])
     dead.wait()
     with store.write() as s:
         s.execute(update(Task).where(Task.id == task.id).values(
-            state=TaskState.RUNNING, pid=hang.pid, pgid=hang.pid, owner=f"{os.uname().nodename}:{dead.pid}:dead",
-            owner_pid=dead.pid))
+            state=TaskState.RUNNING, pid=hang.pid, pgid=hang.pid, proc_start=start,
+            owner=f"{os.uname().nodename}:{dead.pid}:dead", owner_pid=dead.pid))
     return task, hang
 
 
