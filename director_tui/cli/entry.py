@@ -19,7 +19,23 @@ for _module in ("streams", "decide", "presets", "inbox", "jobs", "session", "ser
 __all__ = ["app", "main"]
 
 
+def _argv_problem(argv: list[str]) -> str | None:
+    """An argument that is not valid UTF-8 text (Python hands its bytes over as lone
+    surrogates, which no store or program takes): one line naming it, before any command."""
+    from director_tui.core.printable import not_unicode, printable
+
+    for i, arg in enumerate(argv, 1):
+        if (at := not_unicode(arg)) is not None:
+            shown = printable(arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
+            return f"argument {i} ('{shown[:60]}') is not valid UTF-8 text (at {at}): nothing was done"
+    return None
+
+
 def main() -> None:
+    problem = _argv_problem(sys.argv[1:])
+    if problem is not None:
+        typer.echo(f"director-tui: {problem}", err=True)
+        sys.exit(2)
     try:
         app()
     except KeyboardInterrupt:

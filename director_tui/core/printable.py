@@ -15,3 +15,15 @@ def printable(text: str, *, newlines: bool = False) -> str:
     if not newlines:
         text = text.replace("\n", "\\n").replace("\r", "\\r")
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def not_unicode(text: str) -> str | None:
+    """Where `text` is not valid Unicode ("character 7": a lone surrogate, as Python makes of
+    bytes that are not UTF-8), else None. Such text cannot be stored or sent anywhere: it
+    is refused where it comes in, with the field and this position."""
+    found = _SURROGATE.search(text)
+    return None if found is None else f"character {found.start() + 1}"
+

@@ -17,6 +17,7 @@ from director_tui.core import activity, journal
 from director_tui.core.diff import diff_summary, word_diff  # noqa: F401  (part of this module's API)
 from director_tui.core.errors import NotFound
 from director_tui.core.models import Preset, PromptRevision, Segment, utcnow
+from director_tui.core.printable import not_unicode
 from director_tui.core.spec import PROMPT_MAX_BYTES
 from director_tui.core.states import Asset
 from director_tui.core.wording import with_preset
@@ -58,6 +59,8 @@ def check_prompt(text: str, field: str) -> str:
         raise PromptError(f"unknown prompt {field!r} (image or motion)")
     if "\x00" in text:
         raise PromptError(f"{field} prompt: contains a NUL character")
+    if (at := not_unicode(text)) is not None:
+        raise PromptError(f"{field} prompt: not valid Unicode (a lone surrogate at {at})")
     size = len(text.encode("utf-8", errors="surrogatepass"))
     if size > PROMPT_MAX_BYTES:  # the same limit as at import: one argument of a generator
         raise PromptError(f"{field} prompt: {size:,} bytes of UTF-8, more than a generator is handed "

@@ -25,6 +25,7 @@ from director_tui.core.models import (
     Version,
     utcnow,
 )
+from director_tui.core.printable import not_unicode
 from director_tui.core.segment_state import mark_video_stale, update_checkpoints
 from director_tui.core.streams import NotFound
 
@@ -110,6 +111,8 @@ DECISION_NOUN = {Decision.APPROVED: "approval", Decision.REJECTED: "rejection",
 
 def _decide(session: Session, seg: Segment, asset: str, decision: str, actor: str, notes: str,
             queue_video: bool) -> DecisionResult:
+    if (at := not_unicode(notes)) is not None:
+        raise ReviewError(f"notes: not valid Unicode (a lone surrogate at {at})")
     version = _current_version(session, seg, asset)
     state = {Decision.APPROVED: AssetState.APPROVED, Decision.REJECTED: AssetState.REJECTED,
              Decision.REGENERATE: AssetState.REGENERATE}[decision]
@@ -229,6 +232,8 @@ def add_comment(session: Session, segment_id: int, body: str, author: str, *, as
         raise ReviewError("comment: empty")
     if len(body) > MAX_COMMENT_CHARS or "\x00" in body:
         raise ReviewError(f"comment: longer than {MAX_COMMENT_CHARS:,} characters or holds a NUL")
+    if (at := not_unicode(body)) is not None:
+        raise ReviewError(f"comment: not valid Unicode (a lone surrogate at {at})")
     version = None
     if version_id is not None:
         version = session.get(Version, version_id)

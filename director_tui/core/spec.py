@@ -21,7 +21,7 @@ from sqlmodel import Session
 from director_tui.core import activity
 from director_tui.core.models import Asset, Checkpoint, PromptRevision, Segment, Stream
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")  # \Z: `$` would take a slug ending in a newline
 SLUG_MAX = 64
 # A prompt reaches a generator as one argument, and Linux passes at most 128 KiB in one
 # (MAX_ARG_STRLEN, the NUL included); `--prompt=` and the like need a little of it.
@@ -147,12 +147,22 @@ def _near(text: str, key: str) -> str:
 
 
 def _check_depth(data: Any, name: str) -> None:
+    """Nesting no deeper than a spec's, and every text (keys too) valid Unicode: JSON's
+    `\\ud800` escapes make lone surrogates, which no store or program can take (a stream
+    made with one crashed status, regen, trust and work --all)."""
+    from director_tui.core.printable import not_unicode
+
     stack = [(data, 1, "")]
     while stack:
         value, depth, where = stack.pop()
         if depth > MAX_DEPTH:
             raise SpecError(f"{name}: {where.lstrip('.')}", f"nested deeper than {MAX_DEPTH} levels: not a spec")
+        if isinstance(value, str) and (at := not_unicode(value)) is not None:
+            raise SpecError(where.lstrip(".") or name, f"not valid Unicode (a lone surrogate at {at})")
         if isinstance(value, dict):
+            for k in value:
+                if isinstance(k, str) and (at := not_unicode(k)) is not None:
+                    raise SpecError(where.lstrip(".") or name, f"a key that is not valid Unicode (at {at})")
             stack.extend((v, depth + 1, f"{where}.{k}") for k, v in value.items())
         elif isinstance(value, list):
             stack.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(value))

@@ -64,6 +64,15 @@ BAD_SPECS: dict[str, tuple[bytes, str]] = {
                                   "title: too long (5,000 characters, at most 1,000)"),
     "slug ../x": (b'{"stream": "../x", "segments": [{"image_prompt": "a"}]}', "stream: '../x' is not a valid slug"),
     "top level a list": (b"[1, 2]", "the top level must be an object/table"),
+    # issue 25: lone surrogates (JSON's \\ud800) were stored, then crashed status, regen, trust, work
+    "lone surrogate in a command": (b'{"stream": "film", "segments": [{"image_prompt": "a"}], "generators": '
+                                    b'{"keyframe": {"command": ["echo", "\\ud800", "{output}"]}}}',
+                                    "generators.keyframe.command[1]: not valid Unicode (a lone surrogate at character 1)"),
+    "lone surrogate in a title": (b'{"stream": "film", "title": "F\\udfff", "segments": [{"image_prompt": "a"}]}',
+                                  "title: not valid Unicode (a lone surrogate at character 2)"),
+    "lone surrogate in a key": (b'{"stream": "film", "segments": [{"image_prompt": "a", "\\ud800": 1}]}',
+                                "segments[0]: a key that is not valid Unicode"),
+    "slug with a newline": (b'{"stream": "film\\n", "segments": [{"image_prompt": "a"}]}', "is not a valid slug"),
 }
 
 
@@ -181,3 +190,37 @@ def test_what_the_cli_prints_of_others_text_cannot_drive_the_terminal(home, tmp_
         out = cli(home, *command).output
         assert "\x1b" not in out and "\x07" not in out, (command, out)
     assert "Shot\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J one" in cli(home, "status", "film").output
+
+
+def test_argv_that_is_not_utf8_is_one_line_exit_2(home) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    from tests.conftest import PY
+
+    assert cli(home, "new", "film").exit_code == 0
+    done = subprocess.run([PY, "-m", "director_tui", "--home", str(home), "comment", "film", "1", b"ok \xff\xfe"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == ("director-tui: argument 6 ('ok \\xff\\xfe') is not valid UTF-8 text "
+                                   "(at character 4): nothing was done")
+    assert cli(home, "new", "a\n").exit_code == 2  # a slug ending in a newline
+
+
+def test_text_that_is_not_unicode_is_refused_by_every_operation(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]
+    """What the app and the CLI write goes through these: a lone surrogate is one line each."""
+    from director_tui.core import operations, prompts
+    from director_tui.core.prompts import PromptError
+    from director_tui.core.review import ReviewError
+    from tests.conftest import segs
+    from tests.seed import seed_keyframes
+
+    stream = make_stream(n=1)
+    seed_keyframes(store, home, stream.id)
+    [seg] = segs(store)
+    with store.write() as s, pytest.raises(ReviewError, match="comment: not valid Unicode"):
+        operations.comment(s, seg.id, "keyframe", "tester", "too dark \udcff")
+    with store.write() as s, pytest.raises(ReviewError, match="not valid Unicode"):
+        operations.send_back(s, seg.id, "keyframe", "tester", "warmer \ud800")
+    with pytest.raises(PromptError, match="image prompt: not valid Unicode"):
+        prompts.check_prompt("a harbour \ud800", "image")
+
