@@ -247,3 +247,17 @@ def load_settings(home: str | Path | None = None, path: Path | None = None, stor
                     "must be a string of keys")
         settings.keymap = dict(keymap)
     return settings
+
+
+def file_mode() -> int:
+    """The mode a new file of this process gets (0o666 under its umask: the workspace mode,
+    0600 private or 0660 group). Read from /proc, not os.umask(): that sets it, for every
+    thread, while it looks."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o600

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from director_tui.media.cut import join_clips, partial_path
+from director_tui.media.cut import join_clips, partial_prefix, partials
 from director_tui.media.ffmpeg import ffmpeg_exe
 from tests.conftest import PY
 
@@ -56,13 +56,13 @@ def test_a_stopped_cut_kills_ffmpeg_and_removes_the_partial(long_clip: Path, tmp
     seen: list[int] = []
 
     def progress(fraction: float) -> None:
-        seen.extend(ffmpeg_writing(partial_path(out)))
+        seen.extend(ffmpeg_writing(partial_prefix(out)))
         raise Stop  # as a job being stopped does
 
     with pytest.raises(Stop):
         join_clips([(long_clip, 20.0)] * 4, out, 640, 360, progress=progress)
     assert seen and not any(_alive(pid) for pid in seen)
-    assert not out.exists() and not partial_path(out).exists()
+    assert not out.exists() and not partials(out)
 
 
 def test_exiting_mid_cut_kills_ffmpeg(long_clip: Path, tmp_path: Path) -> None:
@@ -83,5 +83,5 @@ def test_exiting_mid_cut_kills_ffmpeg(long_clip: Path, tmp_path: Path) -> None:
     done = subprocess.run([PY, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["started"]
-    assert not any(_alive(pid) for pid in ffmpeg_writing(partial_path(out))), \
+    assert not any(_alive(pid) for pid in ffmpeg_writing(partial_prefix(out))), \
         "ffmpeg still encoding after the process exited"

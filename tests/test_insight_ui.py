@@ -156,7 +156,7 @@ async def test_quitting_during_an_export_asks_once_and_removes_the_half_file(sto
     half.write_bytes(b"PK half written")
     app = make_app(settings, store, "film", start_runner=False)
     async with app.run_test(size=SIZE) as pilot:
-        app.query_one(JobBar).start("export keyframes", [half])  # as :export does, mid-way
+        app.query_one(JobBar).start("export keyframes", lambda: [half])  # as :export does, mid-way
         await pilot.press("q")
         assert app.is_running and any("still running: q again" in m for m in messages(app))
         await pilot.press("q")

@@ -66,6 +66,7 @@ def cleanup(
 ) -> None:
     """Move old versions to the archive (checksum checked there before the local copy goes)."""
     from director_tui.core import archive
+    from director_tui.core import cleanup as version_cleanup
 
     s = settings()
     store = store_for(s)
@@ -74,7 +75,7 @@ def cleanup(
     from director_tui.core.guards import DestinationError
 
     try:
-        plan = archive.cleanup(store, s.home, stream_id, keep, dest, s.user, dry_run=dry_run,
+        plan = version_cleanup.cleanup(store, s.home, stream_id, keep, dest, s.user, dry_run=dry_run,
                                progress=progress_bar("cleanup"))
     except DestinationError as exc:
         raise fail(str(exc), 2) from None
@@ -87,6 +88,10 @@ def cleanup(
             typer.echo(f"  {v.path}")
     else:
         typer.echo(f"archived {plan.describe(dest)}" if n else "nothing to archive")
+    from director_tui.core.printable import printable
+
+    for why in plan.left_alone:  # a stored path that leaves media/ or runs through a link
+        typer.echo(f"left alone: {printable(why)}", err=True)
 
 
 @app.command()
@@ -100,6 +105,7 @@ def restore(
     from sqlalchemy import select
 
     from director_tui.core import archive
+    from director_tui.core import cleanup as version_cleanup
     from director_tui.core.models import Segment, Version
 
     s = settings()
@@ -112,7 +118,7 @@ def restore(
     if vid is None:
         raise fail(f"segment {segment}: no {asset} version {version}")
     try:
-        v, came_back = archive.restore(store, s.home, vid, s.user)
+        v, came_back = version_cleanup.restore(store, s.home, vid, s.user)
     except archive.ArchiveError as exc:
         raise fail(str(exc), 1) from None
     typer.echo(f"restored {v.path}" if came_back else f"{v.path} is in the workspace already")

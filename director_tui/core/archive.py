@@ -18,17 +18,18 @@ import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlmodel import Session
 
+from director_tui.config import file_mode
 from director_tui.core import activity
 from director_tui.core.durable import fsync_path
 from director_tui.core.guards import is_remote
-from director_tui.core.models import Segment, Stream, Version
+from director_tui.core.models import Stream
 from director_tui.core.store import Store
 
 Progress = Callable[[int, int, str], None]  # done, total, what
@@ -61,25 +62,42 @@ def sha256_of(path: Path) -> str:
 
 
 def _fsync_replace(tmp: Path, dest: Path) -> None:
+    """The finished temporary file takes its name (in the workspace's mode), durably."""
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
-    os.replace(tmp, dest)
+    os.chmod(tmp, file_mode())
+    os.replace(tmp, dest)  # a link at `dest` is replaced, never followed
 
 
-def partial_path(dest: Path) -> Path:
-    return dest.with_name(f".{dest.name}.partial")
+def private_partial(dest: Path) -> tuple[int, Path]:
+    """A new file beside `dest` to write it under (issue 25): created O_EXCL, 0600, under a
+    name no one can guess, so a link planted in a shared folder is never written through.
+    (An open descriptor and its path.)"""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
+    return fd, Path(name)
+
+
+def partials_of(dest: Path) -> list[Path]:
+    """The temporary files an abandoned write of `dest` left (private_partial's names)."""
+    import glob
+
+    return sorted(dest.parent.glob(f".{glob.escape(dest.name)}.*.partial"))
 
 
 def copy_verified(src: Path, dest: Path, checksum: str | None = None) -> None:
-    """Copy through a temporary name; check the copy's sha256 before it takes the real name."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = partial_path(dest)
-    shutil.copyfile(src, tmp)
-    want = checksum or sha256_of(src)
-    if sha256_of(tmp) != want:
+    """Copy through a private temporary file; check the copy's sha256 before it takes the
+    real name."""
+    fd, tmp = private_partial(dest)
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out, CHUNK)
+        want = checksum or sha256_of(src)
+        if sha256_of(tmp) != want:
+            raise ArchiveError(f"{dest}: checksum differs from {src.name} after copying")
+        _fsync_replace(tmp, dest)
+    finally:
         tmp.unlink(missing_ok=True)
-        raise ArchiveError(f"{dest}: checksum differs from {src.name} after copying")
-    _fsync_replace(tmp, dest)
 
 
 # --- rclone -----------------------------------------------------------------------------
@@ -114,12 +132,15 @@ def get_file(src: str, dest: Path, checksum: str) -> None:
     if not is_remote(src):
         copy_verified(Path(src), dest, checksum)
         return
-    tmp = partial_path(dest)
-    rclone("copyto", src, str(tmp))
-    if sha256_of(tmp) != checksum:
+    fd, tmp = private_partial(dest)
+    os.close(fd)
+    try:
+        rclone("copyto", src, str(tmp))
+        if sha256_of(tmp) != checksum:
+            raise ArchiveError(f"{src}: the archived copy's checksum does not match the version")
+        _fsync_replace(tmp, dest)
+    finally:
         tmp.unlink(missing_ok=True)
-        raise ArchiveError(f"{src}: the archived copy's checksum does not match the version")
-    _fsync_replace(tmp, dest)
 
 
 # --- export -----------------------------------------------------------------------------
@@ -165,13 +186,13 @@ def write_zip(entries: list[Entry], dest: Path, progress: Progress = _quiet,
     from director_tui.core.guards import open_regular, regular_inside
 
     skipped = skipped if skipped is not None else []
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = partial_path(dest)
+    fd, tmp = private_partial(dest)
     written = 0
     # The checksum is taken in a second thread while the same blocks go into the ZIP
     # (hashlib lets go of the GIL): checking costs little more than copying (make bench).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-hash") as hasher, \
-            zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            os.fdopen(fd, "w+b") as raw, \
+            zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for i, entry in enumerate(entries):
             why = regular_inside(entry.path, root) if root is not None else ""
             if why == "missing":
@@ -218,9 +239,9 @@ def _drop_last_entry(zf: zipfile.ZipFile, start: int) -> None:
 
 
 def write_json(data: object, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = partial_path(dest)
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    fd, tmp = private_partial(dest)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     _fsync_replace(tmp, dest)
 
 
@@ -266,7 +287,8 @@ def media_files(home: Path) -> list[Path]:
 def snapshot_db(store: Store, dest: Path) -> dict[str, str]:
     """The store's consistent copy (SQLite: its online backup) at `dest`, made durable;
     returns each version's path and recorded sha256 as the copy has them."""
-    tmp = partial_path(dest)
+    fd, tmp = private_partial(dest)
+    os.close(fd)
     sums = store.backup_to(tmp)
     _fsync_replace(tmp, dest)
     return sums
@@ -344,126 +366,3 @@ def _backup_remote(home: Path, dest: str, name: str, staging: Path, db_name: str
 
 
 # --- cleanup ----------------------------------------------------------------------------
-@dataclass
-class CleanupPlan:
-    archive: list[Version] = field(default_factory=list)  # to move out
-    finish: list[Version] = field(default_factory=list)  # archived already; local copy to drop
-    kept: dict[str, int] = field(default_factory=dict)  # per asset: what stays in the workspace
-
-    @property
-    def keep(self) -> int:
-        return sum(self.kept.values())
-
-    @property
-    def bytes(self) -> int:
-        return sum(v.size_bytes for v in self.archive + self.finish)
-
-    def describe(self, dest: str) -> str:
-        """`3 versions to DEST (12.0 MB); keeping 17 versions (12 keyframes, 5 videos)`."""
-        n, again = len(self.archive), len(self.finish)
-        parts = [f"{n} version{'' if n == 1 else 's'} to {dest}"] if n else []
-        if again:
-            parts.append(f"{again} restored version{'' if again == 1 else 's'} back to the archive "
-                         f"{'it' if again == 1 else 'they'} came from")
-        kept = ", ".join(f"{n} {asset}{'' if n == 1 else 's'}" for asset, n in sorted(self.kept.items()) if n)
-        return (f"{' and '.join(parts) or 'nothing'} ({self.bytes / 1e6:.1f} MB); keeping {self.keep} "
-                f"version{'' if self.keep == 1 else 's'}" + (f" ({kept})" if kept else ""))
-
-
-def plan_cleanup(session: Session, home: Path, stream_id: int, keep: int) -> CleanupPlan:
-    """Keep the newest `keep` versions of each asset, and always the approved and current
-    ones; everything else goes to the archive."""
-    if keep < 0:
-        raise ArchiveError(f"--keep: {keep} is below 0")
-    segs = {s.id: s for s in session.execute(select(Segment).where(Segment.stream_id == stream_id)).scalars()}
-    plan = CleanupPlan()
-    versions = session.execute(select(Version).where(Version.segment_id.in_(list(segs)))  # type: ignore[union-attr]
-                               .order_by(Version.segment_id, Version.asset, Version.number.desc())).scalars().all()  # type: ignore[union-attr,arg-type]
-    rank: dict[tuple[int, str], int] = {}
-    for v in versions:
-        key = (v.segment_id, v.asset)
-        rank[key] = rank.get(key, 0) + 1
-        seg = segs[v.segment_id]
-        current = v.id in (seg.keyframe_version_id, seg.video_version_id)
-        local = (home / "media" / v.path).exists()
-        if rank[key] <= keep or current or v.decision == "approved":
-            plan.kept[v.asset] = plan.kept.get(v.asset, 0) + 1
-        elif v.archive_location and local:
-            plan.finish.append(v)
-        elif not v.archive_location and local:
-            plan.archive.append(v)
-    return plan
-
-
-def cleanup(store: Store, home: Path, stream_id: int, keep: int, dest: str, actor: str,
-            *, dry_run: bool = False, progress: Progress = _quiet) -> CleanupPlan:
-    """Copy each version to the archive, check its checksum there, record where it went,
-    then delete the local file: killed at any point, nothing is lost and a rerun finishes."""
-    from director_tui.core.guards import check_destination
-
-    check_destination(home, dest, "archive")
-    with store.read() as s:
-        plan = plan_cleanup(s, home, stream_id, keep)
-        for v in plan.archive + plan.finish:
-            s.expunge(v)
-    if dry_run:
-        return plan
-    todo = plan.finish + plan.archive
-    for i, v in enumerate(todo):
-        local = home / "media" / v.path
-        # v.path starts with the stream's slug already: the archive mirrors media/
-        where = v.archive_location or (remote_join(dest, v.path) if is_remote(dest)
-                                       else str(Path(dest).expanduser() / v.path))
-        put_file(local, where, v.checksum or sha256_of(local))
-        _never_the_only_copy(local, where)
-        with store.write() as s:
-            row = s.get(Version, v.id)
-            if row is not None:
-                row.archive_location = where
-                s.add(row)
-        local.unlink(missing_ok=True)
-        progress(i + 1, len(todo), v.path)
-    if todo:
-        with store.write() as s:
-            activity.record(s, "cleanup.done", actor, stream_id, archived=len(todo), dest=dest, keep=keep,
-                            bytes=plan.bytes)
-    return plan
-
-
-def _never_the_only_copy(local: Path, where: str) -> None:
-    """The archived copy must be another file than the one about to be deleted (a symlink
-    or a bind mount can make the archive and media/ one place)."""
-    from director_tui.core.guards import local_path
-
-    archived = local_path(where)
-    if archived is None:
-        return  # a remote: checked there by its checksum
-    try:
-        same = os.path.samefile(local, archived)
-    except OSError:
-        return  # not there: put_file raised already if the copy failed
-    if same:
-        raise ArchiveError(f"{where}: the archive copy is the workspace's own file "
-                           f"({local}); nothing deleted — choose an archive outside media/")
-
-
-def restore(store: Store, home: Path, version_id: int, actor: str) -> tuple[Version, bool]:
-    """Bring an archived version back into media/ (checksum checked); it stays marked as
-    archived too, since the archive keeps its copy. Returns (version, whether a file came
-    back: False when it was in the workspace already)."""
-    with store.read() as s:
-        v = s.get(Version, version_id)
-        if v is None:
-            raise ArchiveError(f"version {version_id}: no such version")
-        s.expunge(v)
-    local = home / "media" / v.path
-    if local.exists():
-        return v, False
-    if not v.archive_location:
-        raise ArchiveError(f"version {version_id}: not archived and its file is missing ({v.path})")
-    get_file(v.archive_location, local, v.checksum)
-    with store.write() as s:
-        seg = s.get(Segment, v.segment_id)
-        activity.record(s, "archive.restored", actor, seg.stream_id if seg else None, v.segment_id,
-                        asset=v.asset, version=v.number, source=v.archive_location)
-    return v, True

@@ -38,8 +38,16 @@ def restore_backup(backup: Path, url: str, home: Path) -> str:
         store.dispose()
     media = backup / "media"
     copied = kept = 0
+    from director_tui.core.archive_paths import UnsafePath, version_file
+
+    unsafe = 0
     for rel, checksum in sorted(sums.items()):
-        src, dest = media / rel, home / "media" / rel
+        try:  # the backup's rows are data too: a path that leaves media/ (or a link) is not followed
+            dest = version_file(home, rel)
+        except UnsafePath:
+            unsafe += 1
+            continue
+        src = media / rel
         if dest.is_file():
             if sha256_of(dest) != checksum:
                 raise ArchiveError(f"{dest}: already there and not the file the backup recorded; move it away first")
@@ -48,6 +56,7 @@ def restore_backup(backup: Path, url: str, home: Path) -> str:
         if src.is_file():
             copy_verified(src, dest, checksum)
             copied += 1
-    missing = len(sums) - copied - kept
+    missing = len(sums) - copied - kept - unsafe
     tail = f"; {missing} recorded file(s) were not in the backup (archived or skipped)" if missing else ""
+    tail += f"; {unsafe} recorded path(s) leave media/ or run through a link: not restored" if unsafe else ""
     return f"restored {redact(url)} from {backup.name}: {copied} media file(s) copied, {kept} already there{tail}"

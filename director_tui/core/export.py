@@ -44,9 +44,9 @@ def half_written(path: Path, what: str) -> list[Path]:
     when it is abandoned). A backup copies file by file through its own temporary names."""
     if what == "backup":
         return []
-    from director_tui.media.cut import partial_path
+    from director_tui.media.cut import partials
 
-    return [archive.partial_path(path), partial_path(path)]
+    return archive.partials_of(path) + partials(path)
 
 
 def run_export(store: Store, home: Path, slug: str, what: str, dest: str | None, actor: str, *,

@@ -2,7 +2,8 @@
 
 Exports, backups and archives are refused when their destination resolves to the
 workspace's database (or its -wal/-shm), into `media/` or `logs/` (where a copy would
-overwrite or recurse into what it copies). A file is taken into an export or a backup
+overwrite or recurse into what it copies), exports and backups into `archive/`, and an
+export onto anything that exists and is not a regular file (a device, a FIFO). A file is taken into an export or a backup
 only if it is a regular file inside the workspace (no symlink out of it) whose checksum
 is the one recorded for it.
 """
@@ -58,12 +59,23 @@ def check_destination(home: Path, dest: str, what: str) -> None:
         if target == root / name:
             raise DestinationError(f"{what}: {dest} is the workspace's database ({name}); "
                                    "writing there would destroy it — choose a path outside the workspace")
-    for folder, why in (("media", "the versions themselves"), ("logs", "the task logs")):
+    guarded = [("media", "the versions themselves"), ("logs", "the task logs")]
+    if what != "archive":  # an export or backup there would overwrite archived versions
+        guarded.append(("archive", "the archived versions"))
+    for folder, why in guarded:
         if _inside(target, root / folder):
             raise DestinationError(f"{what}: {dest} is inside the workspace's {folder}/ ({why}); "
-                                   "choose a folder outside it, e.g. the workspace's own archive/ or backups/")
+                                   "choose a folder outside it, e.g. the workspace's own "
+                                   f"{'backups/' if folder == 'archive' else 'archive/ or backups/'}")
     if target == root and what not in ("backup", "archive"):
         raise DestinationError(f"{what}: {dest} is the workspace folder itself; name a file")
+    if what not in ("backup", "archive"):  # a file: the rename would replace a device or a FIFO
+        try:
+            st = os.stat(target)
+        except OSError:
+            return
+        if not stat.S_ISREG(st.st_mode):
+            raise DestinationError(f"{what}: {dest} exists and is not a regular file; name a new file")
 
 
 def regular_inside(path: Path, root: Path) -> str:

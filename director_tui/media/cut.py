@@ -22,9 +22,28 @@ def stop_cuts() -> None:
         proc.kill()
 
 
-def partial_path(out: Path) -> Path:
-    """Where ffmpeg writes before the rename (ffmpeg picks the format from the suffix)."""
-    return out.with_name(f".{out.name}.partial.mp4")
+def partial_prefix(out: Path) -> Path:
+    """What the name ffmpeg writes before the rename starts with (tests find it by this)."""
+    return out.with_name(f".{out.name}.")
+
+
+def new_partial(out: Path) -> Path:
+    """A new private file beside `out` for ffmpeg to write (it picks the format from the
+    suffix): created O_EXCL, 0600, under a name no one can guess, so a link planted in a
+    shared folder is never written through (issue 25)."""
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial.mp4", dir=out.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def partials(out: Path) -> list[Path]:
+    """The temporary files abandoned cuts to `out` left."""
+    import glob
+
+    return sorted(out.parent.glob(f".{glob.escape(out.name)}.*.partial.mp4"))
 
 
 def join_clips(clips: list[tuple[Path, float]], out: Path, width: int, height: int, fps: int = 24,
@@ -42,7 +61,7 @@ def join_clips(clips: list[tuple[Path, float]], out: Path, width: int, height: i
                       f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={fps},format=yuv420p[v{i}]")
     joined = "".join(f"[v{i}]" for i in range(len(clips)))
     graph = ";".join(chains) + f";{joined}concat=n={len(clips)}:v=1:a=0[out]"
-    tmp = partial_path(out)
+    tmp = new_partial(out)
     argv += ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast",
              "-crf", "20", "-movflags", "+faststart", "-progress", "pipe:1", "-nostats", str(tmp)]
     total = sum(d for _, d in clips) or 1.0
@@ -72,7 +91,10 @@ def join_clips(clips: list[tuple[Path, float]], out: Path, width: int, height: i
         tmp.unlink(missing_ok=True)
         tail = " ".join(err.strip().splitlines()[-2:])[:300]
         raise MediaError(f"ffmpeg could not join the clips: {tail}")
+    from director_tui.config import file_mode
+
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
+    os.chmod(tmp, file_mode())
     os.replace(tmp, out)
     return out

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from director_tui.cli import app as cli_app
 from director_tui.core import archive, review
+from director_tui.core import cleanup as version_cleanup
 from director_tui.core.models import Asset, Segment, Task, Version
 from tests.conftest import segs, spec_dict
 
@@ -82,7 +83,7 @@ def test_cleanup_never_deletes_the_only_copy(store, home, film, tmp_path) -> Non
     local = home / "media" / old.path
     data = local.read_bytes()
     with pytest.raises(archive.ArchiveError, match="the archive copy is the workspace's own file"):
-        archive.cleanup(store, home, film.id, 0, str(arch), "tester")
+        version_cleanup.cleanup(store, home, film.id, 0, str(arch), "tester")
     assert local.read_bytes() == data
     with store.read() as s:
         assert s.get(Version, old.id).archive_location is None

@@ -69,7 +69,7 @@ class SafekeepingJobs(ScreenPart):
         return False
 
     def _start_job(self, label: str, job: Callable[[Callable[[int, int, str], None]], str],
-                   leftovers: list[Path] | None = None) -> None:
+                   leftovers: Callable[[], list[Path]] | None = None) -> None:
         bar: JobBar = self.screen.query_one(JobBar)
         if bar.running:
             self.screen.notify(f"{bar.running} is still running; wait for it", severity="warning")
@@ -104,10 +104,12 @@ class SafekeepingJobs(ScreenPart):
             return str(run_export(store, settings.home, slug, what, dest, settings.user,
                                   every_version=command.option == "all", progress=progress))
 
-        self._start_job(f"export {what}", job, half_written(destination(settings.home, slug, what, dest), what))
+        target = destination(settings.home, slug, what, dest)
+        self._start_job(f"export {what}", job, lambda: half_written(target, what))
 
     def run_cleanup(self, command: Command) -> None:
         from director_tui.core import archive
+        from director_tui.core import cleanup as version_cleanup
 
         store = self.app.store
         assert store is not None  # run_command waits for the store (store_or_later)
@@ -115,7 +117,7 @@ class SafekeepingJobs(ScreenPart):
         dest = command.text or str(home / "archive")
         stream_id = self.app.stream_id
         try:
-            plan = archive.cleanup(store, home, stream_id, keep, dest, user, dry_run=True)
+            plan = version_cleanup.cleanup(store, home, stream_id, keep, dest, user, dry_run=True)
         except (archive.ArchiveError, ValueError) as exc:  # ValueError: a guarded destination
             self.screen.notify(str(exc), severity="error", timeout=8)
             return
@@ -124,7 +126,8 @@ class SafekeepingJobs(ScreenPart):
         if command.option == "dry" or n == 0:
             self.screen.notify(f"cleanup would archive {summary}" if n else
                         "nothing to archive: every version is approved, current"
-                        + (f" or among the newest {keep}" if keep else ""), timeout=8)
+                        + (f" or among the newest {keep}" if keep else "")
+                        + (f"; left alone: {'; '.join(plan.left_alone[:3])}" if plan.left_alone else ""), timeout=8)
             return
         body = Text(f"Move {summary} (the newest {keep} of each asset, and approved and current ones).\n"
                     "Each file's checksum is checked at the destination before the local copy goes; "
@@ -136,7 +139,7 @@ class SafekeepingJobs(ScreenPart):
                 return
 
             def job(progress: Callable[[int, int, str], None]) -> str:
-                done = archive.cleanup(store, home, stream_id, keep, dest, user, progress=progress)
+                done = version_cleanup.cleanup(store, home, stream_id, keep, dest, user, progress=progress)
                 self.app.call_from_thread(self.screen.live.reload_segments, sorted({v.segment_id for v in
                                                                           done.archive + done.finish}))
                 return f"archived {done.describe(dest)}"
@@ -147,7 +150,7 @@ class SafekeepingJobs(ScreenPart):
 
     def run_restore(self, command: Command) -> None:
         """`:restore 4 2`: segment 4's version 2 (of the active asset) back from the archive."""
-        from director_tui.core import archive
+        from director_tui.core import cleanup as version_cleanup
         from director_tui.core.views import version_at
 
         store = self.app.store
@@ -162,7 +165,7 @@ class SafekeepingJobs(ScreenPart):
         home, user = self.app.settings.home, self.app.settings.user
 
         def job(progress: Callable[[int, int, str], None]) -> str:
-            v, came_back = archive.restore(store, home, version_id, user)
+            v, came_back = version_cleanup.restore(store, home, version_id, user)
             progress(1, 1, v.path)
             if not came_back:
                 return f"segment {position}'s {asset} v{number} is in the workspace already"

@@ -5,6 +5,7 @@ coalesced to at most UPDATE_HZ a second, however many files go by."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -26,16 +27,18 @@ class JobBar(Horizontal):
         super().__init__(id="job-bar")
         self._last = 0.0
         self.running: str | None = None
-        self.leftovers: list[Path] = []  # half-written files to remove if the app quits mid-job
+        # the half-written files to remove if the app quits mid-job (looked for then: their
+        # names are made when the job writes them, unguessable)
+        self.leftovers: Callable[[], list[Path]] = list
 
     def compose(self) -> ComposeResult:
         yield Label("", id="job-label")
         yield ProgressBar(total=100, show_eta=True, show_percentage=True)
         yield Label("", id="job-detail")
 
-    def start(self, label: str, leftovers: list[Path] | None = None) -> None:
+    def start(self, label: str, leftovers: Callable[[], list[Path]] | None = None) -> None:
         self.running = label
-        self.leftovers = leftovers or []
+        self.leftovers = leftovers or list
         self.query_one("#job-label", Label).update(label)
         self.query_one("#job-detail", Label).update("starting…")
         self.query_one(ProgressBar).update(total=None, progress=0)
@@ -55,7 +58,7 @@ class JobBar(Horizontal):
 
     def finish(self) -> None:
         self.running = None
-        self.leftovers = []
+        self.leftovers = list
         self.display = False
 
     def abandon(self) -> None:
@@ -64,5 +67,5 @@ class JobBar(Horizontal):
         from director_tui.media.cut import stop_cuts
 
         stop_cuts()
-        for path in self.leftovers:
+        for path in self.leftovers():
             path.unlink(missing_ok=True)
