@@ -46,10 +46,11 @@ def tabs_running(home: Path) -> int:
     return count
 
 
-def start_server(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+def start_server(home: Path, *args: str, before: tuple[str, ...] = ()) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     env = {**os.environ, "DIRECTOR_SERVE_TOKEN": TOKEN, "DIRECTOR_HOME": str(home)}
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("director-tui")), "serve", *args, "--port", str(port)],
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("director-tui")), *before, "serve", *args,
+                             "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     assert proc.stdout is not None
     lines = []
@@ -192,3 +193,64 @@ def test_without_a_stream_each_browser_picks_one(home: Path, film, make_stream) 
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_tab_never_has_the_stores_password_in_its_argv(postgres_url: str, tmp_path: Path) -> None:
+    """Issue 25: every tab's argv had `--store postgresql://studio:<password>@…`, which every
+    account on the server reads in `ps`. The URL goes in the tab's environment instead."""
+    import aiohttp
+
+    from director_tui.core.spec import create_stream, validate_spec
+    from director_tui.core.store import open_store
+    from tests.conftest import spec_dict
+    from tests.postgres_cluster import PASSWORD, PASSWORD_ROLE, create_database
+
+    home = tmp_path / "ws"
+    home.mkdir()
+    url = create_database(postgres_url, "serve_secret")
+    db, sock = url.split("/")[3].split("?")[0], postgres_url.split("host=")[1]
+    secret_url = f"postgresql://{PASSWORD_ROLE}:{PASSWORD}@/{db}?host={sock}"
+    store = open_store(home, secret_url)
+    with store.write() as s:
+        create_stream(s, validate_spec(spec_dict(1)), "tester")
+    store.dispose()
+    proc, server = start_server(home, "film", before=("--store", secret_url))
+
+    async def open_tab() -> list[tuple[bytes, bytes]]:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(server + f"/?token={TOKEN}") as r:
+                assert r.status == 200
+            async with http.ws_connect(server + "/ws", headers={"Origin": server}) as ws:
+                await ws.send_json(["resize", {"width": 80, "height": 24}])
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    found = _tabs(home)
+                    if found:
+                        await asyncio.sleep(1.0)  # and its own children, had it any
+                        return _tabs(home)
+                    await asyncio.sleep(0.1)
+        return []
+
+    try:
+        tabs = asyncio.run(open_tab())
+        assert tabs, "no tab started"
+        for argv, environ in tabs:
+            assert PASSWORD.encode() not in argv, argv
+            assert f"DIRECTOR_STORE={secret_url}".encode() in environ.split(b"\0")  # where it goes instead
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _tabs(home: Path) -> list[tuple[bytes, bytes]]:
+    """(argv, environment) of each tab process on this workspace."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if str(home).encode() in argv.split(b"\0") and b"open" in argv.split(b"\0"):
+                    found.append((argv, Path(f"/proc/{pid}/environ").read_bytes()))
+            except OSError:
+                continue
+    return found

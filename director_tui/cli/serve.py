@@ -32,12 +32,16 @@ STREAM_COOKIE = "director_stream"
 TOKEN_ENV = "DIRECTOR_SERVE_TOKEN"
 
 
-def app_argv(home: Path, store: str | None, stream: str) -> list[str]:
-    """What each browser tab runs: this program's `open`, on this workspace and store."""
-    argv = [sys.executable, "-m", "director_tui", "--home", str(home)]
-    if store:
-        argv += ["--store", store]
-    return [*argv, "open", stream]
+def app_argv(home: Path, stream: str) -> list[str]:
+    """What each browser tab runs: this program's `open`, on this workspace. The store's URL
+    (a password in it, often) is not in it: an argv is readable by every account in `ps`;
+    it goes in the tab's environment (`tab_env`), which only this account can read."""
+    return [sys.executable, "-m", "director_tui", "--home", str(home), "open", stream]
+
+
+def tab_env(store: str | None) -> dict[str, str]:
+    """What each tab's environment adds: the store's URL, when it is not the workspace's file."""
+    return {"DIRECTOR_STORE": store} if store else {}
 
 
 def stream_page(streams: list[dict[str, Any]]) -> str:
@@ -54,6 +58,7 @@ def stream_page(streams: list[dict[str, Any]]) -> str:
 
 
 def make_server(argv_for: Any, *, host: str, port: int, token: str, title: str, public_url: str | None = None,
+                child_env: dict[str, str] | None = None,
                 default_stream: str | None = None, streams: Any = None, exists: Any = None) -> Any:
     """A textual-serve Server that lets in only who has `token` and starts `argv_for(stream)`
     per tab: `default_stream`, or the one this browser picked (`streams()` lists them for
@@ -72,6 +77,7 @@ def make_server(argv_for: Any, *, host: str, port: int, token: str, title: str, 
         async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
             env = self._build_environment(width=width, height=height)
             env.pop(TOKEN_ENV, None)
+            env.update(child_env or {})
             self._process = process = await asyncio.create_subprocess_exec(
                 *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, env=env)
@@ -215,7 +221,7 @@ def serve(
         with store.read() as session:
             return stream_row(as_reader(session), slug) is not None
 
-    server = make_server(lambda slug: app_argv(s.home, s.store, slug), host=host, port=port, token=token,
+    server = make_server(lambda slug: app_argv(s.home, slug), host=host, port=port, token=token, child_env=tab_env(s.store),
                          title=f"director-tui · {stream or s.home}", public_url=public_url, default_stream=stream,
                          streams=streams, exists=exists)
     try:
