@@ -224,3 +224,63 @@ def test_text_that_is_not_unicode_is_refused_by_every_operation(store, home, mak
     with pytest.raises(PromptError, match="image prompt: not valid Unicode"):
         prompts.check_prompt("a harbour \ud800", "image")
 
+
+
+def test_a_zeroed_interior_page_stops_every_write(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 25: a page no query had touched yet let approve and regen write on into the
+    damaged file. The first write of a process checks every page (quick_check) first."""
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps(spec_dict(3000)))  # enough for interior pages: the prompt history's, which these commands never read
+    assert cli(home, "import", str(spec)).exit_code == 0
+    db = home / "director.db"
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = con.execute("PRAGMA page_size").fetchone()[0]
+    [(page,)] = con.execute("SELECT pageno FROM dbstat WHERE name = 'promptrevision' AND pagetype = 'internal' "
+                            "ORDER BY pageno LIMIT 1").fetchall()
+    con.close()
+    with open(db, "r+b") as fh:
+        fh.seek((page - 1) * page_size)
+        fh.write(b"\0" * page_size)
+    before = db.read_bytes()
+    import subprocess
+
+    from tests.conftest import PY
+
+    for command in (["approve", "film", "1"], ["regen", "film", "--segments", "2"], ["comment", "film", "3", "hi"]):
+        done = subprocess.run([PY, "-m", "director_tui", "--home", str(home), *command], capture_output=True,
+                              text=True, timeout=60)
+        lines = (done.stdout + done.stderr).strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1, (command, done.stdout, done.stderr)
+        assert "director.db: damaged (database disk image is malformed)" in lines[0] and "restore it from a backup" in lines[0]
+    assert db.read_bytes() == before
+
+
+def test_a_log_without_its_database_is_not_a_new_workspace(home) -> None:  # type: ignore[no-untyped-def]
+    home.mkdir(parents=True, exist_ok=True)
+    wal = home / "director.db-wal"
+    wal.write_bytes(b"\x37\x7f\x06\x82" + os.urandom(4000))  # a write-ahead log's changes, its database gone
+    for command in (["list"], ["new", "film"], ["open", "film"]):
+        r = cli(home, *command)
+        lines = r.output.strip().splitlines()
+        assert r.exit_code == 2 and len(lines) == 1, (command, r.output)
+        assert "director.db: missing, but director.db-wal" in lines[0] and "restore director.db from a backup" in lines[0]
+    assert not (home / "director.db").exists() and wal.stat().st_size == 4004
+
+
+def test_a_schema_newer_than_this_program_is_one_line(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    make_workspace(home, tmp_path)
+    db = home / "director.db"
+    con = sqlite3.connect(db)
+    con.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    con.commit()
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    before = db.read_bytes()
+    for command in (["list"], ["approve", "film", "1"], ["open", "film"]):
+        r = cli(home, *command)
+        lines = r.output.strip().splitlines()
+        assert r.exit_code == 2 and len(lines) == 1, (command, r.output)
+        assert "its schema (0099_from_the_future) is newer than this program knows" in lines[0]
+        assert "upgrade director-tui" in lines[0]
+    assert db.read_bytes() == before
