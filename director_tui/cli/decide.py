@@ -137,9 +137,14 @@ def _check_asset(asset: str) -> str:
 
 def read_text(value: str, what: str) -> str:
     """TEXT, or standard input for `-` (a long prompt, quotes and all, from a script)."""
+    from director_tui.core.user_files import FileRefused, read_capped
+
     if value != "-":
         return value
-    data = sys.stdin.buffer.read()
+    try:  # (a comment is at most 100,000 characters, a prompt 128 KiB: /dev/zero is refused, not read)
+        data = read_capped(sys.stdin.buffer, 1 << 20, f"{what} from standard input")
+    except FileRefused as exc:
+        raise fail(str(exc.strerror)) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

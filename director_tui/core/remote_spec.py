@@ -51,13 +51,12 @@ def read_workflow(value: object, where: str, base_dir: Path | None) -> dict[str,
         if base_dir is None:
             raise RemoteSpecError(where, f"{value!r}: a relative path needs the spec's folder (import the spec file)")
         path = base_dir / path
+    from director_tui.core.user_files import read_regular
+
     try:
-        if not path.is_file():
+        if not path.exists():
             raise RemoteSpecError(where, f"{path}: no such file")
-        if path.stat().st_size > WORKFLOW_MAX_BYTES:
-            raise RemoteSpecError(where, f"{path}: {path.stat().st_size:,} bytes; a workflow is at most "
-                                         f"{WORKFLOW_MAX_BYTES:,}")
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, WORKFLOW_MAX_BYTES).decode("utf-8")
     except OSError as exc:
         raise RemoteSpecError(where, f"{path}: cannot read it ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:

@@ -28,6 +28,7 @@ SLUG_MAX = 64
 PROMPT_MAX_BYTES = 128 * 1024 - 64
 TITLE_MAX = 1000  # characters
 MAX_DEPTH = 16  # a spec nests 4 levels deep; deeper than this is not a spec
+SPEC_MAX_BYTES = 64 << 20  # 100,000 segments of long prompts fit; /dev/zero does not
 DURATION_MAX = 600.0
 SIZE_MIN, SIZE_MAX = 16, 8192
 
@@ -84,11 +85,15 @@ def check_slug(slug: object, where: str = "stream") -> str:
 
 def read_spec_file(path: Path) -> dict[str, Any]:
     """Parse a JSON or TOML file; errors name the file and the line."""
+    from director_tui.core.user_files import FileRefused, read_regular
+
     name = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, SPEC_MAX_BYTES)
     except FileNotFoundError:
         raise SpecError(name, "file not found") from None
+    except FileRefused as exc:
+        raise SpecError(name, str(exc.strerror)) from None
     except OSError as exc:
         raise SpecError(name, f"cannot read ({exc.strerror})") from None
     try:

@@ -108,7 +108,7 @@ BAD_PRESETS = {
 async def test_bad_preset_files_in_the_app_are_a_notice(store, settings, film, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from director_tui.core.prompts import list_presets
     from director_tui.ui.app import make_app
-    from tests.conftest import SIZE
+    from tests.conftest import SIZE, wait_for
 
     with store.read() as s:
         before = len(list_presets(s))
@@ -118,12 +118,20 @@ async def test_bad_preset_files_in_the_app_are_a_notice(store, settings, film, t
             path = tmp_path / f"p{i}.toml"
             path.write_text(text, encoding="utf-8")
             app.main_screen.commands.run(f"presets import {path}")  # what `:` + enter runs
-            await pilot.pause()
-            assert any(expected in str(n.message) for n in app._notifications), (expected, list(app._notifications))
+            await wait_for(pilot, lambda: any(expected in str(n.message) for n in app._notifications), 10)
         (tmp_path / "binary.toml").write_bytes(b"\xff\xfe\x00garbage")
         app.main_screen.commands.run(f"presets import {tmp_path / 'binary.toml'}")
-        await pilot.pause()
-        assert any("binary.toml" in str(n.message) for n in app._notifications)
+        await wait_for(pilot, lambda: any("binary.toml" in str(n.message) for n in app._notifications), 10)
+        # issue 25: a FIFO froze the screen, /dev/zero grew the app to 4.9 GB
+        fifo = tmp_path / "presets.fifo"
+        os.mkfifo(fifo)
+        for special, kind in ((fifo, "a FIFO"), (Path("/dev/zero"), "a device")):
+            app.main_screen.commands.run(f"presets import {special}")
+            before_row = app.main_screen.table.cursor_row
+            await pilot.press("j")  # the screen takes keys meanwhile
+            assert app.main_screen.table.cursor_row == before_row + 1 or before_row == app.main_screen.table.row_count - 1
+            await wait_for(pilot, lambda k=kind: any(f"not a regular file ({k})" in str(n.message)  # type: ignore[misc]
+                                                     for n in app._notifications), 10)
         assert app.is_running
     with store.read() as s:
         assert len(list_presets(s)) == before
@@ -284,3 +292,34 @@ def test_a_schema_newer_than_this_program_is_one_line(home, tmp_path) -> None:  
         assert "its schema (0099_from_the_future) is newer than this program knows" in lines[0]
         assert "upgrade director-tui" in lines[0]
     assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_a_spec_that_is_a_device_or_a_fifo_is_refused_before_it_is_read(home, tmp_path, special) -> None:  # type: ignore[no-untyped-def]
+    """Issue 25: `/dev/zero` grew the CLI to 5.7 GB; a FIFO waited for a writer forever."""
+    import subprocess
+
+    from tests.conftest import PY
+
+    path = Path(special)
+    if special == "fifo":
+        path = tmp_path / "spec.json"
+        os.mkfifo(path)
+    done = subprocess.run([PY, "-m", "director_tui", "--home", str(home), "import", str(path)],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (f"director-tui: {path}: not a regular file "
+                                   f"({'a device' if special == '/dev/zero' else 'a FIFO'}); nothing was read")
+
+
+def test_a_comment_from_an_endless_standard_input_is_refused(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    from tests.conftest import PY
+
+    make_workspace(home, tmp_path)
+    with open("/dev/zero", "rb") as zero:
+        done = subprocess.run([PY, "-m", "director_tui", "--home", str(home), "comment", "film", "1", "-"],
+                              stdin=zero, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "the comment from standard input: more than 1,048,576 bytes" in done.stderr
+

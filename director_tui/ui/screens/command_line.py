@@ -5,6 +5,7 @@ each verb goes to the collaborator that owns it. Owned by MainScreen (`screen.co
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,31 @@ class CommandLine(ScreenPart):
             else:
                 screen.decisions.apply_to_segments(verb, seg_ids, command.asset or screen.asset)
 
+    def _import_presets(self, path: Path) -> None:
+        """In a worker thread: the file read (a regular file, capped) and parsed, then the
+        import queued on the loop; what is wrong with it is one notice."""
+        from director_tui.core import prompts
+        from director_tui.core.user_files import read_regular
+
+        def say(message: str) -> None:
+            self.app.call_from_thread(self.screen.notify, message, severity="error", timeout=6)
+
+        try:
+            parsed = prompts.parse_presets_toml(read_regular(path, PRESETS_FILE_MAX).decode("utf-8"), str(path))
+        except OSError as exc:
+            return say(f"{path}: {exc.strerror or exc}")
+        except UnicodeDecodeError as exc:
+            return say(f"{path}: not UTF-8 text (byte {exc.start})")
+        except prompts.PromptError as exc:
+            return say(str(exc))
+
+        def imported(counts: tuple[int, int]) -> None:
+            self.screen.notify(f"presets from {path}: {counts[0]} new, {counts[1]} updated", timeout=3)
+
+        self.app.call_from_thread(self.app.writer.submit,
+                                  lambda s: prompts.import_presets(s, parsed, self.app.settings.user), imported,
+                                  refused=(prompts.PromptError,), what=f"the presets from {path.name}")
+
     def presets_file(self, direction: str, name: str) -> None:
         """:presets export FILE / :presets import FILE (TOML)."""
         from director_tui.core import prompts
@@ -74,21 +100,21 @@ class CommandLine(ScreenPart):
             if direction == "export":
                 with store.read() as s:
                     text = prompts.presets_to_toml(prompts.list_presets(s))
-                tmp = path.with_name(f".{path.name}.part")
-                tmp.write_text(text, encoding="utf-8")
-                tmp.replace(path)
+                import tempfile
+
+                from director_tui.config import file_mode
+
+                # a private file under a name no one can guess, never one planted as a link (issue 25)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(text)
+                os.chmod(tmp, file_mode())
+                os.replace(tmp, path)
                 notify(f"presets exported to {path}", timeout=3)
                 return
-            if path.stat().st_size > PRESETS_FILE_MAX:
-                raise prompts.PromptError(f"{path}: {path.stat().st_size:,} bytes; a presets file is at most "
-                                          f"{PRESETS_FILE_MAX:,}")
-            parsed = prompts.parse_presets_toml(path.read_text(encoding="utf-8"), str(path))
-
-            def imported(counts: tuple[int, int]) -> None:
-                notify(f"presets from {path}: {counts[0]} new, {counts[1]} updated", timeout=3)
-
-            self.app.writer.submit(lambda s: prompts.import_presets(s, parsed, self.app.settings.user), imported,
-                                   refused=(prompts.PromptError,), what=f"the presets from {path.name}")
+            # read off the loop: a FIFO or a slow mount must not hold the screen (issue 25)
+            self.app.run_worker(lambda: self._import_presets(path), thread=True, group="presets-file",
+                                exit_on_error=False)
         except OSError as exc:
             notify(f"{path}: {exc.strerror or exc}", severity="error", timeout=6)
         except UnicodeDecodeError as exc:
