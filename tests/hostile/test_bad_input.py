@@ -118,7 +118,7 @@ async def test_bad_preset_files_in_the_app_are_a_notice(store, settings, film, t
             path = tmp_path / f"p{i}.toml"
             path.write_text(text, encoding="utf-8")
             app.main_screen.commands.run(f"presets import {path}")  # what `:` + enter runs
-            await wait_for(pilot, lambda: any(expected in str(n.message) for n in app._notifications), 10)
+            await wait_for(pilot, lambda e=expected: any(e in str(n.message) for n in app._notifications), 10)  # type: ignore[misc]
         (tmp_path / "binary.toml").write_bytes(b"\xff\xfe\x00garbage")
         app.main_screen.commands.run(f"presets import {tmp_path / 'binary.toml'}")
         await wait_for(pilot, lambda: any("binary.toml" in str(n.message) for n in app._notifications), 10)
