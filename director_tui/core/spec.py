@@ -13,13 +13,15 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from director_tui.core.states import Asset
 
-from director_tui.core import activity
-from director_tui.core.models import Asset, Checkpoint, PromptRevision, Segment, Stream
+if TYPE_CHECKING:  # the store's side is imported where it is used: `status` reads a stream's
+    # generators through stored_generators() without SQLAlchemy (tests/test_cli_reads.py)
+    from sqlmodel import Session
+
+    from director_tui.core.models import Stream
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")  # \Z: `$` would take a slug ending in a newline
 SLUG_MAX = 64
@@ -202,7 +204,11 @@ def _number(value: object, where: str, lo: float, hi: float) -> float:
     return float(value)
 
 
-def validate_generator(asset: str, value: object, base_dir: Path | None = None) -> dict[str, Any]:
+def validate_generator(asset: str, value: object, base_dir: Path | None = None, *,
+                       any_backend: bool = False) -> dict[str, Any]:
+    """`any_backend`: a back end this program does not know passes (a definition already in
+    the store, perhaps from a newer director-tui or a registry entry: the runner fails its
+    task naming the back ends it knows)."""
     where = f"generators.{asset}"
     if not isinstance(value, dict):
         raise SpecError(where, "must be an object/table")
@@ -214,7 +220,8 @@ def validate_generator(asset: str, value: object, base_dir: Path | None = None) 
     out: dict[str, Any] = {}
     if "backend" in value:
         backend = value["backend"]
-        if backend not in KNOWN_BACKENDS:
+        if not isinstance(backend, str) or (backend not in KNOWN_BACKENDS and not (
+                any_backend and re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", backend))):
             raise SpecError(f"{where}.backend", f"{backend!r} is not a generator back end "
                                                 f"(one of {', '.join(KNOWN_BACKENDS)})")
         if backend == "procedural" and "command" in value:
@@ -264,7 +271,7 @@ def stored_generators(generators_json: str | None) -> dict[str, dict[str, Any]]:
         if asset not in Asset.ALL:
             raise SpecError(f"generators.{str(asset)[:40]}", "unknown asset (expected keyframe or video)")
         if value:
-            out[asset] = validate_generator(asset, value)
+            out[asset] = validate_generator(asset, value, any_backend=True)
     return out
 
 
@@ -371,6 +378,11 @@ class StreamExists(SpecError):
 
 def create_stream(session: Session, spec: StreamSpec, actor: str) -> Stream:
     """Insert the stream, its segments and their first prompt revisions."""
+    from sqlalchemy import select
+
+    from director_tui.core import activity
+    from director_tui.core.models import Checkpoint, PromptRevision, Segment, Stream
+
     if session.execute(select(Stream.id).where(Stream.slug == spec.slug)).first():
         raise StreamExists("stream", f"{spec.slug!r} already exists")
     stream = Stream(slug=spec.slug, title=spec.title, width=spec.width, height=spec.height,
@@ -394,6 +406,10 @@ def create_stream(session: Session, spec: StreamSpec, actor: str) -> Stream:
 
 def export_spec(session: Session, stream: Stream) -> dict[str, Any]:
     """The stream as a spec that `import` takes back."""
+    from sqlalchemy import select
+
+    from director_tui.core.models import Segment
+
     segs = session.execute(
         select(Segment).where(Segment.stream_id == stream.id).order_by(Segment.position)
     ).scalars()

@@ -177,6 +177,14 @@ class Runner:
         until `director-tui trust` (or a new import); unless `quiet`, said once."""
         return self.definitions.trusted(stream_id, asset, quiet=quiet)
 
+    def refusal_said(self, stream_id: int, asset: str) -> None:
+        """The caller said why this (stream, asset) is not trusted: the runner need not."""
+        self.definitions.refusal_said(stream_id, asset)
+
+    def trust_changed(self, stream_id: int, asset: str) -> None:
+        """This account trusted it (or stopped): asked again, and said again if refused."""
+        self.definitions.forget_refusal(stream_id, asset)
+
     def _count_queued(self) -> int:
         """Queued (stream, asset)s this runner would run: an untrusted one waits for `trust`."""
         return sum(1 for stream_id, asset in self.store.tasks.queued_assets(self.stream_ids)

@@ -46,6 +46,12 @@ class StreamDefinitions:
                 self._generators[stream_id] = (stream.slug, stream.generators_json) if stream else ("?", "{}")
         return self._generators[stream_id]
 
+    def refusal_said(self, stream_id: int, asset: str) -> None:
+        self._refused.add((stream_id, asset))
+
+    def forget_refusal(self, stream_id: int, asset: str) -> None:
+        self._refused.discard((stream_id, asset))
+
     def trusted(self, stream_id: int, asset: str, *, quiet: bool = False) -> bool:
         """Whether this account trusts the (stream, asset) generator (a stat of the trust
         file); unless `quiet`, it says once why not."""

@@ -311,7 +311,7 @@ class DirectorApp(App[None]):
                                  output_caps=self.settings.output_caps())
             for asset in ("keyframe", "video"):  # said just above, once is enough
                 if asset in untrusted:
-                    self.runner._refused.add((self.stream_id, asset))
+                    self.runner.refusal_said(self.stream_id, asset)
             self.runner.start()
 
     def queue_missing_keyframes(self) -> None:

@@ -51,7 +51,7 @@ def review_trust(app: DirectorApp) -> None:
         app.notify(f"trusted {len(untrusted)} generator definition(s); the queue runs", timeout=4)
         if app.runner is not None:
             for definition in untrusted:
-                app.runner._refused.discard((app.stream_id, definition.asset))
+                app.runner.trust_changed(app.stream_id, definition.asset)
         app.queue_missing_keyframes()
         app.wake_runner()
 
