@@ -23,12 +23,36 @@ from director_tui.jobs.backends import Job, StartContext, TaskFailed, backend_na
 from director_tui.jobs.generators import OUTPUT_SUFFIX, GeneratorSettings
 
 
+class TaskLog:
+    """A task's log file that never fails the task or the runner: a full disk (ENOSPC, also
+    from the flush when it is closed) or a mount gone stops the logging, and `error` keeps
+    the first failure to say (issue 25: regen --wait printed a traceback from closing it)."""
+
+    def __init__(self, fh: TextIO) -> None:
+        self._fh = fh
+        self.error: OSError | None = None
+
+    def write(self, text: str) -> int:
+        if self.error is None:
+            try:
+                return self._fh.write(text)
+            except (OSError, ValueError) as exc:  # ValueError: written after it was closed
+                self.error = exc if isinstance(exc, OSError) else OSError(str(exc))
+        return 0
+
+    def close(self) -> None:
+        try:
+            self._fh.close()
+        except OSError as exc:
+            self.error = self.error or exc
+
+
 @dataclass
 class Launch:
     """A claimed task and its started job, handed from a worker thread to the loop."""
 
     task: ClaimedTask
-    log: TextIO
+    log: TaskLog
     log_path: Path
     job: Job | None = None
     tmp_path: Path | None = None
@@ -47,9 +71,9 @@ def start_task(store: Store, home: Path, task: ClaimedTask, settings_of: Callabl
     log_path = home / "logs" / f"task-{task.id}.log"
     try:
         make_dir(log_path.parent)
-        log: TextIO = open_log(log_path)
+        log = TaskLog(open_log(log_path))
     except OSError as exc:
-        return Launch(task, open(os.devnull, "w"), log_path,  # closed by the runner
+        return Launch(task, TaskLog(open(os.devnull, "w")), log_path,  # closed by the runner
                       error=f"cannot write the task's log {log_path}: {exc.strerror or exc}")
     launch = Launch(task, log, log_path)
     try:

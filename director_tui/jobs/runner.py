@@ -17,15 +17,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from director_tui.core.models import TaskState
 from director_tui.core.store import Store
 from director_tui.core.store.base import Claimant, ClaimedTask, while_busy
+from director_tui.core.store.failures import from_the_store, unavailable
 from director_tui.core.trust import TrustStore
 from director_tui.jobs.backends import Job, TaskFailed
 from director_tui.jobs.generators import GeneratorSettings, parse_progress
-from director_tui.jobs.launch import Launch, start_task
+from director_tui.jobs.launch import Launch, TaskLog, start_task
 from director_tui.jobs.recording import DEFAULT_CAPS, discard_temp, record_end, record_output
 from director_tui.jobs.recovery import HEARTBEAT_STALE_S, process_start, recover
 from director_tui.jobs.stream_definitions import StreamDefinitions
@@ -66,7 +66,7 @@ class _Running:
 class _Report:
     """What a running job reports goes to its log file, its row's progress and the events."""
 
-    def __init__(self, runner: Runner, run: _Running, log: TextIO) -> None:
+    def __init__(self, runner: Runner, run: _Running, log: TaskLog) -> None:
         self.runner, self.run, self.log = runner, run, log
 
     def text(self, lines: list[str]) -> None:
@@ -113,9 +113,13 @@ class Runner:
         self._my_start = process_start(os.getpid())
         self._made_dirs: set[Path] = set()
         self._task_done = asyncio.Event()
-        # tasks that ended while the store could not take it (ClaimedTask, state, reason, log)
-        self._unfinished: list[tuple[ClaimedTask, str, str, str]] = []
+        # tasks that ended while the store could not take it (ClaimedTask, state, reason, log,
+        # why the store refused, since when)
+        self._unfinished: list[tuple[ClaimedTask, str, str, str, str, float]] = []
         self._last_recovery = 0.0
+        # why the main loop cannot claim or start tasks now (the store refused: a full disk, a
+        # lock), since when, and whether it is likely to pass; None while it can
+        self.start_problem: tuple[str, float, bool] | None = None
 
     # --- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -253,9 +257,13 @@ class Runner:
                 if self._last_recovery == 0.0:  # once, before the first claim
                     await self.recover_orphans()
                 await self._fill_slots()
-                failures = 0
+                failures, self.start_problem = 0, None
             except Exception as exc:  # e.g. the database stayed locked: say so, try again later
                 failures += 1
+                if self.start_problem is None:
+                    why = self._why(exc)
+                    passing = self.store.is_transient(exc) or self.store.connection_problem() is not None
+                    self.start_problem = (why, time.monotonic(), passing)
                 if self.store.connection_problem() is None:  # else the app's banner says it already
                     self._trouble(f"the job queue could not start tasks ({str(exc).splitlines()[0][:160]}); "
                                   "trying again")
@@ -306,9 +314,24 @@ class Runner:
     def _finish_later(self) -> None:
         """In a worker thread: record the ends that could not be recorded when they happened."""
         while self._unfinished:
-            task, state, reason, log_path = self._unfinished[0]
-            record_end(self.store, task, self.actor, state, reason, log_path)
+            task, state, reason, log_path, _why, since = self._unfinished[0]
+            try:
+                record_end(self.store, task, self.actor, state, reason, log_path)
+            except Exception as exc:
+                self._unfinished[0] = (task, state, reason, log_path, self._why(exc), since)
+                raise
             self._unfinished.pop(0)
+
+    @staticmethod
+    def _why(exc: BaseException) -> str:
+        """Why the store refused, in words ("the disk is full"), else its first line."""
+        return unavailable(exc) or (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+    def unrecorded(self) -> dict[int, tuple[str, str, str, float]]:
+        """Tasks that ended here whose end the store has not taken yet: id -> (state, reason,
+        why the store refused, seconds since)."""
+        now = time.monotonic()
+        return {t.id: (state, reason, why, now - since) for t, state, reason, _log, why, since in self._unfinished}
 
     async def check_cancels(self) -> None:
         """Act on cancel requests now (called after a local request)."""
@@ -385,7 +408,9 @@ class Runner:
             # Anything unexpected fails this task with its reason; it never stays "running".
             state = TaskState.FAILED
             expected = isinstance(exc, TaskFailed | MediaError | OSError)
-            reason = str(exc) if expected else f"internal error: {exc!r}"
+            refused = None if expected or not from_the_store(exc) else unavailable(exc)
+            reason = (str(exc) if expected else f"the store could not record its version: {refused}" if refused
+                      else f"internal error: {exc!r}")
             if run.cancel_reason is not None:
                 state = TaskState.QUEUED if run.cancel_reason.startswith("interrupted") else TaskState.CANCELLED
                 reason = run.cancel_reason
@@ -397,7 +422,7 @@ class Runner:
                 await asyncio.to_thread(while_busy, self.store, record_end, self.store, task,
                                         self.actor, state, reason, log_path)
             except Exception as store_exc:  # not written: tried again by the flush loop, never left "running"
-                self._unfinished.append((task, state, reason, log_path))
+                self._unfinished.append((task, state, reason, log_path, self._why(store_exc), time.monotonic()))
                 self._trouble(f"task {task.id}: its end could not be recorded yet ({store_exc}); trying again")
             self._emit(run, "finished", state=state, progress=run.progress, message=reason)
         finally:
@@ -444,7 +469,7 @@ class Runner:
             self._made_dirs.add(path)
         return path
 
-    async def _run_job(self, run: _Running, job: Job, settings: GeneratorSettings, log: TextIO) -> None:
+    async def _run_job(self, run: _Running, job: Job, settings: GeneratorSettings, log: TaskLog) -> None:
         try:
             try:
                 await asyncio.wait_for(job.run(_Report(self, run, log)), settings.timeout_s)
@@ -456,7 +481,7 @@ class Runner:
         if run.cancel_reason is not None:
             raise TaskFailed(run.cancel_reason)
 
-    def _handle_lines(self, run: _Running, lines: list[str], log: TextIO) -> None:
+    def _handle_lines(self, run: _Running, lines: list[str], log: TaskLog) -> None:
         """One read's worth of lines: all go to the log file; the UI gets one progress event
         (the newest) and one batched log event, however many lines a generator floods."""
         lines = [line for line in lines if line.strip()]
