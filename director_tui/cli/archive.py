@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from director_tui.cli.common import StreamArg, app, fail, find_stream, settings, store_for
+from director_tui.cli.common import INT_MAX, StreamArg, app, fail, find_stream, settings, store_for
 from director_tui.core.commands import EXPORTS as WHATS  # light: checked before the store opens
 
 
@@ -60,7 +60,7 @@ def export(
 @app.command()
 def cleanup(
     stream: StreamArg,
-    keep: Annotated[int, typer.Option("--keep", help="Keep the newest N versions of each asset (approved and current ones always).")],
+    keep: Annotated[int, typer.Option("--keep", help="Keep the newest N versions of each asset (approved and current ones always).", max=INT_MAX)],
     archive_to: Annotated[str | None, typer.Option("--archive", help="A folder or an rclone remote (default: <workspace>/archive).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would move.")] = False,
 ) -> None:
@@ -97,8 +97,8 @@ def cleanup(
 @app.command()
 def restore(
     stream: StreamArg,
-    segment: Annotated[int, typer.Argument(help="The segment's position.")],
-    version: Annotated[int, typer.Argument(help="The version number.")],
+    segment: Annotated[int, typer.Argument(help="The segment's position.", min=1, max=INT_MAX)],
+    version: Annotated[int, typer.Argument(help="The version number.", min=1, max=INT_MAX)],
     asset: Annotated[str, typer.Option("--asset", help="keyframe or video.")] = "keyframe",
 ) -> None:
     """Bring an archived version back into the workspace."""

@@ -111,6 +111,10 @@ def complete_stream(ctx: typer.Context, incomplete: str) -> list[str]:
     return [slug for slug in slugs if slug.startswith(incomplete)]
 
 
+# the largest number a store column holds (SQLite's and PostgreSQL's BIGINT): a larger id or
+# count is refused where it is typed, not met as an OverflowError deep in the driver
+INT_MAX = 2**63 - 1
+
 StreamArg = Annotated[str, typer.Argument(help="The stream's slug.", autocompletion=complete_stream)]
 
 

@@ -21,14 +21,14 @@ from typing import Annotated, Any
 
 import typer
 
-from director_tui.cli.common import StreamArg, app, fail, find_stream, settings, store_for
+from director_tui.cli.common import INT_MAX, StreamArg, app, fail, find_stream, settings, store_for
 from director_tui.core.printable import printable
 
 REFUSED = 1
 Asset_ = Annotated[str, typer.Option("--asset", help="keyframe or video.")]
 Json = Annotated[bool, typer.Option("--json", help="Print what happened as JSON.")]
 Stream_ = StreamArg
-Segment_ = Annotated[int, typer.Argument(help="The segment's position.", min=1)]
+Segment_ = Annotated[int, typer.Argument(help="The segment's position.", min=1, max=INT_MAX)]
 
 
 @dataclass
@@ -194,7 +194,7 @@ def _decide(verb: str, stream: str, segments: str, asset: str, version: int | No
 @app.command()
 def approve(stream: Stream_, segments: Annotated[str, typer.Argument(help="Positions: 3, 1,3-5 or all.")],
             asset: Asset_ = "keyframe",
-            version: Annotated[int | None, typer.Option("--version", help="Only if vN is still the current version.")] = None,
+            version: Annotated[int | None, typer.Option("--version", help="Only if vN is still the current version.", min=1, max=INT_MAX)] = None,
             as_json: Json = False) -> None:
     """Approve segments' current versions (as space in the app; a keyframe's clip is queued)."""
     _decide("approve", stream, segments, asset, version, as_json)
@@ -203,7 +203,7 @@ def approve(stream: Stream_, segments: Annotated[str, typer.Argument(help="Posit
 @app.command()
 def reject(stream: Stream_, segments: Annotated[str, typer.Argument(help="Positions: 3, 1,3-5 or all.")],
            asset: Asset_ = "keyframe",
-           version: Annotated[int | None, typer.Option("--version", help="Only if vN is still the current version.")] = None,
+           version: Annotated[int | None, typer.Option("--version", help="Only if vN is still the current version.", min=1, max=INT_MAX)] = None,
            as_json: Json = False) -> None:
     """Reject segments' current versions (as d in the app)."""
     _decide("reject", stream, segments, asset, version, as_json)
@@ -213,7 +213,7 @@ def reject(stream: Stream_, segments: Annotated[str, typer.Argument(help="Positi
 def comment(stream: Stream_, segment: Segment_,
             text: Annotated[str, typer.Argument(help="The comment; - reads it from standard input.")],
             at: Annotated[str | None, typer.Option("--at", help="A time code in the clip: 00:02.5 (implies --asset video).")] = None,
-            version: Annotated[int | None, typer.Option("--version", help="On vN (default: the current version).")] = None,
+            version: Annotated[int | None, typer.Option("--version", help="On vN (default: the current version).", min=1, max=INT_MAX)] = None,
             asset: Annotated[str | None, typer.Option("--asset", help="keyframe or video (default: keyframe; video with --at).")] = None,
             as_json: Json = False) -> None:
     """Comment on a segment's version (as c in the app)."""
@@ -304,7 +304,7 @@ def vary(stream: Stream_, segment: Segment_,
 
 @app.command()
 def pick(stream: Stream_, segment: Segment_,
-         number: Annotated[int, typer.Argument(metavar="N", help="The variation, 1.. in the order they were queued.")],
+         number: Annotated[int, typer.Argument(metavar="N", help="The variation, 1.. in the order they were queued.", min=1, max=INT_MAX)],
          asset: Asset_ = "keyframe", as_json: Json = False) -> None:
     """Pick variation N of a segment's latest variations; the others are rejected (as 1-9 in the grid)."""
     from director_tui.core import operations

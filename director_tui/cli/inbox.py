@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from director_tui.cli.common import app, settings, store_for
+from director_tui.cli.common import INT_MAX, app, settings, store_for
 from director_tui.core.printable import printable
 
 
@@ -15,7 +15,7 @@ from director_tui.core.printable import printable
 def inbox(
     all_: Annotated[bool, typer.Option("--all", help="Seen ones too.")] = False,
     seen: Annotated[bool, typer.Option("--seen", help="Mark the ones listed as seen.")] = False,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many.", min=1)] = 200,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many.", min=1, max=INT_MAX)] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Mentions of you (@name in a comment) not yet seen, in every stream."""

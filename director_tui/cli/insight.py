@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from director_tui.cli.common import StreamArg, app, fail, find_stream, settings, store_for
+from director_tui.cli.common import INT_MAX, StreamArg, app, fail, find_stream, settings, store_for
 from director_tui.cli.reads import activity_text, bar, metrics_text
 from director_tui.core.printable import printable
 
@@ -17,10 +17,10 @@ def activity(
     stream: StreamArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines' worth as one JSON list.")] = False,
     since: Annotated[str | None, typer.Option("--since", help="90m, 2h, 3d, 1w or a date like 2026-11-24.")] = None,
-    segment: Annotated[int | None, typer.Option("--segment", help="Only this segment (position).")] = None,
+    segment: Annotated[int | None, typer.Option("--segment", help="Only this segment (position).", min=1, max=INT_MAX)] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="prompt, generation, decision, comment, export, cleanup, or a kind like task.failed.")] = None,
     author: Annotated[str | None, typer.Option("--author", help="Only this user.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 200,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.", min=1, max=INT_MAX)] = 200,
 ) -> None:
     """The activity timeline: every action, newest first."""
     from director_tui.core import insight
@@ -55,7 +55,7 @@ def metrics(
 @app.command()
 def recommend(
     field: Annotated[str | None, typer.Option("--field", help="image or motion (default both).")] = None,
-    min_samples: Annotated[int, typer.Option("--min-samples", help="Fewer first-time decisions than this: no recommendation.")] = 5,
+    min_samples: Annotated[int, typer.Option("--min-samples", help="Fewer first-time decisions than this: no recommendation.", min=0, max=INT_MAX)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Phrases and presets that got approved first time most often, across the workspace."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from director_tui.cli.common import StreamArg, app, fail, find_stream, settings, store_for
+from director_tui.cli.common import INT_MAX, StreamArg, app, fail, find_stream, settings, store_for
 from director_tui.core.printable import printable
 
 
@@ -100,7 +100,7 @@ def _progress_printer(total: int):  # type: ignore[no-untyped-def]
 @app.command()
 def cancel(
     stream: StreamArg,
-    task_id: Annotated[int | None, typer.Argument(help="The task to cancel.")] = None,
+    task_id: Annotated[int | None, typer.Argument(help="The task to cancel.", min=1, max=INT_MAX)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Cancel every queued and running task of the stream.")] = False,
 ) -> None:
     """Cancel a task (or all): queued ones at once, running ones by their instance within a second."""

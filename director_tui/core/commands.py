@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 
@@ -39,6 +40,12 @@ class Command:
     option: str = ""  # export: "all" (every keyframe version); cleanup: "dry"
 
 
+def _count(word: str) -> int | None:
+    """An ASCII whole number a store column holds (at most 18 digits), else None: `isdigit`
+    takes '²' and int() then raises; 20 digits overflowed SQLite and ended the app."""
+    return int(word) if re.fullmatch(r"[0-9]{1,18}", word) else None
+
+
 def parse_command(line: str, last_position: int) -> Command:
     words = line.strip().lstrip(":").split()
     if not words:
@@ -53,11 +60,11 @@ def parse_command(line: str, last_position: int) -> Command:
             raise CommandError("dailies: :dailies (every current clip) or :dailies approved")
         return Command("dailies", text=args[0].lower() if args else "current")
     if verb == "similar":
-        if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= last_position:
+        if len(args) != 1 or not 1 <= (_count(args[0]) or 0) <= last_position:
             raise CommandError(f"similar: which segment's style? e.g. :similar 7 (1-{last_position})")
         return Command("similar", (int(args[0]),))
     if verb == "vary":
-        if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 9)):
+        if len(args) > 1 or (args and not 1 <= (_count(args[0]) or 0) <= 9):
             raise CommandError("vary: how many variations, 1 to 9? e.g. :vary 4")
         return Command("vary", text=args[0] if args else "")
     if verb == "presets":
@@ -68,7 +75,7 @@ def parse_command(line: str, last_position: int) -> Command:
         return Command("filter", text=" ".join(args))
     if verb == "restore":
         asset = args.pop().lower() if args and args[-1].lower() in Asset.ALL else None
-        if len(args) != 2 or not all(a.isdigit() for a in args) or not 1 <= int(args[0]) <= last_position:
+        if len(args) != 2 or not 1 <= (_count(args[0]) or 0) <= last_position or not _count(args[1]):
             raise CommandError(f"restore: which segment and version? e.g. :restore 4 2 keyframe (1-{last_position})")
         return Command("restore", (int(args[0]), int(args[1])), asset)
     if verb in ("export", "cleanup"):
@@ -104,7 +111,7 @@ def _export(args: list[str]) -> Command:
 
 
 def _cleanup(args: list[str]) -> Command:
-    if not args or not args[0].isdigit():
+    if not args or _count(args[0]) is None:
         raise CommandError("cleanup: keep how many versions of each asset? e.g. :cleanup 3 [DEST] [dry]")
     rest = args[1:]
     option = ""

@@ -64,8 +64,11 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     value = value.strip()
     match = re.fullmatch(r"(\d+)\s*([mhdw])", value)
     if match:
-        n, unit = int(match.group(1)), match.group(2)
-        return now - timedelta(**{{"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[unit]: n})
+        n, unit = int(match.group(1)[:12]), match.group(2)  # (12 digits: past any date; int() of 5,000 digits is refused)
+        try:
+            return now - timedelta(**{{"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[unit]: n})
+        except (OverflowError, ValueError):  # before year 1: everything since the first day
+            return datetime.min
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -323,3 +323,37 @@ def test_a_comment_from_an_endless_standard_input_is_refused(home, tmp_path) -> 
                               stdin=zero, capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and "the comment from standard input: more than 1,048,576 bytes" in done.stderr
 
+
+
+HUGE = str(2**63)  # one past what a store column holds: an OverflowError traceback in the driver before
+
+
+@pytest.mark.parametrize("args", [("cancel", "film", HUGE), ("restore", "film", "1", HUGE),
+                                  ("approve", "film", "1", "--version", HUGE), ("comment", "film", HUGE, "hi"),
+                                  ("cleanup", "film", "--keep", "9" * 30), ("activity", "film", "--segment", HUGE)])
+def test_numbers_past_64_bits_are_refused_where_typed(home, tmp_path, args) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(spec_dict(1)))
+    assert cli(home, "import", str(spec)).exit_code == 0
+    r = cli(home, *args)
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output and "OverflowError" not in r.output, r.output
+    assert HUGE in r.output or "9" * 20 in r.output, r.output  # it names the number
+
+
+def test_a_since_far_past_any_date_reads_everything(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(spec_dict(1)))
+    assert cli(home, "import", str(spec)).exit_code == 0
+    for since in ("99999999999d", "9" * 5000 + "w"):
+        r = cli(home, "activity", "film", "--since", since)
+        assert r.exit_code == 0 and "stream created" in r.output, r.output
+
+
+@pytest.mark.parametrize("line", [":restore 1 99999999999999999999", ":restore 1 ²", ":similar ³",
+                                  ":cleanup 99999999999999999999999", ":vary ⁴"])
+def test_app_commands_with_numbers_no_column_holds_are_a_command_error(line) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.core.commands import CommandError, parse_command
+
+    with pytest.raises(CommandError):
+        parse_command(line, 5)
