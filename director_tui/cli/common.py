@@ -40,7 +40,11 @@ def _close_stores() -> None:
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"director-tui: {message}", err=True)
+    """One line on stderr: whatever it quotes (a path, a slug, a colleague's text) cannot
+    drive the terminal (core/printable)."""
+    from director_tui.core.printable import printable
+
+    typer.echo(f"director-tui: {printable(message)}", err=True)
     return typer.Exit(code)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from director_tui.core import archive
 from director_tui.core.commands import EXPORTS as WHATS  # one list for the CLI, `:export` and here
 from director_tui.core.guards import check_destination
+from director_tui.core.printable import printable
 from director_tui.core.store import Store
 
 Progress = Callable[[int, int, str], None]
@@ -23,9 +24,9 @@ class ExportDone:
     skipped: list[str] = field(default_factory=list)  # left out, each with why
 
     def __str__(self) -> str:
-        done = f"exported {self.what} to {self.where} ({self.files} file{'s' if self.files != 1 else ''})"
+        done = f"exported {self.what} to {printable(self.where)} ({self.files} file{'s' if self.files != 1 else ''})"
         if self.skipped:
-            done += (f"; {len(self.skipped)} left out: {self.skipped[0]}"
+            done += (f"; {len(self.skipped)} left out: {printable(self.skipped[0])}"
                      + (f" (and {len(self.skipped) - 1} more)" if len(self.skipped) > 1 else ""))
         return done
 

@@ -357,3 +357,21 @@ def test_app_commands_with_numbers_no_column_holds_are_a_command_error(line) -> 
 
     with pytest.raises(CommandError):
         parse_command(line, 5)
+
+
+def test_a_destination_with_control_characters_is_echoed_escaped(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(spec_dict(1)))
+    assert cli(home, "import", str(spec)).exit_code == 0
+    dest = tmp_path / "a\x1b]0;pwned\x07.json"
+    r = cli(home, "export", "film", "spec", "-o", str(dest))
+    assert r.exit_code == 0 and "\x1b" not in r.output and "\\x1b]0;pwned\\x07" in r.output, r.output
+    r = cli(home, "export", "film", "spec", "-o", str(home / "media" / "x\x1b[2J.json"))
+    assert r.exit_code == 2 and "\x1b" not in r.output and "\\x1b[2J" in r.output, r.output
+
+
+def test_a_sqlite_url_that_cannot_be_opened_is_one_line(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    r = cli(home, "--store", f"sqlite:///{tmp_path}/no/such/folder/d.db", "list")
+    lines = r.output.strip().splitlines()
+    assert r.exit_code != 0 and len(lines) == 1, r.output
+    assert "cannot open the database (unable to open database file)" in lines[0], lines[0]

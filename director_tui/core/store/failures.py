@@ -33,6 +33,15 @@ def damaged_message(exc: BaseException, home: str | Path | None) -> str | None:
     return damaged(resolve_home(home) / "director.db", why)
 
 
+def first_line(exc: BaseException) -> str:
+    """The driver's own words: the first line, without SQLAlchemy's "(sqlite3.OperationalError) "
+    prefix and its "(Background on this error at: …)" line."""
+    import re
+
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return re.sub(r"^\([\w.]+\) ", "", text)[:200]
+
+
 def is_transient(exc: BaseException) -> bool:
     """Busy now, worth trying again: a lock held past the busy timeout."""
     operational = isinstance(exc, sqlite3.OperationalError | StoreError) or "OperationalError" in type(exc).__name__

@@ -280,7 +280,7 @@ def _open_file(home: Path, db: Path) -> SqliteStore:
             raise DamagedStore(failures.damaged(db, "it does not start like an SQLite database")) from exc
         if isinstance(exc, sqlite3.DatabaseError) or "malformed" in str(exc):
             raise DamagedStore(failures.damaged(db, str(exc))) from exc
-        raise StoreError(f"workspace {home}: cannot open director.db ({exc})") from exc
+        raise StoreError(f"{db}: cannot open the database ({failures.first_line(exc)})") from exc
     if created:  # SQLite makes them 0644 under the umask; the workspace mode is 0600 or 0660
         for name in (db.name, f"{db.name}-wal", f"{db.name}-shm"):
             with contextlib.suppress(OSError):
