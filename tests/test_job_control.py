@@ -164,6 +164,8 @@ def test_two_workers_run_each_task_exactly_once(store, home, make_stream) -> Non
     assert len(versions) == 8 and {v.number for v in versions} == {1}
     owners = {t.owner.split(":")[1] for t in done}
     assert len(owners) == 2, "both instances should have claimed work"
+    said = "".join(outs)  # each task named as the director names shots: stream and position
+    assert all(f"keyframe film #{pos}: succeeded" in said for pos in range(1, 9)), said
 
 
 def test_regen_wait_reports_failures_with_exit_1(store, home, make_stream) -> None:  # type: ignore[no-untyped-def]

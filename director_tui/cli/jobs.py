@@ -169,11 +169,28 @@ def work(
     for slug in streams or []:
         require_trust(*_stream_generators(slug), assets)
 
+    import functools
+
+    @functools.lru_cache(maxsize=4096)
+    def shot(segment_id: int) -> str:
+        """'film #3', as every other command names a segment (its id said nothing to anyone)."""
+        from sqlalchemy import select
+
+        from director_tui.core.models import Segment, Stream
+
+        try:
+            with store.read() as session:
+                row = session.execute(select(Stream.slug, Segment.position).join(
+                    Segment, Segment.stream_id == Stream.id).where(Segment.id == segment_id)).first()  # type: ignore[arg-type]
+        except Exception:  # the store away for a moment: the line is still worth printing
+            return f"segment id {segment_id}"
+        return f"segment id {segment_id} (deleted)" if row is None else f"{row[0]} #{row[1]}"
+
     def on_event(e) -> None:  # type: ignore[no-untyped-def]
         if e.kind in ("started", "finished"):
             said = printable(e.message)
             state = "" if said.startswith(f"{e.state}:") else f"{e.state} "  # "interrupted: its instance (…) died"
-            typer.echo(f"task {e.task_id} {e.asset} segment#{e.segment_id}: {state}{said}".rstrip())
+            typer.echo(f"task {e.task_id} {e.asset} {shot(e.segment_id)}: {state}{said}".rstrip())
         elif e.kind == "trouble":
             typer.echo(f"work: {e.message}", err=True)
 
