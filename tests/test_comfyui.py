@@ -61,6 +61,11 @@ def closed_port() -> int:
     ({"workflow": {"nodes": [], "links": []}}, "this is the UI format; export the workflow with 'Save (API Format)'"),
     ({"workflow": "missing.json"}, "a relative path needs the spec's folder"),
     ({"command": ["x", "{output}"]}, "generators.keyframe.command: unknown field for the comfyui back end"),
+    # issue 25: a node whose _meta is not an object ended import (and the runner) in a traceback
+    ({"workflow": {"6": {"class_type": "CLIPTextEncode", "inputs": {"text": ""}, "_meta": "x"}}},
+     "node '6'._meta: must be an object whose title is a string"),
+    ({"workflow": {"6": {"class_type": "CLIPTextEncode", "inputs": {"text": ""}, "_meta": {"title": [1]}}}},
+     "node '6'._meta: must be an object whose title is a string"),
 ])
 def test_comfyui_settings_are_checked_with_the_field_and_node(change, message) -> None:  # type: ignore[no-untyped-def]
     gens = comfy(["http://gpu-01:8188"])

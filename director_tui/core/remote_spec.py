@@ -77,6 +77,9 @@ def check_workflow(data: object, where: str) -> dict[str, Any]:
         if not isinstance(node, dict) or not isinstance(node.get("class_type"), str) \
                 or not isinstance(node.get("inputs"), dict):
             raise RemoteSpecError(f"{where} node {node_id!r}", "must have a class_type and inputs")
+        meta = node.get("_meta")  # (ComfyUI's own: {"title": …}; read by title: references and the log)
+        if meta is not None and not (isinstance(meta, dict) and isinstance(meta.get("title", ""), str)):
+            raise RemoteSpecError(f"{where} node {node_id!r}._meta", "must be an object whose title is a string")
     return data
 
 
