@@ -41,14 +41,17 @@ def regen(
         raise fail(f"--segments: {exc}") from None
     queued: list[int] = []
     problems: list[str] = []
-    for pos in positions:
-        try:
-            with store.write() as session:
-                seg_id = session.execute(select(Segment.id).where(
-                    Segment.stream_id == stream_id, Segment.position == pos)).scalar_one()
-                queued.append(operations.regenerate(session, seg_id, asset, s.user).value)  # as `r` in the app
-        except queue.QueueError as exc:
-            problems.append(str(exc))
+    for start in range(0, len(positions), 500):  # 500 a transaction: 30,000 single commits took a minute
+        chunk = positions[start:start + 500]
+        with store.write() as session:
+            ids = dict(session.execute(select(Segment.position, Segment.id).where(  # type: ignore[call-overload]
+                Segment.stream_id == stream_id, Segment.position.in_(chunk))).all())  # type: ignore[attr-defined]
+            for pos in chunk:
+                try:
+                    with session.begin_nested():  # one busy segment stops no other
+                        queued.append(operations.regenerate(session, ids[pos], asset, s.user).value)  # as `r` in the app
+                except queue.QueueError as exc:
+                    problems.append(str(exc))
     for problem in problems:
         typer.echo(f"director-tui: {problem}", err=True)
     typer.echo(f"queued {len(queued)} {asset} task(s) for {stream}")
