@@ -150,3 +150,18 @@ def test_open_names_a_bad_config_in_one_line(home: Path, tmp_path: Path) -> None
     r = subprocess.run([sys.executable, "-m", "director_tui", "--home", str(home), "open", "film"],
                        capture_output=True, text=True, timeout=60, env={**os.environ, "DIRECTOR_CONFIG": str(config)})
     assert r.returncode == 2 and r.stderr.strip() == f"director-tui: {config}: image_protocol: must be auto, sixel, kitty, halfcell or unicode"
+
+
+def test_open_without_a_terminal_for_keys_is_one_line(home: Path, tmp_path: Path) -> None:
+    """`open` with stdin from /dev/null (cron, a pipe, ssh -n) waited forever for keys."""
+    import os
+    import subprocess
+    import sys
+
+    assert cli(home, "new", "film").exit_code == 0
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_DRIVER"}
+    for form in (["open", "film"], ["demo"]):
+        r = subprocess.run([sys.executable, "-m", "director_tui", "--home", str(home), *form], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=60, env=env)
+        assert r.returncode == 2 and r.stderr.startswith("director-tui: open: standard input is not a terminal"), r
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -10,6 +10,7 @@ import sys
 def open_stream(home: str | None, slug: str, store: str | None = None) -> int:
     """Open a stream in the app; errors are one line on stderr. Returns the exit code."""
     import gc
+    import os
 
     # Start-up only allocates what the app keeps (modules, widgets, rows): the collector's
     # passes over that growing heap are wasted. The app turns it back on, with all of this
@@ -40,6 +41,12 @@ def open_stream(home: str | None, slug: str, store: str | None = None) -> int:
         if message is None:
             raise
         print(f"director-tui: {message}", file=sys.stderr)
+        return 2
+    # keys come from a terminal: with stdin from /dev/null or a pipe the app waited forever
+    # for keys that could not come (a tab of `serve` talks through textual's web driver)
+    if not os.environ.get("TEXTUAL_DRIVER") and not sys.stdin.isatty():
+        print("director-tui: open: standard input is not a terminal (the app reads your keys there); run it "
+              "in a terminal, or `director-tui serve` for a browser", file=sys.stderr)
         return 2
     probe(settings.image_protocol)
     director.run()
