@@ -245,11 +245,37 @@ def validate_generator(asset: str, value: object, base_dir: Path | None = None, 
             raise SpecError(f"{where}.command[0]", "the program must not be empty")
         if not any("{output}" in arg for arg in cmd):
             raise SpecError(f"{where}.command", "must contain {output}")
+        _no_prompt_in_inline_code(cmd, where)
         out["command"] = list(cmd)
     _scheduling(value, where, out)
     if "pace_s" in value:
         out["pace_s"] = _number(value["pace_s"], f"{where}.pace_s", -1e-9, 600)
     return out
+
+
+# programs that run code given inline, and the flag that gives it: text spliced into that
+# code is code (issue 25: a colleague's prompt `'; touch /tmp/x; #` ran as a command)
+_INLINE_CODE = {"sh": "c", "bash": "c", "dash": "c", "zsh": "c", "ksh": "c", "fish": "c", "busybox": "c",
+                "python": "c", "python3": "c", "perl": "e", "ruby": "e", "node": "e"}
+
+
+def _no_prompt_in_inline_code(cmd: list[str], where: str, skipped: int = 0) -> None:
+    """{prompt} (a colleague's words) inside a shell's -c script or python's -c code is
+    refused: its quotes and `;` would run as commands. As its own argument it is safe."""
+    name = re.sub(r"[0-9.]+$", "", cmd[0].rsplit("/", 1)[-1]) or cmd[0]
+    if name == "env" and len(cmd) > 1:  # `env sh -c …`
+        return _no_prompt_in_inline_code(cmd[1:], where, skipped + 1)
+    flag = _INLINE_CODE.get(name)
+    if flag is None:
+        return
+    for i, arg in enumerate(cmd[1:], start=1):
+        if arg.startswith("-") and not arg.startswith("--") and flag in arg[1:] and i + 1 < len(cmd):
+            if "{prompt}" in cmd[i + 1]:
+                raise SpecError(f"{where}.command[{skipped + i + 1}]",
+                                f"{{prompt}} inside {name} -{flag} code would run a prompt's quotes and ; as "
+                                f"commands; pass it as its own argument, e.g. [\"sh\", \"-c\", \"gen \\\"$1\\\"\", "
+                                f"\"sh\", \"{{prompt}}\"]")
+            return
 
 
 @functools.lru_cache(maxsize=64)

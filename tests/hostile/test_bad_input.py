@@ -73,6 +73,12 @@ BAD_SPECS: dict[str, tuple[bytes, str]] = {
     "lone surrogate in a key": (b'{"stream": "film", "segments": [{"image_prompt": "a", "\\ud800": 1}]}',
                                 "segments[0]: a key that is not valid Unicode"),
     "slug with a newline": (b'{"stream": "film\\n", "segments": [{"image_prompt": "a"}]}', "is not a valid slug"),
+    # issue 25: a colleague's prompt `'; touch /tmp/x; #` spliced into a shell script ran as a command
+    "{prompt} in sh -c": (json.dumps(spec_dict(1, generators={"keyframe": {"command": [
+        "sh", "-c", "gen '{prompt}' {output}"]}})).encode(), "generators.keyframe.command[2]: {prompt} inside sh -c code"),
+    "{prompt} in env python3 -c": (json.dumps(spec_dict(1, generators={"keyframe": {"command": [
+        "/usr/bin/env", "python3", "-c", "print('{prompt}')", "{output}"]}})).encode(),
+        "generators.keyframe.command[3]: {prompt} inside python -c code"),
 }
 
 
