@@ -42,13 +42,19 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # damage found past the open, or a store that refused: one line
         from director_tui.core.store import damaged_message, unavailable
+        from director_tui.core.store.failures import first_line, from_the_store
 
         message = damaged_message(exc, State.home)
         if message is not None:
             typer.echo(f"director-tui: {message}", err=True)
             sys.exit(2)
         why = unavailable(exc)
+        if why is None and from_the_store(exc) and not isinstance(exc, OSError):
+            # a constraint or a trigger of the store's (someone's ALTER, a dropped table):
+            # its transaction was rolled back, and it will not pass by trying again
+            why = f"the database refused it ({first_line(exc)})"
         if why is None:
             raise
-        typer.echo(f"director-tui: stopped: {why}; try again", err=True)
+        again = "; try again" if not why.startswith("the database refused it") else "; nothing was changed"
+        typer.echo(f"director-tui: stopped: {why}{again}", err=True)
         sys.exit(1)

@@ -393,3 +393,26 @@ def test_a_selection_of_100000_positions_is_linear() -> None:
     started = time.perf_counter()
     out = parse_positions("1-100000,5,99999-100000", 100_000)
     assert out == list(range(1, 100_001)) and time.perf_counter() - started < 2.0
+
+
+def test_a_store_whose_trigger_aborts_or_table_is_gone_is_one_line(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Someone with write access to the shared store adds a trigger that aborts every
+    activity row, or drops a table: an IntegrityError traceback before, and 'try again'."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(spec_dict(1)))
+    assert cli(home, "import", str(spec)).exit_code == 0
+    with sqlite3.connect(home / "director.db") as conn:
+        conn.execute("CREATE TRIGGER nope BEFORE INSERT ON activity BEGIN SELECT RAISE(ABORT, 'no activity today'); END")
+    run = [sys.executable, "-m", "director_tui", "--home", str(home)]
+    done = subprocess.run([*run, "comment", "film", "1", "hi"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.strip() == ("director-tui: stopped: the database refused it "
+                                                            "(no activity today); nothing was changed"), done.stderr
+    with sqlite3.connect(home / "director.db") as conn:
+        conn.execute("DROP TRIGGER nope")
+        conn.execute("DROP TABLE comment")
+    done = subprocess.run([*run, "comment", "film", "1", "hi"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.strip() == ("director-tui: stopped: the database refused it "
+                                                            "(no such table: comment); nothing was changed"), done.stderr

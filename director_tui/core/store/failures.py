@@ -60,7 +60,7 @@ def unavailable(exc: BaseException) -> str | None:
     if "readonly" in text or "read-only" in text:
         return "the database cannot be written (read-only)"
     if isinstance(exc, StoreError | sqlite3.OperationalError) or "OperationalError" in type(exc).__name__:
-        return f"the database refused it ({text.splitlines()[0][:120]})"
+        return f"the database refused it ({first_line(exc)[:160]})"
     return None
 
 
