@@ -20,10 +20,10 @@ import subprocess
 class Child:
     """A started generator: its own session and process group, stdout and stderr on one pipe."""
 
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
         # never a shell: argv goes to exec as is (prompts byte for byte, DESIGN.md)
         self.popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # noqa: S603
-                                      stderr=subprocess.STDOUT, start_new_session=True, bufsize=0)
+                                      stderr=subprocess.STDOUT, start_new_session=True, bufsize=0, env=env)
         self.pid = self.popen.pid
         self._exit: asyncio.Future[int] | None = None
         self._reader: asyncio.StreamReader | None = None

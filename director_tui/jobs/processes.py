@@ -107,3 +107,60 @@ def kill_leftover(task: Task, grace_s: float = 5.0) -> bool:
         os.killpg(pgid, signal.SIGKILL)
     forget_group(pgid, task.proc_start)
     return True
+
+
+MARK_ENV = "DIRECTOR_TASK_MARK"  # in every generator's environment: a token of its own run
+
+
+class Leftovers:
+    """Processes a finished generator left behind outside its process group: a child that
+    called setsid() (a daemon, a server it started) survived the group kill and held a
+    GPU (issue 25). Each run's environment carries a token of its own (MARK_ENV), which
+    setsid() does not change; after the run ends, the runner's next rounds kill this
+    account's processes that still carry it. One scan of /proc per round, and only while
+    a run has ended in the last few rounds (a few ms; never per task)."""
+
+    ROUNDS = 3  # a token is looked for this many rounds after its run ended
+
+    def __init__(self) -> None:
+        self._ended: dict[str, int] = {}
+
+    def ended(self, mark: str) -> None:
+        self._ended[mark] = self.ROUNDS
+
+    def pending(self) -> bool:
+        return bool(self._ended)
+
+    def sweep(self) -> int:
+        """In a worker thread: SIGKILL to this account's processes carrying an ended run's
+        token; the number killed."""
+        ended = dict(self._ended)
+        if not ended:
+            return 0
+        wanted = {f"{MARK_ENV}={mark}".encode() for mark in ended}
+        uid, killed = os.getuid(), 0
+        try:
+            names = [name for name in os.listdir("/proc") if name.isdigit()]
+        except OSError:  # no /proc here: the group kill is all there is
+            names = []
+        for name in names:
+            try:
+                if os.stat(f"/proc/{name}").st_uid != uid:
+                    continue
+                with open(f"/proc/{name}/environ", "rb") as fh:
+                    environ = fh.read()
+            except OSError:  # gone meanwhile, or not readable
+                continue
+            if wanted.intersection(environ.split(b"\0")):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(int(name), signal.SIGKILL)
+                    killed += 1
+        for mark, rounds in ended.items():
+            if rounds <= 1:
+                self._ended.pop(mark, None)
+            else:
+                self._ended[mark] = rounds - 1
+        return killed
+
+
+LEFTOVERS = Leftovers()  # one per process: every runner in it sweeps the same list

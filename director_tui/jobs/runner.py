@@ -26,6 +26,7 @@ from director_tui.core.trust import TrustStore
 from director_tui.jobs.backends import Job, TaskFailed
 from director_tui.jobs.generators import GeneratorSettings, parse_progress
 from director_tui.jobs.launch import Launch, TaskLog, start_task
+from director_tui.jobs.processes import LEFTOVERS
 from director_tui.jobs.recording import DEFAULT_CAPS, discard_temp, record_end, record_output
 from director_tui.jobs.recovery import HEARTBEAT_STALE_S, process_start, recover
 from director_tui.jobs.stream_definitions import StreamDefinitions
@@ -155,6 +156,8 @@ class Runner:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self._finish_later)
         await asyncio.to_thread(self.discard_leftovers)
+        if LEFTOVERS.pending():  # what the last generators left outside their groups
+            await asyncio.to_thread(LEFTOVERS.sweep)
 
     async def run_until_idle(self, timeout_s: float | None = None) -> None:
         """Run until no task of our streams is queued or running (CLI and tests)."""
@@ -300,6 +303,8 @@ class Runner:
                 # hand the thread a snapshot: the loop keeps changing self.running
                 if self._unfinished:
                     await asyncio.to_thread(self._finish_later)
+                if LEFTOVERS.pending():  # processes a finished generator left outside its group
+                    await asyncio.to_thread(LEFTOVERS.sweep)
                 to_cancel = await asyncio.to_thread(self.flush_progress, list(self.running.values()))
                 for task_id in to_cancel:
                     await self.cancel(task_id)

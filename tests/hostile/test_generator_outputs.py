@@ -5,6 +5,9 @@ Every generator here is a real program (tests/generators/)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -84,6 +87,24 @@ def test_children_holding_the_pipe_are_killed_not_waited_for(store, home, tmp_pa
     assert time.monotonic() - t0 < 20  # not the child's hour, not the 600 s timeout
     child = int(pidfile.read_text())
     assert not running(child)
+
+
+def test_a_child_that_left_the_group_with_setsid_is_killed_after_the_task(store, home, tmp_path, make_stream) -> None:  # type: ignore[no-untyped-def]
+    """A daemon a generator starts (setsid(), its pipe closed) survived the group kill and
+    kept its GPU for an hour (issue 25); its run's environment token finds it."""
+    pidfile = tmp_path / "child.pid"
+    task = one_task(store, home, make_stream, [PY, gen("setsid_child.py"), "--pidfile", str(pidfile),
+                                               "--out", "{output}"])
+    assert task.state == TaskState.SUCCEEDED, task.error
+    child = int(pidfile.read_text())
+    deadline = time.monotonic() + 5  # the runner's stop sweeps once more; the flush loop each second
+    while running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert not running(child)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
 
 
 def running(pid: int) -> bool:

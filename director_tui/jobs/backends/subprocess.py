@@ -4,7 +4,8 @@ It runs in its own session and process group, stdin from /dev/null, stdout and s
 one pipe read line by line; it must write `{output}`. Stopping it is SIGTERM to the group,
 SIGKILL after the grace period, and SIGKILL to whatever is left of the group on every way
 out; once it has exited, children that still hold the pipe get DRAIN_S to finish and are
-then killed, not waited for.
+then killed, not waited for. A child that left the group (setsid) is found after the run
+by its environment's DIRECTOR_TASK_MARK and killed by the runner (jobs/processes.Leftovers).
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from typing import TYPE_CHECKING
 from director_tui.jobs.backends.base import Backend, Job, Reporter, StartContext, TaskFailed
 from director_tui.jobs.child import Child
 from director_tui.jobs.generators import build_argv
-from director_tui.jobs.processes import forget_group, kill_leftover, process_start, remember_group
+from director_tui.jobs.processes import (
+    LEFTOVERS,
+    MARK_ENV,
+    forget_group,
+    kill_leftover,
+    process_start,
+    remember_group,
+)
 
 if TYPE_CHECKING:
     from director_tui.core.models import Task
@@ -38,8 +46,9 @@ def kill_group(pgid: int) -> None:
 
 
 class SubprocessJob(Job):
-    def __init__(self, child: Child, start: float | None = None) -> None:
+    def __init__(self, child: Child, start: float | None = None, mark: str = "") -> None:
         self.child = child
+        self.mark = mark  # its environment's MARK_ENV: what a child that left the group still carries
         self.pid = child.pid  # also its process group
         self.start = start  # its start time: with the pid, the group's private record
         self.tail: list[str] = []  # the last lines that were not progress: a failure's reason
@@ -58,6 +67,8 @@ class SubprocessJob(Job):
         finally:
             kill_group(self.pid)  # what is left of its group, whatever happened
             forget_group(self.pid, self.start)
+            if self.mark:  # and what left the group (setsid): the runner's next rounds
+                LEFTOVERS.ended(self.mark)
         if code != 0:
             tail = " | ".join(self.tail[-TAIL_LINES:]) or "no output"
             what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
@@ -146,8 +157,11 @@ class SubprocessBackend(Backend):
         }
         argv = build_argv(self.template(ctx), values)
         ctx.log(f"$ {argv!r}")
+        import secrets
+
+        mark = secrets.token_hex(12)
         try:
-            child = Child(argv)
+            child = Child(argv, env={**os.environ, MARK_ENV: mark})
         except FileNotFoundError:
             raise TaskFailed(f"generator not found: {argv[0]!r} (not on PATH or no such file)") from None
         except PermissionError:
@@ -168,7 +182,7 @@ class SubprocessBackend(Backend):
             child.popen.wait()
             child.close()
             raise
-        return SubprocessJob(child, start)
+        return SubprocessJob(child, start, mark)
 
     def reap(self, task: Task, settings: GeneratorSettings, grace_s: float) -> bool:
         return kill_leftover(task, grace_s)  # only a group this account recorded starting
