@@ -60,7 +60,7 @@ def export(
 @app.command()
 def cleanup(
     stream: StreamArg,
-    keep: Annotated[int, typer.Option("--keep", help="Keep the newest N versions of each asset (approved and current ones always).", max=INT_MAX)],
+    keep: Annotated[int, typer.Option("--keep", help="Keep the newest N versions of each asset (approved and current ones always).", min=0, max=INT_MAX)],
     archive_to: Annotated[str | None, typer.Option("--archive", help="A folder or an rclone remote (default: <workspace>/archive).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would move.")] = False,
 ) -> None:

@@ -117,13 +117,14 @@ class Context:
         """Run `work(session)` in one write transaction; a refusal is one line, exit 1."""
         from director_tui.core.operations import REFUSED as REFUSALS
         from director_tui.core.prompts import PromptConflict, PromptError
+        from director_tui.core.review import BadText
 
         try:
             with self.store.write() as session:
                 return work(session)
         except PromptConflict as exc:  # a colleague's save since: as things stand
             raise fail(f"{self.slug}: {exc}; nothing saved (now: {printable(exc.theirs)[:200]!r})", REFUSED) from None
-        except PromptError as exc:  # a text the store does not take: bad input
+        except (PromptError, BadText) as exc:  # a text the store does not take: bad input
             raise fail(f"{self.slug}: {exc}") from None
         except REFUSALS as exc:
             raise fail(f"{self.slug}: {exc}", REFUSED) from None

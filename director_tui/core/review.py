@@ -34,6 +34,11 @@ class ReviewError(Exception):
     """A decision that cannot be made now; the message says why."""
 
 
+class BadText(ReviewError):
+    """Text no store takes (empty, too long, a NUL, not Unicode): bad input, not a refusal
+    of the moment (the CLI's exit 2, not 1)."""
+
+
 @dataclass
 class DecisionResult:
     segment_id: int
@@ -199,15 +204,21 @@ MAX_COMMENT_CHARS = 100_000
 _TIMECODE = re.compile(r"^@?(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$|^@?(\d+(?:\.\d+)?)s?$")
 
 
+TIMECODE_MAX_S = 24 * 3600.0  # a clip is at most 600 s (spec DURATION_MAX); a day is past any of them
+
+
 def parse_timecode(text: str) -> float | None:
     """`00:02.5`, `1:02:03`, `@2.5`, `2.5s` → seconds; None when it is not a time code."""
+    if len(text) > 32:  # 5,000 digits made inf (or int() refused them: a traceback)
+        return None
     m = _TIMECODE.match(text.strip())
     if m is None:
         return None
     if m.group(4) is not None:
-        return float(m.group(4))
-    hours = int(m.group(1) or 0)
-    return hours * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+        seconds = float(m.group(4))
+    else:
+        seconds = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    return seconds if seconds <= TIMECODE_MAX_S else None
 
 
 def format_timecode(seconds: float) -> str:
@@ -229,11 +240,13 @@ def add_comment(session: Session, segment_id: int, body: str, author: str, *, as
     seg = _segment(session, segment_id)
     body = body.strip()
     if not body:
-        raise ReviewError("comment: empty")
-    if len(body) > MAX_COMMENT_CHARS or "\x00" in body:
-        raise ReviewError(f"comment: longer than {MAX_COMMENT_CHARS:,} characters or holds a NUL")
+        raise BadText("comment: empty")
+    if len(body) > MAX_COMMENT_CHARS:
+        raise BadText(f"comment: longer than {MAX_COMMENT_CHARS:,} characters ({len(body):,})")
+    if "\x00" in body:
+        raise BadText(f"comment: holds a NUL character (at character {body.index(chr(0)) + 1})")
     if (at := not_unicode(body)) is not None:
-        raise ReviewError(f"comment: not valid Unicode (a lone surrogate at {at})")
+        raise BadText(f"comment: not valid Unicode (a lone surrogate at {at})")
     version = None
     if version_id is not None:
         version = session.get(Version, version_id)

@@ -416,3 +416,18 @@ def test_a_store_whose_trigger_aborts_or_table_is_gone_is_one_line(home, tmp_pat
     done = subprocess.run([*run, "comment", "film", "1", "hi"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stderr.strip() == ("director-tui: stopped: the database refused it "
                                                             "(no such table: comment); nothing was changed"), done.stderr
+
+
+def test_a_comment_too_long_or_a_time_code_past_any_clip_is_bad_input(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Exit 2 (bad input, as the README says), not 1 (a refusal of the moment); a 5,000-digit
+    --at was inf seconds; --keep -1 is checked where it is typed."""
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(spec_dict(1)))
+    assert cli(home, "import", str(spec)).exit_code == 0
+    r = cli(home, "comment", "film", "1", "x" * 100_001)
+    assert r.exit_code == 2 and "comment: longer than 100,000 characters (100,001)" in r.output, r.output
+    for at in ("9" * 5000, "9" * 40 + ":00", "25:00:00"):
+        r = cli(home, "comment", "film", "1", "x", "--at", at)
+        assert r.exit_code == 2 and "is not a time code" in r.output, r.output
+    r = cli(home, "cleanup", "film", "--keep", "-1")
+    assert r.exit_code == 2, r.output
