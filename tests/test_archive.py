@@ -147,7 +147,7 @@ def test_cleanup_archives_with_checksums_and_restores(store, home, cut_ready, tm
     assert r.exit_code == 0 and (home / "media" / old.path).exists() and r.output.startswith("restored ")
     assert archive.sha256_of(home / "media" / old.path) == old.checksum
     assert "is in the workspace already" in cli(home, "restore", "film", "1", "1").output
-    assert cli(home, "cleanup", "film", "--keep", "-1").exit_code == 1
+    assert cli(home, "cleanup", "film", "--keep", "-1").exit_code == 2  # bad input (issue 25)
 
 
 def _many_versions(store, home: Path, film_id: int, n: int, size: int) -> None:  # type: ignore[no-untyped-def]
