@@ -37,7 +37,7 @@ def _ensure_account() -> str | None:
     try:
         grp.getgrnam(GROUP)
     except KeyError:
-        made = subprocess.run(["groupadd", GROUP], capture_output=True, text=True)
+        made = subprocess.run(["groupadd", "-f", GROUP], capture_output=True, text=True)  # -f: made meanwhile is fine
         if made.returncode != 0:
             return f"groupadd refused: {made.stderr.strip()[:120]}"
     try:
@@ -45,7 +45,7 @@ def _ensure_account() -> str | None:
     except KeyError:
         made = subprocess.run(["useradd", "--no-create-home", "-G", GROUP, "-s", "/bin/sh", COLLEAGUE],
                               capture_output=True, text=True)
-        if made.returncode != 0:
+        if made.returncode != 0 and "already exists" not in made.stderr:  # (another xdist worker's, meanwhile)
             return f"useradd refused: {made.stderr.strip()[:120]}"
     return None
 
