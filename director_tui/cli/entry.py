@@ -31,7 +31,30 @@ def _argv_problem(argv: list[str]) -> str | None:
     return None
 
 
+def _escape_usage_errors() -> None:
+    """Click repeats a bad argument in its usage error ("Got unexpected extra argument (…)"),
+    raw: an argument holding ESC ] 52 reached the terminal as a command (found by
+    tests/hostile/sweep_inputs.py). Every usage error's message goes through printable()."""
+    try:  # typer 0.16+ carries its own copy of click, which raises these
+        from typer._click import exceptions
+    except ImportError:  # older typer: click itself
+        from click import exceptions  # type: ignore[no-redef]
+
+    from director_tui.core.printable import printable
+
+    original = exceptions.UsageError.format_message
+    if getattr(original, "escaped", False):
+        return
+
+    def escaped(self: exceptions.UsageError) -> str:
+        return printable(original(self), newlines=True)
+
+    escaped.escaped = True  # type: ignore[attr-defined]
+    exceptions.UsageError.format_message = escaped  # type: ignore[method-assign]
+
+
 def main() -> None:
+    _escape_usage_errors()
     problem = _argv_problem(sys.argv[1:])
     if problem is not None:
         typer.echo(f"director-tui: {problem}", err=True)

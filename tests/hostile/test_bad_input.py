@@ -431,3 +431,16 @@ def test_a_comment_too_long_or_a_time_code_past_any_clip_is_bad_input(home, tmp_
         assert r.exit_code == 2 and "is not a time code" in r.output, r.output
     r = cli(home, "cleanup", "film", "--keep", "-1")
     assert r.exit_code == 2, r.output
+
+
+def test_a_usage_error_repeats_a_bad_argument_escaped(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Click's 'Got unexpected extra argument (…)' echoed ESC ] 52 raw (tests/hostile/sweep_inputs.py)."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(spec_dict(1)))
+    assert cli(home, "import", str(spec)).exit_code == 0
+    done = subprocess.run([sys.executable, "-m", "director_tui", "--home", str(home), "prompt", "film", "1",
+                           "a\x1b]52;c;aGk=\x07"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "\x1b" not in done.stderr and "\\x1b]52" in done.stderr, done.stderr
