@@ -28,9 +28,18 @@ GROUP, COLLEAGUE = "dtstudio", "dtcolleague"
 
 
 def _ensure_account() -> str | None:
-    """The colleague's account and the studio group; why not, where they cannot be made."""
+    """The colleague's account and the studio group; why not, where they cannot be made.
+    One xdist worker at a time (a lock file): two useradds at once refuse each other."""
+    import fcntl
+
     if os.geteuid() != 0:
         return "making a second account needs root"
+    with open("/tmp/director-tests-accounts.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _make_account()
+
+
+def _make_account() -> str | None:
     for tool in ("useradd", "groupadd", "runuser", "sqlite3"):
         if shutil.which(tool) is None:
             return f"no {tool} here (.ci/run installs sqlite3)"
@@ -43,9 +52,9 @@ def _ensure_account() -> str | None:
     try:
         pwd.getpwnam(COLLEAGUE)
     except KeyError:
-        made = subprocess.run(["useradd", "--no-create-home", "-G", GROUP, "-s", "/bin/sh", COLLEAGUE],
+        made = subprocess.run(["useradd", "--no-create-home", "-N", "-g", GROUP, "-s", "/bin/sh", COLLEAGUE],
                               capture_output=True, text=True)
-        if made.returncode != 0 and "already exists" not in made.stderr:  # (another xdist worker's, meanwhile)
+        if made.returncode != 0:
             return f"useradd refused: {made.stderr.strip()[:120]}"
     return None
 
