@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -124,7 +123,7 @@ async def wait_for_tasks(store: Store, home: Path, stream_id: int, task_ids: lis
                 if run.task.id in tasks:
                     tasks[run.task.id].progress = run.progress  # type: ignore[index]
                     tasks[run.task.id].message = run.message  # type: ignore[index]
-            _ended_unrecorded(store, runner, tasks)  # type: ignore[arg-type]
+            _ended_unrecorded(runner, tasks)  # type: ignore[arg-type]
             on_update(tasks)  # type: ignore[arg-type]
             if all(t.state not in TaskState.ACTIVE for t in tasks.values()) or _left_queued(runner, tasks):  # type: ignore[arg-type]
                 return tasks  # type: ignore[return-value]
@@ -137,42 +136,32 @@ async def wait_for_tasks(store: Store, home: Path, stream_id: int, task_ids: lis
                 loop.remove_signal_handler(sig)
 
 
-UNRECORDED_WAIT_S = 30.0  # a lock is waited out this long; a full disk or a read-only store is not waited for
-
-
-def _ended_unrecorded(store: Store, runner: Runner, tasks: dict[int, Task]) -> None:
+def _ended_unrecorded(runner: Runner, tasks: dict[int, Task]) -> None:
     """A task that ended here while the store could not take its end (a full disk, a store
-    that is read-only, a lock past UNRECORDED_WAIT_S) counts as ended, with that said, rather
+    that is read-only, a lock past GIVE_UP_AFTER_S) counts as ended, with that said, rather
     than being waited for while it reads `running` (issue 25: regen --wait hung on a full
     disk). Its row stays `running` under this instance; once it exits, the next instance
     puts it back on the queue as any dead instance's."""
-    for task_id, (state, reason, why, waited) in runner.unrecorded().items():
+    for task_id, (state, reason, refusal) in runner.unrecorded().items():
         task = tasks.get(task_id)
-        if task is None or task.state not in TaskState.ACTIVE:
-            continue
-        passing = any(word in why.lower() for word in ("locked", "busy", "connection", "server", "reach"))
-        if passing and waited < UNRECORDED_WAIT_S:
+        if task is None or task.state not in TaskState.ACTIVE or not refusal.given_up():
             continue
         task.state = state
-        task.error = (f"{reason}; not recorded in the store ({why}): the next instance (or `work`) puts it "
-                      "back on the queue")
+        task.error = (f"{reason}; not recorded in the store ({refusal.why}): the next instance (or `work`) puts "
+                      "it back on the queue")
 
 
 def _left_queued(runner: Runner, tasks: dict[int, Task]) -> bool:
     """Whether to stop waiting for tasks this instance cannot start: the store refuses the
-    claim (a full disk, a read-only file at once; a lock or a server away after
-    UNRECORDED_WAIT_S) and nothing of ours runs here. The queued ones say so and stay
-    queued for the next instance or `work` (issue 25: regen --wait waited forever on a
-    disk too full to claim)."""
+    claim for good (StoreRefusal.given_up) and nothing of ours runs here. The queued ones
+    say so and stay queued for the next instance or `work` (issue 25: regen --wait waited
+    forever on a disk too full to claim)."""
     problem = runner.start_problem
-    if problem is None or runner.running:
-        return False
-    why, since, passing = problem
-    if passing and time.monotonic() - since < UNRECORDED_WAIT_S:
+    if problem is None or runner.running or not problem.given_up():
         return False
     for task in tasks.values():
         if task.state == TaskState.QUEUED:
-            task.error = (f"not started: the store cannot take its claim ({why}); it stays queued: "
+            task.error = (f"not started: the store cannot take its claim ({problem.why}); it stays queued: "
                           "the next instance (or `work`) runs it")
     return True
 

@@ -14,8 +14,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from director_tui.core.models import TaskState
@@ -24,33 +23,18 @@ from director_tui.core.store.base import Claimant, ClaimedTask, while_busy
 from director_tui.core.store.failures import from_the_store, unavailable
 from director_tui.core.trust import TrustStore
 from director_tui.jobs.backends import Job, TaskFailed
+from director_tui.jobs.events import EventCallback, RunnerEvent
 from director_tui.jobs.generators import GeneratorSettings, parse_progress
 from director_tui.jobs.launch import Launch, TaskLog, start_task
 from director_tui.jobs.processes import LEFTOVERS
 from director_tui.jobs.recording import DEFAULT_CAPS, discard_temp, record_end, record_output
 from director_tui.jobs.recovery import HEARTBEAT_STALE_S, process_start, recover
+from director_tui.jobs.store_refusals import StoreRefusal
 from director_tui.jobs.stream_definitions import StreamDefinitions
 from director_tui.media.ffmpeg import MediaError
 
 # how often a live instance looks for tasks of dead ones: well inside the heartbeat window
 RECOVERY_EVERY_S = min(10.0, HEARTBEAT_STALE_S / 3)
-
-
-@dataclass(frozen=True)
-class RunnerEvent:
-    kind: str  # "started" | "progress" | "log" | "generated" (process exited) | "finished" | "trouble"
-    task_id: int
-    stream_id: int
-    segment_id: int
-    asset: str
-    state: str = ""
-    progress: float = 0.0
-    message: str = ""
-    lines: tuple[str, ...] = ()  # "log": every line of one read, in order
-    version_id: int | None = None
-
-
-EventCallback = Callable[[RunnerEvent], None]
 
 
 @dataclass
@@ -115,12 +99,11 @@ class Runner:
         self._made_dirs: set[Path] = set()
         self._task_done = asyncio.Event()
         # tasks that ended while the store could not take it (ClaimedTask, state, reason, log,
-        # why the store refused, since when)
-        self._unfinished: list[tuple[ClaimedTask, str, str, str, str, float]] = []
+        # the store's refusal)
+        self._unfinished: list[tuple[ClaimedTask, str, str, str, StoreRefusal]] = []
         self._last_recovery = 0.0
-        # why the main loop cannot claim or start tasks now (the store refused: a full disk, a
-        # lock), since when, and whether it is likely to pass; None while it can
-        self.start_problem: tuple[str, float, bool] | None = None
+        # why the main loop cannot claim or start tasks now; None while it can
+        self.start_problem: StoreRefusal | None = None
 
     # --- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -263,10 +246,7 @@ class Runner:
                 failures, self.start_problem = 0, None
             except Exception as exc:  # e.g. the database stayed locked: say so, try again later
                 failures += 1
-                if self.start_problem is None:
-                    why = self._why(exc)
-                    passing = self.store.is_transient(exc) or self.store.connection_problem() is not None
-                    self.start_problem = (why, time.monotonic(), passing)
+                self.start_problem = self.start_problem or StoreRefusal.of(exc, self.store)
                 if self.store.connection_problem() is None:  # else the app's banner says it already
                     self._trouble(f"the job queue could not start tasks ({str(exc).splitlines()[0][:160]}); "
                                   "trying again")
@@ -319,24 +299,19 @@ class Runner:
     def _finish_later(self) -> None:
         """In a worker thread: record the ends that could not be recorded when they happened."""
         while self._unfinished:
-            task, state, reason, log_path, _why, since = self._unfinished[0]
+            task, state, reason, log_path, refusal = self._unfinished[0]
             try:
                 record_end(self.store, task, self.actor, state, reason, log_path)
-            except Exception as exc:
-                self._unfinished[0] = (task, state, reason, log_path, self._why(exc), since)
+            except Exception as exc:  # why now, since the first refusal
+                self._unfinished[0] = (task, state, reason, log_path,
+                                       replace(StoreRefusal.of(exc, self.store), since=refusal.since))
                 raise
             self._unfinished.pop(0)
 
-    @staticmethod
-    def _why(exc: BaseException) -> str:
-        """Why the store refused, in words ("the disk is full"), else its first line."""
-        return unavailable(exc) or (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-
-    def unrecorded(self) -> dict[int, tuple[str, str, str, float]]:
+    def unrecorded(self) -> dict[int, tuple[str, str, StoreRefusal]]:
         """Tasks that ended here whose end the store has not taken yet: id -> (state, reason,
-        why the store refused, seconds since)."""
-        now = time.monotonic()
-        return {t.id: (state, reason, why, now - since) for t, state, reason, _log, why, since in self._unfinished}
+        the store's refusal)."""
+        return {t.id: (state, reason, refusal) for t, state, reason, _log, refusal in self._unfinished}
 
     async def check_cancels(self) -> None:
         """Act on cancel requests now (called after a local request)."""
@@ -427,7 +402,7 @@ class Runner:
                 await asyncio.to_thread(while_busy, self.store, record_end, self.store, task,
                                         self.actor, state, reason, log_path)
             except Exception as store_exc:  # not written: tried again by the flush loop, never left "running"
-                self._unfinished.append((task, state, reason, log_path, self._why(store_exc), time.monotonic()))
+                self._unfinished.append((task, state, reason, log_path, StoreRefusal.of(store_exc, self.store)))
                 self._trouble(f"task {task.id}: its end could not be recorded yet ({store_exc}); trying again")
             self._emit(run, "finished", state=state, progress=run.progress, message=reason)
         finally:
