@@ -191,6 +191,42 @@ def test_a_damaged_database_is_one_line_and_never_a_new_workspace(home, tmp_path
     assert (home / "director.db").read_bytes() == before  # untouched, not made a new workspace
 
 
+@pytest.mark.parametrize("theirs", ["another program's SQLite file", "a workspace's database elsewhere"])
+def test_a_database_linked_out_of_the_workspace_is_never_opened(home, tmp_path, theirs) -> None:  # type: ignore[no-untyped-def]
+    """The fault sweep (issue 25): a colleague who can write a group workspace replaces
+    director.db with a link to another SQLite file of the director's; every command opened
+    it, and `new` migrated our tables into it (the read commands' fast start read a linked
+    workspace database). Now one line, exit 2, the file untouched."""
+    make_workspace(home, tmp_path)
+    target = tmp_path / "elsewhere.sqlite"
+    if theirs == "another program's SQLite file":
+        with sqlite3.connect(target) as con:
+            con.execute("CREATE TABLE visits (url TEXT)")
+            con.execute("INSERT INTO visits VALUES ('https://example.com')")
+        con.close()
+    else:
+        with sqlite3.connect(home / "director.db") as con:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+        (home / "director.db").rename(target)
+    (home / "director.db").unlink(missing_ok=True)
+    (home / "director.db").symlink_to(target)
+    before = target.read_bytes()
+    for command in (["status", "film"], ["list"], ["new", "other"], ["open", "film"]):
+        r = cli(home, *command)
+        lines = r.output.strip().splitlines()
+        assert r.exit_code == 2 and len(lines) == 1, (command, r.output)
+        assert "director.db: a symbolic link out of the workspace" in lines[0] and "--store sqlite:///" in lines[0]
+    import subprocess
+    import sys
+
+    for command in (["list"], ["status", "film", "--json"]):  # the read commands' fast start (cli/reads.py)
+        done = subprocess.run([sys.executable, "-m", "director_tui", "--home", str(home), *command],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and "a symbolic link out of the workspace" in done.stderr, (command, done)
+    assert target.read_bytes() == before and not target.with_name(target.name + "-wal").exists()
+
+
 def test_what_the_cli_prints_of_others_text_cannot_drive_the_terminal(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
     evil = "Shot\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J one"
     data = spec_dict(1)

@@ -244,7 +244,9 @@ def open_workspace(home: Path, db: Path | None = None) -> SqliteStore:
         raise StoreError(f"workspace {home}: cannot create it ({exc.strerror})") from exc
     if not os.access(home, os.W_OK):
         raise StoreError(f"workspace {home}: not writable")
-    db = db or home / "director.db"
+    if db is None:
+        db = home / "director.db"
+        _refuse_a_link_out(home, db)
     key = Path(os.path.realpath(db))
     with _OPEN_LOCK:
         shared = _OPEN.get(key)
@@ -255,6 +257,18 @@ def open_workspace(home: Path, db: Path | None = None) -> SqliteStore:
         store.path = key
         _OPEN[key] = store
         return store
+
+
+def _refuse_a_link_out(home: Path, db: Path) -> None:
+    """The workspace's director.db may not be a link out of the workspace: a colleague who
+    can write a group workspace could point it at another SQLite file of the director's
+    (which the migration would then write into). Another file is named with --store."""
+    if not db.is_symlink():
+        return
+    target = Path(os.path.realpath(db))
+    if not target.is_relative_to(Path(os.path.realpath(home))):
+        raise StoreUnusable(f"{db}: a symbolic link out of the workspace (to {target}): refused, nothing was opened; "
+                            f"use --store sqlite:///{target} to use that file")
 
 
 def _open_file(home: Path, db: Path) -> SqliteStore:

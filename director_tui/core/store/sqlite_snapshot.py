@@ -65,8 +65,9 @@ class SqliteReader:
 
 
 def _connect(db_path: Path) -> sqlite3.Connection | None:
-    """Read-only, in one transaction (a consistent read), at this program's schema; else None."""
-    if not db_path.is_file():
+    """Read-only, in one transaction (a consistent read), at this program's schema; else None
+    (a link too: the full store decides whether it may be followed)."""
+    if db_path.is_symlink() or not db_path.is_file():
         return None
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
