@@ -10,6 +10,8 @@ is the one recorded for it.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import stat
@@ -55,6 +57,11 @@ def check_destination(home: Path, dest: str, what: str) -> None:
         return
     target = _resolved(local)
     root = _resolved(home)
+    if _inside(Path(os.path.abspath(local)), Path(os.path.abspath(home))) and not _inside(target, root):
+        # a colleague who can write the workspace could plant archive/ or backups/ as a link
+        # to a folder of yours: never followed out of the workspace, named on purpose instead
+        raise DestinationError(f"{what}: {dest} is in the workspace, but a symbolic link leads it out (to {target}); "
+                               f"refused — name {target} itself to write there")
     for name in DB_NAMES:
         if target == root / name:
             raise DestinationError(f"{what}: {dest} is the workspace's database ({name}); "
@@ -132,3 +139,35 @@ def media_root_problem(home: Path) -> str | None:
         if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
             return f"media root {home}: {sub}/ is read-only for this account; nothing was claimed"
     return None
+
+
+class NotAFolder(OSError):
+    """A folder of the workspace the program writes into is a link (or not a folder)."""
+
+    def __str__(self) -> str:  # the sentence alone, without "[Errno 20]"
+        return self.strerror or super().__str__()
+
+
+def real_folder(home: Path, path: Path) -> Path:
+    """`mkdir -p path` below `home`, where every folder below `home` must be a real folder,
+    not a symbolic link (issue 25): a colleague who can write the workspace could make
+    `media/film` or `logs` a link to a folder of yours, and your runner would write its
+    versions and logs there. Checked on every call (a few lstat calls, microseconds), as a
+    link can be planted at any time. Raises NotAFolder (or OSError)."""
+    base, full = os.fspath(home).rstrip("/"), os.fspath(path)
+    if not full.startswith(base + "/"):
+        raise NotAFolder(errno.EXDEV, f"{full}: not inside the workspace {base}")
+    here = base
+    for part in full[len(base) + 1:].split("/"):
+        here = f"{here}/{part}"
+        try:
+            st = os.lstat(here)
+        except FileNotFoundError:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(here)
+            st = os.lstat(here)
+        if not stat.S_ISDIR(st.st_mode):
+            rel = here[len(base) + 1:]
+            why = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a folder"
+            raise NotAFolder(errno.ENOTDIR, f"{rel}/ in the workspace is {why}: refused, nothing is written through it")
+    return path

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from director_tui.core.guards import NotAFolder
 from director_tui.core.store import Store
 from director_tui.core.store.base import ClaimedTask
 from director_tui.jobs.backends import Job, StartContext, TaskFailed, backend_named
@@ -84,6 +85,8 @@ def start_task(store: Store, home: Path, task: ClaimedTask, settings_of: Callabl
                                                 lambda line: log.write(line + "\n"), launch.stored_log, make_dir))
     except TaskFailed as exc:
         launch.error = str(exc)
+    except NotAFolder as exc:  # a link planted in media/ (core/guards.real_folder)
+        launch.error = exc.strerror or str(exc)
     except Exception as exc:
         launch.error = f"internal error: {exc!r}"
     return launch

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from director_tui.core import activity
+from director_tui.core import activity, environment
+from director_tui.core.guards import real_folder
 from director_tui.core.models import Segment, Stream, Task, TaskState, Version, utcnow
 from director_tui.core.store import ClaimedTask, Store
 from director_tui.jobs.processes import kill_leftover, process_start  # noqa: F401  (part of this module's API)
@@ -39,10 +40,7 @@ if TYPE_CHECKING:
     from director_tui.jobs.generators import GeneratorSettings
 
 def _stale_window() -> float:
-    try:
-        return max(1.0, float(os.environ.get("DIRECTOR_HEARTBEAT_STALE_S") or 30.0))
-    except ValueError:
-        return 30.0
+    return environment.number("DIRECTOR_HEARTBEAT_STALE_S")
 
 
 HEARTBEAT_STALE_S = _stale_window()  # every runner beats once a second; a studio may want more slack
@@ -150,8 +148,7 @@ def _salvage(store: Store, home: Path, task: Task, actor: str, taker: str, trust
     claimed = _claimed(store, task)
 
     def make_dir(path: Path) -> Path:
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return real_folder(home, path)
 
     output = private_output(home, claimed, make_dir)
     try:

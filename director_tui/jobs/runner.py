@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from director_tui.core.guards import real_folder
 from director_tui.core.models import TaskState
 from director_tui.core.store import Store
 from director_tui.core.store.base import Claimant, ClaimedTask, while_busy
@@ -96,7 +97,6 @@ class Runner:
         # costs ~1.7 ms on this kind of disk: make bench, runner)
         self._leftover_folders: list[Path] = []
         self._my_start = process_start(os.getpid())
-        self._made_dirs: set[Path] = set()
         self._task_done = asyncio.Event()
         # tasks that ended while the store could not take it (ClaimedTask, state, reason, log,
         # the store's refusal)
@@ -443,11 +443,8 @@ class Runner:
             return launch_next, exc
 
     def _dir(self, path: Path) -> Path:
-        """mkdir -p, once per folder per runner."""
-        if path not in self._made_dirs:
-            path.mkdir(parents=True, exist_ok=True)
-            self._made_dirs.add(path)
-        return path
+        """mkdir -p, every folder below the workspace a real one (core/guards.real_folder)."""
+        return real_folder(self.home, path)
 
     async def _run_job(self, run: _Running, job: Job, settings: GeneratorSettings, log: TaskLog) -> None:
         try:

@@ -138,3 +138,42 @@ def test_an_rclone_remote_back_into_media_deletes_nothing(store, home, old_versi
     assert local.read_bytes() == data
     with store.read() as s:
         assert s.get(Version, old_version.id).archive_location is None
+
+
+@pytest.mark.parametrize("planted", ["media/film", "media/film/s00001", "media/film/.tmp", "media"])
+def test_the_runner_never_writes_through_a_linked_folder(store, home, film, tmp_path, planted) -> None:  # type: ignore[no-untyped-def]
+    """Found by the fault sweep (issue 25): with media/film a link to a folder of the
+    director's, their runner wrote every new version (and its .tmp work folder) there.
+    Now the task fails with one line naming the folder and nothing lands behind the link."""
+    from director_tui.core import queue
+    from director_tui.core.models import Task, TaskState
+
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("mine")
+    link = home / planted
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.exists():
+        os.rename(link, tmp_path / "moved-away")
+    link.symlink_to(theirs)
+    first = segs(store)[0]
+    with store.write() as s:
+        queue.enqueue(s, first.id, Asset.KEYFRAME, "tester", regenerate=True)
+    run_tasks(store, home, film.id)
+    with store.read() as s:
+        task = s.execute(select(Task).order_by(Task.id.desc())).scalars().first()
+    assert task.state == TaskState.FAILED
+    assert task.error == f"{planted}/ in the workspace is a symbolic link: refused, nothing is written through it"
+    assert sorted(os.listdir(theirs)) == ["notes.txt"]
+
+
+def test_cleanup_never_archives_through_a_linked_archive_folder(store, home, old_version, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Found by the fault sweep: the default archive (<workspace>/archive) planted as a link
+    to a folder of the director's took every archived version there."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (home / "archive").symlink_to(theirs)
+    r = cli(home, "cleanup", "film", "--keep", "0")
+    assert r.exit_code == 2 and "a symbolic link leads it out" in r.output and len(r.output.strip().splitlines()) == 1
+    assert os.listdir(theirs) == []
+    assert (home / "media" / old_version.path).is_file()  # nothing moved
