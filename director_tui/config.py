@@ -153,6 +153,9 @@ def _expect(cond: bool, where: str, what: str) -> None:
         raise ConfigError(f"{where}: {what}")
 
 
+CONFIG_MAX = 1 << 20  # a config is a few KB
+
+
 def load_settings(home: str | Path | None = None, path: Path | None = None, store: str | None = None) -> Settings:
     """The settings: the config file's, then the environment's ($DIRECTOR_HOME,
     $DIRECTOR_STORE), then the command line's (`home`, `store`), each over the one before."""
@@ -162,12 +165,14 @@ def load_settings(home: str | Path | None = None, path: Path | None = None, stor
     if not path.exists():
         return settings
     settings.config_path = path
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    from director_tui.user_files import read_regular
+
+    try:  # a regular file of at most 1 MiB: /dev/zero here grew the process without end, a FIFO hung it
+        data = tomllib.loads(read_regular(path, CONFIG_MAX).decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from exc
+        raise ConfigError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from exc
 
     known = {"player", "player_in_terminal", "auto_generate", "auto_queue_video",
              "kill_grace_s", "variations", "image_protocol", "theme", "workspace_mode",

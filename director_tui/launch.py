@@ -25,6 +25,12 @@ def fast_open_args(argv: list[str]) -> tuple[str | None, str, str | None] | None
 
 def main() -> None:
     argv = sys.argv[1:]
+    from director_tui.core import environment
+
+    problem = environment.problem()  # before the fast paths, which never reach cli/entry.py
+    if problem is not None:
+        sys.stderr.write(f"director-tui: {problem}\n")
+        sys.exit(2)
     try:
         fast = fast_open_args(argv)
         if fast is not None:

@@ -138,7 +138,7 @@ def _check_asset(asset: str) -> str:
 
 def read_text(value: str, what: str) -> str:
     """TEXT, or standard input for `-` (a long prompt, quotes and all, from a script)."""
-    from director_tui.core.user_files import FileRefused, read_capped
+    from director_tui.user_files import FileRefused, read_capped
 
     if value != "-":
         return value

@@ -55,7 +55,9 @@ def _escape_usage_errors() -> None:
 
 def main() -> None:
     _escape_usage_errors()
-    problem = _argv_problem(sys.argv[1:])
+    from director_tui.core import environment
+
+    problem = _argv_problem(sys.argv[1:]) or environment.problem()
     if problem is not None:
         typer.echo(f"director-tui: {problem}", err=True)
         sys.exit(2)

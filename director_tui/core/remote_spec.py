@@ -51,7 +51,7 @@ def read_workflow(value: object, where: str, base_dir: Path | None) -> dict[str,
         if base_dir is None:
             raise RemoteSpecError(where, f"{value!r}: a relative path needs the spec's folder (import the spec file)")
         path = base_dir / path
-    from director_tui.core.user_files import read_regular
+    from director_tui.user_files import read_regular
 
     try:
         if not path.exists():

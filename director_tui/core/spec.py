@@ -87,7 +87,7 @@ def check_slug(slug: object, where: str = "stream") -> str:
 
 def read_spec_file(path: Path) -> dict[str, Any]:
     """Parse a JSON or TOML file; errors name the file and the line."""
-    from director_tui.core.user_files import FileRefused, read_regular
+    from director_tui.user_files import FileRefused, read_regular
 
     name = str(path)
     try:

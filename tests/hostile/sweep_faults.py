@@ -728,6 +728,96 @@ def _two_workers(tmp: Path) -> None:
         raise Unclean(f"keyframe versions afterwards: {versions} (each task made once)")
 
 
+def _linked_folder(tmp: Path, where: str, then: Callable[[Workspace], None]) -> None:
+    """`where` (a folder of the workspace) replaced by a link to a folder of the director's."""
+    ws = Workspace(tmp, n=1)
+    ws.cli("regen", "film", "--wait")
+    ws.cli("regen", "film", "--wait")
+    victim = tmp / "victims-folder"
+    victim.mkdir()
+    (victim / "notes.txt").write_text("mine")
+    folder = ws.home / where
+    if folder.exists():
+        shutil.rmtree(folder) if folder.is_dir() and not folder.is_symlink() else folder.unlink()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.symlink_to(victim)
+    then(ws)
+    if sorted(p.name for p in victim.iterdir()) != ["notes.txt"] or (victim / "notes.txt").read_text() != "mine":
+        raise Unclean(f"something was written into the folder {where} links to: {sorted(os.listdir(victim))}")
+
+
+@fault("logs/ a link to a folder of the director's")
+def _logs_linked(tmp: Path) -> None:
+    _linked_folder(tmp, "logs", lambda ws: ws.cli("regen", "film", "--wait", expect=(0, 1)))
+
+
+@fault("media/film a link to a folder of the director's")
+def _media_linked(tmp: Path) -> None:
+    def then(ws: Workspace) -> None:
+        ws.cli("regen", "film", "--wait", expect=(0, 1))
+        ws.cli("cleanup", "film", "--keep", "0", expect=(0, 1))
+    _linked_folder(tmp, "media/film", then)
+
+
+@fault("archive/ a link to a folder of the director's")
+def _archive_linked(tmp: Path) -> None:
+    _linked_folder(tmp, "archive", lambda ws: ws.cli("cleanup", "film", "--keep", "0", expect=(0, 1, 2)))
+
+
+@fault("a render machine frozen past its heartbeat (SIGSTOP), then resumed")
+def _frozen_worker(tmp: Path) -> None:
+    (tmp / "runs").mkdir()
+    ws = Workspace(tmp, gen("timed.py", "--sleep", "6", "--dir", str(tmp / "runs"), "--out", "{output}"), n=1)
+    ws.cli("regen", "film")
+    frozen = subprocess.Popen(ws.argv("work", "film", "--until-idle"), env=ws.env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while ws.task_states() != ["running"]:
+        if time.monotonic() > deadline:
+            frozen.kill()
+            raise Unclean("the task never started")
+        time.sleep(0.2)
+    os.kill(frozen.pid, signal.SIGSTOP)  # Ctrl-Z, a suspended laptop: alive, silent
+    other = subprocess.Popen(ws.argv("work", "film", "--until-idle"), env=ws.env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(4)  # past DIRECTOR_HEARTBEAT_STALE_S (2): the other must not take a live instance's task
+    finally:
+        os.kill(frozen.pid, signal.SIGCONT)
+    for proc in (frozen, other):
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise Unclean("a worker did not end within 60 s of the frozen one resuming") from None
+        judge(("work", "(one frozen, then resumed)"), subprocess.CompletedProcess(proc.args, proc.returncode, out, err),
+              (0,), None)
+    runs = list((tmp / "runs").iterdir())
+    if len(runs) != 1:
+        raise Unclean(f"the generator ran {len(runs)} times for one task")
+    seg = ws.status()["segments"][0]
+    if seg["keyframe"]["task"]["state"] not in ("succeeded",) or seg["keyframe"]["version"] is None:
+        raise Unclean(f"afterwards: {seg['keyframe']}")
+
+
+@fault("numbers in the environment that are not numbers ($DIRECTOR_BUSY_TIMEOUT_MS=abc, 10**23, NaN)")
+def _bad_environment(tmp: Path) -> None:
+    ws = Workspace(tmp, n=1)
+    for name, value in (("DIRECTOR_BUSY_TIMEOUT_MS", "abc"), ("DIRECTOR_BUSY_TIMEOUT_MS", "9" * 23),
+                        ("DIRECTOR_HEARTBEAT_STALE_S", "nan")):
+        for command in (["approve", "film", "1"], ["status", "film"]):
+            ws.cli(*command, env={**ws.env, name: value}, expect=(2,), say=name)
+
+
+@fault("a config file that is /dev/zero, a FIFO or a folder")
+def _special_config(tmp: Path) -> None:
+    ws = Workspace(tmp, n=1)
+    os.mkfifo(tmp / "fifo.toml")
+    for config in ("/dev/zero", str(tmp / "fifo.toml"), str(tmp)):
+        ws.cli("status", "film", env={**ws.env, "DIRECTOR_CONFIG": config}, expect=(2,), timeout=20,
+               say="not a regular file")
+
+
 # ---- faults reached only inside the app or against a stand-in server: counted by their tests
 
 TESTED_FAULTS: dict[str, list[str]] = {

@@ -480,3 +480,40 @@ def test_a_usage_error_repeats_a_bad_argument_escaped(home, tmp_path) -> None:  
     done = subprocess.run([sys.executable, "-m", "director_tui", "--home", str(home), "prompt", "film", "1",
                            "a\x1b]52;c;aGk=\x07"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "\x1b" not in done.stderr and "\\x1b]52" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("DIRECTOR_BUSY_TIMEOUT_MS", "abc"), ("DIRECTOR_BUSY_TIMEOUT_MS", "9" * 23), ("DIRECTOR_HEARTBEAT_STALE_S", "nan"),
+    ("DIRECTOR_HEARTBEAT_STALE_S", "\x1b]52;c;aGk=\x07")])
+def test_a_bad_number_in_the_environment_is_one_line(home, tmp_path, variable, value) -> None:  # type: ignore[no-untyped-def]
+    """Found by the fault sweep (issue 25): `abc` and 10**23 in $DIRECTOR_BUSY_TIMEOUT_MS were
+    tracebacks (ValueError, OverflowError) from a module's import; NaN was taken as 1 s."""
+    import subprocess
+    import sys
+
+    make_workspace(home, tmp_path)
+    env = {**os.environ, variable: value}
+    for command in (["approve", "film", "1"], ["status", "film"], ["open", "film"]):
+        done = subprocess.run([sys.executable, "-m", "director_tui", "--home", str(home), *command], env=env,
+                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert done.returncode == 2, (command, done.stderr)
+        assert done.stderr.startswith(f"director-tui: ${variable} is '") and "not a number from 1 to" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "\x1b" not in done.stderr
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "folder"])
+def test_a_config_file_that_is_not_a_regular_file_is_one_line(home, tmp_path, special) -> None:  # type: ignore[no-untyped-def]
+    """Found by the fault sweep: $DIRECTOR_CONFIG=/dev/zero grew the process without end; a
+    FIFO waited for a writer forever."""
+    import subprocess
+    import sys
+
+    make_workspace(home, tmp_path)
+    path = {"/dev/zero": "/dev/zero", "fifo": str(tmp_path / "config.toml"), "folder": str(tmp_path)}[special]
+    if special == "fifo":
+        os.mkfifo(path)
+    env = {**os.environ, "DIRECTOR_CONFIG": path}
+    done = subprocess.run([sys.executable, "-m", "director_tui", "--home", str(home), "approve", "film", "1"], env=env,
+                          capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and done.stderr.strip() == \
+        f"director-tui: {path}: cannot read (not a regular file (a {'device' if special == '/dev/zero' else special.replace('fifo', 'FIFO')}); nothing was read)", done.stderr

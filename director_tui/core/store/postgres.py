@@ -33,14 +33,17 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 from sqlmodel import Session
 
-from director_tui.core import models  # noqa: F401  (registers the tables)
+from director_tui.core import (
+    environment,
+    models,  # noqa: F401  (registers the tables)
+)
 from director_tui.core.errors import StoreError, StoreUnusable
 from director_tui.core.guards import media_root_missing
 from director_tui.core.migrations import HEAD_REVISION
 from director_tui.core.store.base import Store, TaskQueries
 from director_tui.core.store.postgres_tasks import WRITE_LOCK, PostgresTaskQueries, now_utc
 
-BUSY_TIMEOUT_MS = int(os.environ.get("DIRECTOR_BUSY_TIMEOUT_MS", "30000") or 30000)
+BUSY_TIMEOUT_MS = int(environment.number("DIRECTOR_BUSY_TIMEOUT_MS"))
 MIGRATE_LOCK = WRITE_LOCK + 1
 CHANNEL = "director_changes"
 RECONNECT_S = (0.2, 0.5, 1.0, 2.0, 5.0)  # the listener's waits between attempts

@@ -25,7 +25,10 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from director_tui.core import models  # noqa: F401  (registers the tables)
+from director_tui.core import (
+    environment,
+    models,  # noqa: F401  (registers the tables)
+)
 from director_tui.core.errors import DamagedStore, StoreError, StoreUnusable
 from director_tui.core.migrations import HEAD_REVISION
 from director_tui.core.store import failures
@@ -33,7 +36,7 @@ from director_tui.core.store.base import Store, TaskQueries
 
 # How long a write waits for another's (a colleague's, a backup's) before it gives up;
 # DIRECTOR_BUSY_TIMEOUT_MS changes it (tests, or a studio with very long writers).
-BUSY_TIMEOUT_MS = int(os.environ.get("DIRECTOR_BUSY_TIMEOUT_MS", "30000") or 30000)
+BUSY_TIMEOUT_MS = int(environment.number("DIRECTOR_BUSY_TIMEOUT_MS"))
 
 __all__ = ["SqliteStore", "open_url", "open_workspace"]
 

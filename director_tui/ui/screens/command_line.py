@@ -66,7 +66,7 @@ class CommandLine(ScreenPart):
         """In a worker thread: the file read (a regular file, capped) and parsed, then the
         import queued on the loop; what is wrong with it is one notice."""
         from director_tui.core import prompts
-        from director_tui.core.user_files import read_regular
+        from director_tui.user_files import read_regular
 
         def say(message: str) -> None:
             self.app.call_from_thread(self.screen.notify, message, severity="error", timeout=6)
