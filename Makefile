@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test test-fast bench lint clean install
+.PHONY: demo test test-fast bench sweep lint clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ test-fast: $(TESTSTAMP)
 
 bench: $(TESTSTAMP)
 	$(BIN)/python tests/perf/run_all.py
+
+# issue 25's two measures of hostile input: bad command-line values (~2 min) and fault
+# kinds made for real (~4 min); each prints its figure and every case that did not end cleanly
+sweep: $(TESTSTAMP)
+	$(BIN)/python tests/hostile/sweep_inputs.py
+	$(BIN)/python tests/hostile/sweep_faults.py
 
 lint: $(TESTSTAMP)
 	$(BIN)/ruff check director_tui tests
