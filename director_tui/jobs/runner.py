@@ -98,6 +98,9 @@ class Runner:
         self._leftover_folders: list[Path] = []
         self._my_start = process_start(os.getpid())
         self._task_done = asyncio.Event()
+        # claims in a worker thread not yet handed to the loop (_adopt): such a task is
+        # neither queued nor in self.running, and run_until_idle must not take that for idle
+        self._handing_over = 0
         # tasks that ended while the store could not take it (ClaimedTask, state, reason, log,
         # the store's refusal)
         self._unfinished: list[tuple[ClaimedTask, str, str, str, StoreRefusal]] = []
@@ -152,8 +155,10 @@ class Runner:
             self._task_done.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._task_done.wait(), 0.5)
-            await asyncio.sleep(0.02)  # let the main loop claim what the finished task freed
-            if not self.running and not self._jobs and self._count_queued() == 0:
+            # a job that set _task_done has returned (nothing awaits after it), though its
+            # done-callback may not have taken it out of self._jobs yet
+            busy = self.running or self._handing_over or any(not job.done() for job in self._jobs)
+            if not busy and self._count_queued() == 0:
                 return
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError("tasks still running")
@@ -263,10 +268,14 @@ class Runner:
             limit = self.settings(stream_id, asset).concurrency
             while sum(1 for r in self.running.values() if r.generating and r.task.asset == asset
                       and r.task.stream_id == stream_id) < limit:
-                launch = await asyncio.to_thread(self._claim_and_start, stream_id, asset)
-                if launch is None:
-                    break
-                self._adopt(launch)
+                self._handing_over += 1
+                try:
+                    launch = await asyncio.to_thread(self._claim_and_start, stream_id, asset)
+                    if launch is None:
+                        break
+                    self._adopt(launch)
+                finally:
+                    self._handing_over -= 1
 
     def _trouble(self, message: str) -> None:
         """A problem of the runner itself, not of one task (shown as a notice)."""
