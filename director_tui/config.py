@@ -125,20 +125,17 @@ def load_prefs() -> dict[str, str]:
 
 
 def save_pref(key: str, value: str) -> None:
-    """Remember one choice for this user (atomic write, private file)."""
+    """Remember one choice for this user (private file, written whole under a lock: another
+    app of this user saving its theme at the same moment keeps its choice too)."""
     import json
 
-    folder = state_dir()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    prefs = load_prefs()
-    prefs[key] = value
-    tmp = folder / f".prefs.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(prefs, fh, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / "prefs.json")
+    from director_tui.user_files import locked, write_whole
+
+    path = state_dir() / "prefs.json"
+    with locked(path):
+        prefs = load_prefs()
+        prefs[key] = value
+        write_whole(path, json.dumps(prefs, indent=1).encode("utf-8"))
 
 
 def config_file() -> Path:

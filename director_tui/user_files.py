@@ -1,5 +1,6 @@
 """Reading a file someone named (a spec, a presets file, a ComfyUI workflow, a comment from
-standard input): a regular file only, opened without blocking, read up to a cap.
+standard input): a regular file only, opened without blocking, read up to a cap. And
+writing this user's own small files (trust, preferences) whole, under a lock.
 
 `/dev/zero` as a spec grew the CLI to 5.7 GB and the app to 4.9 GB; a FIFO froze the app's
 screen (issue 25). A FIFO or a device is refused before anything is read, and a file past
@@ -8,9 +9,14 @@ its cap is refused by its size, never read whole.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import os
 import stat
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -60,3 +66,50 @@ def read_capped(stream: BinaryIO, limit: int, what: str) -> bytes:
     if len(data) > limit:
         raise FileRefused(f"{what}: more than {limit:,} bytes")
     return data
+
+
+LOCK_WAIT_S = 10.0  # a read-modify-write of a small file takes milliseconds; longer is a stuck process
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock for a read-modify-write of `path` by any process of this user: two
+    processes trusting, or saving a preference, at once each read the file, changed it and
+    wrote it back, and the later write lost the earlier one's change. flock() on a private
+    `.<name>.lock` beside it (never the file itself, which the write replaces). OSError
+    when another process holds it for LOCK_WAIT_S."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(folder / f".{path.name}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OSError(errno.EWOULDBLOCK, f"{path}: another process has held its lock for "
+                                  f"{LOCK_WAIT_S:.0f} s") from None
+                time.sleep(0.005)
+        yield
+    finally:
+        os.close(fd)  # drops the lock
+
+
+def write_whole(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace `path` with `data` at once: a fresh temporary file beside it (mkstemp: never
+    one that was there, never through a link), fsynced, renamed over it. A reader sees
+    the old content or the new, never half of it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,31 +137,32 @@ class TrustStore:
         return dict(self._load())
 
     def trust(self, definition: Definition, stream: str) -> None:
-        entries = dict(self._load())
-        entries[definition.fingerprint] = {"asset": definition.asset, "definition": definition.body,
-                                           "stream": stream, "trusted_at": datetime.now(UTC).isoformat()}
-        self._write(entries)
+        def add(entries: dict[str, dict[str, Any]]) -> None:
+            entries[definition.fingerprint] = {"asset": definition.asset, "definition": definition.body,
+                                               "stream": stream, "trusted_at": datetime.now(UTC).isoformat()}
+        self._update(add)
 
     def revoke(self, fingerprints: list[str]) -> int:
-        entries = dict(self._load())
-        gone = [f for f in fingerprints if f in entries]
-        for f in gone:
-            del entries[f]
-        self._write(entries)
+        gone: list[str] = []
+
+        def remove(entries: dict[str, dict[str, Any]]) -> None:
+            gone.extend(f for f in fingerprints if f in entries)
+            for f in gone:
+                del entries[f]
+        self._update(remove)
         return len(gone)
 
-    def _write(self, entries: dict[str, dict[str, Any]]) -> None:
-        """Atomically (temporary name, fsync, rename), private to this user."""
-        folder = self.path.parent
+    def _update(self, change: Callable[[dict[str, dict[str, Any]]], None]) -> None:
+        """Read, change and write the file under its lock (user_files.locked), private to
+        this user: two processes trusting at once both keep what they trusted."""
+        from director_tui.user_files import locked, write_whole
+
         try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = folder / f".trust.{os.getpid()}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"trusted": entries}, fh, indent=1, ensure_ascii=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            with locked(self.path):
+                self._seen = None  # read what is there now, not what this process saw
+                entries = dict(self._load())
+                change(entries)
+                write_whole(self.path, json.dumps({"trusted": entries}, indent=1, ensure_ascii=False).encode("utf-8"))
         except OSError as exc:
             raise TrustError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
         self._seen = None
