@@ -105,3 +105,34 @@ def test_send_back_and_comment_keep_hostile_text_and_time_codes(store, film) -> 
 def test_an_unknown_batch_verb_is_a_programming_error(store, film) -> None:  # type: ignore[no-untyped-def]
     with store.write() as s, pytest.raises(ValueError, match="unknown batch operation"):
         operations.apply_to_many(s, "delete", [segs(store)[0].id], Asset.KEYFRAME, "tester", queue_video=False)
+
+
+def test_cancel_tasks_is_one_rule_for_the_app_and_the_cli(store, film, make_stream) -> None:  # type: ignore[no-untyped-def]
+    """Issue 26: the app cancelled each task in a savepoint and named the problems, the CLI
+    all in one transaction that one problem undid. Now both call operations.cancel_tasks."""
+    from director_tui.core import queue
+
+    first, second, third, fourth = segs(store)[:4]
+    other = make_stream(slug="other")
+    [theirs] = [seg for seg in segs(store) if seg.stream_id == other.id][:1]
+    with store.write() as s:
+        queued = queue.enqueue(s, first.id, Asset.KEYFRAME, "ana", regenerate=True)
+        running = queue.enqueue(s, second.id, Asset.KEYFRAME, "ana", regenerate=True)
+        running.state = TaskState.RUNNING
+        done = queue.enqueue(s, third.id, Asset.KEYFRAME, "ana", regenerate=True)
+        done.state = TaskState.SUCCEEDED
+        elsewhere = queue.enqueue(s, theirs.id, Asset.KEYFRAME, "ana", regenerate=True)
+        ids = [int(t.id) for t in (queued, running, done, elsewhere)]
+    with store.write() as s:
+        outcome = operations.cancel_tasks(s, film.id, "ben", task_ids=[*ids, 99_999])
+    assert outcome.value == ((ids[0],), (ids[1],)), outcome
+    assert outcome.message == "tasks: 1 cancelled, 1 asked to stop"
+    assert outcome.problems == (f"task {ids[2]} is succeeded: nothing to cancel",
+                                f"task {ids[3]} is not in this stream", "task 99999 not found")
+    assert outcome.segment_ids == tuple(sorted((first.id, second.id))) and outcome.cancels
+    with store.read() as s:
+        assert s.get(Task, ids[0]).state == TaskState.CANCELLED and s.get(Task, ids[1]).cancel_requested
+        assert s.get(Task, ids[3]).state == TaskState.QUEUED  # another stream's task is left alone
+    with store.write() as s:  # by segments: what is active there (the running one, asked again: no change)
+        again = operations.cancel_tasks(s, film.id, "ben", segment_ids=[fourth.id])
+    assert again.message == "nothing queued or running there" and not again.cancels

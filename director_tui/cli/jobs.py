@@ -107,9 +107,6 @@ def cancel(
     all_: Annotated[bool, typer.Option("--all", help="Cancel every queued and running task of the stream.")] = False,
 ) -> None:
     """Cancel a task (or all): queued ones at once, running ones by their instance within a second."""
-    from director_tui.core import queue
-    from director_tui.core.streams import NotFound
-
     if (task_id is None) == (not all_):
         raise fail("give a TASK_ID or --all")
     s = settings()
@@ -122,20 +119,20 @@ def cancel(
     moved = dict(recover(store, s.user, grace_s=min(s.kill_grace_s, 2.0), problems=problems))
     for line in problems:
         typer.echo(line, err=True)
-    try:
-        with store.write() as session:
-            if all_:
-                ids = [int(t.id) for t in queue.active_tasks_of(session, stream_id)]  # type: ignore[arg-type]
-            else:
-                ids = [moved.get(task_id, task_id)]  # type: ignore[arg-type,list-item]
-            results = [queue.request_cancel(session, i, s.user) for i in ids]
-            if any(t.stream_id != stream_id for t in results):
-                raise queue.QueueError(f"task {task_id} is not in stream {stream!r}")
-    except (NotFound, queue.QueueError) as exc:
-        raise fail(str(exc)) from None
-    for t in results:
-        typer.echo(f"task {t.id}: {'cancelled' if t.state == 'cancelled' else 'asked to stop'}")
-    if not results:
+    from director_tui.core import operations
+
+    with store.write() as session:  # the app's rule (core/operations.cancel_tasks)
+        outcome = operations.cancel_tasks(session, stream_id, s.user,
+                                          task_ids=None if all_ else [moved.get(task_id, task_id)])  # type: ignore[arg-type]
+    cancelled, asked = outcome.value
+    if not all_ and outcome.problems:
+        raise fail(outcome.problems[0].replace("this stream", repr(stream)))
+    for line in outcome.problems:
+        typer.echo(line, err=True)
+    for ids, said in ((cancelled, "cancelled"), (asked, "asked to stop")):
+        for i in ids:
+            typer.echo(f"task {i}: {said}")
+    if not cancelled and not asked:
         typer.echo("nothing queued or running")
 
 

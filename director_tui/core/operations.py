@@ -186,3 +186,42 @@ def _journal(session: Session, stream_id: int, user: str, verb: str) -> Outcome:
     seg_ids = tuple(journal.segment_ids(entry))
     # a redo may queue a clip again and an undo stop one: the runner looks (cancels=True)
     return Outcome(f"{'undone' if verb == 'undo' else 'redone'}: {entry.label}", seg_ids, cancels=True)
+
+
+def cancel_tasks(session: Session, stream_id: int, user: str, *, task_ids: list[int] | None = None,
+                 segment_ids: list[int] | None = None) -> Outcome:
+    """Cancel tasks of one stream: those named (`task_ids`), else the queued and running
+    ones of `segment_ids` (None: of the whole stream). A queued task is cancelled at once, a
+    running one is asked to stop (its instance, any instance, stops it within a second).
+    Each task in a savepoint of its own: one that ended meanwhile, or belongs to another
+    stream, is a problem line and the others are still cancelled. `value`: (cancelled ids,
+    asked-to-stop ids). One rule for the app (X, :cancel) and the CLI (`cancel`)."""
+    from director_tui.core.models import Task
+
+    if task_ids is None:
+        task_ids = [int(t.id) for t in queue.active_tasks_of(session, stream_id, segment_ids)]  # type: ignore[arg-type]
+    cancelled: list[int] = []
+    asked: list[int] = []
+    problems: list[str] = []
+    touched: set[int] = set()
+    for task_id in task_ids:
+        found = session.get(Task, task_id)
+        if found is None or found.stream_id != stream_id:
+            problems.append(f"task {task_id} not found" if found is None else f"task {task_id} is not in this stream")
+            continue
+        try:
+            with session.begin_nested():
+                task = queue.request_cancel(session, task_id, user)
+        except (queue.QueueError, NotFound) as exc:
+            problems.append(str(exc))
+            continue
+        (cancelled if task.state == "cancelled" else asked).append(task_id)
+        touched.add(int(task.segment_id))
+    if not cancelled and not asked:
+        message = problems[0] if problems else "nothing queued or running there"
+    else:
+        parts = [f"{len(cancelled)} cancelled"] if cancelled else []
+        parts += [f"{len(asked)} asked to stop"] if asked else []
+        message = f"tasks: {', '.join(parts)}"
+    return Outcome(message, tuple(sorted(touched)), problems=tuple(problems), cancels=bool(cancelled or asked),
+                   value=(tuple(cancelled), tuple(asked)))

@@ -27,7 +27,7 @@ from director_tui.ui.messages import SegmentsChanged, ShowingSegment
 from director_tui.ui.review_service import ReviewService
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.screens.main import MainScreen
-from director_tui.ui.writer import StoreWriter
+from director_tui.ui.writer import Session, StoreWriter
 
 if TYPE_CHECKING:
     from director_tui.core.store import Store
@@ -417,28 +417,26 @@ class DirectorApp(App[None]):
     def _on_runner_event(self, event: RunnerEvent) -> None:
         self.main_screen.live.runner_event(event)
 
-    def cancel_tasks(self, task_ids: list[int]) -> None:
-        """Cancel queued tasks now; ask whichever instance runs the others to stop them."""
-        from director_tui.core import queue
-        from director_tui.core.errors import NotFound
+    def cancel_tasks(self, *, task_ids: list[int] | None = None, segment_ids: list[int] | None = None) -> None:
+        """Cancel tasks of this stream (core/operations.cancel_tasks, the CLI's rule): those
+        named, else the queued and running ones of these segments (None: all). Bound to the
+        ids now; the store is read and written in the writer's thread, never on the loop."""
+        from director_tui.core import operations
 
-        def work(s: object) -> list[str]:
-            problems = []
-            for task_id in task_ids:
-                try:
-                    with s.begin_nested():  # type: ignore[attr-defined]
-                        queue.request_cancel(s, task_id, self.settings.user)  # type: ignore[arg-type]
-                except (queue.QueueError, NotFound) as exc:
-                    problems.append(str(exc))
-            return problems
+        stream_id, user = self.stream_id, self.settings.user
 
-        def asked(problems: list[str]) -> None:
-            for problem in problems[:3]:
+        def work(s: Session) -> operations.Outcome:
+            return operations.cancel_tasks(s, stream_id, user, task_ids=task_ids, segment_ids=segment_ids)
+
+        def done(outcome: operations.Outcome) -> None:
+            self.notify(outcome.message, timeout=2)
+            for problem in outcome.problems[:3] if outcome.value and any(outcome.value) else ():
                 self.notify(problem, severity="warning")
-            if self.runner is not None:
+            if outcome.cancels and self.runner is not None:
                 self.run_worker(self.runner.check_cancels(), group="cancel")
 
-        self.writer.submit(work, asked, what=f"the cancel of {len(task_ids)} task(s)")
+        what = f"the cancel of {len(task_ids)} task(s)" if task_ids is not None else "the cancel"
+        self.writer.submit(work, done, what=what)
 
     def wake_runner(self) -> None:
         if self.runner is not None:

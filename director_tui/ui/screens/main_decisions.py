@@ -115,18 +115,9 @@ class Decisions(ScreenPart):
             self.screen.table.set_marks(set())
 
     def cancel_segments(self, seg_ids: list[int] | None) -> None:
-        """Cancel the queued/running tasks of these segments (None: of the whole stream)."""
-        from director_tui.core import queue
-
-        store = self.app.store
-        assert store is not None
-        with store.read() as s:
-            ids = [int(t.id) for t in queue.active_tasks_of(s, self.app.stream_id, seg_ids)]  # type: ignore[arg-type]
-        if not ids:
-            self.screen.notify("nothing queued or running there", timeout=2)
-            return
-        self.app.cancel_tasks(ids)
-        self.screen.notify(f"cancelling {len(ids)} task(s)", timeout=2)
+        """Cancel the queued/running tasks of these segments (None: of the whole stream); the
+        one line saying what was cancelled comes when the store has it."""
+        self.app.cancel_tasks(segment_ids=seg_ids)
 
 
 def open_player(app: DirectorApp, segment_id: int, asset: str, position: int | None,

@@ -151,7 +151,7 @@ class TasksScreen(Screen[None]):
     def action_cancel_task(self) -> None:
         task_id = self.current_task_id()
         if task_id is not None:
-            self.app.cancel_tasks([task_id])
+            self.app.cancel_tasks(task_ids=[task_id])
             self.refresh_tasks()
 
     def action_retry_task(self) -> None:
