@@ -27,6 +27,7 @@ from director_tui.ui.messages import SegmentsChanged, ShowingSegment
 from director_tui.ui.review_service import ReviewService
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.screens.main import MainScreen
+from director_tui.ui.store_changes import StoreChanges
 from director_tui.ui.writer import Session, StoreWriter
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class DirectorApp(App[None]):
         self.review = ReviewService(self)  # every decision: an operation, then announced (ui/review_service.py)
         self.backstop: Backstop | None = None  # armed on any way out (ui/backstop.py)
         self._terminal_watch_stop = threading.Event()
+        self.store_changes = StoreChanges(self)  # commits elsewhere, as a Signal (ui/store_changes.py)
         self._gc_threshold: tuple[int, int, int] | None = None  # the collector's, before ours
 
     def _handle_exception(self, error: Exception) -> None:
@@ -277,6 +279,8 @@ class DirectorApp(App[None]):
         then queue missing keyframes and start the runner."""
         try:
             self.decisions.adopt_orphans()  # before the drafts: a note on its way is no draft
+            assert self.store is not None
+            self.store_changes.follow(self.store)
             self.main_screen.store_ready()  # it shows the server is away, if it is
             self._start_work()
         finally:
@@ -458,6 +462,7 @@ class DirectorApp(App[None]):
 
     async def on_unmount(self) -> None:
         self._terminal_watch_stop.set()
+        self.store_changes.stop()
         self.decisions.close()  # what is still waiting stays in the outbox, for the next app
         if self.share_server is not None:  # what was shared stops being served with the app
             await self.share_server.stop()

@@ -164,6 +164,11 @@ class Store(ABC):
         """A number that changes whenever another connection commits: the app polls it
         (twice a second) and reads again only when it moved."""
 
+    def watched_files(self) -> list[Path]:
+        """Files whose change means someone may have committed (core/store/watch.py wakes the
+        app at once rather than at its next poll); [] where there are none to watch."""
+        return []
+
     @abstractmethod
     def migrate(self) -> None:
         """Bring the schema to head (the same Alembic migrations on every database)."""

@@ -172,6 +172,15 @@ class SqliteStore(Store):
         with self.read_engine.connect() as conn:
             return int(conn.exec_driver_sql("PRAGMA data_version").scalar() or 0)
 
+    def watched_files(self) -> list[Path]:
+        """The database and its write-ahead log (a commit appends to it), unless the workspace
+        is on a network share, where a commit on another machine makes no local event."""
+        from director_tui.core.store.watch import on_network_share
+
+        if on_network_share(self.path):
+            return []
+        return [self.path, self.path.with_name(self.path.name + "-wal")]
+
     def is_transient(self, exc: BaseException) -> bool:
         return failures.is_transient(exc)
 

@@ -64,8 +64,10 @@ class LiveUpdates(ScreenPart):
         store = self.app.store
         assert store is not None
         self._synced_at = utcnow()
-        # SQLite: a cheap PRAGMA twice a second; PostgreSQL: a counter its listener keeps
+        # SQLite: a cheap PRAGMA twice a second; PostgreSQL: a counter its listener keeps;
+        # and at once when the watched files say a commit happened (ui/store_changes.py)
         self.screen.set_interval(getattr(store, "sync_interval_s", SYNC_INTERVAL_S), self.sync_from_store)
+        self.app.store_changes.signal.subscribe(self.screen, lambda _none: self.sync_from_store())
         self.change_token = store.change_token()
         self.screen.set_interval(MENTIONS_EVERY_S, self._look_for_mentions)
 

@@ -84,6 +84,7 @@ class ReviewScreen(Screen[None]):
         self.load(prompts_too=True)
         table.focus()
         self.set_interval(SYNC_S, self._sync)
+        self.app.store_changes.signal.subscribe(self, lambda _none: self._sync())  # at once on SQLite
         if self.app.store is not None:
             for field in ("image", "motion"):
                 self.run_worker(self.query_one(f"#hints-{field}", PromptHints).load(self.app.store, field))
