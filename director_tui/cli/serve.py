@@ -215,6 +215,10 @@ def serve(
     from director_tui.core.store.sql import as_reader
     from director_tui.core.streams import list_streams
 
+    try:
+        import textual_serve  # noqa: F401  (an extra: only this command needs it)
+    except ImportError:
+        raise fail("serve needs textual-serve, which is not installed: pip install 'director-tui[serve]'") from None
     s = settings()
     store = store_for(s)
     if stream is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from director_tui.core.errors import DamagedStore, StoreError, StoreUnusable
 from director_tui.core.store.base import ClaimedTask, Store, TaskQueries
@@ -58,10 +58,28 @@ def open_store(home: Path, url: str | None = None) -> Store:
         from director_tui.core.store.sqlite import open_workspace
 
         return open_workspace(home)
+    module = _store_module(url)
+    return module.open_url(home, url)  # type: ignore[no-any-return]
+
+
+# what a store's driver comes with: PostgreSQL's is an extra (pip install director-tui[studio])
+EXTRAS = {"postgresql": ("psycopg", "studio")}
+
+
+def _store_module(url: str) -> Any:
+    """The module of the store a URL names; StoreUnusable naming the extra to install when
+    its driver is not there."""
     import importlib
 
-    module = importlib.import_module(STORES[_check_url(url)])
-    return module.open_url(home, url)  # type: ignore[no-any-return]
+    scheme = _check_url(url)
+    try:
+        return importlib.import_module(STORES[scheme])
+    except ImportError as exc:
+        driver, extra = EXTRAS.get(scheme, ("", ""))
+        if not driver or not (exc.name or "").startswith(driver):
+            raise
+        raise StoreUnusable(f"store {redact(url)}: a {scheme} store needs {driver}, which is not installed: "
+                            f"pip install 'director-tui[{extra}]'") from None
 
 
 def init_store(home: Path, url: str) -> str:
@@ -71,9 +89,7 @@ def init_store(home: Path, url: str) -> str:
         store = open_store(home, url)
         store.dispose()
         return f"store {url}: up to date"
-    from director_tui.core.store.postgres import init_store as init_postgres
-
-    return init_postgres(url)
+    return _store_module(url).init_store(url)  # type: ignore[no-any-return]
 
 
 def requeue_now(home: Path, url: str | None, task_ids: list[int], actor: str, reason: str) -> int:
