@@ -179,7 +179,7 @@ def video_filter(move: str, width: int, height: int, frames: int, fps: int) -> s
 def cmd_video(args: argparse.Namespace) -> int:
     import ffmpeg as ffmpeg_python
 
-    from director_tui.media.ffmpeg import ffmpeg_exe
+    from director_tui.media.ffmpeg import command
 
     fps = 24
     frames = max(1, round(args.duration * fps))
@@ -192,8 +192,7 @@ def cmd_video(args: argparse.Namespace) -> int:
         frames=frames, vcodec="libx264", pix_fmt="yuv420p", preset="veryfast",
         movflags="+faststart", f="mp4",
     )
-    argv = stream.compile(cmd=ffmpeg_exe(), overwrite_output=True)
-    argv[1:1] = ["-hide_banner", "-nostdin", "-loglevel", "error", "-progress", "pipe:1", "-nostats"]
+    argv = command(stream.global_args("-progress", "pipe:1", "-nostats"), overwrite=True)
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
     assert proc.stdout is not None
     last = -1

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from director_tui.media.ffmpeg import MediaError, ffmpeg_exe
+from director_tui.media.ffmpeg import MediaError, command
 from director_tui.media.player import PlayerPlan, _is_mpv
 
 COMPARE_HEIGHT = 360  # both clips scaled to this height so hstack can join them
@@ -23,12 +26,16 @@ def cache_dir(home: Path) -> Path:
     return path
 
 
-def run_ffmpeg(argv: list[str], out: Path, what: str) -> Path:
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.part{out.suffix}")
+def run_ffmpeg(graph_to: Callable[[str], Any], out: Path, what: str) -> Path:
+    """Render `graph_to(target)` (an ffmpeg-python graph writing `target`) into a new private
+    file beside `out` (mkstemp: a name no one can plant a link at), then move it to `out`."""
+    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".part{out.suffix}", dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        proc = subprocess.run(argv[:-1] + [str(tmp)], capture_output=True, text=True,  # noqa: S603
-                              errors="replace", timeout=600)
-        if proc.returncode != 0 or not tmp.exists():
+        proc = subprocess.run(command(graph_to(name), overwrite=True), capture_output=True,  # noqa: S603
+                              text=True, errors="replace", timeout=600)
+        if proc.returncode != 0 or not tmp.stat().st_size:
             last = (proc.stderr.strip().splitlines() or ["ffmpeg failed"])[-1]
             raise MediaError(f"{what}: {last[:200]}")
         os.replace(tmp, out)
@@ -41,9 +48,10 @@ def still_of(video: Path, out: Path, at_s: float = 0.0) -> Path:
     """One frame of a clip as PNG (what the compare screen shows for a video)."""
     if out.exists():
         return out
-    return run_ffmpeg([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-ss", f"{at_s:.3f}",
-                 "-i", str(video), "-frames:v", "1", "-f", "image2", "-c:v", "png", str(out)],
-                out, f"still of {video.name}")
+    import ffmpeg as ffmpeg_python
+
+    return run_ffmpeg(lambda target: ffmpeg_python.input(str(video), ss=f"{at_s:.3f}").output(
+        target, f="image2", vcodec="png", **{"frames:v": 1}), out, f"still of {video.name}")
 
 
 def side_by_side(a: Path, b: Path, out: Path, height: int = COMPARE_HEIGHT) -> Path:
@@ -51,11 +59,15 @@ def side_by_side(a: Path, b: Path, out: Path, height: int = COMPARE_HEIGHT) -> P
     (the shorter holds its last frame), for any player."""
     if out.exists():
         return out
-    graph = (f"[0:v]scale=-2:{height},setsar=1[a];[1:v]scale=-2:{height},setsar=1[b];"
-             f"[a][b]hstack=inputs=2:shortest=0[v]")
-    return run_ffmpeg([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(a), "-i", str(b),
-                 "-filter_complex", graph, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast",
-                 "-pix_fmt", "yuv420p", "-f", "mp4", str(out)], out, "side-by-side clip")
+    import ffmpeg as ffmpeg_python
+
+    def graph(target: str) -> Any:
+        left, right = (ffmpeg_python.input(str(p)).video.filter("scale", -2, height).filter("setsar", 1)
+                       for p in (a, b))
+        return ffmpeg_python.filter([left, right], "hstack", inputs=2, shortest=0).output(
+            target, vcodec="libx264", preset="veryfast", pix_fmt="yuv420p", f="mp4")
+
+    return run_ffmpeg(graph, out, "side-by-side clip")
 
 
 def plan_side_by_side(a: Path, b: Path, configured: list[str] | None, in_terminal: str,

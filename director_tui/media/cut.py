@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from director_tui.media.ffmpeg import MediaError, ffmpeg_exe
+from director_tui.media.ffmpeg import MediaError, command
 
 # ffmpeg processes of cuts under way. A cut runs in a worker thread that dies with the app;
 # without this, quitting mid-cut left ffmpeg encoding into a file nobody would keep.
@@ -46,6 +46,15 @@ def partials(out: Path) -> list[Path]:
     return sorted(out.parent.glob(f".{glob.escape(out.name)}.*.partial.mp4"))
 
 
+def _input_name(clip: Path, before: list[tuple[Path, float]]) -> str:
+    """The clip's name as its own input of the graph. ffmpeg-python takes two inputs of one
+    name for one node (then asks for a `split`, which would hold every frame of the later
+    use in memory until the concat reaches it); a clip used again is named again through
+    `./` (the same file), so each use is decoded on its own, as `-i a -i a` did."""
+    again = sum(1 for earlier, _ in before if earlier == clip)
+    return str(clip) if not again else os.path.join(os.path.dirname(clip), "./" * again + clip.name)
+
+
 def join_clips(clips: list[tuple[Path, float]], out: Path, width: int, height: int, fps: int = 24,
                progress: Callable[[float], None] | None = None) -> Path:
     """Scale and pad every clip to width x height at `fps` and join them (re-encoded, so clips
@@ -53,17 +62,16 @@ def join_clips(clips: list[tuple[Path, float]], out: Path, width: int, height: i
     if not clips:
         raise MediaError("no clips to join")
     w, h = width - width % 2, height - height % 2  # x264 wants even sizes
-    argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
-    chains = []
-    for i, (clip, _) in enumerate(clips):
-        argv += ["-i", str(clip)]
-        chains.append(f"[{i}:v]scale={w}:{h}:force_original_aspect_ratio=decrease,"
-                      f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={fps},format=yuv420p[v{i}]")
-    joined = "".join(f"[v{i}]" for i in range(len(clips)))
-    graph = ";".join(chains) + f";{joined}concat=n={len(clips)}:v=1:a=0[out]"
+    import ffmpeg as ffmpeg_python
+
+    fitted = [ffmpeg_python.input(_input_name(clip, clips[:i])).video
+              .filter("scale", w, h, force_original_aspect_ratio="decrease")
+              .filter("pad", w, h, "(ow-iw)/2", "(oh-ih)/2").filter("setsar", 1).filter("fps", fps=fps)
+              .filter("format", "yuv420p") for i, (clip, _) in enumerate(clips)]
     tmp = new_partial(out)
-    argv += ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast",
-             "-crf", "20", "-movflags", "+faststart", "-progress", "pipe:1", "-nostats", str(tmp)]
+    graph = ffmpeg_python.concat(*fitted, v=1, a=0).output(
+        str(tmp), vcodec="libx264", preset="veryfast", crf=20, movflags="+faststart")
+    argv = command(graph.global_args("-progress", "pipe:1", "-nostats"), overwrite=True)
     total = sum(d for _, d in clips) or 1.0
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
     assert proc.stdout is not None and proc.stderr is not None

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from director_tui.media.compare import cache_dir, run_ffmpeg, still_of
-from director_tui.media.ffmpeg import ffmpeg_exe
 
 STRIP_FRAMES = 8
 STRIP_HEIGHT = 90  # pixels of each sampled frame: a strip is for finding, the frame for judging
@@ -19,9 +18,11 @@ def strip_of(video: Path, home: Path, key: str, duration: float, frames: int = S
     if out.exists():
         return out
     rate = max(frames / max(duration, 0.04), 0.01)
-    return run_ffmpeg([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(video),
-                 "-vf", f"fps={rate:.6f},scale=-2:{STRIP_HEIGHT},tile={frames}x1", "-frames:v", "1",
-                 "-f", "image2", "-c:v", "png", str(out)], out, f"filmstrip of {video.name}")
+    import ffmpeg as ffmpeg_python
+
+    return run_ffmpeg(lambda target: ffmpeg_python.input(str(video)).video
+                      .filter("fps", fps=f"{rate:.6f}").filter("scale", -2, STRIP_HEIGHT).filter("tile", f"{frames}x1")
+                      .output(target, f="image2", vcodec="png", **{"frames:v": 1}), out, f"filmstrip of {video.name}")
 
 
 def frame_at(video: Path, home: Path, key: str, index: int, fps: float) -> Path:
