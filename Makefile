@@ -29,6 +29,7 @@ demo: $(STAMP)
 test: $(TESTSTAMP)
 	$(BIN)/ruff check director_tui tests
 	$(BIN)/lint-imports
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto -m "not serial"
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m serial
 
@@ -50,6 +51,7 @@ sweep: $(TESTSTAMP)
 lint: $(TESTSTAMP)
 	$(BIN)/ruff check director_tui tests
 	$(BIN)/lint-imports
+	$(BIN)/python -m mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .bench

@@ -178,7 +178,7 @@ def load_settings(home: str | Path | None = None, path: Path | None = None, stor
         _expect(key in known, f"{path}: {key}", "unknown setting")
     if "player" in data:
         player = data["player"]
-        _expect(isinstance(player, list) and player and all(isinstance(a, str) for a in player),
+        _expect(isinstance(player, list) and bool(player) and all(isinstance(a, str) for a in player),
                 f"{path}: player", "must be a non-empty list of strings")
         _expect(any("{path}" in a for a in player), f"{path}: player", "must contain {path}")
         settings.player = list(player)

@@ -11,7 +11,7 @@ from director_tui.cli.common import INT_MAX, StreamArg, app, fail, find_stream, 
 from director_tui.core.commands import EXPORTS as WHATS  # light: checked before the store opens
 
 
-def progress_bar(label: str):  # type: ignore[no-untyped-def]
+def progress_bar(label: str):
     """A bar on a terminal, nothing otherwise (the final line says what was done)."""
     tty = sys.stderr.isatty()
 
@@ -103,6 +103,7 @@ def restore(
 ) -> None:
     """Bring an archived version back into the workspace."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from director_tui.core import archive
     from director_tui.core import cleanup as version_cleanup
@@ -112,9 +113,9 @@ def restore(
     store = store_for(s)
     stream_id, _ = find_stream(store, stream)
     with store.read() as session:
-        vid = session.execute(select(Version.id).join(Segment, Segment.id == Version.segment_id).where(
-            Segment.stream_id == stream_id, Segment.position == segment, Version.asset == asset,
-            Version.number == version)).scalar_one_or_none()
+        vid = session.execute(select(col(Version.id)).join(Segment, col(Segment.id) == col(Version.segment_id)).where(
+            col(Segment.stream_id) == stream_id, col(Segment.position) == segment, col(Version.asset) == asset,
+            col(Version.number) == version)).scalar_one_or_none()
     if vid is None:
         raise fail(f"segment {segment}: no {asset} version {version}")
     try:

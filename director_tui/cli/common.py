@@ -30,7 +30,7 @@ class State:
     store: str | None = None
     # The stores this command opened: one store per file per process is shared and counted
     # (core/store/sqlite.open_workspace), so each opener disposes its own once, at the end.
-    opened: list = []  # type: ignore[type-arg]
+    opened: list = []
 
 
 def _close_stores() -> None:
@@ -65,7 +65,7 @@ def settings() -> Settings:
     return loaded
 
 
-def store_for(s: Settings):  # type: ignore[no-untyped-def]
+def store_for(s: Settings):
     from director_tui.core.store import DamagedStore, StoreError, StoreUnusable, open_store
 
     try:
@@ -122,9 +122,10 @@ INT_MAX = 2**63 - 1
 StreamArg = Annotated[str, typer.Argument(help="The stream's slug.", autocompletion=complete_stream)]
 
 
-def find_stream(store, slug: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def find_stream(store, slug: str) -> tuple[int, int]:
     """(stream id, number of segments), or exit 2 naming the stream."""
     from sqlalchemy import func, select
+    from sqlmodel import col
 
     from director_tui.core.models import Segment
     from director_tui.core.streams import NotFound, get_stream
@@ -132,7 +133,7 @@ def find_stream(store, slug: str) -> tuple[int, int]:  # type: ignore[no-untyped
     try:
         with store.read() as session:
             stream = get_stream(session, slug)
-            count = session.execute(select(func.count(Segment.id)).where(Segment.stream_id == stream.id)).scalar_one()
+            count = session.execute(select(func.count(col(Segment.id))).where(col(Segment.stream_id) == stream.id)).scalar_one()
     except NotFound as exc:
         raise fail(str(exc)) from None
     return int(stream.id), int(count)  # type: ignore[arg-type]

@@ -74,12 +74,13 @@ class Context:
     def ids_by_position(self) -> dict[int, int]:
         if self._positions is None:
             from sqlalchemy import select
+            from sqlmodel import col
 
             from director_tui.core.models import Segment
 
             with self.store.read() as s:
                 self._positions = {int(p): int(i) for p, i in s.execute(
-                    select(Segment.position, Segment.id).where(Segment.stream_id == self.stream_id))}
+                    select(col(Segment.position), col(Segment.id)).where(col(Segment.stream_id) == self.stream_id))}
         return self._positions
 
     def segment_id(self, position: int) -> int:

@@ -50,7 +50,7 @@ def _escape_usage_errors() -> None:
         return printable(original(self), newlines=True)
 
     escaped.escaped = True  # type: ignore[attr-defined]
-    exceptions.UsageError.format_message = escaped  # type: ignore[method-assign]
+    exceptions.UsageError.format_message = escaped  # type: ignore[method-assign,assignment]  # click's own, wrapped
 
 
 def main() -> None:

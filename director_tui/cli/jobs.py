@@ -22,6 +22,7 @@ def regen(
     import asyncio
 
     from sqlalchemy import select
+    from sqlmodel import col
 
     from director_tui.core import operations, queue
     from director_tui.core.models import Asset, Segment
@@ -44,8 +45,8 @@ def regen(
     for start in range(0, len(positions), 500):  # 500 a transaction: 30,000 single commits took a minute
         chunk = positions[start:start + 500]
         with store.write() as session:
-            ids = dict(session.execute(select(Segment.position, Segment.id).where(  # type: ignore[call-overload]
-                Segment.stream_id == stream_id, Segment.position.in_(chunk))).all())  # type: ignore[attr-defined]
+            ids = dict(session.execute(select(col(Segment.position), col(Segment.id)).where(
+                col(Segment.stream_id) == stream_id, col(Segment.position).in_(chunk))).all())
             for pos in chunk:
                 try:
                     with session.begin_nested():  # one busy segment stops no other
@@ -75,12 +76,12 @@ def regen(
     raise typer.Exit(1 if failed or problems else 0)
 
 
-def _progress_printer(total: int):  # type: ignore[no-untyped-def]
+def _progress_printer(total: int):
     """A progress bar on a terminal; one line per finished task otherwise."""
     seen: set[int] = set()
     tty = sys.stdout.isatty()
 
-    def show(tasks: dict, final: bool = False) -> None:  # type: ignore[type-arg]
+    def show(tasks: dict, final: bool = False) -> None:
         done = [t for t in tasks.values() if t.state not in ("queued", "running")]
         if tty:
             frac = sum(1.0 if t.state not in ("queued", "running") else t.progress for t in tasks.values()) / total
@@ -123,7 +124,7 @@ def cancel(
 
     with store.write() as session:  # the app's rule (core/operations.cancel_tasks)
         outcome = operations.cancel_tasks(session, stream_id, s.user,
-                                          task_ids=None if all_ else [moved.get(task_id, task_id)])  # type: ignore[arg-type]
+                                          task_ids=None if all_ or task_id is None else [moved.get(task_id, task_id)])
     cancelled, asked = outcome.value
     if not all_ and outcome.problems:
         raise fail(outcome.problems[0].replace("this stream", repr(stream)))
@@ -175,18 +176,19 @@ def work(
     def shot(segment_id: int) -> str:
         """'film #3', as every other command names a segment (its id said nothing to anyone)."""
         from sqlalchemy import select
+        from sqlmodel import col
 
         from director_tui.core.models import Segment, Stream
 
         try:
             with store.read() as session:
-                row = session.execute(select(Stream.slug, Segment.position).join(
-                    Segment, Segment.stream_id == Stream.id).where(Segment.id == segment_id)).first()  # type: ignore[arg-type]
+                row = session.execute(select(col(Stream.slug), col(Segment.position)).join(
+                    Segment, col(Segment.stream_id) == col(Stream.id)).where(col(Segment.id) == segment_id)).first()
         except Exception:  # the store away for a moment: the line is still worth printing
             return f"segment id {segment_id}"
         return f"segment id {segment_id} (deleted)" if row is None else f"{row[0]} #{row[1]}"
 
-    def on_event(e) -> None:  # type: ignore[no-untyped-def]
+    def on_event(e) -> None:
         if e.kind in ("started", "finished"):
             said = printable(e.message)
             state = "" if said.startswith(f"{e.state}:") else f"{e.state} "  # "interrupted: its instance (…) died"

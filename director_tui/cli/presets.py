@@ -66,6 +66,7 @@ def apply(stream: StreamArg,
           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Add a preset's words to segments' prompts: one undoable change, a revision each."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from director_tui.core.models import Preset
     from director_tui.core.prompts import apply_preset
@@ -76,8 +77,8 @@ def apply(stream: StreamArg,
     positions = ctx.parse_segments(segments)
     ids = [ctx.segment_id(p) for p in positions]
     with ctx.store.read() as s:
-        preset = s.execute(select(Preset).where(Preset.name == name)).scalar_one_or_none()
-        found = None if preset is None else (int(preset.id), preset.category)  # type: ignore[arg-type]
+        preset = s.execute(select(Preset).where(col(Preset.name) == name)).scalar_one_or_none()
+        found = None if preset is None else (int(preset.id), preset.category)
     if found is None:
         raise fail(f"no preset named {name!r} (director-tui preset list)")
     preset_id, category = found

@@ -131,7 +131,7 @@ def make_server(argv_for: Any, *, host: str, port: int, token: str, title: str, 
 
     open_tabs: set[web.WebSocketResponse] = set()
 
-    class GuardedServer(Server):  # type: ignore[misc]
+    class GuardedServer(Server):
         async def on_shutdown(self, web_app: web.Application) -> None:
             """ctrl+c: every tab's websocket is closed at once, so each handler's `finally`
             ends its app (drafts saved, tasks back on the queue) side by side. Left open,

@@ -82,5 +82,5 @@ def restore_store(
     try:
         line = restore_backup(Path(backup).expanduser(), url, s.home)
     except (StoreError, ArchiveError) as exc:
-        raise _store_errors(exc) from None  # type: ignore[arg-type]
+        raise _store_errors(exc) from None
     typer.echo(line)

@@ -27,7 +27,7 @@ def _stream_generators(slug: str) -> tuple[str, str]:
         raise fail(str(exc)) from None
 
 
-def _trust_store():  # type: ignore[no-untyped-def]
+def _trust_store():
     from director_tui.core.trust import TrustStore
 
     return TrustStore()
@@ -109,7 +109,7 @@ def trust(
         raise fail(str(exc), 1) from None
 
 
-def _list(store) -> None:  # type: ignore[no-untyped-def]
+def _list(store) -> None:
     entries = store.entries()
     if not entries:
         typer.echo("this account trusts no generator definition yet (the built-in one needs none)")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from director_tui.config import file_mode
 from director_tui.core import activity
@@ -68,10 +68,10 @@ def plan_cleanup(session: Session, home: Path, stream_id: int, keep: int) -> Cle
     or runs through a link is left alone and named."""
     if keep < 0:
         raise ArchiveError(f"--keep: {keep} is below 0")
-    segs = {s.id: s for s in session.execute(select(Segment).where(Segment.stream_id == stream_id)).scalars()}
+    segs = {s.id: s for s in session.execute(select(Segment).where(col(Segment.stream_id) == stream_id)).scalars()}
     plan = CleanupPlan()
-    versions = session.execute(select(Version).where(Version.segment_id.in_(list(segs)))  # type: ignore[union-attr]
-                               .order_by(Version.segment_id, Version.asset, Version.number.desc())).scalars().all()  # type: ignore[union-attr,arg-type]
+    versions = session.execute(select(Version).where(col(Version.segment_id).in_(list(segs)))
+                               .order_by(col(Version.segment_id), col(Version.asset), col(Version.number).desc())).scalars().all()
     rank: dict[tuple[int, str], int] = {}
     for v in versions:
         key = (v.segment_id, v.asset)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from director_tui.core import activity, queue
 from director_tui.core.models import (
@@ -25,6 +25,7 @@ from director_tui.core.models import (
     Task,
     TaskState,
     Version,
+    id_of,
     utcnow,
 )
 from director_tui.core.segment_state import update_checkpoints
@@ -87,8 +88,8 @@ def journaled(session: Session, stream_id: int, user: str, kind: str, label: str
 def record(session: Session, stream_id: int, user: str, kind: str, label: str,
            before: dict[str, Any], after: dict[str, Any], tasks: list[int]) -> JournalEntry:
     # A new change ends the redo chain, as in any editor.
-    session.execute(update(JournalEntry).where(JournalEntry.user == user, JournalEntry.stream_id == stream_id,
-                                               JournalEntry.state == "undone").values(state="dropped"))
+    session.execute(update(JournalEntry).where(col(JournalEntry.user) == user, col(JournalEntry.stream_id) == stream_id,
+                                               col(JournalEntry.state) == "undone").values(state="dropped"))
     entry = JournalEntry(stream_id=stream_id, user=user, kind=kind, label=label,
                          payload=json.dumps({"before": before, "after": after, "tasks": tasks},
                                             ensure_ascii=False, default=str))
@@ -102,9 +103,9 @@ def segment_ids(entry: JournalEntry) -> list[int]:
 
 
 def _latest(session: Session, stream_id: int, user: str, state: str, newest: bool) -> JournalEntry | None:
-    query = select(JournalEntry).where(JournalEntry.user == user, JournalEntry.stream_id == stream_id,
-                                       JournalEntry.state == state)
-    order = JournalEntry.id.desc() if newest else JournalEntry.id.asc()  # type: ignore[union-attr]
+    query = select(JournalEntry).where(col(JournalEntry.user) == user, col(JournalEntry.stream_id) == stream_id,
+                                       col(JournalEntry.state) == state)
+    order = col(JournalEntry.id).desc() if newest else col(JournalEntry.id).asc()
     return session.execute(query.order_by(order).limit(1)).scalar_one_or_none()
 
 
@@ -123,7 +124,7 @@ def _own_clips(session: Session, task_ids: list[int]) -> set[int]:
     if not task_ids:
         return set()
     return {int(v) for v in session.execute(
-        select(Version.id).where(Version.task_id.in_(task_ids))).scalars()}  # type: ignore[union-attr]
+        select(col(Version.id)).where(col(Version.task_id).in_(task_ids))).scalars()}
 
 
 def _apply(session: Session, entry: JournalEntry, user: str, expect: dict[str, Any],
@@ -164,7 +165,7 @@ def _apply(session: Session, entry: JournalEntry, user: str, expect: dict[str, A
         if version is not None and vid in expect["versions"]:
             version.decision = decision
     for seg, fld, text in changed_prompts:
-        session.add(PromptRevision(segment_id=seg.id, field=fld, text=text, author=user))
+        session.add(PromptRevision(segment_id=id_of(seg), field=fld, text=text, author=user))
     for seg in segs:
         if skip[int(seg.id)]:  # type: ignore[arg-type]
             _restale(session, seg, user, verb)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import col
+
 from director_tui.core.store.sql import as_reader
 
 NAME = re.compile(r"(?<![\w@.])@([A-Za-z][\w.-]{0,63})")
@@ -91,9 +93,9 @@ def mark_seen(session: Any, user: str, ids: list[int] | None = None) -> int:
 
     from director_tui.core.models import Mention, utcnow
 
-    query = update(Mention).where(Mention.recipient == user, Mention.seen_at.is_(None))  # type: ignore[union-attr]
+    query = update(Mention).where(col(Mention.recipient) == user, col(Mention.seen_at).is_(None))
     if ids is not None:
-        query = query.where(Mention.id.in_(ids))  # type: ignore[union-attr]
+        query = query.where(col(Mention.id).in_(ids))
     result = session.execute(query.values(seen_at=utcnow()))
     return int(result.rowcount or 0)
 

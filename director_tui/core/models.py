@@ -21,6 +21,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def id_of(row: SQLModel) -> int:
+    """A stored row's id, typed `int`: a row read from the store, or flushed to it, has one
+    (the models declare `id: int | None` for the rows not yet added)."""
+    value = getattr(row, "id", None)
+    if value is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return int(value)
+
+
 class Stream(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(index=True, unique=True)

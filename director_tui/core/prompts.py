@@ -11,12 +11,12 @@ import tomllib
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from director_tui.core import activity, journal
 from director_tui.core.diff import diff_summary, word_diff  # noqa: F401  (part of this module's API)
 from director_tui.core.errors import NotFound
-from director_tui.core.models import Preset, PromptRevision, Segment, utcnow
+from director_tui.core.models import Preset, PromptRevision, Segment, id_of, utcnow
 from director_tui.core.printable import not_unicode
 from director_tui.core.spec import PROMPT_MAX_BYTES
 from director_tui.core.states import Asset
@@ -87,9 +87,9 @@ def save_prompt(session: Session, segment_id: int, field: str, text: str, user: 
         return None
     kind = "preset" if preset_id is not None else "prompt"
     with journal.journaled(session, seg.stream_id, user, kind,
-                           label or f"{field} prompt of segment {seg.position}", [seg.id]):
+                           label or f"{field} prompt of segment {seg.position}", [id_of(seg)]):
         _set_text(seg, field, text)
-        revision = PromptRevision(segment_id=seg.id, field=field, text=text, author=user, preset_id=preset_id)
+        revision = PromptRevision(segment_id=id_of(seg), field=field, text=text, author=user, preset_id=preset_id)
         session.add(revision)
     activity.record(session, "prompt.changed", user, seg.stream_id, seg.id, field=field,
                     preset=preset_id, chars=len(text))
@@ -99,8 +99,8 @@ def save_prompt(session: Session, segment_id: int, field: str, text: str, user: 
 def revisions(session: Session, segment_id: int, field: str) -> list[PromptRevision]:
     """Newest first."""
     return list(session.execute(
-        select(PromptRevision).where(PromptRevision.segment_id == segment_id, PromptRevision.field == field)
-        .order_by(PromptRevision.id.desc())  # type: ignore[union-attr]
+        select(PromptRevision).where(col(PromptRevision.segment_id) == segment_id, col(PromptRevision.field) == field)
+        .order_by(col(PromptRevision.id).desc())
     ).scalars())
 
 
@@ -131,14 +131,14 @@ def apply_preset(session: Session, segment_ids: list[int], field: str, preset_id
         for seg in changed:
             text = check_prompt(with_preset(current_text(seg, field), preset.text), field)
             _set_text(seg, field, text)
-            session.add(PromptRevision(segment_id=seg.id, field=field, text=text, author=user, preset_id=preset.id))
+            session.add(PromptRevision(segment_id=id_of(seg), field=field, text=text, author=user, preset_id=preset.id))
             activity.record(session, "prompt.changed", user, seg.stream_id, seg.id, field=field,
                             preset=preset.id, preset_name=preset.name, chars=len(text))
     return [int(s.id) for s in changed]  # type: ignore[arg-type]
 
 
 def list_presets(session: Session) -> list[Preset]:
-    return list(session.execute(select(Preset).order_by(Preset.category, Preset.name)).scalars())
+    return list(session.execute(select(Preset).order_by(col(Preset.category), col(Preset.name))).scalars())
 
 
 def _check_preset(data: PresetData, where: str = "preset") -> PresetData:
@@ -161,7 +161,7 @@ def _check_preset(data: PresetData, where: str = "preset") -> PresetData:
 def save_preset(session: Session, data: PresetData, user: str, preset_id: int | None = None) -> Preset:
     """Create (preset_id None) or update a preset; names are unique."""
     data = _check_preset(data)
-    clash = session.execute(select(Preset).where(Preset.name == data.name)).scalar_one_or_none()
+    clash = session.execute(select(Preset).where(col(Preset.name) == data.name)).scalar_one_or_none()
     if clash is not None and clash.id != preset_id:
         raise PromptError(f"preset {data.name!r} exists already")
     if preset_id is None:
@@ -240,7 +240,7 @@ def import_presets(session: Session, presets: list[PresetData], user: str) -> tu
     """Add new presets, update same-named ones. Returns (created, updated)."""
     created = updated = 0
     for data in presets:
-        existing = session.execute(select(Preset).where(Preset.name == data.name)).scalar_one_or_none()
+        existing = session.execute(select(Preset).where(col(Preset.name) == data.name)).scalar_one_or_none()
         save_preset(session, data, user, existing.id if existing else None)
         if existing is None:
             created += 1

@@ -6,7 +6,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from director_tui.core import activity
 from director_tui.core.models import (
@@ -19,6 +19,7 @@ from director_tui.core.models import (
     Task,
     TaskState,
     Version,
+    id_of,
     utcnow,
 )
 from director_tui.core.segment_state import mark_video_stale
@@ -38,8 +39,8 @@ def new_seed() -> int:
 
 def active_task(session: Session, segment_id: int, asset: str) -> Task | None:
     return session.execute(
-        select(Task).where(Task.segment_id == segment_id, Task.asset == asset,
-                           Task.state.in_(TaskState.ACTIVE))  # type: ignore[attr-defined]
+        select(Task).where(col(Task.segment_id) == segment_id, col(Task.asset) == asset,
+                           col(Task.state).in_(TaskState.ACTIVE))
     ).scalars().first()
 
 
@@ -80,7 +81,7 @@ def enqueue(session: Session, segment_id: int, asset: str, actor: str, *, priori
         state = seg.keyframe_state if asset == Asset.KEYFRAME else seg.video_state
         if current is not None and state == AssetState.REVIEW:
             current.decision = Decision.REGENERATE
-            session.add(Review(version_id=current.id, segment_id=seg.id,
+            session.add(Review(version_id=id_of(current), segment_id=id_of(seg),
                                decision=Decision.REGENERATE, notes=notes, reviewer=actor))
             if asset == Asset.KEYFRAME:
                 seg.keyframe_state = AssetState.REGENERATE
@@ -113,14 +114,14 @@ def _queued_detail(session: Session, task: Task) -> dict[str, object]:
 
     task_id: int | None = int(task.id)  # type: ignore[arg-type]
     for _ in range(5):
-        rows = session.execute(select(Activity.detail).where(
-            Activity.segment_id == task.segment_id, Activity.kind == "task.queued").order_by(Activity.id.desc())  # type: ignore[union-attr]
+        rows = session.execute(select(col(Activity.detail)).where(
+            col(Activity.segment_id) == task.segment_id, col(Activity.kind) == "task.queued").order_by(col(Activity.id).desc())
         ).scalars()
         detail = next((d for d in (json.loads(r) for r in rows) if d.get("task") == task_id), None)
         if detail is None:
             return {}
         if "retry_of" not in detail:
-            return detail  # type: ignore[no-any-return]
+            return detail
         task_id = detail["retry_of"]
     return {}
 
@@ -219,13 +220,13 @@ def variations(session: Session, segment_id: int, asset: str, actor: str, count:
 def queue_missing_keyframes(session: Session, stream_id: int, actor: str) -> list[Task]:
     """Queue a keyframe for every segment that has none and none on the way."""
     busy = set(session.execute(
-        select(Task.segment_id).where(Task.stream_id == stream_id, Task.asset == Asset.KEYFRAME,
-                                      Task.state.in_(TaskState.ACTIVE))  # type: ignore[attr-defined]
+        select(col(Task.segment_id)).where(col(Task.stream_id) == stream_id, col(Task.asset) == Asset.KEYFRAME,
+                                      col(Task.state).in_(TaskState.ACTIVE))
     ).scalars())
     missing = session.execute(
-        select(Segment.id).where(Segment.stream_id == stream_id,
-                                 Segment.keyframe_version_id.is_(None))  # type: ignore[union-attr]
-        .order_by(Segment.position)
+        select(col(Segment.id)).where(col(Segment.stream_id) == stream_id,
+                                 col(Segment.keyframe_version_id).is_(None))
+        .order_by(col(Segment.position))
     ).scalars()
     return [enqueue(session, sid, Asset.KEYFRAME, actor) for sid in missing if sid not in busy]
 
@@ -253,11 +254,11 @@ def request_cancel(session: Session, task_id: int, actor: str) -> Task:
 
 
 def active_tasks_of(session: Session, stream_id: int, segment_ids: list[int] | None = None) -> list[Task]:
-    query = select(Task).where(Task.stream_id == stream_id,
-                               Task.state.in_(TaskState.ACTIVE))  # type: ignore[attr-defined]
+    query = select(Task).where(col(Task.stream_id) == stream_id,
+                               col(Task.state).in_(TaskState.ACTIVE))
     if segment_ids is not None:
-        query = query.where(Task.segment_id.in_(segment_ids))  # type: ignore[attr-defined]
-    return list(session.execute(query.order_by(Task.id)).scalars())
+        query = query.where(col(Task.segment_id).in_(segment_ids))
+    return list(session.execute(query.order_by(col(Task.id))).scalars())
 
 
 def retry(session: Session, task_id: int, actor: str) -> Task:

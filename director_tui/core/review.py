@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from director_tui.core import activity, journal, mentions, queue
 from director_tui.core.models import (
@@ -23,6 +24,7 @@ from director_tui.core.models import (
     Task,
     VariationPick,
     Version,
+    id_of,
     utcnow,
 )
 from director_tui.core.printable import not_unicode
@@ -88,7 +90,7 @@ def decide(session: Session, segment_id: int, asset: str, decision: str, actor: 
     if not journal_it:
         return _decide(session, seg, asset, decision, actor, notes, queue_video)
     label = f"{DECISION_NOUN[decision]} of segment {seg.position}'s {asset} v{_current_version(session, seg, asset).number}"
-    with journal.journaled(session, seg.stream_id, actor, "decision", label, [seg.id]) as pending:
+    with journal.journaled(session, seg.stream_id, actor, "decision", label, [id_of(seg)]) as pending:
         result = _decide(session, seg, asset, decision, actor, notes, queue_video)
         if result.queued_task is not None:
             pending.tasks.append(result.queued_task)
@@ -102,8 +104,8 @@ def check_unchanged(session: Session, seg: Segment, asset: str, expected: tuple[
     if (now_id, now_state) == tuple(expected):
         return
     version = session.get(Version, now_id) if now_id else None
-    last = session.execute(select(Review).where(Review.segment_id == seg.id, Review.version_id == now_id)
-                           .order_by(Review.id.desc()).limit(1)).scalar_one_or_none() if now_id else None
+    last = session.execute(select(Review).where(col(Review.segment_id) == seg.id, col(Review.version_id) == now_id)
+                           .order_by(col(Review.id).desc()).limit(1)).scalar_one_or_none() if now_id else None
     by = f" by {last.reviewer}" if last is not None and last.reviewer else ""
     what = f"v{version.number} {now_state}{by}" if version is not None else "no version"
     raise ReviewError(f"segment {seg.position}'s {asset} changed while you looked: it is now {what}; "
@@ -125,7 +127,7 @@ def _decide(session: Session, seg: Segment, asset: str, decision: str, actor: st
         # Approving a stale clip is allowed, but say so in the log.
         notes = notes or "approved although made from an older keyframe"
     version.decision = decision
-    session.add(Review(version_id=version.id, segment_id=seg.id, decision=decision, notes=notes,
+    session.add(Review(version_id=id_of(version), segment_id=id_of(seg), decision=decision, notes=notes,
                        reviewer=actor))
     _set_state(seg, asset, state)
     stale = False
@@ -189,12 +191,12 @@ def decide_many(session: Session, segment_ids: list[int], asset: str, decision: 
 
 
 def approve(session: Session, segment_id: int, asset: str, actor: str, notes: str = "",
-            **kw: bool) -> DecisionResult:
+            **kw: Any) -> DecisionResult:
     return decide(session, segment_id, asset, Decision.APPROVED, actor, notes, **kw)
 
 
 def reject(session: Session, segment_id: int, asset: str, actor: str, notes: str = "",
-           **kw: bool) -> DecisionResult:
+           **kw: Any) -> DecisionResult:
     return decide(session, segment_id, asset, Decision.REJECTED, actor, notes, **kw)
 
 
@@ -277,15 +279,15 @@ def add_comment(session: Session, segment_id: int, body: str, author: str, *, as
 
 def comments(session: Session, segment_id: int) -> list[Comment]:
     """Newest first."""
-    return list(session.execute(select(Comment).where(Comment.segment_id == segment_id)
-                                .order_by(Comment.id.desc())).scalars())  # type: ignore[union-attr]
+    return list(session.execute(select(Comment).where(col(Comment.segment_id) == segment_id)
+                                .order_by(col(Comment.id).desc())).scalars())
 
 
 # --- variations ------------------------------------------------------------------
 
 def group_versions(session: Session, group: str) -> list[Version]:
-    return list(session.execute(select(Version).where(Version.variation_group == group)
-                                .order_by(Version.task_id, Version.id)).scalars())  # queued order, not finish order
+    return list(session.execute(select(Version).where(col(Version.variation_group) == group)
+                                .order_by(col(Version.task_id), col(Version.id))).scalars())  # queued order, not finish order
 
 
 def pick_variation(session: Session, group: str, version_id: int, actor: str,
@@ -298,8 +300,8 @@ def pick_variation(session: Session, group: str, version_id: int, actor: str,
         raise ReviewError(f"version {version_id} is not in variation group {group}")
     seg = _segment(session, winner.segment_id)
     label = f"pick of v{winner.number} among {len(versions)} variations of segment {seg.position}"
-    ids = [int(v.id) for v in versions]  # type: ignore[arg-type]
-    with journal.journaled(session, seg.stream_id, actor, "pick", label, [seg.id], ids) as pending:
+    ids = [id_of(v) for v in versions]
+    with journal.journaled(session, seg.stream_id, actor, "pick", label, [id_of(seg)], ids) as pending:
         if winner.asset == Asset.KEYFRAME:
             seg.keyframe_version_id = winner.id
         else:
@@ -309,11 +311,11 @@ def pick_variation(session: Session, group: str, version_id: int, actor: str,
         for v in versions:
             if v.id != winner.id and v.decision != Decision.REJECTED:
                 v.decision = Decision.REJECTED
-                session.add(Review(version_id=v.id, segment_id=seg.id, decision=Decision.REJECTED,
+                session.add(Review(version_id=id_of(v), segment_id=id_of(seg), decision=Decision.REJECTED,
                                    notes=f"variation v{winner.number} picked", reviewer=actor))
         if result.queued_task is not None:
             pending.tasks.append(result.queued_task)
-    session.add(VariationPick(stream_id=seg.stream_id, segment_id=seg.id, asset=winner.asset,
+    session.add(VariationPick(stream_id=seg.stream_id, segment_id=id_of(seg), asset=winner.asset,
                               variation_group=group, version_id=winner.id, seed=winner.seed,  # type: ignore[arg-type]
                               preset_id=winner.preset_id, prompt=winner.prompt, candidates=len(versions),
                               picked_by=actor))

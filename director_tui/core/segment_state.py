@@ -6,7 +6,7 @@ as the approvals add up."""
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from director_tui.core import activity
 from director_tui.core.models import AssetState, Checkpoint, Segment, utcnow
@@ -32,7 +32,7 @@ def update_checkpoints(session: Session, stream_id: int) -> None:
     passed = {"keyframes": t.segments > 0 and t.keyframes_approved == t.segments,
               "videos": t.final_cut_ready, "final_cut": False}
     existing = {c.name: c for c in session.execute(
-        select(Checkpoint).where(Checkpoint.stream_id == stream_id)).scalars()}
+        select(Checkpoint).where(col(Checkpoint.stream_id) == stream_id)).scalars()}
     now = utcnow()
     for i, name in enumerate(CHECKPOINT_ORDER):
         cp = existing.get(name)

@@ -405,11 +405,12 @@ class StreamExists(SpecError):
 def create_stream(session: Session, spec: StreamSpec, actor: str) -> Stream:
     """Insert the stream, its segments and their first prompt revisions."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from director_tui.core import activity
-    from director_tui.core.models import Checkpoint, PromptRevision, Segment, Stream
+    from director_tui.core.models import Checkpoint, PromptRevision, Segment, Stream, id_of
 
-    if session.execute(select(Stream.id).where(Stream.slug == spec.slug)).first():
+    if session.execute(select(col(Stream.id)).where(col(Stream.slug) == spec.slug)).first():
         raise StreamExists("stream", f"{spec.slug!r} already exists")
     stream = Stream(slug=spec.slug, title=spec.title, width=spec.width, height=spec.height,
                     generators_json=json.dumps(spec.generators), created_by=actor)
@@ -422,8 +423,8 @@ def create_stream(session: Session, spec: StreamSpec, actor: str) -> Stream:
                       duration=seg.duration)
         session.add(row)
         session.flush()
-        session.add(PromptRevision(segment_id=row.id, field="image", text=seg.image_prompt, author=actor))
-        session.add(PromptRevision(segment_id=row.id, field="motion", text=seg.motion_prompt, author=actor))
+        session.add(PromptRevision(segment_id=id_of(row), field="image", text=seg.image_prompt, author=actor))
+        session.add(PromptRevision(segment_id=id_of(row), field="motion", text=seg.motion_prompt, author=actor))
     session.add(Checkpoint(stream_id=stream.id, name="keyframes"))
     activity.record(session, "stream.created", actor, stream.id, segments=len(spec.segments),
                     title=spec.title)
@@ -433,11 +434,12 @@ def create_stream(session: Session, spec: StreamSpec, actor: str) -> Stream:
 def export_spec(session: Session, stream: Stream) -> dict[str, Any]:
     """The stream as a spec that `import` takes back."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from director_tui.core.models import Segment
 
     segs = session.execute(
-        select(Segment).where(Segment.stream_id == stream.id).order_by(Segment.position)
+        select(Segment).where(col(Segment.stream_id) == stream.id).order_by(col(Segment.position))
     ).scalars()
     out: dict[str, Any] = {"stream": stream.slug, "title": stream.title}
     if (stream.width, stream.height) != (1280, 720):

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from director_tui.core.errors import NotFound
 from director_tui.core.models import AssetState, Segment, Stream, Task, TaskState, Version
@@ -18,7 +18,7 @@ __all__ = ["NotFound", "SegmentRow", "TaskView", "Totals"]
 
 
 def get_stream(session: Session, slug: str) -> Stream:
-    stream = session.execute(select(Stream).where(Stream.slug == slug)).scalar_one_or_none()
+    stream = session.execute(select(Stream).where(col(Stream.slug) == slug)).scalar_one_or_none()
     if stream is None:
         raise NotFound(f"stream {slug!r} not found (see `director-tui list`)")
     return stream
@@ -30,28 +30,28 @@ def segment_rows(session: Session, stream_id: int, segment_ids: list[int] | None
     vv = aliased(Version)
     query = (
         select(
-            Segment.id, Segment.position, Segment.title, Segment.image_prompt,
-            Segment.motion_prompt, Segment.duration,
-            Segment.keyframe_version_id, kv.number, Segment.keyframe_state,
-            Segment.video_version_id, vv.number, Segment.video_state, Segment.comment_count,
+            col(Segment.id), col(Segment.position), col(Segment.title), col(Segment.image_prompt),
+            col(Segment.motion_prompt), col(Segment.duration),
+            col(Segment.keyframe_version_id), col(kv.number), col(Segment.keyframe_state),
+            col(Segment.video_version_id), col(vv.number), col(Segment.video_state), col(Segment.comment_count),
         )
-        .outerjoin(kv, kv.id == Segment.keyframe_version_id)
-        .outerjoin(vv, vv.id == Segment.video_version_id)
-        .where(Segment.stream_id == stream_id)
-        .order_by(Segment.position)
+        .outerjoin(kv, col(kv.id) == col(Segment.keyframe_version_id))
+        .outerjoin(vv, col(vv.id) == col(Segment.video_version_id))
+        .where(col(Segment.stream_id) == stream_id)
+        .order_by(col(Segment.position))
     )
     if segment_ids is not None:
-        query = query.where(Segment.id.in_(segment_ids))  # type: ignore[union-attr]
+        query = query.where(col(Segment.id).in_(segment_ids))
     if updated_since is not None:
-        query = query.where(Segment.updated_at >= updated_since)
+        query = query.where(col(Segment.updated_at) >= updated_since)
     return [SegmentRow(*row) for row in session.execute(query)]
 
 
 def active_tasks(session: Session, stream_id: int) -> list[TaskView]:
     rows = session.execute(
-        select(Task.id, Task.segment_id, Task.asset, Task.state, Task.progress, Task.message, Task.error)
-        .where(Task.stream_id == stream_id, Task.state.in_(TaskState.ACTIVE))  # type: ignore[attr-defined]
-        .order_by(Task.id)
+        select(col(Task.id), col(Task.segment_id), col(Task.asset), col(Task.state), col(Task.progress), col(Task.message), col(Task.error))
+        .where(col(Task.stream_id) == stream_id, col(Task.state).in_(TaskState.ACTIVE))
+        .order_by(col(Task.id))
     )
     return [TaskView(*row) for row in rows]
 
@@ -59,14 +59,14 @@ def active_tasks(session: Session, stream_id: int) -> list[TaskView]:
 def latest_tasks(session: Session, stream_id: int) -> dict[tuple[int, str], TaskView]:
     """The newest task per (segment, asset)."""
     newest = (
-        select(func.max(Task.id).label("id"))
-        .where(Task.stream_id == stream_id)
-        .group_by(Task.segment_id, Task.asset)
+        select(func.max(col(Task.id)).label("id"))
+        .where(col(Task.stream_id) == stream_id)
+        .group_by(col(Task.segment_id), col(Task.asset))
         .subquery()
     )
     rows = session.execute(
-        select(Task.id, Task.segment_id, Task.asset, Task.state, Task.progress, Task.message, Task.error)
-        .join(newest, newest.c.id == Task.id)
+        select(col(Task.id), col(Task.segment_id), col(Task.asset), col(Task.state), col(Task.progress), col(Task.message), col(Task.error))
+        .join(newest, newest.c.id == col(Task.id))
     )
     return {(r[1], r[2]): TaskView(*r) for r in rows}
 
@@ -75,8 +75,8 @@ def versions(session: Session, segment_id: int, asset: str) -> list[Version]:
     return list(
         session.execute(
             select(Version)
-            .where(Version.segment_id == segment_id, Version.asset == asset)
-            .order_by(Version.number.desc())  # type: ignore[attr-defined]
+            .where(col(Version.segment_id) == segment_id, col(Version.asset) == asset)
+            .order_by(col(Version.number).desc())
         ).scalars()
     )
 
@@ -84,10 +84,10 @@ def versions(session: Session, segment_id: int, asset: str) -> list[Version]:
 def totals(session: Session, stream_id: int) -> Totals:
     row = session.execute(
         select(
-            func.count(Segment.id),
-            func.sum(case((Segment.keyframe_state == AssetState.APPROVED, 1), else_=0)),
-            func.sum(case((Segment.video_state == AssetState.APPROVED, 1), else_=0)),
-        ).where(Segment.stream_id == stream_id)
+            func.count(col(Segment.id)),
+            func.sum(case((col(Segment.keyframe_state) == AssetState.APPROVED, 1), else_=0)),
+            func.sum(case((col(Segment.video_state) == AssetState.APPROVED, 1), else_=0)),
+        ).where(col(Segment.stream_id) == stream_id)
     ).one()
     return Totals(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
 
@@ -119,8 +119,8 @@ def snapshot_from_store(session: Any, slug: str, user: str) -> Snapshot:
     rows = segment_rows(session, stream.id)
     latest = latest_tasks(session, stream.id)
     active = active_tasks(session, stream.id)
-    saved = session.execute(select(UIState).where(UIState.user == user,
-                                                  UIState.stream_id == stream.id)).scalar_one_or_none()
+    saved = session.execute(select(UIState).where(col(UIState.user) == user,
+                                                  col(UIState.stream_id) == stream.id)).scalar_one_or_none()
     ui_state = json.loads(saved.state_json) if saved else {}
     shown: list[VersionRow] = []
     if ui_state.get("versions_open") and isinstance(ui_state.get("segment_id"), int):

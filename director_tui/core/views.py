@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from director_tui.core.models import Preset, Segment, Task, UIState, Version, utcnow
 
@@ -24,21 +24,21 @@ class ReviewContext:
 
 
 def review_context(session: Session, segment_id: int, versions: list[Version]) -> ReviewContext:
-    presets = {int(pid): name for pid, name in session.execute(select(Preset.id, Preset.name))}
+    presets = {int(pid): name for pid, name in session.execute(select(col(Preset.id), col(Preset.name)))}
     numbers = {int(vid): (asset, int(number)) for vid, asset, number in session.execute(
-        select(Version.id, Version.asset, Version.number).where(Version.segment_id == segment_id))}
+        select(col(Version.id), col(Version.asset), col(Version.number)).where(col(Version.segment_id) == segment_id))}
     parents = {v.parent_version_id for v in versions if v.parent_version_id is not None
                and v.parent_version_id not in numbers}
     elsewhere = {int(vid): (int(position), int(number)) for vid, position, number in session.execute(
-        select(Version.id, Segment.position, Version.number).join(Segment, Segment.id == Version.segment_id)
-        .where(Version.id.in_(parents)))} if parents else {}  # type: ignore[union-attr]
+        select(col(Version.id), col(Segment.position), col(Version.number)).join(Segment, col(Segment.id) == col(Version.segment_id))
+        .where(col(Version.id).in_(parents)))} if parents else {}
     return ReviewContext(presets, numbers, elsewhere)
 
 
 def latest_variation_group(session: Session, segment_id: int, asset: str) -> str | None:
-    return session.execute(select(Task.variation_group).where(
-        Task.segment_id == segment_id, Task.asset == asset, Task.variation_group.is_not(None))  # type: ignore[union-attr]
-        .order_by(Task.id.desc()).limit(1)).scalar()  # type: ignore[union-attr]
+    return session.execute(select(col(Task.variation_group)).where(
+        col(Task.segment_id) == segment_id, col(Task.asset) == asset, col(Task.variation_group).is_not(None))
+        .order_by(col(Task.id).desc()).limit(1)).scalar()
 
 
 def variation_grid(session: Session, group: str) -> tuple[str, list[tuple[Any, ...]]]:
@@ -46,13 +46,13 @@ def variation_grid(session: Session, group: str) -> tuple[str, list[tuple[Any, .
     progress, message, error, seed, preset name, version id, number, path, decision,
     position, title, asset)."""
     rows = session.execute(
-        select(Task.id, Task.state, Task.progress, Task.message, Task.error, Task.seed, Preset.name,
-               Version.id, Version.number, Version.path, Version.decision, Segment.position,
-               Segment.title, Task.asset)
-        .join(Segment, Segment.id == Task.segment_id)
-        .outerjoin(Version, Version.task_id == Task.id)
-        .outerjoin(Preset, Preset.id == Task.preset_id)
-        .where(Task.variation_group == group).order_by(Task.id)).all()  # type: ignore[arg-type]
+        select(col(Task.id), col(Task.state), col(Task.progress), col(Task.message), col(Task.error), col(Task.seed), col(Preset.name),
+               col(Version.id), col(Version.number), col(Version.path), col(Version.decision), col(Segment.position),
+               col(Segment.title), col(Task.asset))
+        .join(Segment, col(Segment.id) == col(Task.segment_id))
+        .outerjoin(Version, col(Version.task_id) == col(Task.id))
+        .outerjoin(Preset, col(Preset.id) == col(Task.preset_id))
+        .where(col(Task.variation_group) == group).order_by(col(Task.id))).all()
     title = f"{rows[0][11]}. {rows[0][12]} — {len(rows)} {rows[0][13]} variations" if rows else "variations"
     return title, [tuple(r) for r in rows]
 
@@ -60,8 +60,8 @@ def variation_grid(session: Session, group: str) -> tuple[str, list[tuple[Any, .
 def recent_tasks(session: Session, stream_id: int, limit: int) -> list[tuple[Task, int, str]]:
     """The stream's newest tasks, oldest of them first: (task, segment position, title)."""
     found = session.execute(
-        select(Task, Segment.position, Segment.title).join(Segment, Segment.id == Task.segment_id)
-        .where(Task.stream_id == stream_id).order_by(Task.id.desc()).limit(limit)  # type: ignore[attr-defined]
+        select(Task, col(Segment.position), col(Segment.title)).join(Segment, col(Segment.id) == col(Task.segment_id))
+        .where(col(Task.stream_id) == stream_id).order_by(col(Task.id).desc()).limit(limit)
     ).all()
     return [(task, int(position), title or "") for task, position, title in reversed(found)]
 
@@ -76,15 +76,15 @@ def current_version_path(session: Session, segment_id: int, asset: str) -> tuple
 
 def version_at(session: Session, stream_id: int, position: int, asset: str, number: int) -> int | None:
     """The id of a segment's (by position) version of an asset by its number."""
-    return session.execute(select(Version.id).join(Segment, Segment.id == Version.segment_id).where(
-        Segment.stream_id == stream_id, Segment.position == position, Version.asset == asset,
-        Version.number == number)).scalar_one_or_none()
+    return session.execute(select(col(Version.id)).join(Segment, col(Segment.id) == col(Version.segment_id)).where(
+        col(Segment.stream_id) == stream_id, col(Segment.position) == position, col(Version.asset) == asset,
+        col(Version.number) == number)).scalar_one_or_none()
 
 
 def save_ui_state(session: Session, user: str, stream_id: int, state: dict[str, Any]) -> None:
     """Where the director was (cursor, marks, filter, panes), per user per stream."""
     text = json.dumps(state)
-    row = session.execute(select(UIState).where(UIState.user == user, UIState.stream_id == stream_id)
+    row = session.execute(select(UIState).where(col(UIState.user) == user, col(UIState.stream_id) == stream_id)
                           ).scalar_one_or_none()
     if row is None:
         session.add(UIState(user=user, stream_id=stream_id, state_json=text))
@@ -96,9 +96,9 @@ def dailies(session: Session, stream_id: int, which: str) -> list[tuple[int, int
     """The clips dailies play, in segment order: (segment id, position, title, version
     number, path under media/); `approved`: the approved current clips, `current`: every
     segment's current clip, decided or not."""
-    query = (select(Segment.id, Segment.position, Segment.title, Version.number, Version.path)
-             .join(Version, Version.id == Segment.video_version_id)
-             .where(Segment.stream_id == stream_id).order_by(Segment.position))
+    query = (select(col(Segment.id), col(Segment.position), col(Segment.title), col(Version.number), col(Version.path))
+             .join(Version, col(Version.id) == col(Segment.video_version_id))
+             .where(col(Segment.stream_id) == stream_id).order_by(col(Segment.position)))
     if which == "approved":
-        query = query.where(Segment.video_state == "approved")
+        query = query.where(col(Segment.video_state) == "approved")
     return [(int(a), int(b), c or "", int(d), e) for a, b, c, d, e in session.execute(query)]

@@ -37,8 +37,8 @@ class GeneratorSettings:
     generator: str = ""  # set by a job that knows what made the version (comfyui: the server)
 
     @property
-    def options(self) -> dict[str, object]:
-        return json.loads(self.options_json)  # type: ignore[no-any-return]
+    def options(self) -> dict[str, Any]:
+        return json.loads(self.options_json)
 
     @property
     def backend_name(self) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from director_tui.core.models import Task, TaskState
 from director_tui.core.store import Store
@@ -21,7 +22,7 @@ def all_stream_ids(store: Store) -> list[int]:
     from director_tui.core.models import Stream
 
     with store.read() as s:
-        return [int(i) for i in s.execute(select(Stream.id).order_by(Stream.id)).scalars()]
+        return [int(i) for i in s.execute(select(col(Stream.id)).order_by(col(Stream.id))).scalars()]
 
 
 async def work(store: Store, home: Path, stream_ids: list[int], actor: str, *, until_idle: bool,
@@ -81,8 +82,8 @@ def held_elsewhere(runner: Runner) -> list[tuple[int, str]]:
     """(task id, owner) of the running tasks of the runner's streams it would take, held by
     other instances."""
     with runner.store.read() as s:
-        rows = s.execute(select(Task.id, Task.stream_id, Task.asset, Task.owner).where(  # type: ignore[call-overload]
-            Task.state == TaskState.RUNNING, Task.stream_id.in_(runner.stream_ids))).all()  # type: ignore[attr-defined]
+        rows = s.execute(select(col(Task.id), col(Task.stream_id), col(Task.asset), col(Task.owner)).where(
+            col(Task.state) == TaskState.RUNNING, col(Task.stream_id).in_(runner.stream_ids))).all()
     return sorted((int(i), str(owner or "?")) for i, stream_id, asset, owner in rows
                   if int(i) not in runner.running and runner.takes(stream_id, asset))
 
@@ -118,15 +119,15 @@ async def wait_for_tasks(store: Store, home: Path, stream_id: int, task_ids: lis
             if stopped:
                 raise Interrupted(stopped[0])
             with store.read() as s:
-                tasks = {t.id: t for t in s.execute(select(Task).where(Task.id.in_(task_ids))).scalars()}  # type: ignore[attr-defined]
+                tasks = {t.id: t for t in s.execute(select(Task).where(col(Task.id).in_(task_ids))).scalars()}
             for run in runner.running.values():  # fresher than the store
                 if run.task.id in tasks:
-                    tasks[run.task.id].progress = run.progress  # type: ignore[index]
-                    tasks[run.task.id].message = run.message  # type: ignore[index]
-            _ended_unrecorded(runner, tasks)  # type: ignore[arg-type]
-            on_update(tasks)  # type: ignore[arg-type]
-            if all(t.state not in TaskState.ACTIVE for t in tasks.values()) or _left_queued(runner, tasks):  # type: ignore[arg-type]
-                return tasks  # type: ignore[return-value]
+                    tasks[run.task.id].progress = run.progress
+                    tasks[run.task.id].message = run.message
+            _ended_unrecorded(runner, tasks)
+            on_update(tasks)
+            if all(t.state not in TaskState.ACTIVE for t in tasks.values()) or _left_queued(runner, tasks):
+                return tasks
             await asyncio.sleep(0.2)
     finally:
         runner.kill_grace_s = min(runner.kill_grace_s, 2.0) if stopped else runner.kill_grace_s

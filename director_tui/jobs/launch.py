@@ -81,8 +81,11 @@ def start_task(store: Store, home: Path, task: ClaimedTask, settings_of: Callabl
         launch.settings = settings_of(task.stream_id, task.asset)
         launch.tmp_path = private_output(home, task, make_dir)
         backend = backend_named(launch.settings.backend_name)
+        def log_line(line: str) -> None:
+            log.write(line + "\n")
+
         launch.job = backend.start(StartContext(store, home, task, launch.settings, launch.tmp_path,
-                                                lambda line: log.write(line + "\n"), launch.stored_log, make_dir))
+                                                log_line, launch.stored_log, make_dir))
     except TaskFailed as exc:
         launch.error = str(exc)
     except NotAFolder as exc:  # a link planted in media/ (core/guards.real_folder)

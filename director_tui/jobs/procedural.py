@@ -62,7 +62,7 @@ def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[in
     return (int(a[0] + (b[0] - a[0]) * t), int(a[1] + (b[1] - a[1]) * t), int(a[2] + (b[2] - a[2]) * t))
 
 
-def draw_keyframe(prompt: str, seed: int, width: int, height: int, label: str, pace: float,  # type: ignore[no-untyped-def]
+def draw_keyframe(prompt: str, seed: int, width: int, height: int, label: str, pace: float,
                   reference: str = ""):
     from PIL import Image, ImageDraw, ImageFont
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from director_tui.core import activity, environment
 from director_tui.core.guards import real_folder
@@ -183,7 +184,7 @@ def recover(store: Store, actor: str, my_owner: str | None = None, grace_s: floa
 
     trust = trust or TrustStore()
     with store.read() as s:
-        running = list(s.execute(select(Task).where(Task.state == TaskState.RUNNING)).scalars())
+        running = list(s.execute(select(Task).where(col(Task.state) == TaskState.RUNNING)).scalars())
     pid_checks = not store.shared_between_machines
     orphans = [t for t in running if t.owner != my_owner and not owner_alive(t, stale_s, pid_checks)]
     moved: list[tuple[int, int]] = []

@@ -436,7 +436,7 @@ class Runner:
         if self.store.tasks.claims_with_result:
             claimant = self._claimant() if self._may_claim(task.stream_id, task.asset) else None
             try:
-                version_id, next_task = while_busy(self.store, *record, claimant)  # type: ignore[arg-type]
+                version_id, next_task = while_busy(self.store, *record, claimant)
             except Exception as exc:  # nothing claimed: the main loop claims the slot's next task
                 return None, exc
             launch_next = None
@@ -447,7 +447,7 @@ class Runner:
         with contextlib.suppress(Exception):  # nothing claimed: the main loop tries again
             launch_next = self._claim_and_start(task.stream_id, task.asset)
         try:
-            return launch_next, while_busy(self.store, *record)[0]  # type: ignore[arg-type]
+            return launch_next, while_busy(self.store, *record)[0]
         except Exception as exc:
             return launch_next, exc
 

@@ -85,7 +85,8 @@ class Watch:
                 conn.connect(str(self.socket_path))
                 break
             except OSError:
-                conn.close()
+                if conn is not None:
+                    conn.close()
                 conn = None
                 time.sleep(0.05)
         if conn is None:

@@ -162,7 +162,7 @@ class DirectorApp(App[None]):
         except OSError as exc:
             self.call_from_thread(self.notify, f"could not remember the {key}: {exc}", severity="warning")
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette (ctrl+p): every key action of the screen it was opened on, by name,
         with its keys, then Textual's own (Theme, Keys, Screenshot)."""
         for title, help_text, action in palette_entries(screen, self.settings.keymap):
@@ -199,7 +199,7 @@ class DirectorApp(App[None]):
         line = self.focused if isinstance(event, events.Key | events.Paste) else None  # (no screen yet at start)
         if (line is not None and not getattr(event, "is_forwarded", False)
                 and getattr(line, "TYPED_AT_ONCE", False) and line.screen is self.screen):
-            if await type_into_line(line, event, self._check_bindings):
+            if isinstance(event, events.Key | events.Paste) and await type_into_line(line, event, self._check_bindings):
                 return
         # Textual hands a key to the focused widget's queue and runs its binding only when
         # it has bubbled back up, so the keys of one burst (a paste, a laggy SSH link) are
@@ -376,8 +376,10 @@ class DirectorApp(App[None]):
 
         self.backstop = Backstop(self.settings.home, self.settings.store, self._running_tasks, self.settings.user)
 
+        backstop = self.backstop
+
         def terminal_gone() -> None:
-            self.backstop.arm("the terminal went away")
+            backstop.arm("the terminal went away")
             with contextlib.suppress(RuntimeError):  # the loop may be closing already
                 loop.call_soon_threadsafe(self._on_signal, signal.SIGHUP)
 
@@ -404,7 +406,7 @@ class DirectorApp(App[None]):
         self._save_state()
         self.exit()
 
-    def exit(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+    def exit(self, *args: object, **kwargs: object) -> None:
         """Any way out (q too) arms the backstop: Textual's shutdown can wedge on a terminal
         that hangs up meanwhile."""
         if self.backstop is not None:

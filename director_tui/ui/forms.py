@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
 
-def _fields(screen: Screen) -> list[Widget]:  # type: ignore[type-arg]
+def _fields(screen: Screen) -> list[Widget]:
     return [w for w in screen.focus_chain if isinstance(w, Input | TextArea)]
 
 
@@ -31,7 +31,7 @@ def _moves_focus(widget: Widget, key: str) -> bool:
     return isinstance(widget, Input) and not getattr(widget, "TAB_COMPLETES", False)
 
 
-def route_key(screen: Screen, focused: Widget | None, event: events.Key) -> bool:  # type: ignore[type-arg]
+def route_key(screen: Screen, focused: Widget | None, event: events.Key) -> bool:
     """Move the focus now for a key that moves it; True when the key was used."""
     if focused is None or focused.screen is not screen:
         return False
@@ -46,7 +46,7 @@ def route_key(screen: Screen, focused: Widget | None, event: events.Key) -> bool
     return False
 
 
-def route_paste(screen: Screen, focused: Widget | None, event: events.Paste) -> bool:  # type: ignore[type-arg]
+def route_paste(screen: Screen, focused: Widget | None, event: events.Paste) -> bool:
     """Insert a paste into one-line fields without losing any of it; True when done here."""
     if not isinstance(focused, Input) or focused.screen is not screen or not event.text:
         return False

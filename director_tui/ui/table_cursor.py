@@ -6,6 +6,6 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 
-def step_cursor(table: DataTable, step: int) -> None:  # type: ignore[type-arg]
+def step_cursor(table: DataTable, step: int) -> None:
     if table.row_count:
         table.move_cursor(row=max(0, min(table.cursor_row + step, table.row_count - 1)), animate=False)

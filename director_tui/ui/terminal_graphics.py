@@ -124,7 +124,7 @@ def probe(protocol: str = "auto", timeout_s: float = 0.5) -> str:
 def notice() -> str | None:
     """One line for the director about pictures (a tmux setting in the way), once."""
     said, _chosen["notice"] = _chosen["notice"], None
-    return said  # type: ignore[no-any-return]
+    return said
 
 
 def cell_size() -> tuple[int, int]:
@@ -144,7 +144,7 @@ def image_widget_class() -> Callable[..., Any]:
     if "textual_image.renderable" not in sys.modules:
         # its import asks the terminal itself; once Textual reads stdin that would eat keys,
         # so hide the terminal for the import (the renderable is chosen below anyway)
-        saved, sys.__stdout__ = sys.__stdout__, None  # type: ignore[assignment]
+        saved, sys.__stdout__ = sys.__stdout__, None  # type: ignore[misc]  # hidden from the import's probe, put back below
         try:
             import textual_image.renderable  # noqa: F401
         finally:

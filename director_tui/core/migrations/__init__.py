@@ -20,7 +20,7 @@ def known_revisions() -> set[str]:
     return {p.stem for p in (MIGRATIONS_DIR / "versions").glob("0*.py")}
 
 
-def alembic_config():  # type: ignore[no-untyped-def]
+def alembic_config():
     from alembic.config import Config
 
     cfg = Config()

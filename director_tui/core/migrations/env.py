@@ -14,7 +14,9 @@ def run_migrations_online() -> None:
     if connection is None:  # `alembic` run by hand with a URL
         from sqlalchemy import create_engine
 
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        assert url, "alembic by hand needs sqlalchemy.url"
+        engine = create_engine(url)
         connection = engine.connect()
     context.configure(
         connection=connection,

@@ -59,7 +59,7 @@ def open_store(home: Path, url: str | None = None) -> Store:
 
         return open_workspace(home)
     module = _store_module(url)
-    return module.open_url(home, url)  # type: ignore[no-any-return]
+    return module.open_url(home, url)
 
 
 # what a store's driver comes with: PostgreSQL's is an extra (pip install director-tui[studio])
@@ -89,7 +89,7 @@ def init_store(home: Path, url: str) -> str:
         store = open_store(home, url)
         store.dispose()
         return f"store {url}: up to date"
-    return _store_module(url).init_store(url)  # type: ignore[no-any-return]
+    return _store_module(url).init_store(url)
 
 
 def requeue_now(home: Path, url: str | None, task_ids: list[int], actor: str, reason: str) -> int:

@@ -14,7 +14,7 @@ rows and take no lock.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 
@@ -210,8 +210,8 @@ class PostgresTaskQueries:
                 place.done()
             version_id, key_state, video_state = row[:3]
             was_approved = (key_state if task.asset == Asset.KEYFRAME else video_state) == AssetState.APPROVED
-            claimed = ClaimedTask(*row[3:]) if len(row) > 3 and row[3] is not None else None
-            return int(version_id), was_approved, claimed
+            claimed = ClaimedTask(*cast("tuple[Any, ...]", row[3:])) if len(row) > 3 and row[3] is not None else None
+            return int(cast(Any, version_id)), was_approved, claimed
         raise StoreError(f"segment {task.segment_id}: no free version number after 16 tries")
 
     def _params(self, task: ClaimedTask, actor: str, place: Placement, number: int, generator: str, width: int,
@@ -240,7 +240,7 @@ class PostgresTaskQueries:
                 raise LookupError(f"segment {params['segment_id']} no longer exists")
             if in_transaction:
                 place(number)  # moved inside the transaction: committed only once the file is there
-        return row  # type: ignore[no-any-return]
+        return row
 
     def finish_unsuccessful(self, task: ClaimedTask, actor: str, state: str, reason: str,
                             log_path: str) -> None:

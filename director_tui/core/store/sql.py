@@ -34,7 +34,7 @@ class SessionReader:
 def as_reader(source: Any) -> Reader:
     """`source` itself when it is a Reader already, else a SessionReader on it."""
     if isinstance(getattr(source, "dialect", None), str) and hasattr(source, "all"):
-        return source  # type: ignore[no-any-return]
+        return source
     return SessionReader(source)
 
 

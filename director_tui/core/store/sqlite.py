@@ -143,7 +143,7 @@ class SqliteStore(Store):
         with self._writer():
             raw = self.write_engine.raw_connection()
             try:
-                cur = raw.cursor()  # type: ignore[assignment]
+                cur = raw.cursor()
                 cur.execute("BEGIN IMMEDIATE")
                 try:
                     yield cur  # type: ignore[misc]

@@ -12,9 +12,9 @@ everything needed to run it), pid, result.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, bindparam, text
+from sqlalchemy import BindParameter, Boolean, bindparam, text
 
 from director_tui.core.models import AssetState, Task, TaskState, utcnow
 from director_tui.core.states import Asset
@@ -41,7 +41,7 @@ _TIME = Task.__table__.c.started_at.type  # type: ignore[attr-defined]  # same s
 
 
 def _t(sql: str, *expanding: str, times: tuple[str, ...] = ("now",), flags: tuple[str, ...] = ()) -> object:
-    params = [bindparam(name, expanding=True) for name in expanding]
+    params: list[BindParameter[Any]] = [bindparam(name, expanding=True) for name in expanding]
     params += [bindparam(name, type_=_TIME) for name in times if f":{name}" in sql]
     params += [bindparam(name, type_=Boolean()) for name in flags]
     return text(sql).bindparams(*params)
@@ -122,7 +122,8 @@ class SqliteTaskQueries:
             if row[7] is not None:
                 found = cur.execute(REFERENCE, {"id": row[7]}).fetchone()
                 ref = found[0] if found else None
-        return ClaimedTask(*row, *ctx, ref)
+        args: tuple[Any, ...] = (*row, *ctx, ref)
+        return ClaimedTask(*args)
 
     def set_pid(self, task_id: int, pid: int, proc_start: float | None, log_path: str) -> None:
         with self.store.write_cursor() as cur:

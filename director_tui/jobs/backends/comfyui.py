@@ -323,7 +323,8 @@ class ComfyJob(Job):
         entry = answer.get(self.prompt_id) if isinstance(answer, dict) else None
         if not isinstance(entry, dict):
             return None
-        status = entry.get("status") if isinstance(entry.get("status"), dict) else {}
+        found = entry.get("status")
+        status: dict[str, Any] = found if isinstance(found, dict) else {}
         if status.get("status_str") == "error":
             raise TaskFailed(self._failure_from(status))
         return entry
@@ -449,12 +450,12 @@ class ComfyBackend(Backend):
 
     def start(self, ctx: StartContext) -> Job:
         options = ctx.settings.options
-        servers = [str(s) for s in options.get("servers", [])]  # type: ignore[union-attr]
+        servers = [str(s) for s in options.get("servers", [])]
         workflow = options.get("workflow")
         inputs = options.get("inputs") or {}
         if not servers or not isinstance(workflow, dict):
             raise TaskFailed("comfyui settings lack servers or a workflow (import the spec again)")
-        per_server = int(options.get("concurrency", 1))  # type: ignore[call-overload]
+        per_server = int(options.get("concurrency", 1))
         server = POOL.choose(servers, per_server)
         if server is None:  # every server failed lately: try the first again (run() fails over)
             server = servers[0]
@@ -463,12 +464,12 @@ class ComfyBackend(Backend):
         values = {"prompt": task.prompt, "seed": task.seed, "width": task.width, "height": task.height,
                   "duration": task.duration, "segment": f"segment {task.position}", "stream": task.slug}
         try:
-            graph = fill_graph(workflow, inputs, values)  # type: ignore[arg-type]
+            graph = fill_graph(workflow, inputs, values)
         except ValueError as exc:
             POOL.release(server)
             raise TaskFailed(f"comfyui inputs: {exc}") from None
         sha = hashlib.sha256(json.dumps(workflow, sort_keys=True).encode()).hexdigest()
-        job = ComfyJob(ctx, servers, server, per_server, str(uuid.uuid4()), graph, inputs,  # type: ignore[arg-type]
+        job = ComfyJob(ctx, servers, server, per_server, str(uuid.uuid4()), graph, inputs,
                        sha, str(options.get("workflow_name") or "workflow"))
         job._record()  # before anything is submitted: a crash leaves the handle to reap
         ctx.log(f"comfyui: {server}, prompt {job.prompt_id}")

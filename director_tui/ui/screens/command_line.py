@@ -43,7 +43,7 @@ class CommandLine(ScreenPart):
         elif verb == "vary":
             screen.decisions.variations(int(command.text) if command.text else None)
         elif verb == "presets":
-            self.presets_file(command.asset, command.text)
+            self.presets_file(command.asset or "", command.text or "")
         elif verb == "filter":
             screen.apply_filter(command.text)
         elif self.app.store_or_later(lambda: self.run(line)) is None:

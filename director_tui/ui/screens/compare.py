@@ -85,7 +85,7 @@ def open_compare(app: DirectorApp, segment_id: int, asset: str, picked: tuple[in
 
 class CompareScreen(Screen[None]):
     BINDINGS = COMPARE_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp  # type: ignore[assignment]
+    app: DirectorApp
 
     def __init__(self, a_id: int, b_id: int) -> None:
         super().__init__(id="compare")

@@ -51,7 +51,7 @@ class MainScreen(Screen[None]):
     line), `jobs` (export, cleanup, restore). Its action_* methods are one line into them."""
 
     BINDINGS = MAIN_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp  # type: ignore[assignment]
+    app: DirectorApp
 
     def __init__(self) -> None:
         super().__init__(id="main")
@@ -143,7 +143,7 @@ class MainScreen(Screen[None]):
             self.notify("no segment selected", severity="warning")
         return row
 
-    def current_with_store(self, action: Callable[[], None]) -> SegmentRow | None:
+    def current_with_store(self, action: Callable[[], object]) -> SegmentRow | None:
         """The row under the cursor, once the store is open; until then None, and `action`
         runs again on this same row when it opens (even if the cursor moved meanwhile)."""
         row = self.current_or_warn()

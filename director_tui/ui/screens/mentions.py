@@ -27,7 +27,7 @@ SHOWN = 100  # unseen ones and the latest seen, together
 
 class MentionsScreen(Screen["int | None"]):
     BINDINGS = MENTIONS_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp  # type: ignore[assignment]
+    app: DirectorApp
 
     def __init__(self) -> None:
         super().__init__(id="mentions")

@@ -53,7 +53,7 @@ def card(title: str, value: str, note: str = "") -> Text:
 
 class MetricsScreen(Screen["int | None"]):
     BINDINGS = METRICS_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp  # type: ignore[assignment]
+    app: DirectorApp
 
     def __init__(self, now: datetime | None = None) -> None:
         super().__init__(id="metrics")
@@ -98,8 +98,9 @@ class MetricsScreen(Screen["int | None"]):
 
     async def reload(self) -> None:
         # off the UI thread: over 100,000 activity rows this takes ~70 ms (make bench: insight)
-        self.metrics, self._newest = await asyncio.to_thread(self._read)
-        self.show(self.metrics)
+        found, self._newest = await asyncio.to_thread(self._read)
+        self.metrics = found
+        self.show(found)
 
     async def _refresh_if_new(self) -> None:
         from director_tui.core.insight import latest_activity_id

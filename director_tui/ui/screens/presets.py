@@ -59,7 +59,7 @@ class PresetForm(ModalScreen["tuple[str, str, str] | None"]):
 
 class PresetsScreen(Screen["list[tuple[int, str]] | None"]):
     BINDINGS = PRESET_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp  # type: ignore[assignment]
+    app: DirectorApp
 
     def __init__(self, segment_ids: list[int], field: str, asset: str) -> None:
         super().__init__(id="presets")

@@ -33,7 +33,7 @@ def rate_bar(rate: float, width: int = 20) -> Text:
 
 class RecommendScreen(Screen[None]):
     BINDINGS = RECOMMEND_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp  # type: ignore[assignment]
+    app: DirectorApp
 
     def __init__(self) -> None:
         super().__init__(id="recommend")

@@ -42,7 +42,7 @@ SYNC_S = 0.5
 
 class ReviewScreen(Screen[None]):
     BINDINGS = REVIEW_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp  # type: ignore[assignment]
+    app: DirectorApp
 
     def __init__(self, segment_id: int, asset: str, order: SegmentOrder) -> None:
         super().__init__(id="review")
@@ -148,8 +148,8 @@ class ReviewScreen(Screen[None]):
                         self._load_area(area, text)
                 self._show_diff(field, text)
 
-    def _fill_versions(self, versions: list, current: int | None, numbers: dict, presets: dict,  # type: ignore[type-arg]
-                       elsewhere: dict) -> None:  # type: ignore[type-arg]
+    def _fill_versions(self, versions: list, current: int | None, numbers: dict, presets: dict,
+                       elsewhere: dict) -> None:
         table = self.query_one("#review-versions", DataTable)
         row = table.cursor_row
         table.clear()
@@ -176,7 +176,7 @@ class ReviewScreen(Screen[None]):
         if versions:
             table.move_cursor(row=min(row, len(versions) - 1), animate=False)
 
-    def _fill_comments(self, comments: list, numbers: dict) -> None:  # type: ignore[type-arg]
+    def _fill_comments(self, comments: list, numbers: dict) -> None:
         from director_tui.core.review import format_timecode
 
         text = Text()

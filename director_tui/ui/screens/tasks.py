@@ -62,7 +62,7 @@ def eta_seconds(elapsed: float, progress: float) -> float | None:
 
 class TasksScreen(Screen[None]):
     BINDINGS = TASKS_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp  # type: ignore[assignment]
+    app: DirectorApp
 
     def __init__(self) -> None:
         super().__init__(id="tasks")
@@ -97,7 +97,7 @@ class TasksScreen(Screen[None]):
             found = recent_tasks(s, self.app.stream_id, LIMIT)
         now = utcnow()
         live = self.app.runner.running if self.app.runner else {}
-        rows = []
+        rows: list[tuple[int, list[Text | str]]] = []
         for task, position, title in found:
             progress, message = task.progress, task.error or task.message
             if task.id in live:  # fresher than the store

@@ -53,7 +53,7 @@ def local_time(at: datetime) -> str:
 
 class TimelineScreen(Screen["int | None"]):
     BINDINGS = TIMELINE_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp  # type: ignore[assignment]
+    app: DirectorApp
 
     def __init__(self) -> None:
         super().__init__(id="timeline")

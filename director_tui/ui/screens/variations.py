@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,7 +24,7 @@ REFRESH_S = 0.5
 
 class VariationScreen(Screen[None]):
     BINDINGS = VARIATION_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp  # type: ignore[assignment]
+    app: DirectorApp
 
     def __init__(self, group: str) -> None:
         super().__init__(id="variations")
@@ -43,7 +43,7 @@ class VariationScreen(Screen[None]):
         self.refresh_grid()
         self.set_interval(REFRESH_S, self.refresh_grid)
 
-    def _load(self) -> tuple[str, list[tuple[object, ...]]]:
+    def _load(self) -> tuple[str, list[tuple[Any, ...]]]:
         from director_tui.core.views import variation_grid
 
         store = self.app.store
@@ -71,7 +71,7 @@ class VariationScreen(Screen[None]):
         self.cells = []
         for i, (task_id, state, progress, message, error, seed, preset, vid, number, path, decision,
                 _pos, _title, asset) in enumerate(rows):
-            self.cells.append((int(task_id), vid))  # type: ignore[arg-type]
+            self.cells.append((int(task_id), vid))
             bits = [f"{i + 1}", f"seed {seed}"] + ([str(preset)] if preset else [])
             if vid is not None:
                 bits.append(f"v{number}" + (f" · {decision}" if decision else ""))

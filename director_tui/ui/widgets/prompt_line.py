@@ -83,7 +83,7 @@ def people_of(app: object) -> list[str]:
 
     cached = getattr(app, "_people", None)
     if cached is not None and time.monotonic() - cached[0] < PEOPLE_TTL_S:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     store = getattr(app, "store", None)
     if store is None:
         return []
@@ -93,7 +93,7 @@ def people_of(app: object) -> list[str]:
         with store.read() as s:
             found = people(s)
     except Exception:  # the store away or locked: the line opens all the same, without names
-        return cached[1] if cached is not None else []  # type: ignore[no-any-return]
+        return cached[1] if cached is not None else []
     app._people = (time.monotonic(), found)  # type: ignore[attr-defined]
     return found
 

@@ -144,7 +144,7 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
         """Drop the cached renders of one row (index -1: the header)."""
         for cache in (self._cell_render_cache, self._row_render_cache):
             for key in [k for k in cache.keys() if k[0] == row_key]:
-                cache.discard(key)
+                cache.discard(key)  # type: ignore[arg-type]  # each key comes from its own cache (Textual types the two alike)
         self._row_renderable_cache.discard((self._update_count, index))
         self._line_cache.clear()  # lines are assembled from the rows' cached renders: cheap
 
