@@ -35,6 +35,17 @@ def review_context(session: Session, segment_id: int, versions: list[Version]) -
     return ReviewContext(presets, numbers, elsewhere)
 
 
+def review_screen(session: Session, segment_id: int, asset: str) -> tuple[Segment | None, list[Version], list[Any],
+                                                                      ReviewContext]:
+    """What the review screen shows of a segment's asset, in one read session: the segment,
+    its versions, its comments and their context."""
+    from director_tui.core import review, streams
+
+    versions = streams.versions(session, segment_id, asset)
+    return (session.get(Segment, segment_id), versions, review.comments(session, segment_id),
+            review_context(session, segment_id, versions))
+
+
 def latest_variation_group(session: Session, segment_id: int, asset: str) -> str | None:
     return session.execute(select(col(Task.variation_group)).where(
         col(Task.segment_id) == segment_id, col(Task.asset) == asset, col(Task.variation_group).is_not(None))

@@ -24,6 +24,7 @@ from director_tui.ui.decision_queue import DecisionQueue
 from director_tui.ui.draft_keeper import DraftKeeper
 from director_tui.ui.forms import route_key, route_paste, type_into_line
 from director_tui.ui.messages import SegmentsChanged, ShowingSegment
+from director_tui.ui.reader import StoreReader
 from director_tui.ui.review_service import ReviewService
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.screens.main import MainScreen
@@ -71,6 +72,7 @@ class DirectorApp(App[None]):
         self._held_keys: list[events.Key] = []
         self.drafts = DraftKeeper(self)
         self.writer = StoreWriter(self)  # every UI write: off the loop, in order (ui/writer.py)
+        self.reader = StoreReader(self, lambda: self.store, self._handle_exception)  # screens' reads (ui/reader.py)
         self.decisions = DecisionQueue(self)  # decisions: kept, shown pending, delivered in order
         self._waiting: dict[str, str] = {}  # what waits for the store, by who waits (the header)
         self.keys_typed = 0

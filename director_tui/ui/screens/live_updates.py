@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from director_tui.core.rows import Totals
 from director_tui.core.states import TaskState
@@ -48,6 +48,8 @@ class LiveUpdates(ScreenPart):
         self._stream_id: int | None = None
         self._mentions_after: int | None = None  # the newest mention of us already told of
         self._mentions_due = False  # another instance committed since the last look
+        self._reading_token: int | None = None  # the change token a sync is reading for
+        self._reload_wanted: set[int] = set()  # rows asked to be read again, not yet applied
 
     def start(self) -> None:
         # kept, not queried: runner events arrive by the thousand (a DOM query each is too
@@ -88,24 +90,25 @@ class LiveUpdates(ScreenPart):
         return True
 
     def _look_for_mentions(self) -> None:
-        store = self.app.store
-        due, self._mentions_due = self._mentions_due or self._mentions_after is None, False
-        if due and store is not None and store.connection_problem() is None:
-            try:
-                with store.read() as s:
-                    self._tell_mentions(s)
-            except Exception as exc:
-                if not self.away(exc):
-                    raise
-                self._mentions_due = True
-
-    def _tell_mentions(self, session: object) -> None:
-        """A notice for each comment that mentions this user since the last look (at the
-        start: how many wait unseen); `@` lists them, `enter` there goes to one."""
         from director_tui.core import mentions
 
+        store = self.app.store
+        due, self._mentions_due = self._mentions_due or self._mentions_after is None, False
+        if not due or store is None or store.connection_problem() is not None:
+            return
+        user, after = self.app.settings.user, self._mentions_after or 0
+
+        def failed(exc: Exception) -> bool:
+            self._mentions_due = True  # looked for again on a later round
+            return self.away(exc)
+
+        self.app.reader.read("mentions", lambda s: mentions.inbox(s, user, after_id=after, limit=50),
+                             self._tell_mentions, on_error=failed, owner=self.screen)
+
+    def _tell_mentions(self, found: list[Any]) -> None:
+        """A notice for each comment that mentions this user since the last look (at the
+        start: how many wait unseen); `@` lists them, `enter` there goes to one."""
         first = self._mentions_after is None
-        found = mentions.inbox(session, self.app.settings.user, after_id=self._mentions_after or 0, limit=50)
         if found:
             self._mentions_after = max(m.id for m in found)
         elif first:
@@ -125,7 +128,9 @@ class LiveUpdates(ScreenPart):
             self.screen.notify(f"✉ and {len(found) - 3} more — @ lists them", timeout=12)
 
     def sync_from_store(self) -> None:
-        """Apply commits made elsewhere: changed segments, task states and progress, counts."""
+        """Apply commits made elsewhere: changed segments, task states and progress, counts.
+        The change token is looked at on the loop (SQLite: a PRAGMA; PostgreSQL: a counter
+        in memory); the rows are read off it (ui/reader.py)."""
         from director_tui.core import streams
         from director_tui.core.models import utcnow
 
@@ -137,20 +142,33 @@ class LiveUpdates(ScreenPart):
             self._store_problem = problem
             for header in self.screen.query(StatusHeader):
                 header.set_store_problem(problem)
-        if problem is not None:  # no reads on the loop while the server is away (each would wait)
+        if problem is not None:  # no reads while the server is away (each would wait)
             return
         try:
             version = store.change_token()
-            if version == self.change_token:
-                return
-            since, synced = self._synced_at - SYNC_MARGIN, utcnow()
-            with store.read() as s:
-                changed = streams.segment_rows(s, self.app.stream_id, updated_since=since)
-                latest = streams.latest_tasks(s, self.app.stream_id)
         except Exception as exc:
             if not self.away(exc):
                 raise
-            return  # the token and the time are unchanged: the next round reads it all again
+            return
+        if version in (self.change_token, self._reading_token):
+            return
+        self._reading_token = version
+        since, synced, stream_id = self._synced_at - SYNC_MARGIN, utcnow(), self.app.stream_id
+
+        def work(s: Any) -> tuple[Any, ...]:
+            return (streams.segment_rows(s, stream_id, updated_since=since), streams.latest_tasks(s, stream_id),
+                    streams.totals(s, stream_id), streams.active_tasks(s, stream_id))
+
+        def failed(exc: Exception) -> bool:
+            self._reading_token = None  # the token and the time are unchanged: the next round reads it all again
+            return self.away(exc)
+
+        self.app.reader.read("sync", work, lambda found: self._apply_sync(version, synced, *found), on_error=failed,
+                             owner=self.screen)
+
+    def _apply_sync(self, version: int, synced: datetime, changed: list[Any], latest: dict[Any, Any],
+                    totals: Totals, active: list[Any]) -> None:
+        self._reading_token = None
         self.change_token, self._synced_at = version, synced
         self._mentions_due = True
         mine = set(self.app.runner.running) if self.app.runner else set()
@@ -169,7 +187,7 @@ class LiveUpdates(ScreenPart):
                 visible = view.state if view.state in (TaskState.QUEUED, TaskState.RUNNING,
                                                        TaskState.FAILED, TaskState.CANCELLED) else None
                 table.set_progress(seg_id, visible, view.progress, shown[2], asset)
-            self.refresh_counts()
+            self._show_active(totals, active)
         if any(r.id == getattr(table.current, "id", None) for r in changed):
             self.screen.update_versions()
 
@@ -225,22 +243,28 @@ class LiveUpdates(ScreenPart):
 
     # --- reading again ------------------------------------------------------------------------
     def reload_segments(self, ids: list[int]) -> None:
+        """Read these rows again (off the loop). Ids asked while a read is on its way join the
+        next read, which takes every id not yet applied (a newer read drops an older one)."""
         from director_tui.core import streams
 
         store = self.app.store
+        self._reload_wanted.update(ids)
         if store is None:
             return
-        if store.connection_problem() is not None:  # away: read once it is back (no wait on the loop)
-            self._reload.update(ids)
+        if store.connection_problem() is not None:  # away: read once it is back (no wait)
+            self._reload.update(self._reload_wanted)
             return
-        try:
-            with store.read() as s:
-                rows = streams.segment_rows(s, self.app.stream_id, ids)
-        except Exception as exc:
-            if not self.away(exc):
-                raise
-            self._reload.update(ids)  # read again on a later flush
-            return
+        wanted, stream_id = sorted(self._reload_wanted), self.app.stream_id
+
+        def failed(exc: Exception) -> bool:
+            self._reload.update(wanted)  # read again on a later flush
+            return self.away(exc)
+
+        self.app.reader.read("reload", lambda s: streams.segment_rows(s, stream_id, wanted),
+                             lambda rows: self._apply_reload(wanted, rows), on_error=failed, owner=self.screen)
+
+    def _apply_reload(self, ids: list[int], rows: list[Any]) -> None:
+        self._reload_wanted.difference_update(ids)
         table = self.screen.table
         for row in rows:
             table.update_segment(row)
@@ -258,15 +282,16 @@ class LiveUpdates(ScreenPart):
         if store.connection_problem() is not None:
             self._counts_dirty = True
             return
-        try:
-            with store.read() as s:
-                totals = streams.totals(s, self.app.stream_id)
-                active = streams.active_tasks(s, self.app.stream_id)
-        except Exception as exc:
-            if not self.away(exc):
-                raise
+        stream_id = self.app.stream_id
+
+        def failed(exc: Exception) -> bool:
             self._counts_dirty = True
-            return
+            return self.away(exc)
+
+        self.app.reader.read("counts", lambda s: (streams.totals(s, stream_id), streams.active_tasks(s, stream_id)),
+                             lambda found: self._show_active(*found), on_error=failed, owner=self.screen)
+
+    def _show_active(self, totals: Totals, active: list[Any]) -> None:
         self.show_counts(totals, sum(t.state == TaskState.RUNNING for t in active),
                          sum(t.state == TaskState.QUEUED for t in active))
 

@@ -9,7 +9,7 @@ ShowingSegment message, so the table's cursor follows without this screen touchi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -91,25 +91,36 @@ class ReviewScreen(Screen[None]):
 
     # --- loading ---------------------------------------------------------------------
     def _sync(self) -> None:
-        """Others' commits (another instance, the runner) show here within a second."""
+        """Others' commits (another instance, the runner) show here within a second; read off
+        the loop (ui/reader.py), drawn as load() draws."""
         store = self.app.store
-        if store is not None and store.change_token() != self._change_token:
-            self.load(prompts_too=True)
+        if store is None:
+            return
+        token = store.change_token()
+        if token == self._change_token:
+            return
+        self._change_token = token
+        from director_tui.core import views
+
+        segment_id, asset = self.segment_id, self.asset
+        self.app.reader.read("review", lambda s: views.review_screen(s, segment_id, asset),
+                             lambda found: self._show(found, prompts_too=True), owner=self)
 
     def load(self, prompts_too: bool = False, replace: bool = False) -> None:
         """`replace`: show the stored prompts even over an edit (another segment now)."""
-        from director_tui.core import review, streams, views
-        from director_tui.core.models import Segment
-        from director_tui.ui.screens.compare import load_side
+        from director_tui.core import views
 
         store = self.app.store
         assert store is not None
         self._change_token = store.change_token()
         with store.read() as s:
-            seg = s.get(Segment, self.segment_id)
-            versions = streams.versions(s, self.segment_id, self.asset)
-            comments = review.comments(s, self.segment_id)
-            context = views.review_context(s, self.segment_id, versions)
+            found = views.review_screen(s, self.segment_id, self.asset)
+        self._show(found, prompts_too, replace)
+
+    def _show(self, found: tuple[Any, ...], prompts_too: bool = False, replace: bool = False) -> None:
+        from director_tui.ui.screens.compare import load_side
+
+        seg, versions, comments, context = found
         presets, numbers, elsewhere = context.presets, context.numbers, context.elsewhere
         if seg is None:
             self.notify("this segment no longer exists", severity="error")
@@ -411,3 +422,4 @@ class ReviewScreen(Screen[None]):
         if mode in ("comment", "comment-video", "feedback"):
             kind = "feedback" if mode == "feedback" else "comment"
             self.app.drafts.changed(self.segment_id, f"{kind}:{self.asset}", event.value, "")
+

@@ -1,0 +1,58 @@
+"""The screens' reads off the event loop (issue 26, 4): ui/reader.py, and the main screen's
+sync from other instances through it. A real SQLite store and the real app under Pilot."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from director_tui.core import review
+from director_tui.core.models import Asset, Segment
+from director_tui.ui.app import make_app
+from tests.conftest import SIZE, cell, segs, wait_for
+
+TIER = "app"
+
+
+async def test_a_newer_read_of_a_group_wins_over_a_slower_older_one(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(settings, store, "film", start_runner=False)
+    applied: list[str] = []
+
+    def slow(s: Any) -> str:
+        time.sleep(0.5)  # a studio server's slow answer
+        return "older"
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.store is not None, timeout=10)
+        assert app.reader.read("g", slow, applied.append)
+        assert app.reader.read("g", lambda s: "newer", applied.append)
+        assert app.reader.read("other", lambda s: s.get(Segment, segs(store)[0].id).title, applied.append)
+        await app.reader.idle()
+        assert sorted(applied) == ["Shot 1", "newer"]  # the older answer of "g" came last and was dropped
+
+
+async def test_the_main_screens_sync_reads_in_a_worker_thread(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    """Before: the sync's reads ran on the event loop (a network round trip per sync on a
+    studio's PostgreSQL, with every key waiting behind it)."""
+    s2 = segs(store)[1]
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.main_screen.live.change_token != -1, timeout=10)
+        await pilot.pause(0.3)
+        loop_thread = threading.current_thread()
+        threads: list[threading.Thread] = []
+        read = store.read
+
+        def recording_read():  # type: ignore[no-untyped-def]
+            threads.append(threading.current_thread())
+            return read()
+
+        store.read = recording_read  # the real read, with who called it noted
+        try:
+            with store.write() as s:
+                review.approve(s, s2.id, Asset.KEYFRAME, "colleague")
+            await wait_for(pilot, lambda: "approved" in cell(app, s2.id, "keyframe"), timeout=5)
+        finally:
+            del store.read
+        assert threads and loop_thread not in threads, threads
