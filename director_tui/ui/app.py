@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from director_tui.jobs.runner import Runner, RunnerEvent
     from director_tui.media.share import ShareServer
     from director_tui.ui.backstop import Backstop
+    from director_tui.ui.config_follower import ConfigFollower
 
 
 def styles_dir() -> Path:
@@ -81,6 +82,7 @@ class DirectorApp(App[None]):
         self.backstop: Backstop | None = None  # armed on any way out (ui/backstop.py)
         self._terminal_watch_stop = threading.Event()
         self.store_changes = StoreChanges(self)  # commits elsewhere, as a Signal (ui/store_changes.py)
+        self.config_follower: ConfigFollower | None = None  # the config saved while running (on mount)
         self._gc_threshold: tuple[int, int, int] | None = None  # the collector's, before ours
 
     def _handle_exception(self, error: Exception) -> None:
@@ -124,6 +126,7 @@ class DirectorApp(App[None]):
         if (said := notice()) is not None:  # a tmux setting that keeps pictures half-blocks
             self.notify(said, severity="warning", timeout=15)
         self._apply_theme()
+        self._follow_config()
         self._install_signal_handlers()
         if self.store is None:
             # Open the full store (ORM, migrations) off the UI thread, once the first frame
@@ -133,8 +136,27 @@ class DirectorApp(App[None]):
         else:
             self.call_after_refresh(self._store_ready)
 
+    def _follow_config(self) -> None:
+        """The config saved while the app runs applies at once (ui/config_follower.py)."""
+        from director_tui.config import config_file
+        from director_tui.ui.config_follower import ConfigFollower
+
+        self.config_follower = ConfigFollower(
+            self.settings, self.settings.config_path or config_file(), self._config_changed,
+            lambda why: self.notify(why, severity="warning", timeout=10))
+        self.config_follower.start()
+
+    def _config_changed(self, changed: dict[str, object]) -> None:
+        if "keymap" in changed:
+            if unknown := check_keymap(self.settings.keymap):
+                self.notify(f"config keymap: unknown binding id(s): {', '.join(unknown)}", severity="warning", timeout=8)
+            self.set_keymap(self.settings.keymap)
+        if "theme" in changed:
+            self._apply_theme(subscribe=False)
+        self.notify(f"config reloaded: {', '.join(sorted(changed))}", timeout=3)
+
     # --- theme and command palette ------------------------------------------------------
-    def _apply_theme(self) -> None:
+    def _apply_theme(self, subscribe: bool = True) -> None:
         """The config's `theme`, else the one last picked in the palette (remembered per user)."""
         from director_tui.config import load_prefs
 
@@ -145,7 +167,8 @@ class DirectorApp(App[None]):
             self.notify(f"config theme: {self.settings.theme!r} is not a theme "
                         f"(ctrl+p, Theme, lists them: {', '.join(sorted(self.available_themes)[:6])}, …)",
                         severity="warning", timeout=8)
-        self.theme_changed_signal.subscribe(self, self._theme_picked)
+        if subscribe:
+            self.theme_changed_signal.subscribe(self, self._theme_picked)
 
     def _theme_picked(self, theme: object) -> None:
         name = getattr(theme, "name", "")
@@ -467,6 +490,8 @@ class DirectorApp(App[None]):
     async def on_unmount(self) -> None:
         self._terminal_watch_stop.set()
         self.store_changes.stop()
+        if self.config_follower is not None:
+            self.config_follower.stop()
         self.decisions.close()  # what is still waiting stays in the outbox, for the next app
         if self.share_server is not None:  # what was shared stops being served with the app
             await self.share_server.stop()
