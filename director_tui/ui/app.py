@@ -29,7 +29,8 @@ from director_tui.ui.review_service import ReviewService
 from director_tui.ui.screens.help import HelpScreen
 from director_tui.ui.screens.main import MainScreen
 from director_tui.ui.store_changes import StoreChanges
-from director_tui.ui.writer import Session, StoreWriter
+from director_tui.ui.task_control import TaskControl
+from director_tui.ui.writer import StoreWriter
 
 if TYPE_CHECKING:
     from director_tui.core.store import Store
@@ -66,13 +67,14 @@ class DirectorApp(App[None]):
         self.stream_id = snapshot.stream_id
         self.stream_title = snapshot.title
         self.start_runner = start_runner
-        self.runner: Runner | None = None
         self.exit_message = ""
         self.main_screen = MainScreen()
         self._after_store: list[Callable[[], object]] = []
         self._held_keys: list[events.Key] = []
         self.drafts = DraftKeeper(self)
         self.writer = StoreWriter(self)  # every UI write: off the loop, in order (ui/writer.py)
+        self.tasks = TaskControl(self, settings, self.stream_id, self.writer, self._on_runner_event,  # generation work
+                                 lambda queued: self.main_screen.post_message(SegmentsChanged((), tuple(queued))))
         self.reader = StoreReader(self, lambda: self.store, self._handle_exception)  # screens' reads (ui/reader.py)
         self.decisions = DecisionQueue(self)  # decisions: kept, shown pending, delivered in order
         self._waiting: dict[str, str] = {}  # what waits for the store, by who waits (the header)
@@ -84,6 +86,10 @@ class DirectorApp(App[None]):
         self.store_changes = StoreChanges(self)  # commits elsewhere, as a Signal (ui/store_changes.py)
         self.config_follower: ConfigFollower | None = None  # the config saved while running (on mount)
         self._gc_threshold: tuple[int, int, int] | None = None  # the collector's, before ours
+
+    @property
+    def runner(self) -> Runner | None:
+        return self.tasks.runner
 
     def _handle_exception(self, error: Exception) -> None:
         """A damaged database found while the app runs: one line on the way out (the tasks
@@ -307,76 +313,9 @@ class DirectorApp(App[None]):
             assert self.store is not None
             self.store_changes.follow(self.store)
             self.main_screen.store_ready()  # it shows the server is away, if it is
-            self._start_work()
+            self.tasks.start(self.store, self.start_runner)
         finally:
             self._settle_collector()
-
-    def _start_work(self) -> None:
-        assert self.store is not None
-        try:
-            untrusted = self.untrusted_generators()
-        except Exception as exc:  # the studio's server away as the app starts: again in a while
-            if not (self.store.shared_between_machines and self.store.is_transient(exc)):
-                raise
-            self.set_timer(3.0, self._start_work)
-            return
-        if "keyframe" not in untrusted:
-            self.queue_missing_keyframes()
-        if untrusted:
-            self.notify(untrusted["why"] + " — or :trust here; until then nothing of it runs",
-                        severity="warning", timeout=15)
-        from director_tui.jobs.generators import user_generators
-
-        _gens, config_error = user_generators()
-        if config_error is not None:  # `open` does not wait for this check before its first frame
-            self.notify(f"{config_error} — your config's generators are not used until it is fixed",
-                        severity="error", timeout=15)
-        if self.start_runner:
-            from director_tui.jobs.runner import Runner
-
-            self.runner = Runner(self.store, self.settings.home, [self.stream_id],
-                                 actor=self.settings.user, on_event=self._on_runner_event,
-                                 kill_grace_s=self.settings.kill_grace_s,
-                                 output_caps=self.settings.output_caps())
-            for asset in ("keyframe", "video"):  # said just above, once is enough
-                if asset in untrusted:
-                    self.runner.refusal_said(self.stream_id, asset)
-            self.runner.start()
-
-    def queue_missing_keyframes(self) -> None:
-        """At open (and once the keyframe generator is trusted): a keyframe for every
-        segment that has none and none on its way."""
-        from director_tui.core import queue
-
-        if not self.settings.auto_generate:
-            return
-
-        def shown(queued: list[tuple[int, str]]) -> None:
-            if queued:
-                self.main_screen.post_message(SegmentsChanged((), tuple(queued)))
-
-        self.writer.submit(lambda s: [(t.segment_id, t.asset) for t in
-                                      queue.queue_missing_keyframes(s, self.stream_id, self.settings.user)],
-                           shown, what="the missing keyframes' tasks")
-
-    def untrusted_generators(self) -> dict[str, str]:
-        """{asset: ..., "why": the line to show} for this stream's generators that this
-        account has not trusted (core/trust.py); empty when all are trusted."""
-        from director_tui.core.models import Stream
-        from director_tui.core.trust import TrustError, TrustStore, refusal
-
-        assert self.store is not None
-        with self.store.read() as s:
-            stream = s.get(Stream, self.stream_id)
-            slug, generators = (stream.slug, stream.generators_json) if stream else ("?", "{}")
-        try:
-            untrusted = TrustStore().untrusted(generators)
-        except TrustError as exc:
-            return {"keyframe": "", "video": "", "why": str(exc)}
-        found: dict[str, str] = {d.asset: d.fingerprint for d in untrusted}
-        if untrusted:
-            found["why"] = refusal(slug, untrusted)
-        return found
 
     def _settle_collector(self) -> None:
         """Everything built so far (modules, widgets, rows) lives as long as the app: keep it
@@ -448,31 +387,6 @@ class DirectorApp(App[None]):
     def _on_runner_event(self, event: RunnerEvent) -> None:
         self.main_screen.live.runner_event(event)
 
-    def cancel_tasks(self, *, task_ids: list[int] | None = None, segment_ids: list[int] | None = None) -> None:
-        """Cancel tasks of this stream (core/operations.cancel_tasks, the CLI's rule): those
-        named, else the queued and running ones of these segments (None: all). Bound to the
-        ids now; the store is read and written in the writer's thread, never on the loop."""
-        from director_tui.core import operations
-
-        stream_id, user = self.stream_id, self.settings.user
-
-        def work(s: Session) -> operations.Outcome:
-            return operations.cancel_tasks(s, stream_id, user, task_ids=task_ids, segment_ids=segment_ids)
-
-        def done(outcome: operations.Outcome) -> None:
-            self.notify(outcome.message, timeout=2)
-            for problem in outcome.problems[:3] if outcome.value and any(outcome.value) else ():
-                self.notify(problem, severity="warning")
-            if outcome.cancels and self.runner is not None:
-                self.run_worker(self.runner.check_cancels(), group="cancel")
-
-        what = f"the cancel of {len(task_ids)} task(s)" if task_ids is not None else "the cancel"
-        self.writer.submit(work, done, what=what)
-
-    def wake_runner(self) -> None:
-        if self.runner is not None:
-            self.runner.wake()
-
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.settings.keymap))
@@ -495,8 +409,7 @@ class DirectorApp(App[None]):
         self.decisions.close()  # what is still waiting stays in the outbox, for the next app
         if self.share_server is not None:  # what was shared stops being served with the app
             await self.share_server.stop()
-        if self.runner is not None:
-            await self.runner.stop(self.exit_message or "the app closed")
+        await self.tasks.stop(self.exit_message or "the app closed")
         if self._gc_threshold is not None:  # another app may follow in this process (tests)
             gc.unfreeze()
             gc.set_threshold(*self._gc_threshold)

@@ -123,6 +123,5 @@ class ReviewService:
         if outcome.segment_ids or outcome.queued:
             self.app.main_screen.post_message(SegmentsChanged(outcome.segment_ids, outcome.queued))
         if outcome.cancels:
-            self.app.wake_runner()
-            if self.app.runner is not None:
-                self.app.run_worker(self.app.runner.check_cancels(), group="cancel")
+            self.app.tasks.wake()
+            self.app.tasks.check_cancels()

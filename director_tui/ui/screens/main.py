@@ -376,7 +376,7 @@ class MainScreen(Screen[None]):
         for seg_id, asset in event.queued:
             self.table.set_progress(seg_id, TaskState.QUEUED, asset=asset)
         if event.queued:
-            self.app.wake_runner()
+            self.app.tasks.wake()
         if event.clear_marks and self.table.marked:
             self.table.set_marks(set())
         self.live.refresh_counts()

@@ -117,7 +117,7 @@ class Decisions(ScreenPart):
     def cancel_segments(self, seg_ids: list[int] | None) -> None:
         """Cancel the queued/running tasks of these segments (None: of the whole stream); the
         one line saying what was cancelled comes when the store has it."""
-        self.app.cancel_tasks(segment_ids=seg_ids)
+        self.app.tasks.cancel(segment_ids=seg_ids)
 
 
 def open_player(app: DirectorApp, segment_id: int, asset: str, position: int | None,

@@ -151,7 +151,7 @@ class TasksScreen(Screen[None]):
     def action_cancel_task(self) -> None:
         task_id = self.current_task_id()
         if task_id is not None:
-            self.app.cancel_tasks(task_ids=[task_id])
+            self.app.tasks.cancel(task_ids=[task_id])
             self.refresh_tasks()
 
     def action_retry_task(self) -> None:
@@ -163,7 +163,7 @@ class TasksScreen(Screen[None]):
             return
 
         def queued(again_id: int) -> None:
-            self.app.wake_runner()
+            self.app.tasks.wake()
             self.notify(f"task {task_id} queued again as task {again_id}", timeout=2)
             if self.is_attached:
                 self.refresh_tasks()

@@ -49,10 +49,9 @@ def review_trust(app: DirectorApp) -> None:
             app.notify(str(exc), severity="error", timeout=8)
             return
         app.notify(f"trusted {len(untrusted)} generator definition(s); the queue runs", timeout=4)
-        if app.runner is not None:
-            for definition in untrusted:
-                app.runner.trust_changed(app.stream_id, definition.asset)
-        app.queue_missing_keyframes()
-        app.wake_runner()
+        for definition in untrusted:
+            app.tasks.trust_changed(definition.asset)
+        app.tasks.queue_missing_keyframes()
+        app.tasks.wake()
 
     app.push_screen(ConfirmScreen(f"Trust the generators of '{slug}'?", body), answered)

@@ -1,0 +1,138 @@
+"""The generation work of the open stream, for the app and its screens (issue 26, 2): the
+runner (built once the store is open, unless the app runs none), the missing keyframes
+queued at open, whether this account trusts the stream's generators, cancelling, waking.
+
+Collaborators are handed in (the app as a Textual App for notices, workers and timers; the
+writer; a way to tell the main screen which rows changed), so nothing here imports the app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+
+from director_tui.config import Settings
+
+if TYPE_CHECKING:
+    from director_tui.core.operations import Outcome
+    from director_tui.core.store import Store
+    from director_tui.jobs.runner import Runner, RunnerEvent
+    from director_tui.ui.writer import StoreWriter
+
+RETRY_START_S = 3.0  # a studio's server away as the app starts: look again this much later
+
+
+class TaskControl:
+    def __init__(self, app: App[Any], settings: Settings, stream_id: int, writer: StoreWriter,
+                 on_event: Callable[[RunnerEvent], None], queued: Callable[[list[tuple[int, str]]], object]) -> None:
+        self.app = app
+        self.settings = settings
+        self.stream_id = stream_id
+        self.writer = writer
+        self._on_event = on_event
+        self._queued = queued  # rows whose tasks were just queued: the main screen shows them
+        self.runner: Runner | None = None
+
+    def start(self, store: Store, run: bool) -> None:
+        """Once the store is open: missing keyframes queued (when trusted), the refusal of an
+        untrusted generator said, and the runner started (`run`)."""
+        try:
+            untrusted = self.untrusted_generators(store)
+        except Exception as exc:
+            if not (store.shared_between_machines and store.is_transient(exc)):
+                raise
+            self.app.set_timer(RETRY_START_S, lambda: self.start(store, run))
+            return
+        if "keyframe" not in untrusted:
+            self.queue_missing_keyframes()
+        if untrusted:
+            self.app.notify(untrusted["why"] + " — or :trust here; until then nothing of it runs",
+                            severity="warning", timeout=15)
+        from director_tui.jobs.generators import user_generators
+
+        _gens, config_error = user_generators()
+        if config_error is not None:  # `open` does not wait for this check before its first frame
+            self.app.notify(f"{config_error} — your config's generators are not used until it is fixed",
+                            severity="error", timeout=15)
+        if run:
+            from director_tui.jobs.runner import Runner
+
+            self.runner = Runner(store, self.settings.home, [self.stream_id], actor=self.settings.user,
+                                 on_event=self._on_event, kill_grace_s=self.settings.kill_grace_s,
+                                 output_caps=self.settings.output_caps())
+            for asset in ("keyframe", "video"):  # said just above, once is enough
+                if asset in untrusted:
+                    self.runner.refusal_said(self.stream_id, asset)
+            self.runner.start()
+
+    def queue_missing_keyframes(self) -> None:
+        """At open (and once the keyframe generator is trusted): a keyframe for every
+        segment that has none and none on its way."""
+        from director_tui.core import queue
+
+        if not self.settings.auto_generate:
+            return
+        stream_id, user = self.stream_id, self.settings.user
+
+        def shown(queued: list[tuple[int, str]]) -> None:
+            if queued:
+                self._queued(queued)
+
+        self.writer.submit(lambda s: [(t.segment_id, t.asset) for t in queue.queue_missing_keyframes(s, stream_id, user)],
+                           shown, what="the missing keyframes' tasks")
+
+    def untrusted_generators(self, store: Store) -> dict[str, str]:
+        """{asset: ..., "why": the line to show} for this stream's generators that this
+        account has not trusted (core/trust.py); empty when all are trusted."""
+        from director_tui.core.models import Stream
+        from director_tui.core.trust import TrustError, TrustStore, refusal
+
+        with store.read() as s:
+            stream = s.get(Stream, self.stream_id)
+            slug, generators = (stream.slug, stream.generators_json) if stream else ("?", "{}")
+        try:
+            untrusted = TrustStore().untrusted(generators)
+        except TrustError as exc:
+            return {"keyframe": "", "video": "", "why": str(exc)}
+        found: dict[str, str] = {d.asset: d.fingerprint for d in untrusted}
+        if untrusted:
+            found["why"] = refusal(slug, untrusted)
+        return found
+
+    def cancel(self, *, task_ids: list[int] | None = None, segment_ids: list[int] | None = None) -> None:
+        """Cancel tasks of this stream (core/operations.cancel_tasks, the CLI's rule): those
+        named, else the queued and running ones of these segments (None: all). Bound to the
+        ids now; the store is read and written in the writer's thread, never on the loop."""
+        from director_tui.core import operations
+
+        stream_id, user = self.stream_id, self.settings.user
+
+        def done(outcome: Outcome) -> None:
+            self.app.notify(outcome.message, timeout=2)
+            for problem in outcome.problems[:3] if outcome.value and any(outcome.value) else ():
+                self.app.notify(problem, severity="warning")
+            if outcome.cancels:
+                self.check_cancels()
+
+        what = f"the cancel of {len(task_ids)} task(s)" if task_ids is not None else "the cancel"
+        self.writer.submit(lambda s: operations.cancel_tasks(s, stream_id, user, task_ids=task_ids,
+                                                             segment_ids=segment_ids), done, what=what)
+
+    def check_cancels(self) -> None:
+        """Our runner stops at once what someone asked to stop (else within its next second)."""
+        if self.runner is not None:
+            self.app.run_worker(self.runner.check_cancels(), group="cancel")
+
+    def wake(self) -> None:
+        if self.runner is not None:
+            self.runner.wake()
+
+    def trust_changed(self, asset: str) -> None:
+        """This account trusted (or stopped trusting) the stream's generator of `asset`."""
+        if self.runner is not None:
+            self.runner.trust_changed(self.stream_id, asset)
+
+    async def stop(self, reason: str) -> None:
+        if self.runner is not None:
+            await self.runner.stop(reason)
