@@ -242,6 +242,7 @@ async def test_the_tasks_screen_shows_which_server_ran_each_task(store, settings
     app = make_app(settings, store, "film", start_runner=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("T")
+        await app.reader.idle()  # its rows are read off the loop
         await pilot.pause()
         assert isinstance(app.screen, TasksScreen)
         table = app.screen.query_one("#tasks-table")
@@ -251,6 +252,7 @@ async def test_the_tasks_screen_shows_which_server_ran_each_task(store, settings
             s.execute(update(Task).values(remote=json.dumps({"server": "http://gpu-03.studio:8188"}),
                                           message="waiting on gpu-03.studio:8188"))
         app.screen.refresh_tasks()  # what its timer does: the live cells change in place
+        await app.reader.idle()
         assert str(table.get_cell(str(task.id), "where")) == "gpu-03.studio:8188"
         assert str(table.get_cell(str(task.id), "message")) == "waiting on gpu-03.studio:8188"
 

@@ -102,14 +102,16 @@ class MetricsScreen(Screen["int | None"]):
         self.metrics = found
         self.show(found)
 
-    async def _refresh_if_new(self) -> None:
+    def _refresh_if_new(self) -> None:
+        """Every REFRESH_S: the newest activity's id read off the loop (ui/reader.py); the
+        figures are computed again only when something happened."""
         from director_tui.core.insight import latest_activity_id
 
-        assert self.app.store is not None
-        with self.app.store.read() as s:
-            newest = latest_activity_id(s)
-        if newest != self._newest:
-            await self.reload()
+        def then(newest: int | None) -> None:
+            if newest != self._newest:
+                self.run_worker(self.reload(), group="metrics-reload", exclusive=True)
+
+        self.app.reader.read("metrics-newest", latest_activity_id, then, owner=self)
 
     def show(self, m: Metrics) -> None:
         self.query_one("#metrics-title", Label).update(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -86,15 +86,9 @@ class TasksScreen(Screen[None]):
         table.focus()
         self.set_interval(REFRESH_S, self.refresh_tasks)
 
-    def _rows(self) -> list[tuple[int, list[Text | str]]]:
+    def _rows(self, found: list[Any]) -> list[tuple[int, list[Text | str]]]:
         from director_tui.core.models import utcnow
-        from director_tui.core.views import recent_tasks
 
-        store = self.app.store
-        if store is None:
-            return []
-        with store.read() as s:
-            found = recent_tasks(s, self.app.stream_id, LIMIT)
         now = utcnow()
         live = self.app.runner.running if self.app.runner else {}
         rows: list[tuple[int, list[Text | str]]] = []
@@ -105,8 +99,8 @@ class TasksScreen(Screen[None]):
             started, finished = _aware(task.started_at), _aware(task.finished_at)
             elapsed = ((finished or now) - started).total_seconds() if started else None
             eta = eta_seconds(elapsed, progress) if task.state == TaskState.RUNNING and elapsed else None
-            self._logs[int(task.id)] = task.log_path  # type: ignore[arg-type]
-            rows.append((int(task.id), [  # type: ignore[arg-type]
+            self._logs[int(task.id)] = task.log_path
+            rows.append((int(task.id), [
                 Text(str(task.id), style="dim"), Text(str(position)), Text(clip(title, 18)), task.asset,
                 Text(task.state, style=STATE_STYLE.get(task.state, "")),
                 f"{progress * 100:3.0f}%" if task.state == TaskState.RUNNING else "",
@@ -116,8 +110,15 @@ class TasksScreen(Screen[None]):
         return rows
 
     def refresh_tasks(self) -> None:
+        """Read the newest tasks off the loop (ui/reader.py), then draw them."""
+        from director_tui.core.views import recent_tasks
+
+        stream_id = self.app.stream_id
+        self.app.reader.read("tasks", lambda s: recent_tasks(s, stream_id, LIMIT), self._draw, owner=self)
+
+    def _draw(self, found: list[Any]) -> None:
         table = self.query_one(DataTable)
-        rows = self._rows()
+        rows = self._rows(found)
         ids = [i for i, _ in rows]
         with self.app.batch_update():
             if ids != self._ids:  # new tasks: rebuild; the cursor stays on its task, or

@@ -137,9 +137,15 @@ class TimelineScreen(Screen["int | None"]):
             + (f" · {', '.join(parts)} (esc clears)" if parts else " · s, w, f or / to filter"))
 
     def _refresh_if_new(self) -> None:
-        newest = self._newest()
-        if newest != self._newest_id:
-            self.reload(newest)
+        """Every REFRESH_S: the newest activity's id read off the loop (ui/reader.py); the
+        page is read again only when something happened."""
+        from director_tui.core.insight import latest_activity_id
+
+        def then(newest: int | None) -> None:
+            if newest != self._newest_id:
+                self.reload(newest)
+
+        self.app.reader.read("timeline-newest", latest_activity_id, then, owner=self)
 
     @property
     def current(self) -> TimelineEvent | None:

@@ -43,21 +43,21 @@ class VariationScreen(Screen[None]):
         self.refresh_grid()
         self.set_interval(REFRESH_S, self.refresh_grid)
 
-    def _load(self) -> tuple[str, list[tuple[Any, ...]]]:
+    def refresh_grid(self) -> None:
+        """Read the group's tasks and versions off the loop (ui/reader.py) when something was
+        committed since the last look, then draw them."""
         from director_tui.core.views import variation_grid
 
-        store = self.app.store
-        assert store is not None
-        with store.read() as s:
-            return variation_grid(s, self.group)
-
-    def refresh_grid(self) -> None:
         store = self.app.store
         version = store.change_token() if store is not None else 0
         if self._shown and version == self._change_token:
             return  # nothing committed since the last look
         self._change_token = version
-        title, rows = self._load()
+        group = self.group
+        self.app.reader.read("variations", lambda s: variation_grid(s, group), lambda found: self._draw(*found),
+                             owner=self)
+
+    def _draw(self, title: str, rows: list[tuple[Any, ...]]) -> None:
         if rows == self._shown:
             return
         grid = self.query_one(Grid)
