@@ -144,6 +144,7 @@ async def test_version_pane_and_session_state_survive_a_restart(store, settings,
     app = make_app(settings, store, "film", start_runner=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("j", "j", "v")
+        await app.reader.idle()  # the pane's versions are read off the loop
         pane = app.query_one(VersionPane)
         assert pane.display
         assert "3. Shot 3 — keyframe versions" in str(pane.query_one("#versions-title").render())

@@ -179,19 +179,16 @@ class MainScreen(Screen[None]):
         if not pane.display or row is None or store is None or store.connection_problem() is not None:
             return  # (the store away: the pane keeps what it shows)
         from director_tui.core import streams
-        try:
-            with store.read() as s:
-                versions = [VersionRow.of(v) for v in streams.versions(s, row.id, self.asset)]
-        except Exception as exc:
-            if not self.live.away(exc):
-                raise
-            return
-        self.show_versions(row, versions)
 
-    def show_versions(self, row: SegmentRow, versions: list[VersionRow]) -> None:
-        self.query_one(VersionPane).show(f"{row.position}. {row.title} — {self.asset} versions",
-                                         versions, row.version_id(self.asset),
-                                         self.app.settings.home / "media")
+        asset = self.asset  # the row and the asset as they are now: a later move reads its own
+        self.app.reader.read("versions", lambda s: [VersionRow.of(v) for v in streams.versions(s, row.id, asset)],
+                             lambda versions: self.show_versions(row, versions, asset), on_error=self.live.away,
+                             owner=self)
+
+    def show_versions(self, row: SegmentRow, versions: list[VersionRow], asset: str | None = None) -> None:
+        asset = asset or self.asset
+        self.query_one(VersionPane).show(f"{row.position}. {row.title} — {asset} versions",
+                                         versions, row.version_id(asset), self.app.settings.home / "media")
 
     def set_asset(self, asset: str) -> None:
         if asset not in Asset.ALL:
