@@ -57,14 +57,15 @@ def row_texts(i: int) -> tuple[str, str, str, str]:
             "slow pan left across the boats", f"{i}")
 
 
-def build_stream(home: Path, n: int, slug: str = "bench") -> None:
-    """A stream of n segments with VERSIONS_PER_ASSET versions of each asset (rows only)."""
+def build_stream(home: Path, n: int, slug: str = "bench", url: str | None = None) -> None:
+    """A stream of n segments with VERSIONS_PER_ASSET versions of each asset (rows only), in
+    the workspace's SQLite file or the store `url` names."""
     from sqlalchemy import insert, update
 
     from director_tui.core.models import Segment, Stream, Version
     from director_tui.core.store import open_store
 
-    store = open_store(home)
+    store = open_store(home, url)
     now = datetime.now(UTC)
     with store.write() as s:
         stream = Stream(slug=slug, title=f"Benchmark {n}")
