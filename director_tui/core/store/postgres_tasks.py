@@ -14,7 +14,7 @@ rows and take no lock.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import psycopg
 
@@ -30,7 +30,17 @@ from director_tui.core.store.base import (
 )
 
 if TYPE_CHECKING:
-    from director_tui.core.store.postgres import PostgresStore
+    from contextlib import AbstractContextManager
+
+
+class RawStore(Protocol):
+    """What the queue's SQL needs of the PostgreSQL store (postgres.py's PostgresStore):
+    typed here, not imported, so the store and its queries are no circle."""
+
+    def raw_cursor(self, locked: bool = True) -> AbstractContextManager[Any]: ...
+    def raw_pipeline(self) -> AbstractContextManager[Any]: ...
+    def raw_statement(self) -> AbstractContextManager[Any]: ...
+
 
 WRITE_LOCK = 0x6469726563746F72  # "director": the advisory lock every decision's write takes (postgres.py)
 
@@ -128,7 +138,7 @@ def now_utc() -> datetime:
 class PostgresTaskQueries:
     claims_with_result = True  # base.TaskQueries: a worker's one round trip per task
 
-    def __init__(self, store: PostgresStore) -> None:
+    def __init__(self, store: RawStore) -> None:
         self.store = store
 
     def queued_assets(self, stream_ids: list[int]) -> set[tuple[int, str]]:

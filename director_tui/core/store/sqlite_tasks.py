@@ -12,7 +12,7 @@ everything needed to run it), pid, result.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import BindParameter, Boolean, bindparam, text
 
@@ -27,7 +27,21 @@ from director_tui.core.store.base import (
 )
 
 if TYPE_CHECKING:
-    from director_tui.core.store.sqlite import SqliteStore
+    import sqlite3
+    from contextlib import AbstractContextManager
+
+    from sqlalchemy.engine import Connection
+
+
+class CursorStore(Protocol):
+    """What the queue's SQL needs of the SQLite store (sqlite.py's SqliteStore): typed here,
+    not imported, so the store and its queries are no circle."""
+
+    def read_cursor(self) -> AbstractContextManager[sqlite3.Cursor]: ...
+    def write_cursor(self) -> AbstractContextManager[sqlite3.Cursor]: ...
+    def read_conn(self) -> AbstractContextManager[Connection]: ...
+    def write_conn(self) -> AbstractContextManager[Connection]: ...
+
 
 def db_time(t: datetime) -> str:
     """A time as SQLAlchemy's SQLite DateTime stores it (UTC, no offset), for raw SQL."""
@@ -97,7 +111,7 @@ CANCEL_REQUESTS = _t("SELECT id FROM task WHERE id IN :ids AND cancel_requested 
 class SqliteTaskQueries:
     claims_with_result = False  # base.TaskQueries: the runner claims the next first, then records
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: CursorStore) -> None:
         self.store = store
 
     def queued_assets(self, stream_ids: list[int]) -> set[tuple[int, str]]:
