@@ -42,20 +42,21 @@ def race(tmp_path: Path, what: str, n: int = 100) -> None:
         assert proc.returncode == 0, err
 
 
-def test_two_processes_saving_preferences_at_once_keep_every_one(tmp_path: Path) -> None:
-    race(tmp_path, "prefs")
+def count_after_race(tmp_path: Path, what: str, count: str) -> str:
+    """Race two writers, then count what the file keeps (in a fresh process)."""
+    race(tmp_path, what)
     env = {**os.environ, "DIRECTOR_STATE": str(tmp_path / "state")}
-    done = subprocess.run([PY, "-c", "from director_tui.config import load_prefs; print(len(load_prefs()))"],
-                          env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "200"
+    return subprocess.run([PY, "-c", count], env=env, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_two_processes_saving_preferences_at_once_keep_every_one(tmp_path: Path) -> None:
+    assert count_after_race(tmp_path, "prefs", "from director_tui.config import load_prefs; print(len(load_prefs()))") \
+        == "200"
     assert sorted(p.name for p in (tmp_path / "state").iterdir()) == [".prefs.json.lock", "prefs.json"]  # no .tmp left
     assert (tmp_path / "state" / "prefs.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_two_processes_trusting_at_once_keep_every_definition(tmp_path: Path) -> None:
-    race(tmp_path, "trust")
-    env = {**os.environ, "DIRECTOR_STATE": str(tmp_path / "state")}
-    done = subprocess.run([PY, "-c", "from director_tui.core.trust import TrustStore; print(len(TrustStore().entries()))"],
-                          env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "200"
+    assert count_after_race(tmp_path, "trust", "from director_tui.core.trust import TrustStore; "
+                            "print(len(TrustStore().entries()))") == "200"
     assert (tmp_path / "state" / "trust.json").stat().st_mode & 0o777 == 0o600

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -525,13 +525,18 @@ def _path_out(tmp: Path) -> None:
 
 # ---- the disk, the files around the workspace ----------------------------------------------
 
-def _small_disk(tmp: Path) -> Path | None:
+@contextlib.contextmanager
+def _small_disk(tmp: Path) -> Iterator[Path]:
+    """A 3 MB tmpfs, unmounted afterwards; Skip where this machine cannot mount one."""
     mount = tmp / "small"
     mount.mkdir()
     if shutil.which("mount") is None or subprocess.run(
             ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True).returncode:
-        return None
-    return mount
+        raise Skip("no tmpfs can be mounted here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def _fill(disk: Path, leave_kb: int) -> None:
@@ -546,10 +551,7 @@ class Skip(Exception):
 
 @fault("the disk fills while regen --wait records")
 def _disk_full_regen(tmp: Path) -> None:
-    disk = _small_disk(tmp)
-    if disk is None:
-        raise Skip("no tmpfs can be mounted here")
-    try:
+    with _small_disk(tmp) as disk:
         ws = Workspace(disk, n=1)
         _fill(disk, 90)
         started = time.monotonic()
@@ -561,16 +563,11 @@ def _disk_full_regen(tmp: Path) -> None:
             ws.cli("work", "film", "--until-idle", expect=(0, 1), timeout=60)
         if "running" in ws.task_states():
             raise Unclean(f"tasks afterwards: {ws.task_states()}")
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 @fault("the disk is full when a comment and an approval are written")
 def _disk_full_decide(tmp: Path) -> None:
-    disk = _small_disk(tmp)
-    if disk is None:
-        raise Skip("no tmpfs can be mounted here")
-    try:
+    with _small_disk(tmp) as disk:
         ws = Workspace(disk, n=1)
         ws.cli("regen", "film", "--wait")
         _fill(disk, 0)
@@ -586,8 +583,6 @@ def _disk_full_decide(tmp: Path) -> None:
         if seg["comments"] != int(commented) or (seg["keyframe"]["state"] == "approved") != approved:
             raise Unclean(f"the store disagrees with what the commands said: {seg['comments']} comments, "
                           f"keyframe {seg['keyframe']['state']} (comment said {commented}, approve said {approved})")
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 @fault("a spec that is /dev/zero, a FIFO, or a link to one")
