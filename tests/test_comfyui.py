@@ -265,7 +265,7 @@ def _orphan_submitted(store, server, stream, steps: int) -> Task:  # type: ignor
 
     from sqlalchemy import update
 
-    from director_tui.jobs.backends.comfyui import fill_graph
+    from director_tui.jobs.backends.comfy_messages import fill_graph
 
     [task] = tasks(store)
     wf = workflow()
