@@ -132,7 +132,6 @@ class DirectorApp(App[None]):
         if (said := notice()) is not None:  # a tmux setting that keeps pictures half-blocks
             self.notify(said, severity="warning", timeout=15)
         self._apply_theme()
-        self._follow_config()
         self._install_signal_handlers()
         if self.store is None:
             # Open the full store (ORM, migrations) off the UI thread, once the first frame
@@ -312,6 +311,7 @@ class DirectorApp(App[None]):
             self.decisions.adopt_orphans()  # before the drafts: a note on its way is no draft
             assert self.store is not None
             self.store_changes.follow(self.store)
+            self._follow_config()  # after the first frame, as the store: its thread imports watchfiles
             self.main_screen.store_ready()  # it shows the server is away, if it is
             self.tasks.start(self.store, self.start_runner)
         finally:
