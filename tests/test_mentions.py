@@ -92,6 +92,8 @@ async def test_a_mention_arrives_as_a_notice_and_enter_goes_there(store, setting
                        timeout=20)
         await pilot.press("at")
         assert isinstance(app.screen, MentionsScreen)
+        await app.reader.idle()  # the list is read off the loop
+        await pilot.pause()
         table = app.screen.query_one(DataTable)
         assert table.row_count == 2 and "2 new" in str(app.screen.query_one("#mentions-title").render())
         await pilot.press("enter")  # the newest, first

@@ -47,13 +47,15 @@ class MentionsScreen(Screen["int | None"]):
         table.focus()
 
     def reload(self) -> None:
+        """Read the mentions off the loop (ui/reader.py), then list them."""
         from director_tui.core import mentions
 
-        store = self.app.store
-        if store is None:
-            return
-        with store.read() as s:
-            self.items = mentions.inbox(s, self.app.settings.user, include_seen=True, limit=SHOWN)
+        user = self.app.settings.user
+        self.app.reader.read("mentions-list", lambda s: mentions.inbox(s, user, include_seen=True, limit=SHOWN),
+                             self._show, owner=self)
+
+    def _show(self, items: list[MentionView]) -> None:
+        self.items = items
         self.items.sort(key=lambda m: (m.seen, -m.id))  # unseen first, each newest first
         table = self.query_one(DataTable)
         row = table.cursor_row
