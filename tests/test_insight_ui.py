@@ -49,16 +49,25 @@ async def test_timeline_lists_filters_and_jumps_to_the_segment(store, settings, 
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen))
         screen = app.screen
+
+        async def read() -> None:  # each page is read off the loop (ui/reader.py)
+            await app.reader.idle()
+            await pilot.pause()
+
+        await read()
         assert len(screen._events) == len(total) > 20
         assert screen._events[0].actor == "ana"  # newest first: ana's prompt change came last
         assert [e.id for e in screen._events] == sorted((e.id for e in screen._events), reverse=True)
         await pilot.press("f", "f", "f")  # all → prompt → generation → decision
+        await read()
         assert screen.filters == {"kind": "decision"}
         kinds = sorted(e.kind for e in screen._events)
         assert kinds == ["version.approved"] * 5 + ["version.rejected"] * 2
         await pilot.press("escape")  # clears the filters
+        await read()
         assert not screen.filters and len(screen._events) == len(total)
         await pilot.press("slash", *"#6 @ana", "enter")
+        await read()
         assert screen.filters == {"segment": "6", "author": "ana"}
         assert {(e.position, e.actor) for e in screen._events} == {(6, "ana")}
         assert sorted(e.kind for e in screen._events) == ["comment.added", "prompt.changed"]

@@ -3,8 +3,9 @@ segment, kind and author; `enter` jumps to the event's segment."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -79,37 +80,37 @@ class TimelineScreen(Screen["int | None"]):
         table.focus()
         self.set_interval(REFRESH_S, self._refresh_if_new)
 
-    # --- reading ---------------------------------------------------------------
-    def _query(self, before_id: int | None = None) -> list[TimelineEvent]:
+    # --- reading (off the loop: ui/reader.py) -----------------------------------
+    def _query(self, before_id: int | None = None) -> Callable[[Any], list[TimelineEvent]]:
+        """The read of a page of events under the filters as they are now (before `before_id`)."""
         from director_tui.core import insight
 
-        f = self.filters
+        f = dict(self.filters)
         segment = int(f["segment"]) if f.get("segment", "").isdigit() else None
         since = insight.parse_since(f["since"]) if f.get("since") else None
-        store = self.app.store
-        if store is None:
-            return []
-        with store.read() as s:
-            return insight.timeline(s, self.app.stream_id, segment=segment, kind=f.get("kind") or None,
-                                    actor=f.get("author") or None, since=since, before_id=before_id, limit=PAGE)
-
-    def _newest(self) -> int | None:
-        from director_tui.core.insight import latest_activity_id
-
-        store = self.app.store
-        if store is None:
-            return None
-        with store.read() as s:
-            return latest_activity_id(s)
+        stream_id = self.app.stream_id
+        return lambda s: insight.timeline(s, stream_id, segment=segment, kind=f.get("kind") or None,
+                                          actor=f.get("author") or None, since=since, before_id=before_id,
+                                          limit=PAGE)
 
     def reload(self, newest: int | None = None) -> None:
         """Read the first page again; `newest`: the latest activity id, when the caller has it."""
+        from director_tui.core.insight import latest_activity_id
+
+        page = self._query()
+
+        def work(s: Any) -> tuple[int | None, list[TimelineEvent]]:
+            return (newest if newest is not None else latest_activity_id(s)), page(s)
+
+        self.app.reader.read("timeline", work, lambda found: self._show_page(*found), owner=self)
+
+    def _show_page(self, newest: int | None, events: list[TimelineEvent]) -> None:
         table = self.query_one(DataTable)
         keep = self.current.id if self.current else None
         self._events, self._exhausted = [], False
         table.clear()
-        self._newest_id = newest if newest is not None else self._newest()
-        self._append(self._query())
+        self._newest_id = newest
+        self._append(events)
         self._show_title()
         if keep is not None:
             for i, e in enumerate(self._events):
@@ -155,8 +156,14 @@ class TimelineScreen(Screen["int | None"]):
     @on(DataTable.RowHighlighted)
     def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
         if not self._exhausted and self._events and event.cursor_row >= len(self._events) - 5:
-            self._append(self._query(before_id=self._events[-1].id))
-            self._show_title()
+            last = self._events[-1].id
+
+            def more(events: list[TimelineEvent]) -> None:
+                if self._events and self._events[-1].id == last:  # not reloaded meanwhile
+                    self._append(events)
+                    self._show_title()
+
+            self.app.reader.read("timeline-more", self._query(before_id=last), more, owner=self)
 
     # --- filters ---------------------------------------------------------------
     def set_filter(self, key: str, value: str | None) -> None:
