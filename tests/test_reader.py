@@ -56,3 +56,21 @@ async def test_the_main_screens_sync_reads_in_a_worker_thread(store, settings, f
         finally:
             del store.read
         assert threads and loop_thread not in threads, threads
+
+
+async def test_the_latest_variations_grid_opens_once_its_group_is_read(store, settings, film) -> None:  # type: ignore[no-untyped-def]
+    from director_tui.ui.screens.variations import VariationScreen
+
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.store is not None, timeout=10)
+        await pilot.press("A")  # none yet: said, nothing opens
+        await wait_for(pilot, lambda: any("has no keyframe variations" in str(n.message) for n in app._notifications),
+                       timeout=5)
+        await pilot.press("a")  # variations queued: their grid opens
+        await wait_for(pilot, lambda: isinstance(app.screen, VariationScreen), timeout=10)
+        group = app.screen.group
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main_screen, timeout=5)
+        await pilot.press("A")  # the same grid again, read off the loop
+        await wait_for(pilot, lambda: isinstance(app.screen, VariationScreen) and app.screen.group == group, timeout=5)

@@ -77,13 +77,16 @@ class Decisions(ScreenPart):
         row = self.screen.current_with_store(self.variation_grid)
         if row is None:
             return
-        with self.app.store.read() as s:  # type: ignore[union-attr]
-            group = latest_variation_group(s, row.id, self.screen.asset)
-        if group is None:
-            self.screen.notify(f"segment {row.position} has no {self.screen.asset} variations — a makes some",
-                               timeout=3)
-            return
-        self.app.push_screen(VariationScreen(group))
+        asset = self.screen.asset  # bound now: the grid of the row and asset the key was pressed on
+
+        def then(group: str | None) -> None:
+            if group is None:
+                self.screen.notify(f"segment {row.position} has no {asset} variations — a makes some", timeout=3)
+            else:
+                self.app.push_screen(VariationScreen(group))
+
+        self.app.reader.read("variation-group", lambda s: latest_variation_group(s, row.id, asset), then,
+                             owner=self.screen)
 
     def journal(self, verb: str) -> None:
         """u / ctrl+r: once the store has it, the cursor goes to what it changed, unless the
