@@ -74,3 +74,28 @@ async def test_the_latest_variations_grid_opens_once_its_group_is_read(store, se
         await wait_for(pilot, lambda: app.screen is app.main_screen, timeout=5)
         await pilot.press("A")  # the same grid again, read off the loop
         await wait_for(pilot, lambda: isinstance(app.screen, VariationScreen) and app.screen.group == group, timeout=5)
+
+
+async def test_the_review_screen_finds_its_picture_off_the_loop(store, settings, film, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Before: the review screen found its picture on the loop: a store read, and for a clip
+    ffmpeg taking a still (compare.load_side). Its callers are noted here, the real one runs."""
+    from director_tui.ui.screens import compare
+    from director_tui.ui.screens.review import ReviewScreen
+    from director_tui.ui.widgets.preview import Preview
+
+    callers: list[threading.Thread] = []
+    real = compare.load_side
+
+    def noting(app, version_id):  # type: ignore[no-untyped-def]
+        callers.append(threading.current_thread())
+        return real(app, version_id)
+
+    monkeypatch.setattr(compare, "load_side", noting)
+    app = make_app(settings, store, "film", start_runner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.store is not None, timeout=10)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), timeout=5)
+        preview = app.screen.query_one("#review-picture", Preview)
+        await wait_for(pilot, lambda: preview._path is not None, timeout=5)  # the keyframe shown
+        assert callers and threading.main_thread() not in callers, callers

@@ -9,6 +9,8 @@ ShowingSegment message, so the table's cursor follows without this screen touchi
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -53,6 +55,7 @@ class ReviewScreen(Screen[None]):
         self._change_token = -1
         self._leave_armed = False  # esc warned about unsaved prompts once: the next esc leaves
         self._loading = False
+        self._picture_for: int | None = None  # the version whose picture is being found (a worker)
         self.clip = ClipStepping(self)
 
     def compose(self) -> ComposeResult:
@@ -118,7 +121,7 @@ class ReviewScreen(Screen[None]):
         self._show(found, prompts_too, replace)
 
     def _show(self, found: tuple[Any, ...], prompts_too: bool = False, replace: bool = False) -> None:
-        from director_tui.ui.screens.compare import load_side
+        from director_tui.ui.screens.compare import Side
 
         seg, versions, comments, context = found
         presets, numbers, elsewhere = context.presets, context.numbers, context.elsewhere
@@ -132,15 +135,19 @@ class ReviewScreen(Screen[None]):
         self.query_one("#review-title", Label).update(Text.assemble(
             (f"{seg.position}. {seg.title}", "bold"), f" — {self.asset} · {state} · {len(versions)} version(s)"
             + (f" · comparing from v{numbers[self.picked][1]}" if self.picked in numbers else "")))
-        side = load_side(self.app, current) if current else None
+        shown = next((v for v in versions if v.id == current), None)
         made_from = ""
-        if side is not None and self.asset == Asset.VIDEO:
-            ref = next((v.reference_version_id for v in versions if v.id == current), None)
+        if shown is not None and self.asset == Asset.VIDEO:
+            ref = shown.reference_version_id
             made_from = f" · made from keyframe v{numbers[ref][1]}" if ref in numbers else ""
         stepping = self.clip.clip is not None and self.clip.clip.version_id == current and self.clip.at is not None
         if not stepping:  # a frame stepped to stays until the clip changes
-            self.query_one("#review-picture", Preview).show(
-                side.picture if side else None, side.caption("current") + made_from if side else f"no {self.asset} yet")
+            if shown is None:
+                self.query_one("#review-picture", Preview).show(None, f"no {self.asset} yet")
+            else:
+                caption = Side(int(shown.id), shown.number, shown.asset, shown.seed, shown.prompt, shown.decision,
+                               Path(), None).caption("current") + made_from
+                self._show_picture(int(shown.id), caption)
         clip = next((v for v in versions if v.id == current), None) if self.asset == Asset.VIDEO else None
         self.clip.show(clip, [c.timecode for c in comments if c.version_id == current and c.timecode is not None])
         self._fill_versions(versions, current, numbers, presets, elsewhere)
@@ -158,6 +165,26 @@ class ReviewScreen(Screen[None]):
                     if area.text != text:
                         self._load_area(area, text)
                 self._show_diff(field, text)
+
+    def _show_picture(self, version_id: int, caption: Text) -> None:
+        """The version's picture found in a worker thread (the file; a clip's still, which
+        takes ffmpeg the first time and is cached after), then drawn, unless another
+        version is to be shown by then."""
+        from director_tui.ui.screens.compare import load_side
+
+        self._picture_for = version_id
+        preview = self.query_one("#review-picture", Preview)
+
+        def find() -> None:
+            side = load_side(self.app, version_id)
+            with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
+                self.app.call_from_thread(self._picture_found, version_id, side.picture, caption, preview)
+
+        self.run_worker(find, thread=True, group="review-picture", exit_on_error=False)
+
+    def _picture_found(self, version_id: int, picture: Path | None, caption: Text, preview: Preview) -> None:
+        if version_id == self._picture_for and preview.is_attached:
+            preview.show(picture, caption)
 
     def _fill_versions(self, versions: list, current: int | None, numbers: dict, presets: dict,
                        elsewhere: dict) -> None:
