@@ -97,17 +97,16 @@ def locked(path: Path) -> Iterator[None]:
         os.close(fd)  # drops the lock
 
 
-def write_whole(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Replace `path` with `data` at once: a fresh temporary file beside it (mkstemp: never
-    one that was there, never through a link), fsynced, renamed over it. A reader sees
-    the old content or the new, never half of it."""
+def write_whole(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` at once: a fresh temporary file beside it (mkstemp: 0600,
+    never one that was there, never through a link), fsynced, renamed over it. A reader
+    sees the old content or the new, never half of it."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -55,9 +55,7 @@ def _escape_usage_errors() -> None:
 
 def main() -> None:
     _escape_usage_errors()
-    from director_tui.core import environment
-
-    problem = _argv_problem(sys.argv[1:]) or environment.problem()
+    problem = _argv_problem(sys.argv[1:])  # the environment's numbers: launch.py, before any path
     if problem is not None:
         typer.echo(f"director-tui: {problem}", err=True)
         sys.exit(2)

@@ -196,10 +196,10 @@ def cancel_tasks(session: Session, stream_id: int, user: str, *, task_ids: list[
     Each task in a savepoint of its own: one that ended meanwhile, or belongs to another
     stream, is a problem line and the others are still cancelled. `value`: (cancelled ids,
     asked-to-stop ids). One rule for the app (X, :cancel) and the CLI (`cancel`)."""
-    from director_tui.core.models import Task
+    from director_tui.core.models import Task, id_of
 
     if task_ids is None:
-        task_ids = [int(t.id) for t in queue.active_tasks_of(session, stream_id, segment_ids)]  # type: ignore[arg-type]
+        task_ids = [id_of(t) for t in queue.active_tasks_of(session, stream_id, segment_ids)]
     cancelled: list[int] = []
     asked: list[int] = []
     problems: list[str] = []

@@ -89,7 +89,7 @@ def start_task(store: Store, home: Path, task: ClaimedTask, settings_of: Callabl
     except TaskFailed as exc:
         launch.error = str(exc)
     except NotAFolder as exc:  # a link planted in media/ (core/guards.real_folder)
-        launch.error = exc.strerror or str(exc)
+        launch.error = str(exc)
     except Exception as exc:
         launch.error = f"internal error: {exc!r}"
     return launch

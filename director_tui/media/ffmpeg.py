@@ -59,12 +59,11 @@ _VIDEO_RE = re.compile(r"Stream #\S+.*?: Video: (\w+).*?, (\d{2,5})x(\d{2,5})")
 IMAGE_CODECS = {"png", "mjpeg", "webp", "bmp", "tiff", "gif", "jpegls"}
 
 
-def command(graph: Any, *, overwrite: bool = False, quiet: bool = True) -> list[str]:
+def command(graph: Any, *, overwrite: bool = False) -> list[str]:
     """The argv of an ffmpeg-python graph, run by this program's ffmpeg, its global options
     first (ffmpeg-python appends them after the output)."""
     argv: list[str] = graph.compile(cmd=ffmpeg_exe(), overwrite_output=overwrite)
-    if quiet:
-        argv[1:1] = QUIET
+    argv[1:1] = QUIET
     return argv
 
 

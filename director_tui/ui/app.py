@@ -132,6 +132,7 @@ class DirectorApp(App[None]):
         if (said := notice()) is not None:  # a tmux setting that keeps pictures half-blocks
             self.notify(said, severity="warning", timeout=15)
         self._apply_theme()
+        self.theme_changed_signal.subscribe(self, self._theme_picked)
         self._install_signal_handlers()
         if self.store is None:
             # Open the full store (ORM, migrations) off the UI thread, once the first frame
@@ -157,11 +158,11 @@ class DirectorApp(App[None]):
                 self.notify(f"config keymap: unknown binding id(s): {', '.join(unknown)}", severity="warning", timeout=8)
             self.set_keymap(self.settings.keymap)
         if "theme" in changed:
-            self._apply_theme(subscribe=False)
+            self._apply_theme()
         self.notify(f"config reloaded: {', '.join(sorted(changed))}", timeout=3)
 
     # --- theme and command palette ------------------------------------------------------
-    def _apply_theme(self, subscribe: bool = True) -> None:
+    def _apply_theme(self) -> None:
         """The config's `theme`, else the one last picked in the palette (remembered per user)."""
         from director_tui.config import load_prefs
 
@@ -172,8 +173,6 @@ class DirectorApp(App[None]):
             self.notify(f"config theme: {self.settings.theme!r} is not a theme "
                         f"(ctrl+p, Theme, lists them: {', '.join(sorted(self.available_themes)[:6])}, …)",
                         severity="warning", timeout=8)
-        if subscribe:
-            self.theme_changed_signal.subscribe(self, self._theme_picked)
 
     def _theme_picked(self, theme: object) -> None:
         name = getattr(theme, "name", "")

@@ -61,10 +61,6 @@ class StoreReader:
                             group=f"read-{group}", exit_on_error=False)
         return True
 
-    def reading(self, group: str) -> bool:
-        """Whether a read of `group` is on its way."""
-        return any(w.group == f"read-{group}" and w.is_running for w in self.app.workers)
-
     async def _run(self, store: Store, group: str, asked: int, work: Callable[[Session], T],
                    apply: Callable[[T], None], on_error: Callable[[Exception], bool] | None,
                    owner: DOMNode | None) -> None:

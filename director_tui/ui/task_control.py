@@ -110,7 +110,7 @@ class TaskControl:
 
         def done(outcome: Outcome) -> None:
             self.app.notify(outcome.message, timeout=2)
-            for problem in outcome.problems[:3] if outcome.value and any(outcome.value) else ():
+            for problem in outcome.problems[:3] if outcome.cancels else ():  # else the message is the first
                 self.app.notify(problem, severity="warning")
             if outcome.cancels:
                 self.check_cancels()

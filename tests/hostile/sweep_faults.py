@@ -232,16 +232,21 @@ def _odd_progress(tmp: Path) -> None:
 
 # ---- signals -----------------------------------------------------------------------------
 
-def _start_hanging_task(tmp: Path) -> tuple[Workspace, subprocess.Popen[str]]:
-    ws = Workspace(tmp, gen("hang.py", "{output}"), timeout_s=600)
-    proc = subprocess.Popen(ws.argv("regen", "film", "--segments", "1", "--wait"), env=ws.env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+def _until_running(ws: Workspace, proc: subprocess.Popen[str]) -> None:
+    """Until the stream's one task runs (in `proc`); Unclean, `proc` killed, after 30 s."""
     deadline = time.monotonic() + 30
     while ws.task_states() != ["running"]:
         if time.monotonic() > deadline:
             proc.kill()
             raise Unclean("the task never started")
         time.sleep(0.2)
+
+
+def _start_hanging_task(tmp: Path) -> tuple[Workspace, subprocess.Popen[str]]:
+    ws = Workspace(tmp, gen("hang.py", "{output}"), timeout_s=600)
+    proc = subprocess.Popen(ws.argv("regen", "film", "--segments", "1", "--wait"), env=ws.env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    _until_running(ws, proc)
     return ws, proc
 
 
@@ -766,12 +771,7 @@ def _frozen_worker(tmp: Path) -> None:
     ws.cli("regen", "film")
     frozen = subprocess.Popen(ws.argv("work", "film", "--until-idle"), env=ws.env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while ws.task_states() != ["running"]:
-        if time.monotonic() > deadline:
-            frozen.kill()
-            raise Unclean("the task never started")
-        time.sleep(0.2)
+    _until_running(ws, frozen)
     os.kill(frozen.pid, signal.SIGSTOP)  # Ctrl-Z, a suspended laptop: alive, silent
     other = subprocess.Popen(ws.argv("work", "film", "--until-idle"), env=ws.env, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)

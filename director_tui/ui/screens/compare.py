@@ -37,8 +37,13 @@ class Side:
     picture: Path | None  # what to show: the keyframe, or a still of the clip
 
     def caption(self, label: str) -> Text:
-        decision = f" · {self.decision}" if self.decision else ""
-        return Text.assemble((f"{label}  v{self.number}", "bold"), f" · seed {self.seed}{decision}")
+        return version_caption(label, self.number, self.seed, self.decision)
+
+
+def version_caption(label: str, number: int, seed: int, decision: str | None) -> Text:
+    """`current  v3 · seed 1234 · approved`: how a version is named under its picture."""
+    decision_part = f" · {decision}" if decision else ""
+    return Text.assemble((f"{label}  v{number}", "bold"), f" · seed {seed}{decision_part}")
 
 
 def load_side(app: DirectorApp, version_id: int) -> Side:

@@ -251,8 +251,8 @@ class LiveUpdates(ScreenPart):
         self._reload_wanted.update(ids)
         if store is None:
             return
-        if store.connection_problem() is not None:  # away: read once it is back (no wait)
-            self._reload.update(self._reload_wanted)
+        if store.connection_problem() is not None:  # away: asked again at a later flush (no wait)
+            self._reload.update(ids)
             return
         wanted, stream_id = sorted(self._reload_wanted), self.app.stream_id
 

@@ -121,7 +121,7 @@ class ReviewScreen(Screen[None]):
         self._show(found, prompts_too, replace)
 
     def _show(self, found: tuple[Any, ...], prompts_too: bool = False, replace: bool = False) -> None:
-        from director_tui.ui.screens.compare import Side
+        from director_tui.ui.screens.compare import version_caption
 
         seg, versions, comments, context = found
         presets, numbers, elsewhere = context.presets, context.numbers, context.elsewhere
@@ -145,10 +145,9 @@ class ReviewScreen(Screen[None]):
             if shown is None:
                 self.query_one("#review-picture", Preview).show(None, f"no {self.asset} yet")
             else:
-                caption = Side(int(shown.id), shown.number, shown.asset, shown.seed, shown.prompt, shown.decision,
-                               Path(), None).caption("current") + made_from
+                caption = version_caption("current", shown.number, shown.seed, shown.decision) + made_from
                 self._show_picture(int(shown.id), caption)
-        clip = next((v for v in versions if v.id == current), None) if self.asset == Asset.VIDEO else None
+        clip = shown if self.asset == Asset.VIDEO else None
         self.clip.show(clip, [c.timecode for c in comments if c.version_id == current and c.timecode is not None])
         self._fill_versions(versions, current, numbers, presets, elsewhere)
         self._fill_comments(comments, numbers)
@@ -449,4 +448,3 @@ class ReviewScreen(Screen[None]):
         if mode in ("comment", "comment-video", "feedback"):
             kind = "feedback" if mode == "feedback" else "comment"
             self.app.drafts.changed(self.segment_id, f"{kind}:{self.asset}", event.value, "")
-
