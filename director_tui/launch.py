@@ -34,7 +34,7 @@ def main() -> None:
     try:
         fast = fast_open_args(argv)
         if fast is not None:
-            from director_tui.ui.run import open_stream
+            from director_tui.cli.open_app import open_stream
 
             sys.exit(open_stream(*fast))
         from director_tui.cli.reads import run_fast

@@ -202,7 +202,7 @@ async def test_keys_typed_while_the_store_opens_go_to_what_the_first_key_opened(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("e", "end", "space", "x", "y", "enter")
         assert app.store is None  # all typed before the store opened
-        await wait_for(pilot, lambda: app.store is not None and not app._held_keys, timeout=10)
+        await wait_for(pilot, lambda: app.store is not None and not app.context.keys.held, timeout=10)
         await pilot.pause(0.2)
         assert not app.main_screen.table.marked
     app.store.dispose()

@@ -8,7 +8,7 @@ from director_tui.cli.common import State, StreamArg, app, fail, settings, store
 
 
 def _open(slug: str) -> None:
-    from director_tui.ui.run import open_stream
+    from director_tui.cli.open_app import open_stream
 
     code = open_stream(State.home, slug, State.store)
     if code:

@@ -19,16 +19,22 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from textual.app import App
+
+from director_tui.config import Settings
 from director_tui.core.outbox import TEXT_KINDS, Outbox, OutboxError, Pressed, folder_for
+from director_tui.core.rows import SegmentRow
 from director_tui.core.states import AssetState
-from director_tui.ui.messages import SegmentsChanged
 
 if TYPE_CHECKING:
     from director_tui.core.operations import Outcome
     from director_tui.core.store import Store
-    from director_tui.ui.app import DirectorApp
+    from director_tui.ui.announcer import Announcer
+    from director_tui.ui.draft_keeper import DraftKeeper
+    from director_tui.ui.store_gate import StoreGate
+    from director_tui.ui.waiting import WaitingBoard
 
 Then = Callable[["Outcome"], None] | None
 SHOW_WAITING_AFTER_S = 0.4  # a decision confirmed sooner than this never shows "waiting"
@@ -47,9 +53,31 @@ def store_identity(home: Path, store_url: str | None) -> str:
     return store_url or str(Path(home).expanduser().resolve() / "director.db")
 
 
+class PendingRows(Protocol):
+    """Where a decision shows while it is on its way: the main screen's segment table."""
+
+    rows_by_id: dict[int, SegmentRow]
+
+    def show_pending(self, marks: dict[tuple[int, str], str], notes: list[int]) -> None: ...
+
+    def clear_pending(self, keys: list[tuple[int, str]], notes: list[int]) -> None: ...
+
+    def show_refused(self, segment_id: int, text: str) -> None: ...
+
+
 class DecisionQueue:
-    def __init__(self, app: DirectorApp) -> None:
-        self.app = app
+    def __init__(self, host: App[Any], settings: Settings, stream_id: int, gate: StoreGate, drafts: DraftKeeper,
+                 rows: Callable[[], PendingRows], announcer: Announcer, waiting: WaitingBoard,
+                 report_fault: Callable[[Exception], None]) -> None:
+        self.host = host  # notices, workers, timers, the log
+        self.settings = settings
+        self.stream_id = stream_id
+        self.gate = gate
+        self.drafts = drafts
+        self.rows = rows  # the rows that show decisions pending (the main screen's table)
+        self.announcer = announcer
+        self.waiting_board = waiting
+        self.report_fault = report_fault
         self.waiting: deque[Pressed] = deque()
         self.outbox: Outbox | None = None
         self.predicted: dict[tuple[int, str], tuple[int, str]] = {}  # (segment, asset) -> (count, state)
@@ -67,19 +95,18 @@ class DecisionQueue:
             from director_tui.config import state_dir
 
             try:
-                self.outbox = Outbox(folder_for(state_dir(), store_identity(self.app.settings.home,
-                                                                             self.app.settings.store)))
+                self.outbox = Outbox(folder_for(state_dir(), store_identity(self.settings.home, self.settings.store)))
             except OutboxError as exc:  # said once; the decisions still go to the store, in order
                 self._unkept = True
-                self.app.notify(f"{exc}: decisions go straight to the store, unkept", severity="warning", timeout=8)
+                self.host.notify(f"{exc}: decisions go straight to the store, unkept", severity="warning", timeout=8)
         return self.outbox
 
     def press(self, kind: str, *, segment_id: int | None = None, asset: str = "",
               expected: tuple[int | None, str] | None = None, text: str = "", verb: str = "",
               segment_ids: tuple[int, ...] = (), about: str = "", then: Then = None) -> Pressed:
         """A decision, now: kept, shown pending, on its way. Returns it as pressed."""
-        settings = self.app.settings
-        pressed = Pressed.new(kind, settings.user, self.app.stream_id, segment_id=segment_id, asset=asset,
+        settings = self.settings
+        pressed = Pressed.new(kind, settings.user, self.stream_id, segment_id=segment_id, asset=asset,
                               expected=expected, text=text, verb=verb, segment_ids=segment_ids,
                               queue_video=settings.auto_queue_video, about=about)
         outbox = self._outbox()
@@ -87,14 +114,14 @@ class DecisionQueue:
             try:
                 outbox.add(pressed)
             except OutboxError as exc:
-                self.app.notify(f"{exc}; it goes to the store unkept", severity="warning", timeout=6)
+                self.host.notify(f"{exc}; it goes to the store unkept", severity="warning", timeout=6)
         self._queue(pressed, then)
         self._drop_draft(pressed)  # the text is in the outbox now: it is no draft to bring back
         return pressed
 
     def _drop_draft(self, pressed: Pressed) -> None:
         if pressed.draft_key is not None:
-            self.app.drafts.discard(*pressed.draft_key)
+            self.drafts.discard(*pressed.draft_key)
 
     def texts_on_their_way(self) -> set[tuple[int, str]]:
         """(segment, draft field) of the notes and comments waiting to be delivered."""
@@ -111,7 +138,7 @@ class DecisionQueue:
         self._show_rows(pressed)
         if not self._draining:
             self._draining = True
-            self.app.run_worker(self._drain(), group="decisions", exit_on_error=False)
+            self.host.run_worker(self._drain(), group="decisions", exit_on_error=False)
 
     def adopt_orphans(self) -> None:
         """At open: the decisions an earlier app on this store pressed and never delivered
@@ -122,7 +149,7 @@ class DecisionQueue:
         try:
             adopted = outbox.adopt_orphans()
         except OutboxError as exc:
-            self.app.notify(str(exc), severity="warning", timeout=8)
+            self.host.notify(str(exc), severity="warning", timeout=8)
             return
         if not adopted:
             return
@@ -130,13 +157,13 @@ class DecisionQueue:
             self._queue(pressed)
             self._drop_draft(pressed)
         named = ", ".join(p.describe() for p in adopted[:4]) + (f" and {len(adopted) - 4} more" if len(adopted) > 4 else "")
-        self.app.notify(f"replaying {len(adopted)} decision(s) kept from a session that ended before the store "
+        self.host.notify(f"replaying {len(adopted)} decision(s) kept from a session that ended before the store "
                         f"had them: {named}", timeout=10)
 
     # --- what the rows show meanwhile ----------------------------------------------------------
     def _predicts(self, pressed: Pressed) -> list[tuple[tuple[int, str], str]]:
         """The state each (segment, asset) will have once the decision lands."""
-        table = self.app.main_screen.table
+        table = self.rows()
         new = {"approve": AssetState.APPROVED, "reject": AssetState.REJECTED}
         if pressed.kind in new and pressed.segment_id is not None:
             return [((pressed.segment_id, pressed.asset), new[pressed.kind])]
@@ -171,7 +198,7 @@ class DecisionQueue:
         return seen[0], self.state(segment_id, asset, seen[1])
 
     def _show_rows(self, pressed: Pressed) -> None:
-        table = self.app.main_screen.table
+        table = self.rows()
         ids = pressed.segments
         marks = {(s, pressed.asset): self.predicted[(s, pressed.asset)][1]
                  for s in ids if (s, pressed.asset) in self.predicted}
@@ -186,7 +213,7 @@ class DecisionQueue:
             else:
                 self.predicted[key] = (count - 1, state)
         ids = pressed.segments
-        self.app.main_screen.table.clear_pending(
+        self.rows().clear_pending(
             [(s, pressed.asset) for s in ids if (s, pressed.asset) not in self.predicted],
             [s for s in ids if pressed.kind in TEXT_KINDS and not self._notes_waiting(s)])
 
@@ -198,7 +225,7 @@ class DecisionQueue:
         tries = 0
         try:
             while self.waiting:
-                store = self.app.store
+                store = self.gate.store
                 if store is None:  # still opening: the decisions wait, the keys do not
                     await asyncio.sleep(0.05)
                     continue
@@ -236,15 +263,15 @@ class DecisionQueue:
         except Exception as exc:
             if self.outbox is not None:  # (each show settles it first; this is for a fault before)
                 self.outbox.settle(pressed.id, "shown-failed", repr(exc))
-            self.app.log.error(f"decision {pressed.describe()}: showing the store's answer failed: {exc!r}")
+            self.host.log.error(f"decision {pressed.describe()}: showing the store's answer failed: {exc!r}")
 
     def _worth_waiting(self, store: Store, exc: BaseException) -> str | None:
         """Why the store cannot take it now (then it waits and is tried again), or None."""
         from director_tui.core.store import damaged_message, unavailable
         from director_tui.core.store.failures import from_the_store
 
-        if damaged_message(exc, self.app.settings.home) is not None:
-            self.app._handle_exception(exc)  # type: ignore[arg-type]  # one line on the way out
+        if damaged_message(exc, self.settings.home) is not None:
+            self.report_fault(exc)  # type: ignore[arg-type]  # (a BaseException here) one line on the way out
             return None
         why = unavailable(exc)
         if store.is_transient(exc) or (why is not None and not why.startswith("the database refused it")):
@@ -258,9 +285,9 @@ class DecisionQueue:
             self.outbox.settle(pressed.id, "applied")
         self.delivered += 1
         self._settle_rows(pressed)
-        self.app.review.announce(outcome)
+        self.announcer.announce(outcome)
         if outcome.value != "already":
-            self.app.notify(outcome.message, severity="warning" if outcome.problems else "information", timeout=2.5)
+            self.host.notify(outcome.message, severity="warning" if outcome.problems else "information", timeout=2.5)
         self._drop_draft(pressed)  # saved: no longer a draft
         then = self._then.pop(pressed.id, None)
         if then is not None:
@@ -278,14 +305,14 @@ class DecisionQueue:
         if key is not None and pressed.text.strip():
             from director_tui.core.drafts import DraftView
 
-            self.app.drafts.changed(*key, pressed.text, "")
-            self.app.drafts.restored[key] = DraftView(key[0], 0, "", key[1], pressed.text, "", "")
+            self.drafts.changed(*key, pressed.text, "")
+            self.drafts.restored[key] = DraftView(key[0], 0, "", key[1], pressed.text, "", "")
             kept = f" — your note is kept ({'f' if pressed.kind == 'send_back' else 'c'} on its row brings it back)"
         for seg_id in ids:
-            self.app.main_screen.table.show_refused(seg_id, f"✗ {pressed.kind.replace('_', ' ')} refused: {reason}")
+            self.rows().show_refused(seg_id, f"✗ {pressed.kind.replace('_', ' ')} refused: {reason}")
         if ids:  # the state as it now is
-            self.app.main_screen.post_message(SegmentsChanged(tuple(ids)))
-        self.app.notify(f"{pressed.describe()} was not saved: {reason}{kept}", severity="warning", timeout=8)
+            self.announcer.rows_changed(tuple(ids))
+        self.host.notify(f"{pressed.describe()} was not saved: {reason}{kept}", severity="warning", timeout=8)
 
     def _failed(self, pressed: Pressed, exc: BaseException) -> None:
         """A fault of ours: said, kept in the log, and the decisions after it go on."""
@@ -293,8 +320,8 @@ class DecisionQueue:
             self.outbox.settle(pressed.id, "failed", repr(exc))
         self._then.pop(pressed.id, None)
         self._settle_rows(pressed)
-        self.app.log.error(f"decision {pressed.describe()} failed: {exc!r}")
-        self.app.notify(f"{pressed.describe()} was not saved: internal error ({exc})", severity="error", timeout=10)
+        self.host.log.error(f"decision {pressed.describe()} failed: {exc!r}")
+        self.host.notify(f"{pressed.describe()} was not saved: internal error ({exc})", severity="error", timeout=10)
 
     # --- the header: what waits, and for how long -----------------------------------------------
     def _tick(self) -> None:
@@ -303,16 +330,16 @@ class DecisionQueue:
             if self._ticker is not None:
                 self._ticker.stop()
                 self._ticker = None
-            self.app.show_waiting(None, slot="decisions")
+            self.waiting_board.show(None, slot="decisions")
             return
         if self._ticker is None:
-            self._ticker = self.app.set_interval(0.5, self._tick)
+            self._ticker = self.host.set_interval(0.5, self._tick)
         age = time.time() - self.waiting[0].pressed_at
         if age < SHOW_WAITING_AFTER_S:
             return
         n = len(self.waiting)
         why = f"; {self._trouble}" if self._trouble else ""
-        self.app.show_waiting(f"{n} decision{'s' if n != 1 else ''} ({age:.0f} s{why})", slot="decisions")
+        self.waiting_board.show(f"{n} decision{'s' if n != 1 else ''} ({age:.0f} s{why})", slot="decisions")
 
     async def idle(self, timeout: float | None = None) -> bool:
         """Until every decision pressed so far has an answer from the store (tests, quitting)."""

@@ -6,17 +6,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual.app import App
+
 if TYPE_CHECKING:
     from director_tui.core.drafts import DraftSaver, DraftView
-    from director_tui.ui.app import DirectorApp
+    from director_tui.ui.store_gate import StoreGate
 
 PAUSE_S = 0.5
 MAX_WAIT_S = 3.0
 
 
 class DraftKeeper:
-    def __init__(self, app: DirectorApp) -> None:
-        self.app = app
+    def __init__(self, host: App[Any], gate: StoreGate, user: str, stream_id: int) -> None:
+        self.host = host  # notices, workers, timers
+        self.gate = gate
+        self.user = user
+        self.stream_id = stream_id
         self._saver: DraftSaver | None = None
         self._pause_timer: Any = None
         self._max_timer: Any = None
@@ -28,10 +33,10 @@ class DraftKeeper:
 
     @property
     def saver(self) -> DraftSaver | None:
-        if self._saver is None and self.app.store is not None:
+        if self._saver is None and self.gate.store is not None:
             from director_tui.core.drafts import DraftSaver
 
-            self._saver = DraftSaver(self.app.store, self.app.settings.user)
+            self._saver = DraftSaver(self.gate.store, self.user)
         return self._saver
 
     def changed(self, segment_id: int, field: str, text: str, base: str) -> None:
@@ -46,9 +51,9 @@ class DraftKeeper:
             self._stored.add(key)
         if self._pause_timer is not None:
             self._pause_timer.stop()
-        self._pause_timer = self.app.set_timer(PAUSE_S, self._flush_soon)
+        self._pause_timer = self.host.set_timer(PAUSE_S, self._flush_soon)
         if self._max_timer is None:
-            self._max_timer = self.app.set_timer(MAX_WAIT_S, self._flush_soon)
+            self._max_timer = self.host.set_timer(MAX_WAIT_S, self._flush_soon)
 
     def discard(self, segment_id: int, field: str) -> None:
         """The edit was saved, or deliberately dropped: the draft goes."""
@@ -66,7 +71,7 @@ class DraftKeeper:
         self._pause_timer = self._max_timer = None
         saver = self._saver
         if saver is not None and saver.dirty:
-            self.app.run_worker(self._flush_in_thread, thread=True, group="drafts", exit_on_error=False)
+            self.host.run_worker(self._flush_in_thread, thread=True, group="drafts", exit_on_error=False)
 
     def _flush_in_thread(self) -> None:
         from director_tui.core.store import unavailable
@@ -76,14 +81,14 @@ class DraftKeeper:
             self._last_refusal = None
         except Exception as exc:  # kept pending, and tried again in a while even if no key comes
             why = unavailable(exc) or str(exc).splitlines()[0][:120]
-            self.app.call_from_thread(self._not_saved, why)
+            self.host.call_from_thread(self._not_saved, why)
 
     def _not_saved(self, why: str) -> None:
         if why != self._last_refusal:  # once per reason: a server away for minutes is one notice
             self._last_refusal = why
-            self.app.notify(f"draft not saved yet: {why}", severity="warning")
+            self.host.notify(f"draft not saved yet: {why}", severity="warning")
         if self._max_timer is None:
-            self._max_timer = self.app.set_timer(MAX_WAIT_S, self._flush_soon)
+            self._max_timer = self.host.set_timer(MAX_WAIT_S, self._flush_soon)
 
     def flush_now(self, wait_s: float = 2.0) -> None:
         """On the way out (quit, SIGHUP, SIGTERM): write what is pending before the app goes,
@@ -105,11 +110,11 @@ class DraftKeeper:
         """The user's drafts in this stream (at open), most recent first."""
         from director_tui.core import drafts
 
-        store = self.app.store
+        store = self.gate.store
         if store is None:
             return []
         with store.read() as s:
-            found = drafts.for_stream(s, self.app.settings.user, self.app.stream_id)
+            found = drafts.for_stream(s, self.user, self.stream_id)
         self.restored = {(d.segment_id, d.field): d for d in found}
         self._stored |= set(self.restored)
         return found

@@ -16,50 +16,60 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from director_tui.ui.messages import SegmentsChanged
+from textual.app import App
+
+from director_tui.config import Settings
 
 if TYPE_CHECKING:
     from director_tui.core.operations import Outcome
-    from director_tui.ui.app import DirectorApp
+    from director_tui.ui.announcer import Announcer
+    from director_tui.ui.decision_queue import DecisionQueue
+    from director_tui.ui.writer import StoreWriter
 
 Then = Callable[["Outcome"], None] | None
 Keep = Callable[[], None] | None
 
 
 class ReviewService:
-    def __init__(self, app: DirectorApp) -> None:
-        self.app = app
+    def __init__(self, host: App[Any], settings: Settings, decisions: DecisionQueue, writer: StoreWriter,
+                 announcer: Announcer, show_variations: Callable[[str], object]) -> None:
+        self.host = host  # notices
+        self.settings = settings
+        self.decisions = decisions
+        self.writer = writer
+        self.announcer = announcer
+        self.show_variations = show_variations  # opens the grid of a variation group (the app's factory)
 
     # --- the decisions: bound to their ids now, delivered in order (ui/decision_queue.py) ------
     # `then` runs once the store has confirmed one (a screen moves on at once, not then).
     def approve(self, segment_id: int, asset: str, expected: tuple[int | None, str] | None, *,
                 about: str = "", then: Then = None) -> None:
-        self.app.decisions.press("approve", segment_id=segment_id, asset=asset, expected=expected,
+        self.decisions.press("approve", segment_id=segment_id, asset=asset, expected=expected,
                                  about=about, then=then)
 
     def reject(self, segment_id: int, asset: str, expected: tuple[int | None, str] | None, *,
                about: str = "", then: Then = None) -> None:
-        self.app.decisions.press("reject", segment_id=segment_id, asset=asset, expected=expected,
+        self.decisions.press("reject", segment_id=segment_id, asset=asset, expected=expected,
                                  about=about, then=then)
 
     def regenerate(self, segment_id: int, asset: str, *, about: str = "", then: Then = None) -> None:
-        self.app.decisions.press("regenerate", segment_id=segment_id, asset=asset, about=about, then=then)
+        self.decisions.press("regenerate", segment_id=segment_id, asset=asset, about=about, then=then)
 
     def apply_to_many(self, verb: str, segment_ids: list[int], asset: str, *, then: Then = None) -> None:
-        self.app.decisions.press("many", verb=verb, segment_ids=tuple(segment_ids), asset=asset, then=then)
+        self.decisions.press("many", verb=verb, segment_ids=tuple(segment_ids), asset=asset, then=then)
 
     def send_back(self, segment_id: int, asset: str, text: str, *, about: str = "", then: Then = None) -> None:
         """A note and a new version; refused, the note stays a draft (nothing typed is lost)."""
-        self.app.decisions.press("send_back", segment_id=segment_id, asset=asset, text=text, about=about, then=then)
+        self.decisions.press("send_back", segment_id=segment_id, asset=asset, text=text, about=about, then=then)
 
     def comment(self, segment_id: int, asset: str, text: str, *, about: str = "", then: Then = None) -> None:
-        self.app.decisions.press("comment", segment_id=segment_id, asset=asset, text=text, about=about, then=then)
+        self.decisions.press("comment", segment_id=segment_id, asset=asset, text=text, about=about, then=then)
 
     def similar(self, segment_id: int, asset: str, source_position: int | None = None, *,
                 about: str = "", then: Then = None) -> None:
         from director_tui.core import operations
 
-        user = self.app.settings.user
+        user = self.settings.user
         self.run(lambda s: operations.similar(s, segment_id, asset, user, source_position),
                  what=f"the new version of {about or 'the segment'}", then=then)
 
@@ -68,12 +78,10 @@ class ReviewService:
         """Queue them and open their grid (1-9 picks); `then` after that."""
         from director_tui.core import operations
 
-        user, n = self.app.settings.user, count or self.app.settings.variations
+        user, n = self.settings.user, count or self.settings.variations
 
         def queued(outcome: Outcome) -> None:
-            from director_tui.ui.screens.variations import VariationScreen
-
-            self.app.push_screen(VariationScreen(outcome.value))
+            self.show_variations(outcome.value)
             if then is not None:
                 then(outcome)
 
@@ -83,15 +91,15 @@ class ReviewService:
     def pick_variation(self, group: str, version_id: int, n: int, *, then: Then = None) -> None:
         from director_tui.core import operations
 
-        user, queue_video = self.app.settings.user, self.app.settings.auto_queue_video
+        user, queue_video = self.settings.user, self.settings.auto_queue_video
         self.run(lambda s: operations.pick_variation(s, group, version_id, n, user, queue_video=queue_video),
                  what=f"the pick of variation {n}", then=then, timeout=3)
 
     def undo(self, *, then: Then = None) -> None:
-        self.app.decisions.press("undo", then=then)
+        self.decisions.press("undo", then=then)
 
     def redo(self, *, then: Then = None) -> None:
-        self.app.decisions.press("redo", then=then)
+        self.decisions.press("redo", then=then)
 
     # --- the one prologue and epilogue -------------------------------------------------------
     def run(self, work: Callable[[Any], Outcome], *, what: str, then: Then = None, keep: Keep = None,
@@ -102,26 +110,22 @@ class ReviewService:
 
         def done(outcome: Outcome) -> None:
             self.announce(outcome)
-            self.app.notify(outcome.message, severity="warning" if outcome.problems else "information",
+            self.host.notify(outcome.message, severity="warning" if outcome.problems else "information",
                             timeout=timeout)
             if then is not None:
                 then(outcome)
 
         def refused(exc: BaseException) -> None:
-            self.app.notify(str(exc), severity="warning", timeout=6)
+            self.host.notify(str(exc), severity="warning", timeout=6)
             if refused_shows:  # show what is there now
-                self.app.main_screen.post_message(SegmentsChanged(refused_shows))
+                self.announcer.rows_changed(refused_shows)
             if keep is not None:
                 keep()
 
-        self.app.writer.submit(work, done, refused=REFUSED, on_refused=refused,
+        self.writer.submit(work, done, refused=REFUSED, on_refused=refused,
                                on_failed=(lambda _why: keep()) if keep is not None else None, what=what)
 
     def announce(self, outcome: Outcome) -> None:
         """Tell the main screen (it redraws the rows and counts, shows what was queued) and
         the runner (queued work, or cancels to look at)."""
-        if outcome.segment_ids or outcome.queued:
-            self.app.main_screen.post_message(SegmentsChanged(outcome.segment_ids, outcome.queued))
-        if outcome.cancels:
-            self.app.tasks.wake()
-            self.app.tasks.check_cancels()
+        self.announcer.announce(outcome)

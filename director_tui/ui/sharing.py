@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from director_tui.ui.app import DirectorApp
+from textual.app import App
+
+from director_tui.ui.context import context_of
 
 
-def current_file(app: DirectorApp, segment_id: int, asset: str, position: int | None) -> tuple[str, Path] | None:
+def current_file(app: App[Any], segment_id: int, asset: str, position: int | None) -> tuple[str, Path] | None:
     """(label, file) of the segment's current `asset`; None (and a notice) when there is none."""
     from director_tui.core.views import current_version_path
 
-    store = app.store
+    ctx = context_of(app)
+    store = ctx.store
     assert store is not None
     with store.read() as s:
         found = current_version_path(s, segment_id, asset)
@@ -26,23 +28,24 @@ def current_file(app: DirectorApp, segment_id: int, asset: str, position: int | 
         app.notify(f"segment {position} has no {asset} yet", severity="warning")
         return None
     number, relative = found
-    path = app.settings.home / "media" / relative
+    path = ctx.settings.home / "media" / relative
     if not path.is_file():
         app.notify(f"file missing: {path}", severity="error")
         return None
     return f"#{position} {asset} v{number}", path
 
 
-async def send_to_my_machine(app: DirectorApp, files: list[tuple[str, Path]]) -> str | None:
+async def send_to_my_machine(app: App[Any], files: list[tuple[str, Path]]) -> str | None:
     from director_tui.media.share import ShareServer, forward_hint
 
+    ctx = context_of(app)
     if app.is_web:  # the browser is the director's machine already
         for _label, path in files:
             open_in_browser(app, path)
         return None
-    server: ShareServer | None = getattr(app, "share_server", None)
+    server = ctx.share_server
     if server is None:
-        server = app.share_server = ShareServer()
+        server = ctx.share_server = ShareServer()
     try:
         await server.start()
     except OSError as exc:
@@ -56,8 +59,9 @@ async def send_to_my_machine(app: DirectorApp, files: list[tuple[str, Path]]) ->
     return url
 
 
-def open_in_browser(app: DirectorApp, path: Path) -> None:
+def open_in_browser(app: App[Any], path: Path) -> None:
     """In a browser tab (`serve`): the file itself in a new tab."""
+    context_of(app)
     app.deliver_binary(path, open_method="browser", mime_type=mimetypes.guess_type(path.name)[0],
                        save_filename=path.name)
     app.notify(f"{path.name}: opening in a new tab", timeout=3)

@@ -3,16 +3,19 @@ runner (built once the store is open, unless the app runs none), the missing key
 queued at open, whether this account trusts the stream's generators, cancelling, waking.
 
 Collaborators are handed in (the app as a Textual App for notices, workers and timers; the
-writer; a way to tell the main screen which rows changed), so nothing here imports the app."""
+writer), so nothing here imports the app. What the runner does is published as a Signal
+(`events`: started, progress, log lines, finished) that the main screen subscribes to;
+the rows whose tasks were queued here go up to the app as SegmentsChanged."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
+from textual.signal import Signal
 
 from director_tui.config import Settings
+from director_tui.ui.messages import SegmentsChanged
 
 if TYPE_CHECKING:
     from director_tui.core.operations import Outcome
@@ -24,14 +27,12 @@ RETRY_START_S = 3.0  # a studio's server away as the app starts: look again this
 
 
 class TaskControl:
-    def __init__(self, app: App[Any], settings: Settings, stream_id: int, writer: StoreWriter,
-                 on_event: Callable[[RunnerEvent], None], queued: Callable[[list[tuple[int, str]]], object]) -> None:
+    def __init__(self, app: App[Any], settings: Settings, stream_id: int, writer: StoreWriter) -> None:
         self.app = app
         self.settings = settings
         self.stream_id = stream_id
         self.writer = writer
-        self._on_event = on_event
-        self._queued = queued  # rows whose tasks were just queued: the main screen shows them
+        self.events: Signal[RunnerEvent] = Signal(app, "runner-event")  # published on the loop, as it happens
         self.runner: Runner | None = None
 
     def start(self, store: Store, run: bool) -> None:
@@ -59,7 +60,7 @@ class TaskControl:
             from director_tui.jobs.runner import Runner
 
             self.runner = Runner(store, self.settings.home, [self.stream_id], actor=self.settings.user,
-                                 on_event=self._on_event, kill_grace_s=self.settings.kill_grace_s,
+                                 on_event=self.events.publish, kill_grace_s=self.settings.kill_grace_s,
                                  output_caps=self.settings.output_caps())
             for asset in ("keyframe", "video"):  # said just above, once is enough
                 if asset in untrusted:
@@ -76,8 +77,8 @@ class TaskControl:
         stream_id, user = self.stream_id, self.settings.user
 
         def shown(queued: list[tuple[int, str]]) -> None:
-            if queued:
-                self._queued(queued)
+            if queued:  # the main screen shows them
+                self.app.post_message(SegmentsChanged((), tuple(queued)))
 
         self.writer.submit(lambda s: [(t.segment_id, t.asset) for t in queue.queue_missing_keyframes(s, stream_id, user)],
                            shown, what="the missing keyframes' tasks")
@@ -136,3 +137,16 @@ class TaskControl:
     async def stop(self, reason: str) -> None:
         if self.runner is not None:
             await self.runner.stop(reason)
+
+    def running_processes(self) -> list[tuple[int, int | None]]:
+        """(task id, process group) of this app's running generators; read from the backstop's
+        thread, so from a copy."""
+        runner = self.runner
+        if runner is None:
+            return []
+        return [(task_id, getattr(run.job, "pid", None)) for task_id, run in list(runner.running.items())]
+
+    def hurry(self, grace_s: float = 2.0) -> None:
+        """The terminal is gone: generators get a short grace to stop, not the configured one."""
+        if self.runner is not None:
+            self.runner.kill_grace_s = min(self.runner.kill_grace_s, grace_s)

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.app import App
 
 if TYPE_CHECKING:
     from director_tui.core.store import Store
-    from director_tui.ui.app import DirectorApp
+    from director_tui.ui.key_router import KeyRouter
+    from director_tui.ui.store_gate import StoreGate
+    from director_tui.ui.waiting import WaitingBoard
 
 T = TypeVar("T")
 Session = Any  # a write session of the store (the UI only hands it to core functions)
@@ -29,8 +34,14 @@ def _write(store: Store, work: Callable[[Session], T]) -> T:
 
 
 class StoreWriter:
-    def __init__(self, app: DirectorApp) -> None:
-        self.app = app
+    def __init__(self, host: App[Any], gate: StoreGate, keys: KeyRouter, waiting: WaitingBoard, home: Path,
+                 report_fault: Callable[[Exception], None]) -> None:
+        self.host = host  # notices, workers, timers
+        self.gate = gate
+        self.keys = keys
+        self.waiting = waiting
+        self.home = home
+        self.report_fault = report_fault
         self.pending = 0
         self._lock = asyncio.Lock()
         self.waiting_for: str | None = None
@@ -54,13 +65,13 @@ class StoreWriter:
         the loop. `refused`: the errors that mean "not now, and why" (shown, or handed to
         `on_refused`); a store that cannot take the write calls `on_failed(reason)` after
         saying so (keep what was typed there)."""
-        store = self.app.store
+        store = self.gate.store
         if store is None:  # still opening: run once it is (keys wait meanwhile, as for any action)
-            self.app.store_or_later(lambda: self.submit(work, done, refused=refused, on_refused=on_refused,
+            self.gate.store_or_later(lambda: self.submit(work, done, refused=refused, on_refused=on_refused,
                                                         on_failed=on_failed, what=what))
             return
         self.pending += 1
-        self.app.run_worker(self._run(store, work, done, refused, on_refused, on_failed, what),
+        self.host.run_worker(self._run(store, work, done, refused, on_refused, on_failed, what),
                             group="writes", exit_on_error=False)
 
     async def _run(self, store: Store, work: Callable[[Session], Any], done: Callable[[Any], None] | None,
@@ -68,7 +79,7 @@ class StoreWriter:
                    on_failed: Callable[[str], None] | None, what: str) -> None:
         try:
             async with self._lock:  # one at a time, in the order submitted
-                timer = self.app.set_timer(WAITING_AFTER_S, lambda: self._show_waiting(what))
+                timer = self.host.set_timer(WAITING_AFTER_S, lambda: self._show_waiting(what))
                 try:
                     result = await asyncio.to_thread(_write, store, work)
                 finally:
@@ -79,7 +90,7 @@ class StoreWriter:
             if on_refused is not None:
                 on_refused(exc)
             else:
-                self.app.notify(str(exc), severity="warning", timeout=5)
+                self.host.notify(str(exc), severity="warning", timeout=5)
             return
         except Exception as exc:
             self._finish()
@@ -92,7 +103,7 @@ class StoreWriter:
     def _finish(self) -> None:
         self.pending -= 1
         if not self.pending:
-            self.app.call_later(self._settled)
+            self.host.call_later(self._settled)
 
     def _settled(self) -> None:
         """Every write is done (and its `done` has run): then the waiting callbacks, then
@@ -100,29 +111,29 @@ class StoreWriter:
         callbacks, self._then = self._then, []
         for callback in callbacks:
             callback()
-        self.app.replay_held_keys()
+        self.keys.replay_held()
 
     def _failed(self, exc: Exception, what: str, on_failed: Callable[[str], None] | None) -> None:
         from director_tui.core.store import damaged_message
 
-        if damaged_message(exc, self.app.settings.home) is not None:
-            self.app._handle_exception(exc)
+        if damaged_message(exc, self.home) is not None:
+            self.report_fault(exc)
             return
         from director_tui.core.store import unavailable
 
         why = unavailable(exc)
         if why is None:  # a fault of ours: the app's own handler reports it
-            self.app._handle_exception(exc)
+            self.report_fault(exc)
             return
         kept = " (what you typed is kept)" if on_failed is not None else ""
-        self.app.drop_held_keys()  # they were meant for what this write would have left
-        self.app.notify(f"{what} was not saved: {why}; try again{kept}", severity="error", timeout=10)
+        self.keys.drop_held()  # they were meant for what this write would have left
+        self.host.notify(f"{what} was not saved: {why}; try again{kept}", severity="error", timeout=10)
         if on_failed is not None:
             on_failed(why)
 
     def _show_waiting(self, what: str | None) -> None:
         self.waiting_for = what
-        self.app.show_waiting(what)
+        self.waiting.show(what)
 
     async def idle(self) -> None:
         """Until every submitted write has finished (tests, and quitting)."""

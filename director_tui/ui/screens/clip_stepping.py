@@ -4,12 +4,16 @@ ReviewScreen (`screen.clip`); ffmpeg runs in worker threads, its results cached.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual.screen import Screen
+
+from director_tui.ui.context import context_of
+
 if TYPE_CHECKING:
-    from director_tui.ui.screens.review import ReviewScreen
     from director_tui.ui.widgets.filmstrip import Filmstrip
 
 
@@ -24,8 +28,9 @@ class Clip:
 
 
 class ClipStepping:
-    def __init__(self, screen: ReviewScreen) -> None:
+    def __init__(self, screen: Screen[Any], play_from: Callable[[float | None], None]) -> None:
         self.screen = screen
+        self._play_from = play_from  # the player from a time (None: the start): the screen knows the shot
         self.clip: Clip | None = None
         self.at: float | None = None  # None: the middle frame, as shown before any step
 
@@ -38,7 +43,7 @@ class ClipStepping:
     def show(self, version: Any | None, marks: list[float]) -> None:
         """The screen shows `version` (a clip, or None: no strip) with these comment times."""
         strip = self.strip
-        home = self.screen.app.settings.home
+        home = context_of(self.screen).settings.home
         path = None if version is None else home / "media" / version.path
         strip.display = path is not None and path.is_file()
         if not strip.display:
@@ -59,12 +64,12 @@ class ClipStepping:
         from director_tui.media.ffmpeg import MediaError, probe
         from director_tui.media.filmstrip import STRIP_FRAMES, strip_of
 
-        app = self.screen.app
+        app, home = self.screen.app, context_of(self.screen).settings.home
         try:
             info = probe(clip.path)
             clip.fps = info.fps or clip.fps
             clip.duration = info.duration or clip.duration
-            picture: Path | None = strip_of(clip.path, app.settings.home, clip.key, clip.duration)
+            picture: Path | None = strip_of(clip.path, home, clip.key, clip.duration)
         except MediaError as exc:
             app.call_from_thread(self.screen.notify, f"filmstrip: {exc}", severity="warning", timeout=4)
             picture = None
@@ -108,9 +113,9 @@ class ClipStepping:
         from director_tui.media.filmstrip import frame_at
         from director_tui.ui.widgets.preview import Preview
 
-        app = self.screen.app
+        app, home = self.screen.app, context_of(self.screen).settings.home
         try:
-            picture: Path | None = frame_at(clip.path, app.settings.home, clip.key, index, clip.fps)
+            picture: Path | None = frame_at(clip.path, home, clip.key, index, clip.fps)
         except MediaError as exc:
             app.call_from_thread(self.screen.notify, str(exc), severity="warning", timeout=4)
             return
@@ -118,8 +123,4 @@ class ClipStepping:
             app.call_from_thread(self.screen.query_one("#review-picture", Preview).show, picture, caption)
 
     def play_from_here(self) -> None:
-        from director_tui.ui.screens.main_decisions import open_player
-
-        screen = self.screen
-        open_player(screen.app, screen.segment_id, screen.asset, screen.order.position(screen.segment_id),
-                    start=self.at)
+        self._play_from(self.at)

@@ -35,7 +35,7 @@ class CommandLine(ScreenPart):
 
             review_trust(self.app)
         elif verb == "help":
-            self.app.action_help()
+            self.app.call_later(self.app.run_action, "help")  # the app's: one help screen at a time
         elif verb in ("undo", "redo"):
             screen.decisions.journal(verb)
         elif verb == "similar":
@@ -46,7 +46,7 @@ class CommandLine(ScreenPart):
             self.presets_file(command.asset or "", command.text or "")
         elif verb == "filter":
             screen.apply_filter(command.text)
-        elif self.app.store_or_later(lambda: self.run(line)) is None:
+        elif self.ctx.store_or_later(lambda: self.run(line)) is None:
             return  # the store is still opening: run once it is
         elif verb in ("export", "cleanup", "restore"):
             getattr(screen.jobs, f"run_{verb}")(command)
@@ -83,15 +83,15 @@ class CommandLine(ScreenPart):
         def imported(counts: tuple[int, int]) -> None:
             self.screen.notify(f"presets from {path}: {counts[0]} new, {counts[1]} updated", timeout=3)
 
-        self.app.call_from_thread(self.app.writer.submit,
-                                  lambda s: prompts.import_presets(s, parsed, self.app.settings.user), imported,
+        self.app.call_from_thread(self.ctx.writer.submit,
+                                  lambda s: prompts.import_presets(s, parsed, self.ctx.settings.user), imported,
                                   refused=(prompts.PromptError,), what=f"the presets from {path.name}")
 
     def presets_file(self, direction: str, name: str) -> None:
         """:presets export FILE / :presets import FILE (TOML)."""
         from director_tui.core import prompts
 
-        store = self.app.store_or_later(lambda: self.presets_file(direction, name))
+        store = self.ctx.store_or_later(lambda: self.presets_file(direction, name))
         if store is None:
             return
         notify = self.screen.notify

@@ -6,23 +6,20 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Label
 
 from director_tui.core.states import Asset
 from director_tui.ui.bindings import COMPARE_BINDINGS
+from director_tui.ui.context import UsesContext, context_of
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_diff import PromptDiff
-
-if TYPE_CHECKING:
-    from director_tui.ui.app import DirectorApp
-
 
 
 @dataclass(frozen=True)
@@ -46,33 +43,35 @@ def version_caption(label: str, number: int, seed: int, decision: str | None) ->
     return Text.assemble((f"{label}  v{number}", "bold"), f" · seed {seed}{decision_part}")
 
 
-def load_side(app: DirectorApp, version_id: int) -> Side:
+def load_side(app: App[Any], version_id: int) -> Side:
     from director_tui.core.models import Version
     from director_tui.media.compare import cache_dir, still_of
     from director_tui.media.ffmpeg import MediaError
 
-    store = app.store
+    ctx = context_of(app)
+    store = ctx.store
     assert store is not None
     with store.read() as s:
         v = s.get(Version, version_id)
     assert v is not None
-    path = app.settings.home / "media" / v.path
+    path = ctx.settings.home / "media" / v.path
     picture: Path | None = path if path.exists() else None
     if picture is not None and v.asset == Asset.VIDEO:
         try:
-            picture = still_of(path, cache_dir(app.settings.home) / f"still-{v.checksum[:16] or v.id}.png",
+            picture = still_of(path, cache_dir(ctx.settings.home) / f"still-{v.checksum[:16] or v.id}.png",
                                (v.duration or 0) / 2)
         except MediaError:
             picture = None
     return Side(int(v.id), v.number, v.asset, v.seed, v.prompt, v.decision, path, picture)  # type: ignore[arg-type]
 
 
-def open_compare(app: DirectorApp, segment_id: int, asset: str, picked: tuple[int, int] | None = None) -> None:
+def open_compare(app: App[Any], segment_id: int, asset: str, picked: tuple[int, int] | None = None) -> None:
     """The current version against the previous one, or the two picked."""
     from director_tui.core import streams
     from director_tui.core.models import Segment
 
-    store = app.store
+    ctx = context_of(app)
+    store = ctx.store
     assert store is not None
     if picked is None:
         with store.read() as s:
@@ -88,9 +87,8 @@ def open_compare(app: DirectorApp, segment_id: int, asset: str, picked: tuple[in
     app.push_screen(CompareScreen(*picked))
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(UsesContext, Screen[None]):
     BINDINGS = COMPARE_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp
 
     def __init__(self, a_id: int, b_id: int) -> None:
         super().__init__(id="compare")
@@ -146,7 +144,7 @@ class CompareScreen(Screen[None]):
         if self.a.asset != Asset.VIDEO:
             self.notify("keyframes are compared here: f flickers between them", timeout=3)
             return
-        settings = self.app.settings
+        settings = self.ctx.settings
         has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
         try:
             plan = plan_side_by_side(self.a.path, self.b.path, settings.player, settings.player_in_terminal,

@@ -12,21 +12,21 @@ from director_tui.core.states import Asset
 
 if TYPE_CHECKING:
     from director_tui.media.dailies import Dailies
-    from director_tui.ui.screens.main import MainScreen
+    from director_tui.ui.screens.main_host import MainHost
 
 
-def play_dailies(screen: MainScreen, which: str) -> Dailies | None:
+def play_dailies(screen: MainHost, which: str) -> Dailies | None:
     """Start the dailies; returns the run (tests follow it), None when there is nothing to play."""
     from director_tui.core.views import dailies
     from director_tui.media.dailies import Clip, Dailies
     from director_tui.media.player import PlayerError
 
-    app = screen.app
-    store = app.store
+    app, ctx = screen.app, screen.ctx
+    store = ctx.store
     assert store is not None
     with store.read() as s:
-        found = dailies(s, app.stream_id, which)
-    clips = [Clip(seg_id, f"#{position} {title} — v{number}", app.settings.home / "media" / path)
+        found = dailies(s, ctx.stream_id, which)
+    clips = [Clip(seg_id, f"#{position} {title} — v{number}", ctx.settings.home / "media" / path)
              for seg_id, position, title, number, path in found]
     missing = [c for c in clips if not c.path.is_file()]
     clips = [c for c in clips if c.path.is_file()]
@@ -35,7 +35,7 @@ def play_dailies(screen: MainScreen, which: str) -> Dailies | None:
         screen.notify(f"dailies: no {what} yet" + (f" ({len(missing)} files missing)" if missing else ""),
                       severity="warning", timeout=4)
         return None
-    settings = app.settings
+    settings = ctx.settings
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     in_terminal = settings.player_in_terminal == "always" or (settings.player_in_terminal == "auto"
                                                               and not has_display)

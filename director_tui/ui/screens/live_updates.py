@@ -19,7 +19,7 @@ from director_tui.ui.widgets.task_log import TaskLog
 
 if TYPE_CHECKING:
     from director_tui.jobs.runner import RunnerEvent
-    from director_tui.ui.screens.main import MainScreen
+    from director_tui.ui.screens.main_host import MainHost
     from director_tui.ui.widgets.segment_table import SegmentTable
 
 FLUSH_INTERVAL_S = 0.2  # at most 5 UI updates a second, whatever the generators print (make bench: flood)
@@ -33,7 +33,7 @@ MENTIONS_EVERY_S = 1.5
 
 
 class LiveUpdates(ScreenPart):
-    def __init__(self, screen: MainScreen) -> None:
+    def __init__(self, screen: MainHost) -> None:
         super().__init__(screen)
         self._progress: dict[int, tuple[str, float, str, str]] = {}
         self._progress_drawn_at = 0.0
@@ -56,20 +56,20 @@ class LiveUpdates(ScreenPart):
         # slow), and after the screen's widgets are gone on the way out (a query would fail)
         self._task_log = self.screen.query_one(TaskLog)
         self._table = self.screen.table
-        self._stream_id = self.app.stream_id
+        self._stream_id = self.ctx.stream_id
         self.screen.set_interval(FLUSH_INTERVAL_S, self.flush_events)
 
     def store_ready(self) -> None:
         """The store is open: from now on, follow what other instances commit."""
         from director_tui.core.models import utcnow
 
-        store = self.app.store
+        store = self.ctx.store
         assert store is not None
         self._synced_at = utcnow()
         # SQLite: a cheap PRAGMA twice a second; PostgreSQL: a counter its listener keeps;
         # and at once when the watched files say a commit happened (ui/store_changes.py)
         self.screen.set_interval(getattr(store, "sync_interval_s", SYNC_INTERVAL_S), self.sync_from_store)
-        self.app.store_changes.signal.subscribe(self.screen, lambda _none: self.sync_from_store())
+        self.ctx.store_changes.signal.subscribe(self.screen, lambda _none: self.sync_from_store())
         self.change_token = store.change_token()
         self.screen.set_interval(MENTIONS_EVERY_S, self._look_for_mentions)
 
@@ -81,7 +81,7 @@ class LiveUpdates(ScreenPart):
         review under fire lost the decisions typed after a server restart that way.)"""
         from director_tui.core.store.failures import from_the_store
 
-        store = self.app.store
+        store = self.ctx.store
         if store is None or not (store.is_transient(exc) or from_the_store(exc)):
             return False
         for header in self.screen.query(StatusHeader):
@@ -92,17 +92,17 @@ class LiveUpdates(ScreenPart):
     def _look_for_mentions(self) -> None:
         from director_tui.core import mentions
 
-        store = self.app.store
+        store = self.ctx.store
         due, self._mentions_due = self._mentions_due or self._mentions_after is None, False
         if not due or store is None or store.connection_problem() is not None:
             return
-        user, after = self.app.settings.user, self._mentions_after or 0
+        user, after = self.ctx.settings.user, self._mentions_after or 0
 
         def failed(exc: Exception) -> bool:
             self._mentions_due = True  # looked for again on a later round
             return self.away(exc)
 
-        self.app.reader.read("mentions", lambda s: mentions.inbox(s, user, after_id=after, limit=50),
+        self.ctx.reader.read("mentions", lambda s: mentions.inbox(s, user, after_id=after, limit=50),
                              self._tell_mentions, on_error=failed, owner=self.screen)
 
     def _tell_mentions(self, found: list[Any]) -> None:
@@ -120,7 +120,7 @@ class LiveUpdates(ScreenPart):
                                "— @ lists them", timeout=10)
             return
         for m in found[:3]:
-            where = (f"#{m.position} {m.title}" if m.stream_id == self.app.stream_id
+            where = (f"#{m.position} {m.title}" if m.stream_id == self.ctx.stream_id
                      else f"{m.stream} #{m.position}")
             self.screen.notify(f"✉ {m.author} mentioned you on {where}: “{m.excerpt[:90]}” — @, then enter, "
                                "goes there", title="mention", timeout=12)
@@ -134,7 +134,7 @@ class LiveUpdates(ScreenPart):
         from director_tui.core import streams
         from director_tui.core.models import utcnow
 
-        store = self.app.store
+        store = self.ctx.store
         if store is None or self._synced_at is None:
             return
         problem = store.connection_problem()
@@ -153,7 +153,7 @@ class LiveUpdates(ScreenPart):
         if version in (self.change_token, self._reading_token):
             return
         self._reading_token = version
-        since, synced, stream_id = self._synced_at - SYNC_MARGIN, utcnow(), self.app.stream_id
+        since, synced, stream_id = self._synced_at - SYNC_MARGIN, utcnow(), self.ctx.stream_id
 
         def work(s: Any) -> tuple[Any, ...]:
             return (streams.segment_rows(s, stream_id, updated_since=since), streams.latest_tasks(s, stream_id),
@@ -163,7 +163,7 @@ class LiveUpdates(ScreenPart):
             self._reading_token = None  # the token and the time are unchanged: the next round reads it all again
             return self.away(exc)
 
-        self.app.reader.read("sync", work, lambda found: self._apply_sync(version, synced, *found), on_error=failed,
+        self.ctx.reader.read("sync", work, lambda found: self._apply_sync(version, synced, *found), on_error=failed,
                              owner=self.screen)
 
     def _apply_sync(self, version: int, synced: datetime, changed: list[Any], latest: dict[Any, Any],
@@ -171,7 +171,7 @@ class LiveUpdates(ScreenPart):
         self._reading_token = None
         self.change_token, self._synced_at = version, synced
         self._mentions_due = True
-        mine = set(self.app.runner.running) if self.app.runner else set()
+        mine = set(self.ctx.runner.running) if self.ctx.runner else set()
         table = self.screen.table
         with self.app.batch_update():
             for row in changed:
@@ -247,20 +247,20 @@ class LiveUpdates(ScreenPart):
         next read, which takes every id not yet applied (a newer read drops an older one)."""
         from director_tui.core import streams
 
-        store = self.app.store
+        store = self.ctx.store
         self._reload_wanted.update(ids)
         if store is None:
             return
         if store.connection_problem() is not None:  # away: asked again at a later flush (no wait)
             self._reload.update(ids)
             return
-        wanted, stream_id = sorted(self._reload_wanted), self.app.stream_id
+        wanted, stream_id = sorted(self._reload_wanted), self.ctx.stream_id
 
         def failed(exc: Exception) -> bool:
             self._reload.update(wanted)  # read again on a later flush
             return self.away(exc)
 
-        self.app.reader.read("reload", lambda s: streams.segment_rows(s, stream_id, wanted),
+        self.ctx.reader.read("reload", lambda s: streams.segment_rows(s, stream_id, wanted),
                              lambda rows: self._apply_reload(wanted, rows), on_error=failed, owner=self.screen)
 
     def _apply_reload(self, ids: list[int], rows: list[Any]) -> None:
@@ -276,19 +276,19 @@ class LiveUpdates(ScreenPart):
         from director_tui.core import streams
 
         self._counts_dirty = False
-        store = self.app.store
+        store = self.ctx.store
         if store is None:
             return
         if store.connection_problem() is not None:
             self._counts_dirty = True
             return
-        stream_id = self.app.stream_id
+        stream_id = self.ctx.stream_id
 
         def failed(exc: Exception) -> bool:
             self._counts_dirty = True
             return self.away(exc)
 
-        self.app.reader.read("counts", lambda s: (streams.totals(s, stream_id), streams.active_tasks(s, stream_id)),
+        self.ctx.reader.read("counts", lambda s: (streams.totals(s, stream_id), streams.active_tasks(s, stream_id)),
                              lambda found: self._show_active(*found), on_error=failed, owner=self.screen)
 
     def _show_active(self, totals: Totals, active: list[Any]) -> None:
@@ -302,5 +302,5 @@ class LiveUpdates(ScreenPart):
             self.last_counts = (totals, running, queued)
         totals, running, queued = self.last_counts
         table = self.screen.table
-        self.screen.query_one(StatusHeader).show(self.app.stream_title, totals, running, queued, self.screen.asset,
+        self.screen.query_one(StatusHeader).show(self.ctx.stream_title, totals, running, queued, self.screen.asset,
                                                  table.filter_text, len(table.order))

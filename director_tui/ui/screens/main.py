@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from director_tui.core.rows import SegmentRow, VersionRow
@@ -23,6 +22,7 @@ from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
 from director_tui.ui.messages import SegmentsChanged, ShowingSegment
 from director_tui.ui.screens.live_updates import LiveUpdates
+from director_tui.ui.screens.main_host import MainHost
 from director_tui.ui.screens.session_state import SessionKeeper
 from director_tui.ui.widgets.job_bar import JobBar
 from director_tui.ui.widgets.key_footer import KeyFooter
@@ -34,7 +34,6 @@ from director_tui.ui.widgets.task_log import TaskLog
 from director_tui.ui.widgets.version_pane import VersionPane
 
 if TYPE_CHECKING:
-    from director_tui.ui.app import DirectorApp
     from director_tui.ui.screens.command_line import CommandLine
     from director_tui.ui.screens.main_decisions import Decisions
     from director_tui.ui.screens.picture_pane import PicturePane
@@ -44,14 +43,13 @@ if TYPE_CHECKING:
 PAGE = 20
 
 
-class MainScreen(Screen[None]):
+class MainScreen(MainHost):
     """The table and what is around it. The work is done by collaborators it owns, each
     with its own state: `live` (runner events, others' commits, counts), `session` (the
     state kept per user), `decisions`, `prompts` (editing, drafts), `commands` (the :
     line), `jobs` (export, cleanup, restore). Its action_* methods are one line into them."""
 
     BINDINGS = MAIN_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp
 
     def __init__(self) -> None:
         super().__init__(id="main")
@@ -110,12 +108,14 @@ class MainScreen(Screen[None]):
         # a short terminal (80x24) keeps most of its rows for the segments
         self.query_one(TaskLog).styles.height = 8 if event.size.height >= 36 else 5
 
-    @property
-    def table(self) -> SegmentTable:
-        return self.query_one(SegmentTable)
-
     def on_mount(self) -> None:
-        snap = self.app.snapshot
+        ctx = self.ctx
+        ctx.tasks.events.subscribe(self, self.live.runner_event, immediate=True)
+        ctx.waiting.changed.subscribe(self, self._waiting_changed, immediate=True)
+        # an export or cleanup still running asks once before q; the session state is kept on any way out
+        ctx.way_out.quit_guards.append(lambda: self.jobs.may_quit())
+        ctx.way_out.state_keepers.append(lambda wait_s: self.session.save(wait_s=wait_s))
+        snap = ctx.snapshot
         table = self.table
         table.load(snap.rows)
         for (seg_id, asset), view in snap.latest_tasks.items():
@@ -125,6 +125,19 @@ class MainScreen(Screen[None]):
         self.live.show_counts(snap.totals, snap.running, snap.queued)
         table.focus()
         self.live.start()
+        ctx.gate.when_open(self, lambda _store: self.store_ready())  # the Signal, or now if it is open
+
+    def _waiting_changed(self, change: tuple[str | None, str, str | None]) -> None:
+        """What waits for the database (ui/waiting.py): in the header; a change the writer waits
+        to save also as a notice while another screen covers the header."""
+        said, slot, what = change
+        for header in self.query(StatusHeader):
+            header.set_waiting(said)
+        if slot == "writer" and what is not None and self.app.screen is not self:
+            self.notify(f"waiting for the database to save {what}…", timeout=2)
+
+    def reload_segments(self, ids: list[int]) -> None:
+        self.live.reload_segments(ids)
 
     def store_ready(self) -> None:
         """The store is open: keep in sync with what other instances (and headless workers)
@@ -133,7 +146,7 @@ class MainScreen(Screen[None]):
         try:
             self.prompts.restore_drafts()
         except Exception as exc:  # the studio's server away as the app starts: the drafts stay stored
-            store = self.app.store
+            store = self.ctx.store
             if store is None or not (store.shared_between_machines and store.is_transient(exc)):
                 raise
 
@@ -156,7 +169,7 @@ class MainScreen(Screen[None]):
                 self._move_to(index)
                 action()
 
-        return row if self.app.store_or_later(again) is not None else None
+        return row if self.ctx.store_or_later(again) is not None else None
 
     # --- selection -------------------------------------------------------------
     @on(DataTable.RowSelected, "#segments")
@@ -175,20 +188,20 @@ class MainScreen(Screen[None]):
     def update_versions(self) -> None:
         pane = self.query_one(VersionPane)
         row = self.table.current
-        store = self.app.store
+        store = self.ctx.store
         if not pane.display or row is None or store is None or store.connection_problem() is not None:
             return  # (the store away: the pane keeps what it shows)
         from director_tui.core import streams
 
         asset = self.asset  # the row and the asset as they are now: a later move reads its own
-        self.app.reader.read("versions", lambda s: [VersionRow.of(v) for v in streams.versions(s, row.id, asset)],
+        self.ctx.reader.read("versions", lambda s: [VersionRow.of(v) for v in streams.versions(s, row.id, asset)],
                              lambda versions: self.show_versions(row, versions, asset), on_error=self.live.away,
                              owner=self)
 
     def show_versions(self, row: SegmentRow, versions: list[VersionRow], asset: str | None = None) -> None:
         asset = asset or self.asset
         self.query_one(VersionPane).show(f"{row.position}. {row.title} — {asset} versions",
-                                         versions, row.version_id(asset), self.app.settings.home / "media")
+                                         versions, row.version_id(asset), self.ctx.settings.home / "media")
 
     def set_asset(self, asset: str) -> None:
         if asset not in Asset.ALL:
@@ -234,7 +247,7 @@ class MainScreen(Screen[None]):
         self.session.changed()
 
     def action_toggle_picture(self) -> None:
-        if self.app.store_or_later(self.action_toggle_picture) is not None:
+        if self.ctx.store_or_later(self.action_toggle_picture) is not None:
             self.picture.toggle()
 
     def action_toggle_versions(self) -> None:
@@ -304,7 +317,7 @@ class MainScreen(Screen[None]):
         elif mode in ("comment", "comment-video", "feedback") and self._line_segment is not None:
             kind = "feedback" if mode == "feedback" else "comment"
             asset = Asset.VIDEO if mode == "comment-video" else (self.asset if mode == "feedback" else Asset.KEYFRAME)
-            self.app.drafts.changed(self._line_segment, f"{kind}:{asset}", event.value, "")  # kept like a prompt
+            self.ctx.drafts.changed(self._line_segment, f"{kind}:{asset}", event.value, "")  # kept like a prompt
 
     def on_prompt_line_closed(self, event: PromptLine.Closed) -> None:
         self.set_focus(self.table)  # now (focus() waits a turn): the next key of a burst is the table's
@@ -315,12 +328,12 @@ class MainScreen(Screen[None]):
         elif event.mode.startswith("comment") and self._line_segment is not None:
             asset = Asset.VIDEO if event.mode == "comment-video" else Asset.KEYFRAME
             if not event.submitted:  # esc: the director dropped it
-                self.app.drafts.discard(self._line_segment, f"comment:{asset}")
+                self.ctx.drafts.discard(self._line_segment, f"comment:{asset}")
             elif event.value.strip():
                 self.decisions.comment(self._line_segment, event.value, asset)
         elif event.mode == "feedback" and self._line_segment is not None:
             if not event.submitted:
-                self.app.drafts.discard(self._line_segment, f"feedback:{self.asset}")
+                self.ctx.drafts.discard(self._line_segment, f"feedback:{self.asset}")
             else:
                 self.decisions.send_back(self._line_segment, event.value)
 
@@ -356,8 +369,8 @@ class MainScreen(Screen[None]):
     def action_open_screen(self, name: str) -> None:
         import importlib
 
-        if self.app.store is None:
-            self.app.store_or_later(lambda: self.action_open_screen(name))
+        if self.ctx.store is None:
+            self.ctx.store_or_later(lambda: self.action_open_screen(name))
             return
         module, cls = self._OVERLAY_SCREENS[name]
         screen = getattr(importlib.import_module(f"director_tui.ui.screens.{module}"), cls)()
@@ -373,7 +386,7 @@ class MainScreen(Screen[None]):
         for seg_id, asset in event.queued:
             self.table.set_progress(seg_id, TaskState.QUEUED, asset=asset)
         if event.queued:
-            self.app.tasks.wake()
+            self.ctx.tasks.wake()
         if event.clear_marks and self.table.marked:
             self.table.set_marks(set())
         self.live.refresh_counts()
@@ -445,7 +458,7 @@ class MainScreen(Screen[None]):
 
     def _kept(self, segment_id: int, kind: str) -> str:
         """The unsent text of this line found at open (or kept from a refusal), if any."""
-        draft = self.app.drafts.take(segment_id, f"{kind}:{self.asset}")
+        draft = self.ctx.drafts.take(segment_id, f"{kind}:{self.asset}")
         return draft.text if draft is not None else ""
 
     def action_quick_edit(self) -> None:

@@ -5,15 +5,17 @@ methods are one line each into here."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
 
 from director_tui.core.states import Asset
+from director_tui.ui.context import context_of
 from director_tui.ui.screens.screen_part import ScreenPart
 
 if TYPE_CHECKING:
     from director_tui.core.operations import Outcome
     from director_tui.core.rows import SegmentRow
-    from director_tui.ui.app import DirectorApp
 
 
 class Decisions(ScreenPart):
@@ -27,21 +29,21 @@ class Decisions(ScreenPart):
     def _seen(self, row: SegmentRow, asset: str) -> tuple[int | None, str]:
         """What the decision checks at the store: the version shown, in the state the decisions
         still on their way will leave it."""
-        return self.app.decisions.expected(row.id, asset, (row.version_id(asset), row.state(asset)))
+        return self.ctx.decisions.expected(row.id, asset, (row.version_id(asset), row.state(asset)))
 
     # --- on the current row: bound to it now, the cursor on to the next at once -------------
     def approve(self) -> None:
         row = self._row()
         if row is not None:
             asset = self.screen.asset
-            self.app.review.approve(row.id, asset, self._seen(row, asset), about=self.screen.table.about(row.id, asset))
+            self.ctx.review.approve(row.id, asset, self._seen(row, asset), about=self.screen.table.about(row.id, asset))
             self.screen.go_to_next_to_review(row.id)
 
     def reject(self) -> None:
         row = self._row()
         if row is not None:
             asset = self.screen.asset
-            self.app.review.reject(row.id, asset, self._seen(row, asset), about=self.screen.table.about(row.id, asset))
+            self.ctx.review.reject(row.id, asset, self._seen(row, asset), about=self.screen.table.about(row.id, asset))
 
     def regenerate(self) -> None:
         if self.screen.table.marked:
@@ -50,25 +52,25 @@ class Decisions(ScreenPart):
             return
         row = self._row()
         if row is not None:
-            self.app.review.regenerate(row.id, self.screen.asset, about=self.screen.table.about(row.id, self.screen.asset))
+            self.ctx.review.regenerate(row.id, self.screen.asset, about=self.screen.table.about(row.id, self.screen.asset))
 
     def send_back(self, segment_id: int, text: str) -> None:
         asset = self.screen.asset
-        self.app.review.send_back(segment_id, asset, text, about=self.screen.table.about(segment_id, asset))
+        self.ctx.review.send_back(segment_id, asset, text, about=self.screen.table.about(segment_id, asset))
         self.screen.go_to_next_to_review(segment_id)
 
     def comment(self, segment_id: int, text: str, asset: str) -> None:
-        self.app.review.comment(segment_id, asset, text, about=self.screen.table.about(segment_id, asset))
+        self.ctx.review.comment(segment_id, asset, text, about=self.screen.table.about(segment_id, asset))
 
     def similar(self, source_position: int | None = None) -> None:
         row = self._row()
         if row is not None:
-            self.app.review.similar(row.id, self.screen.asset, source_position, about=f"#{row.position}")
+            self.ctx.review.similar(row.id, self.screen.asset, source_position, about=f"#{row.position}")
 
     def variations(self, count: int | None = None, presets: list[tuple[int, str]] | None = None) -> None:
         row = self._row()
         if row is not None:
-            self.app.review.variations(row.id, self.screen.asset, count, presets, about=f"#{row.position}")
+            self.ctx.review.variations(row.id, self.screen.asset, count, presets, about=f"#{row.position}")
 
     def variation_grid(self) -> None:
         from director_tui.core.views import latest_variation_group
@@ -85,7 +87,7 @@ class Decisions(ScreenPart):
             else:
                 self.app.push_screen(VariationScreen(group))
 
-        self.app.reader.read("variation-group", lambda s: latest_variation_group(s, row.id, asset), then,
+        self.ctx.reader.read("variation-group", lambda s: latest_variation_group(s, row.id, asset), then,
                              owner=self.screen)
 
     def journal(self, verb: str) -> None:
@@ -99,17 +101,17 @@ class Decisions(ScreenPart):
             if outcome.segment_ids and here == pressed_on:
                 self.screen.go_to_segment(outcome.segment_ids[0])
 
-        (self.app.review.undo if verb == "undo" else self.app.review.redo)(then=applied)
+        (self.ctx.review.undo if verb == "undo" else self.ctx.review.redo)(then=applied)
 
     # --- on several rows -----------------------------------------------------------------------
     def apply_to_segments(self, verb: str, seg_ids: list[int], asset: str) -> None:
         """regen / approve / reject several segments (core/operations.apply_to_many); the
         marks go, one notice says what was done and what could not be."""
-        self.app.review.apply_to_many(verb, seg_ids, asset)
+        self.ctx.review.apply_to_many(verb, seg_ids, asset)
 
     def cancel(self) -> None:
         """Cancel the queued/running tasks of the marked segments, else of the current one."""
-        if self.app.store_or_later(self.cancel) is None:
+        if self.ctx.store_or_later(self.cancel) is None:
             return
         marked = self._marked()
         row = self.screen.table.current
@@ -120,16 +122,17 @@ class Decisions(ScreenPart):
     def cancel_segments(self, seg_ids: list[int] | None) -> None:
         """Cancel the queued/running tasks of these segments (None: of the whole stream); the
         one line saying what was cancelled comes when the store has it."""
-        self.app.tasks.cancel(segment_ids=seg_ids)
+        self.ctx.tasks.cancel(segment_ids=seg_ids)
 
 
-def open_player(app: DirectorApp, segment_id: int, asset: str, position: int | None,
+def open_player(app: App[Any], segment_id: int, asset: str, position: int | None,
                 start: float | None = None) -> None:
     """The segment's current `asset` in the player (mpv, or the configured one): in this
     terminal (over SSH, suspended) or in a window of its own; a clip from `start` seconds."""
     from director_tui.media.player import PlayerError, launch_detached, plan_player, run_in_terminal
     from director_tui.ui.sharing import current_file, open_in_browser
 
+    ctx = context_of(app)
     found = current_file(app, segment_id, asset, position)  # None: it said why
     if found is None:
         return
@@ -137,7 +140,7 @@ def open_player(app: DirectorApp, segment_id: int, asset: str, position: int | N
     if app.is_web:  # a browser tab (`director-tui serve`): the file in a new tab, at full quality
         open_in_browser(app, path)
         return
-    settings = app.settings
+    settings = ctx.settings
     try:
         plan = plan_player(path, settings.player, settings.player_in_terminal, is_image=asset == Asset.KEYFRAME,
                            start=start)

@@ -14,20 +14,19 @@ from textual.widgets import DataTable, Label
 
 from director_tui.ui.bindings import MENTIONS_BINDINGS
 from director_tui.ui.cells import clip
+from director_tui.ui.context import UsesContext
 from director_tui.ui.screens.timeline import local_time
 from director_tui.ui.table_cursor import step_cursor
 from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from director_tui.core.mentions import MentionView
-    from director_tui.ui.app import DirectorApp
 
 SHOWN = 100  # unseen ones and the latest seen, together
 
 
-class MentionsScreen(Screen["int | None"]):
+class MentionsScreen(UsesContext, Screen["int | None"]):
     BINDINGS = MENTIONS_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp
 
     def __init__(self) -> None:
         super().__init__(id="mentions")
@@ -50,8 +49,8 @@ class MentionsScreen(Screen["int | None"]):
         """Read the mentions off the loop (ui/reader.py), then list them."""
         from director_tui.core import mentions
 
-        user = self.app.settings.user
-        self.app.reader.read("mentions-list", lambda s: mentions.inbox(s, user, include_seen=True, limit=SHOWN),
+        user = self.ctx.settings.user
+        self.ctx.reader.read("mentions-list", lambda s: mentions.inbox(s, user, include_seen=True, limit=SHOWN),
                              self._show, owner=self)
 
     def _show(self, items: list[MentionView]) -> None:
@@ -61,15 +60,15 @@ class MentionsScreen(Screen["int | None"]):
         row = table.cursor_row
         table.clear()
         for m in self.items:
-            where = f"#{m.position} {m.title}" if m.stream_id == self.app.stream_id else f"{m.stream} #{m.position}"
+            where = f"#{m.position} {m.title}" if m.stream_id == self.ctx.stream_id else f"{m.stream} #{m.position}"
             table.add_row(Text("•" if not m.seen else " ", style="bold magenta"), local_time(m.at),
                           clip(m.author, 10), clip(where, 24), clip(m.excerpt, 200), key=str(m.id))
         if self.items:
             table.move_cursor(row=max(0, min(row, len(self.items) - 1)), animate=False)
         unseen = sum(not m.seen for m in self.items)
         self.query_one("#mentions-title", Label).update(
-            f"Mentions of @{self.app.settings.user} — {unseen} new" if self.items else
-            f"Mentions of @{self.app.settings.user} — none yet (write @name in a comment to tell someone)")
+            f"Mentions of @{self.ctx.settings.user} — {unseen} new" if self.items else
+            f"Mentions of @{self.ctx.settings.user} — none yet (write @name in a comment to tell someone)")
 
     @property
     def current(self) -> MentionView | None:
@@ -79,8 +78,8 @@ class MentionsScreen(Screen["int | None"]):
     def _mark_seen(self, m: MentionView, then: object = None) -> None:
         from director_tui.core import mentions
 
-        user = self.app.settings.user
-        self.app.writer.submit(lambda s: mentions.mark_seen(s, user, [m.id]),
+        user = self.ctx.settings.user
+        self.ctx.writer.submit(lambda s: mentions.mark_seen(s, user, [m.id]),
                                (lambda _n: then()) if callable(then) else None, what="marking it seen")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -91,7 +90,7 @@ class MentionsScreen(Screen["int | None"]):
         m = self.current
         if m is None:
             return
-        if m.stream_id != self.app.stream_id:
+        if m.stream_id != self.ctx.stream_id:
             self._mark_seen(m, self.reload)
             self.notify(f"in stream {m.stream}: director-tui open {m.stream} (segment {m.position})", timeout=6)
             return

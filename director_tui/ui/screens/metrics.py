@@ -17,12 +17,12 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from director_tui.core.timefmt import span
 from director_tui.ui.bindings import METRICS_BINDINGS
 from director_tui.ui.cells import clip
+from director_tui.ui.context import UsesContext
 from director_tui.ui.table_cursor import step_cursor
 from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from director_tui.core.insight import Metrics
-    from director_tui.ui.app import DirectorApp
 
 REFRESH_S = 2.0
 BAR = 30
@@ -51,9 +51,8 @@ def card(title: str, value: str, note: str = "") -> Text:
     return out
 
 
-class MetricsScreen(Screen["int | None"]):
+class MetricsScreen(UsesContext, Screen["int | None"]):
     BINDINGS = METRICS_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp
 
     def __init__(self, now: datetime | None = None) -> None:
         super().__init__(id="metrics")
@@ -92,9 +91,9 @@ class MetricsScreen(Screen["int | None"]):
     def _read(self) -> tuple[Metrics, int | None]:
         from director_tui.core import insight
 
-        assert self.app.store is not None
-        with self.app.store.read() as s:
-            return insight.metrics(s, self.app.stream_id, now=self.now), insight.latest_activity_id(s)
+        assert self.ctx.store is not None
+        with self.ctx.store.read() as s:
+            return insight.metrics(s, self.ctx.stream_id, now=self.now), insight.latest_activity_id(s)
 
     async def reload(self) -> None:
         # off the UI thread: over 100,000 activity rows this takes ~70 ms (make bench: insight)
@@ -111,11 +110,11 @@ class MetricsScreen(Screen["int | None"]):
             if newest != self._newest:
                 self.run_worker(self.reload(), group="metrics-reload", exclusive=True)
 
-        self.app.reader.read("metrics-newest", latest_activity_id, then, owner=self)
+        self.ctx.reader.read("metrics-newest", latest_activity_id, then, owner=self)
 
     def show(self, m: Metrics) -> None:
         self.query_one("#metrics-title", Label).update(
-            f"Metrics — {self.app.stream_title}: {m.segments} segments")
+            f"Metrics — {self.ctx.stream_title}: {m.segments} segments")
         self.query_one("#card-approval", Static).update(card(
             "Approval rate", rate(m.approved, m.decided), "approved of all decided versions"))
         self.query_one("#card-first-time", Static).update(card(

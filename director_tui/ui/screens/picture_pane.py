@@ -53,7 +53,7 @@ class PicturePane(ScreenPart):
 
     def _load(self) -> None:
         row = self.screen.table.current
-        if row is None or self.app.store is None:
+        if row is None or self.ctx.store is None:
             self.pane.show(None, "")
             return
         version_id, asset = row.version_id(self.screen.asset), self.screen.asset

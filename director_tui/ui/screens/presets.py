@@ -4,7 +4,6 @@ choose several for one variation each, create, edit, delete."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,15 +13,12 @@ from textual.widgets import DataTable, Input, Label
 
 from director_tui.core.errors import NotFound
 from director_tui.ui.bindings import FORM_BINDINGS, PRESET_BINDINGS
+from director_tui.ui.context import UsesContext
 from director_tui.ui.messages import SegmentsChanged
 from director_tui.ui.widgets.key_footer import KeyFooter
 
-if TYPE_CHECKING:
-    from director_tui.ui.app import DirectorApp
 
-
-
-class PresetForm(ModalScreen["tuple[str, str, str] | None"]):
+class PresetForm(UsesContext, ModalScreen["tuple[str, str, str] | None"]):
     """Name, category, text; enter in the last field saves."""
 
     BINDINGS = FORM_BINDINGS  # type: ignore[assignment]
@@ -57,9 +53,8 @@ class PresetForm(ModalScreen["tuple[str, str, str] | None"]):
         self.dismiss(None)
 
 
-class PresetsScreen(Screen["list[tuple[int, str]] | None"]):
+class PresetsScreen(UsesContext, Screen["list[tuple[int, str]] | None"]):
     BINDINGS = PRESET_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp
 
     def __init__(self, segment_ids: list[int], field: str, asset: str) -> None:
         super().__init__(id="presets")
@@ -89,7 +84,7 @@ class PresetsScreen(Screen["list[tuple[int, str]] | None"]):
     def load(self) -> None:
         from director_tui.core import prompts
 
-        store = self.app.store
+        store = self.ctx.store
         assert store is not None
         with store.read() as s:
             presets = prompts.list_presets(s)
@@ -135,7 +130,7 @@ class PresetsScreen(Screen["list[tuple[int, str]] | None"]):
             if self.is_attached:
                 self.dismiss(None)
 
-        self.app.writer.submit(lambda s: prompts.apply_preset(s, segment_ids, field, preset_id, self.app.settings.user),
+        self.ctx.writer.submit(lambda s: prompts.apply_preset(s, segment_ids, field, preset_id, self.ctx.settings.user),
                                applied, refused=(prompts.PromptError, NotFound), what=f"the preset '{name}'")
 
     def action_choose(self) -> None:
@@ -162,7 +157,7 @@ class PresetsScreen(Screen["list[tuple[int, str]] | None"]):
         from director_tui.core.models import Preset
 
         preset_id = self._current()
-        store = self.app.store
+        store = self.ctx.store
         if preset_id is None or store is None:
             return
         with store.read() as s:
@@ -187,8 +182,8 @@ class PresetsScreen(Screen["list[tuple[int, str]] | None"]):
             title = "New preset" if preset_id is None else "Edit preset"
             self.app.push_screen(PresetForm(title, *values), lambda v: self._save(v, preset_id))
 
-        self.app.writer.submit(
-            lambda s: prompts.save_preset(s, prompts.PresetData(*values), self.app.settings.user, preset_id).name,
+        self.ctx.writer.submit(
+            lambda s: prompts.save_preset(s, prompts.PresetData(*values), self.ctx.settings.user, preset_id).name,
             saved, refused=(prompts.PromptError, NotFound), on_refused=refused,
             on_failed=lambda _why: refused(Exception("the preset was not saved")), what="the preset")
 
@@ -196,7 +191,7 @@ class PresetsScreen(Screen["list[tuple[int, str]] | None"]):
         from director_tui.core import prompts
 
         preset_id = self._current()
-        store = self.app.store
+        store = self.ctx.store
         if preset_id is None or store is None:
             return
         armed = self._delete_armed
@@ -212,7 +207,7 @@ class PresetsScreen(Screen["list[tuple[int, str]] | None"]):
                 self.load()
             self.notify(f"preset '{name}' deleted", timeout=2)
 
-        self.app.writer.submit(lambda s: prompts.delete_preset(s, preset_id, self.app.settings.user), deleted,
+        self.ctx.writer.submit(lambda s: prompts.delete_preset(s, preset_id, self.ctx.settings.user), deleted,
                                refused=(prompts.PromptError, NotFound), what="the preset's deletion")
 
     def action_close_presets(self) -> None:

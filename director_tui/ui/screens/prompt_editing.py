@@ -23,7 +23,7 @@ class PromptEditing(ScreenPart):
         return max(0, table.region.y + 1 + table.cursor_row - int(table.scroll_y) - 2)
 
     def _saved(self, segment_id: int) -> None:
-        self.screen.live.reload_segments([segment_id])
+        self.screen.reload_segments([segment_id])
 
     def quick_edit(self, draft: str | None = None, original: str | None = None) -> None:
         from director_tui.core.prompts import field_of
@@ -32,7 +32,7 @@ class PromptEditing(ScreenPart):
         if row is None:
             return
         field = field_of(self.screen.asset)
-        kept = self.app.drafts.take(row.id, field) if draft is None else None
+        kept = self.ctx.drafts.take(row.id, field) if draft is None else None
         if kept is not None:  # unsaved when the app last went, or left in the review screen
             draft, original = kept.text, kept.base
         text = original if original is not None else (row.image_prompt if field == "image" else row.motion_prompt)
@@ -78,12 +78,12 @@ class PromptEditing(ScreenPart):
     def restore_drafts(self) -> None:
         """At open: the edits left unsaved when the app last went come back, the most recent
         one open where it was typed, the others on `e`."""
-        on_their_way = self.app.decisions.texts_on_their_way()  # replayed from the outbox: not drafts
-        found = [d for d in self.app.drafts.load() if (d.segment_id, d.field) not in on_their_way]
+        on_their_way = self.ctx.decisions.texts_on_their_way()  # replayed from the outbox: not drafts
+        found = [d for d in self.ctx.drafts.load() if (d.segment_id, d.field) not in on_their_way]
         if not found:
             return
         first, screen = found[0], self.screen
-        if self.app.keys_typed:  # the director is at work already: nothing takes the screen over
+        if self.ctx.keys.keys_typed:  # the director is at work already: nothing takes the screen over
             named = ", ".join(f"{d.position} {d.field.split(':')[0]}" for d in found[:4])
             screen.notify(f"unsaved from last time, kept: {named} (e, c or f on the row brings it back)", timeout=10)
             return
@@ -104,7 +104,7 @@ class PromptEditing(ScreenPart):
     def _restore_line(self, draft: DraftView) -> None:
         kind, asset = draft.field.split(":", 1)
         screen = self.screen
-        self.app.drafts.take(draft.segment_id, draft.field)
+        self.ctx.drafts.take(draft.segment_id, draft.field)
         screen.go_to_segment(draft.segment_id)
         screen.set_asset(asset)
         row = screen.table.current

@@ -6,21 +6,24 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
 
 from director_tui.core.errors import NotFound
+from director_tui.ui.context import context_of
 
 if TYPE_CHECKING:
     from director_tui.core.prompts import PromptConflict
-    from director_tui.ui.app import DirectorApp
 
 
-def save_prompt_flow(app: DirectorApp, segment_id: int, field: str, expected: str, text: str,
+def save_prompt_flow(app: App[Any], segment_id: int, field: str, expected: str, text: str,
                      on_saved: Callable[[], None], on_edit_again: Callable[[str, str], None]) -> None:
     """Save, or show the conflict and let the director choose; never overwrite silently."""
     from director_tui.core import prompts
     from director_tui.ui.screens.conflict import ConflictScreen
 
+    ctx = context_of(app)
     def refused(exc: BaseException) -> None:
         if not isinstance(exc, prompts.PromptConflict):  # the draft keeps the text
             app.notify(str(exc), severity="error", timeout=6)
@@ -34,28 +37,29 @@ def save_prompt_flow(app: DirectorApp, segment_id: int, field: str, expected: st
                 on_edit_again(conflict.theirs, conflict.mine)
             else:
                 app.notify("kept their text; yours was dropped", timeout=3)
-                app.drafts.discard(segment_id, field)
+                ctx.drafts.discard(segment_id, field)
                 on_saved()
 
         app.push_screen(ConflictScreen(conflict), chosen)
 
     def saved(changed: bool) -> None:
         app.notify(f"{field} prompt saved — r regenerates with it" if changed else "no change", timeout=2.5)
-        app.drafts.discard(segment_id, field)
+        ctx.drafts.discard(segment_id, field)
         on_saved()
 
-    app.writer.submit(lambda s: prompts.save_prompt(s, segment_id, field, text, app.settings.user, expected=expected),
+    ctx.writer.submit(lambda s: prompts.save_prompt(s, segment_id, field, text, ctx.settings.user, expected=expected),
                       saved, refused=(prompts.PromptError, NotFound), on_refused=refused,
                       what=f"the {field} prompt")
 
 
-def run_editor(app: DirectorApp, text: str, suffix: str = ".txt") -> str | None:
+def run_editor(app: App[Any], text: str, suffix: str = ".txt") -> str | None:
     """Edit `text` in $VISUAL/$EDITOR (the app suspends); the new text, or None if the
     editor failed. One trailing newline, which most editors add, is dropped."""
     import shlex  # here, not at import: the main screen imports this module before its first frame
     import subprocess
     import tempfile
 
+    context_of(app)
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     try:
         argv = shlex.split(editor)

@@ -14,12 +14,12 @@ from textual.widgets import DataTable, Label, Static
 
 from director_tui.ui.bindings import RECOMMEND_BINDINGS
 from director_tui.ui.cells import clip
+from director_tui.ui.context import UsesContext
 from director_tui.ui.table_cursor import step_cursor
 from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from director_tui.core.insight import Recommendation
-    from director_tui.ui.app import DirectorApp
 
 FIELDS = (None, "image", "motion")
 LIMIT = 200
@@ -31,9 +31,8 @@ def rate_bar(rate: float, width: int = 20) -> Text:
     return Text("█" * n, style=style) + Text("░" * (width - n), style="dim")
 
 
-class RecommendScreen(Screen[None]):
+class RecommendScreen(UsesContext, Screen[None]):
     BINDINGS = RECOMMEND_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp
 
     def __init__(self) -> None:
         super().__init__(id="recommend")
@@ -58,8 +57,8 @@ class RecommendScreen(Screen[None]):
     def _read(self) -> list[Recommendation]:
         from director_tui.core import insight
 
-        assert self.app.store is not None
-        with self.app.store.read() as s:
+        assert self.ctx.store is not None
+        with self.ctx.store.read() as s:
             return insight.recommendations(s, field=self.field, worst=self.worst, limit=LIMIT)
 
     async def reload(self) -> None:

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Label, Static, TextArea
 
 from director_tui.core.states import Asset
 from director_tui.ui.bindings import REVIEW_BINDINGS
+from director_tui.ui.context import UsesContext
 from director_tui.ui.messages import SegmentsChanged, ShowingSegment
 from director_tui.ui.screens.clip_stepping import ClipStepping
 from director_tui.ui.screens.prompt_saving import save_prompt_flow
@@ -36,15 +37,13 @@ from director_tui.ui.widgets.version_pane import archive_note
 
 if TYPE_CHECKING:
     from director_tui.core.operations import Outcome
-    from director_tui.ui.app import DirectorApp
     from director_tui.ui.segment_order import SegmentOrder
 
 SYNC_S = 0.5
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(UsesContext, Screen[None]):
     BINDINGS = REVIEW_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp
 
     def __init__(self, segment_id: int, asset: str, order: SegmentOrder) -> None:
         super().__init__(id="review")
@@ -56,7 +55,7 @@ class ReviewScreen(Screen[None]):
         self._leave_armed = False  # esc warned about unsaved prompts once: the next esc leaves
         self._loading = False
         self._picture_for: int | None = None  # the version whose picture is being found (a worker)
-        self.clip = ClipStepping(self)
+        self.clip = ClipStepping(self, self._play_from)
 
     def compose(self) -> ComposeResult:
         yield Label("", id="review-title")
@@ -87,16 +86,16 @@ class ReviewScreen(Screen[None]):
         self.load(prompts_too=True)
         table.focus()
         self.set_interval(SYNC_S, self._sync)
-        self.app.store_changes.signal.subscribe(self, lambda _none: self._sync())  # at once on SQLite
-        if self.app.store is not None:
+        self.ctx.store_changes.signal.subscribe(self, lambda _none: self._sync())  # at once on SQLite
+        if self.ctx.store is not None:
             for field in ("image", "motion"):
-                self.run_worker(self.query_one(f"#hints-{field}", PromptHints).load(self.app.store, field))
+                self.run_worker(self.query_one(f"#hints-{field}", PromptHints).load(self.ctx.store, field))
 
     # --- loading ---------------------------------------------------------------------
     def _sync(self) -> None:
         """Others' commits (another instance, the runner) show here within a second; read off
         the loop (ui/reader.py), drawn as load() draws."""
-        store = self.app.store
+        store = self.ctx.store
         if store is None:
             return
         token = store.change_token()
@@ -106,14 +105,14 @@ class ReviewScreen(Screen[None]):
         from director_tui.core import views
 
         segment_id, asset = self.segment_id, self.asset
-        self.app.reader.read("review", lambda s: views.review_screen(s, segment_id, asset),
+        self.ctx.reader.read("review", lambda s: views.review_screen(s, segment_id, asset),
                              lambda found: self._show(found, prompts_too=True), owner=self)
 
     def load(self, prompts_too: bool = False, replace: bool = False) -> None:
         """`replace`: show the stored prompts even over an edit (another segment now)."""
         from director_tui.core import views
 
-        store = self.app.store
+        store = self.ctx.store
         assert store is not None
         self._change_token = store.change_token()
         with store.read() as s:
@@ -154,7 +153,7 @@ class ReviewScreen(Screen[None]):
         if prompts_too:
             for field, text in (("image", seg.image_prompt), ("motion", seg.motion_prompt)):
                 area = self.query_one(f"#prompt-{field}", TextArea)
-                draft = self.app.drafts.take(self.segment_id, field)  # unsaved when the app last went
+                draft = self.ctx.drafts.take(self.segment_id, field)  # unsaved when the app last went
                 if draft is not None:
                     self.saved[field] = draft.base
                     self._load_area(area, draft.text)
@@ -205,7 +204,7 @@ class ReviewScreen(Screen[None]):
                 origin.append(f"from keyframe v{numbers[v.reference_version_id][1]}")
             if not origin:
                 origin.append("the prompt")
-            stored = archive_note(True, self.app.settings.home / "media" / v.path) if v.archive_location else ""
+            stored = archive_note(True, self.ctx.settings.home / "media" / v.path) if v.archive_location else ""
             mark = "▸" if v.id == current else ("◆" if v.id == self.picked else " ")
             table.add_row(Text(f"{mark}{v.number}", style="bold" if v.id == current else ""),
                           v.created_at.astimezone().strftime("%m-%d %H:%M"), str(v.seed), v.decision or "",
@@ -240,7 +239,7 @@ class ReviewScreen(Screen[None]):
         field = "image" if event.text_area.id == "prompt-image" else "motion"
         self._show_diff(field, None)
         if not self._loading:
-            self.app.drafts.changed(self.segment_id, field, event.text_area.text, self.saved[field])
+            self.ctx.drafts.changed(self.segment_id, field, event.text_area.text, self.saved[field])
 
     def _show_diff(self, field: str, stored: str | None) -> None:
         area = self.query_one(f"#prompt-{field}", TextArea)
@@ -268,7 +267,7 @@ class ReviewScreen(Screen[None]):
             def edit_again(theirs: str, mine: str, field: str = field, area: TextArea = area) -> None:
                 self.saved[field] = theirs
                 self._load_area(area, mine)
-                self.app.drafts.changed(self.segment_id, field, mine, theirs)
+                self.ctx.drafts.changed(self.segment_id, field, mine, theirs)
                 area.focus()
 
             def saved(field: str = field, area: TextArea = area) -> None:
@@ -292,40 +291,43 @@ class ReviewScreen(Screen[None]):
                         severity="warning", timeout=4)
             return
         for field in dirty:  # left without saving, after the warning: the edit is dropped
-            self.app.drafts.discard(self.segment_id, field)
+            self.ctx.drafts.discard(self.segment_id, field)
         self.dismiss(None)
 
     # --- deciding: the review service, then on to the next segment ---------------------------
     def _expected(self) -> tuple[int | None, str]:
         """The version shown, in the state the decisions on their way will leave it."""
-        return self.app.decisions.expected(self.segment_id, self.asset, self.seen)
+        return self.ctx.decisions.expected(self.segment_id, self.asset, self.seen)
 
     def action_approve(self) -> None:  # bound to this segment now; on to the next at once
-        self.app.review.approve(self.segment_id, self.asset, self._expected(), about=self._about())
+        self.ctx.review.approve(self.segment_id, self.asset, self._expected(), about=self._about())
         self._move_on()
 
     def action_reject(self) -> None:
-        self.app.review.reject(self.segment_id, self.asset, self._expected(), about=self._about(), then=self._reload)
+        self.ctx.review.reject(self.segment_id, self.asset, self._expected(), about=self._about(), then=self._reload)
 
     def action_regenerate(self) -> None:
-        self.app.review.regenerate(self.segment_id, self.asset, about=self._about(), then=self._reload)
+        self.ctx.review.regenerate(self.segment_id, self.asset, about=self._about(), then=self._reload)
 
     def action_similar(self) -> None:
-        self.app.review.similar(self.segment_id, self.asset, about=self._about(), then=self._reload)
+        self.ctx.review.similar(self.segment_id, self.asset, about=self._about(), then=self._reload)
 
     def action_variations(self) -> None:
-        self.app.review.variations(self.segment_id, self.asset, about=self._about(), then=self._reload)
+        self.ctx.review.variations(self.segment_id, self.asset, about=self._about(), then=self._reload)
 
     def action_undo(self) -> None:
-        self.app.review.undo(then=self._reload)
+        self.ctx.review.undo(then=self._reload)
 
     def action_redo(self) -> None:
-        self.app.review.redo(then=self._reload)
+        self.ctx.review.redo(then=self._reload)
 
     def action_open_player(self) -> None:
+        self._play_from(None)
+
+    def _play_from(self, start: float | None) -> None:
         from director_tui.ui.screens.main_decisions import open_player
 
-        open_player(self.app, self.segment_id, self.asset, self.order.position(self.segment_id))
+        open_player(self.app, self.segment_id, self.asset, self.order.position(self.segment_id), start=start)
 
     # --- a clip, frame by frame (screens/clip_stepping.py) ---------------------------------------
     def action_clip_frames(self, frames: int) -> None:
@@ -381,8 +383,8 @@ class ReviewScreen(Screen[None]):
 
         for field in self._dirty():
             text = self.query_one(f"#prompt-{field}", TextArea).text
-            self.app.drafts.changed(self.segment_id, field, text, self.saved[field])
-            self.app.drafts.restored[(self.segment_id, field)] = DraftView(
+            self.ctx.drafts.changed(self.segment_id, field, text, self.saved[field])
+            self.ctx.drafts.restored[(self.segment_id, field)] = DraftView(
                 self.segment_id, 0, "", field, text, self.saved[field], self.saved[field])
             self.notify(f"your unsaved {field} prompt stays a draft: enter on its row reopens it", timeout=5)
 
@@ -434,17 +436,17 @@ class ReviewScreen(Screen[None]):
         self.set_focus(self.query_one("#review-versions", DataTable))  # now: the next key of a burst is its
         kind = "feedback" if event.mode == "feedback" else "comment"
         if not event.submitted:
-            self.app.drafts.discard(self.segment_id, f"{kind}:{self.asset}")
+            self.ctx.drafts.discard(self.segment_id, f"{kind}:{self.asset}")
             return
         if event.mode == "feedback":  # refused, the note stays a draft of this segment
-            self.app.review.send_back(self.segment_id, self.asset, event.value, about=self._about())
+            self.ctx.review.send_back(self.segment_id, self.asset, event.value, about=self._about())
             self._move_on()
         elif event.value.strip():
-            self.app.review.comment(self.segment_id, self.asset, event.value, about=self._about(), then=self._reload)
+            self.ctx.review.comment(self.segment_id, self.asset, event.value, about=self._about(), then=self._reload)
 
     @on(PromptLine.Changed, "#prompt-line")
     def _line_typed(self, event: PromptLine.Changed) -> None:
         mode = self.query_one(PromptLine).mode
         if mode in ("comment", "comment-video", "feedback"):
             kind = "feedback" if mode == "feedback" else "comment"
-            self.app.drafts.changed(self.segment_id, f"{kind}:{self.asset}", event.value, "")
+            self.ctx.drafts.changed(self.segment_id, f"{kind}:{self.asset}", event.value, "")

@@ -19,7 +19,7 @@ from director_tui.ui.widgets.job_bar import JobBar
 
 if TYPE_CHECKING:
     from director_tui.core.commands import Command
-    from director_tui.ui.screens.main import MainScreen
+    from director_tui.ui.screens.main_host import MainHost
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -48,7 +48,7 @@ class SafekeepingJobs(ScreenPart):
     """Owned by MainScreen (`screen.jobs`): one export, cleanup or restore at a time, in a
     thread, its progress in the JobBar; asks once before a quit abandons it."""
 
-    def __init__(self, screen: MainScreen) -> None:
+    def __init__(self, screen: MainHost) -> None:
         super().__init__(screen)
         self._quit_armed_at = -1e9
 
@@ -95,10 +95,10 @@ class SafekeepingJobs(ScreenPart):
     def run_export(self, command: Command) -> None:
         from director_tui.core.export import destination, half_written, run_export
 
-        store = self.app.store
+        store = self.ctx.store
         assert store is not None  # run_command waits for the store (store_or_later)
         what, dest = command.asset or "keyframes", command.text or None
-        settings, slug = self.app.settings, self.app.snapshot.slug
+        settings, slug = self.ctx.settings, self.ctx.snapshot.slug
 
         def job(progress: Callable[[int, int, str], None]) -> str:
             return str(run_export(store, settings.home, slug, what, dest, settings.user,
@@ -111,11 +111,11 @@ class SafekeepingJobs(ScreenPart):
         from director_tui.core import archive
         from director_tui.core import cleanup as version_cleanup
 
-        store = self.app.store
+        store = self.ctx.store
         assert store is not None  # run_command waits for the store (store_or_later)
-        keep, home, user = command.positions[0], self.app.settings.home, self.app.settings.user
+        keep, home, user = command.positions[0], self.ctx.settings.home, self.ctx.settings.user
         dest = command.text or str(home / "archive")
-        stream_id = self.app.stream_id
+        stream_id = self.ctx.stream_id
         try:
             plan = version_cleanup.cleanup(store, home, stream_id, keep, dest, user, dry_run=True)
         except (archive.ArchiveError, ValueError) as exc:  # ValueError: a guarded destination
@@ -140,7 +140,7 @@ class SafekeepingJobs(ScreenPart):
 
             def job(progress: Callable[[int, int, str], None]) -> str:
                 done = version_cleanup.cleanup(store, home, stream_id, keep, dest, user, progress=progress)
-                self.app.call_from_thread(self.screen.live.reload_segments, sorted({v.segment_id for v in
+                self.app.call_from_thread(self.screen.reload_segments, sorted({v.segment_id for v in
                                                                           done.archive + done.finish}))
                 return f"archived {done.describe(dest)}"
 
@@ -153,23 +153,23 @@ class SafekeepingJobs(ScreenPart):
         from director_tui.core import cleanup as version_cleanup
         from director_tui.core.views import version_at
 
-        store = self.app.store
+        store = self.ctx.store
         assert store is not None  # run_command waits for the store (store_or_later)
         position, number = command.positions
         asset = command.asset or self.screen.asset
         with store.read() as s:
-            version_id = version_at(s, self.app.stream_id, position, asset, number)
+            version_id = version_at(s, self.ctx.stream_id, position, asset, number)
         if version_id is None:
             self.screen.notify(f"restore: segment {position} has no {asset} version {number}", severity="warning")
             return
-        home, user = self.app.settings.home, self.app.settings.user
+        home, user = self.ctx.settings.home, self.ctx.settings.user
 
         def job(progress: Callable[[int, int, str], None]) -> str:
             v, came_back = version_cleanup.restore(store, home, version_id, user)
             progress(1, 1, v.path)
             if not came_back:
                 return f"segment {position}'s {asset} v{number} is in the workspace already"
-            self.app.call_from_thread(self.screen.live.reload_segments, [v.segment_id])
+            self.app.call_from_thread(self.screen.reload_segments, [v.segment_id])
             return f"restored segment {position}'s {asset} v{number} ({v.path})"
 
         self._start_job("restore", job)

@@ -1,20 +1,27 @@
 """The base of the main screen's collaborators (live updates, session, decisions, prompts,
-the command line, safekeeping): each holds the screen it serves and reaches the app
-through it, since a screen knows its app only once it is mounted."""
+the command line, safekeeping): each holds the screen it serves (typed against its host
+class, ui/screens/main_host.py) and reaches the app's context through it, since a screen
+knows its app only once it is mounted."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
 
 if TYPE_CHECKING:
-    from director_tui.ui.app import DirectorApp
-    from director_tui.ui.screens.main import MainScreen
+    from director_tui.ui.context import Context
+    from director_tui.ui.screens.main_host import MainHost
 
 
 class ScreenPart:
-    def __init__(self, screen: MainScreen) -> None:
+    def __init__(self, screen: MainHost) -> None:
         self.screen = screen
 
     @property
-    def app(self) -> DirectorApp:
+    def app(self) -> App[Any]:
         return self.screen.app
+
+    @property
+    def ctx(self) -> Context:
+        return self.screen.ctx

@@ -16,7 +16,7 @@ from director_tui.ui.widgets.version_pane import VersionPane
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from director_tui.ui.screens.main import MainScreen
+    from director_tui.ui.screens.main_host import MainHost
 
 STATE_SAVE_DELAY_S = 1.5  # a burst of moves is one write
 
@@ -25,7 +25,7 @@ class SessionKeeper(ScreenPart):
     """Owned by MainScreen (`screen.session`): restores the state on open, saves it a moment
     after each change (`changed()`) and on the way out."""
 
-    def __init__(self, screen: MainScreen) -> None:
+    def __init__(self, screen: MainHost) -> None:
         super().__init__(screen)
         self.restored = False  # nothing is saved before the state is back (or it would be lost)
         self._timer: Timer | None = None
@@ -64,11 +64,11 @@ class SessionKeeper(ScreenPart):
         it at most `wait_s` (a locked database must not keep a dying app alive)."""
         import threading
 
-        store = self.app.store
+        store = self.ctx.store
         if store is None:
             return
         state = json.dumps(self.ui_state())
-        user, stream_id = self.app.settings.user, self.app.stream_id
+        user, stream_id = self.ctx.settings.user, self.ctx.stream_id
         if wait_s is None:
             self.app.run_worker(lambda: write_ui_state(store, user, stream_id, state), thread=True,
                                 group="session-state", exit_on_error=False)

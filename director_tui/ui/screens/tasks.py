@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,10 +14,8 @@ from textual.widgets import DataTable, Label, RichLog
 from director_tui.core.states import TaskState
 from director_tui.ui.bindings import LOG_BINDINGS, TASKS_BINDINGS
 from director_tui.ui.cells import clip, short_reason
+from director_tui.ui.context import UsesContext
 from director_tui.ui.widgets.key_footer import KeyFooter
-
-if TYPE_CHECKING:
-    from director_tui.ui.app import DirectorApp
 
 REFRESH_S = 0.5
 LIMIT = 1000  # newest tasks shown
@@ -60,9 +58,8 @@ def eta_seconds(elapsed: float, progress: float) -> float | None:
     return max(0.0, elapsed * (1 - progress) / progress)
 
 
-class TasksScreen(Screen[None]):
+class TasksScreen(UsesContext, Screen[None]):
     BINDINGS = TASKS_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp
 
     def __init__(self) -> None:
         super().__init__(id="tasks")
@@ -90,7 +87,7 @@ class TasksScreen(Screen[None]):
         from director_tui.core.models import utcnow
 
         now = utcnow()
-        live = self.app.runner.running if self.app.runner else {}
+        live = self.ctx.runner.running if self.ctx.runner else {}
         rows: list[tuple[int, list[Text | str]]] = []
         for task, position, title in found:
             progress, message = task.progress, task.error or task.message
@@ -113,8 +110,8 @@ class TasksScreen(Screen[None]):
         """Read the newest tasks off the loop (ui/reader.py), then draw them."""
         from director_tui.core.views import recent_tasks
 
-        stream_id = self.app.stream_id
-        self.app.reader.read("tasks", lambda s: recent_tasks(s, stream_id, LIMIT), self._draw, owner=self)
+        stream_id = self.ctx.stream_id
+        self.ctx.reader.read("tasks", lambda s: recent_tasks(s, stream_id, LIMIT), self._draw, owner=self)
 
     def _draw(self, found: list[Any]) -> None:
         table = self.query_one(DataTable)
@@ -152,7 +149,7 @@ class TasksScreen(Screen[None]):
     def action_cancel_task(self) -> None:
         task_id = self.current_task_id()
         if task_id is not None:
-            self.app.tasks.cancel(task_ids=[task_id])
+            self.ctx.tasks.cancel(task_ids=[task_id])
             self.refresh_tasks()
 
     def action_retry_task(self) -> None:
@@ -164,12 +161,12 @@ class TasksScreen(Screen[None]):
             return
 
         def queued(again_id: int) -> None:
-            self.app.tasks.wake()
+            self.ctx.tasks.wake()
             self.notify(f"task {task_id} queued again as task {again_id}", timeout=2)
             if self.is_attached:
                 self.refresh_tasks()
 
-        self.app.writer.submit(lambda s: int(queue.retry(s, task_id, self.app.settings.user).id), queued,  # type: ignore[arg-type]
+        self.ctx.writer.submit(lambda s: int(queue.retry(s, task_id, self.ctx.settings.user).id), queued,  # type: ignore[arg-type]
                                refused=(queue.QueueError, NotFound), what=f"the retry of task {task_id}")
 
     def action_show_log(self) -> None:
@@ -181,7 +178,7 @@ class TasksScreen(Screen[None]):
             self.notify(f"task {task_id} has no log yet (it has not started)", severity="warning")
             return
         # relative to the workspace (older rows: absolute, which the join keeps as it is)
-        self.app.push_screen(TaskLogScreen(task_id, self.app.settings.home / path))
+        self.app.push_screen(TaskLogScreen(task_id, self.ctx.settings.home / path))
 
     def _move(self, row: int) -> None:
         table = self.query_one(DataTable)
@@ -207,7 +204,7 @@ class TasksScreen(Screen[None]):
         self.app.pop_screen()
 
 
-class TaskLogScreen(ModalScreen[None]):
+class TaskLogScreen(UsesContext, ModalScreen[None]):
     """A task's whole log, followed live while the task runs."""
 
     BINDINGS = LOG_BINDINGS  # type: ignore[assignment]

@@ -15,11 +15,11 @@ from textual.widgets import DataTable, Input, Label
 
 from director_tui.ui.bindings import TIMELINE_BINDINGS
 from director_tui.ui.cells import clip
+from director_tui.ui.context import UsesContext
 from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from director_tui.core.insight import TimelineEvent
-    from director_tui.ui.app import DirectorApp
 
 PAGE = 500  # rows read at a time; the next page loads when the cursor reaches the end
 REFRESH_S = 1.0
@@ -52,9 +52,8 @@ def local_time(at: datetime) -> str:
     return at.replace(tzinfo=UTC).astimezone().strftime("%m-%d %H:%M:%S")
 
 
-class TimelineScreen(Screen["int | None"]):
+class TimelineScreen(UsesContext, Screen["int | None"]):
     BINDINGS = TIMELINE_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp
 
     def __init__(self) -> None:
         super().__init__(id="timeline")
@@ -88,7 +87,7 @@ class TimelineScreen(Screen["int | None"]):
         f = dict(self.filters)
         segment = int(f["segment"]) if f.get("segment", "").isdigit() else None
         since = insight.parse_since(f["since"]) if f.get("since") else None
-        stream_id = self.app.stream_id
+        stream_id = self.ctx.stream_id
         return lambda s: insight.timeline(s, stream_id, segment=segment, kind=f.get("kind") or None,
                                           actor=f.get("author") or None, since=since, before_id=before_id,
                                           limit=PAGE)
@@ -102,7 +101,7 @@ class TimelineScreen(Screen["int | None"]):
         def work(s: Any) -> tuple[int | None, list[TimelineEvent]]:
             return (newest if newest is not None else latest_activity_id(s)), page(s)
 
-        self.app.reader.read("timeline", work, lambda found: self._show_page(*found), owner=self)
+        self.ctx.reader.read("timeline", work, lambda found: self._show_page(*found), owner=self)
 
     def _show_page(self, newest: int | None, events: list[TimelineEvent]) -> None:
         table = self.query_one(DataTable)
@@ -146,7 +145,7 @@ class TimelineScreen(Screen["int | None"]):
             if newest != self._newest_id:
                 self.reload(newest)
 
-        self.app.reader.read("timeline-newest", latest_activity_id, then, owner=self)
+        self.ctx.reader.read("timeline-newest", latest_activity_id, then, owner=self)
 
     @property
     def current(self) -> TimelineEvent | None:
@@ -163,7 +162,7 @@ class TimelineScreen(Screen["int | None"]):
                     self._append(events)
                     self._show_title()
 
-            self.app.reader.read("timeline-more", self._query(before_id=last), more, owner=self)
+            self.ctx.reader.read("timeline-more", self._query(before_id=last), more, owner=self)
 
     # --- filters ---------------------------------------------------------------
     def set_filter(self, key: str, value: str | None) -> None:

@@ -3,25 +3,26 @@ them for this account (as `director-tui trust STREAM` does), after which the que
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from rich.text import Text
+from textual.app import App
 
-if TYPE_CHECKING:
-    from director_tui.ui.app import DirectorApp
+from director_tui.ui.context import context_of
 
 
-def review_trust(app: DirectorApp) -> None:
+def review_trust(app: App[Any]) -> None:
     from director_tui.core.models import Stream
     from director_tui.core.trust import TrustError, TrustStore
     from director_tui.ui.screens.safekeeping import ConfirmScreen
 
-    store = app.store
+    ctx = context_of(app)
+    store = ctx.store
     if store is None:
-        app.store_or_later(lambda: review_trust(app))
+        ctx.store_or_later(lambda: review_trust(app))
         return
     with store.read() as s:
-        stream = s.get(Stream, app.stream_id)
+        stream = s.get(Stream, ctx.stream_id)
         slug, generators = (stream.slug, stream.generators_json) if stream else ("?", "{}")
     trust = TrustStore()
     try:
@@ -50,8 +51,8 @@ def review_trust(app: DirectorApp) -> None:
             return
         app.notify(f"trusted {len(untrusted)} generator definition(s); the queue runs", timeout=4)
         for definition in untrusted:
-            app.tasks.trust_changed(definition.asset)
-        app.tasks.queue_missing_keyframes()
-        app.tasks.wake()
+            ctx.tasks.trust_changed(definition.asset)
+        ctx.tasks.queue_missing_keyframes()
+        ctx.tasks.wake()
 
     app.push_screen(ConfirmScreen(f"Trust the generators of '{slug}'?", body), answered)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,18 +13,15 @@ from textual.widgets import Label
 
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import VARIATION_BINDINGS
+from director_tui.ui.context import UsesContext
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
-
-if TYPE_CHECKING:
-    from director_tui.ui.app import DirectorApp
 
 REFRESH_S = 0.5
 
 
-class VariationScreen(Screen[None]):
+class VariationScreen(UsesContext, Screen[None]):
     BINDINGS = VARIATION_BINDINGS  # type: ignore[assignment]
-    app: DirectorApp
 
     def __init__(self, group: str) -> None:
         super().__init__(id="variations")
@@ -48,13 +45,13 @@ class VariationScreen(Screen[None]):
         committed since the last look, then draw them."""
         from director_tui.core.views import variation_grid
 
-        store = self.app.store
+        store = self.ctx.store
         version = store.change_token() if store is not None else 0
         if self._shown and version == self._change_token:
             return  # nothing committed since the last look
         self._change_token = version
         group = self.group
-        self.app.reader.read("variations", lambda s: variation_grid(s, group), lambda found: self._draw(*found),
+        self.ctx.reader.read("variations", lambda s: variation_grid(s, group), lambda found: self._draw(*found),
                              owner=self)
 
     def _draw(self, title: str, rows: list[tuple[Any, ...]]) -> None:
@@ -67,7 +64,7 @@ class VariationScreen(Screen[None]):
             grid.mount_all([Preview(id=f"variation-{i + 1}") for i in range(len(rows))])
         self._shown = list(rows)
         self.query_one("#variations-title", Label).update(Text(title, style="bold"))
-        media = self.app.settings.home / "media"
+        media = self.ctx.settings.home / "media"
         self.cells = []
         for i, (task_id, state, progress, message, error, seed, preset, vid, number, path, decision,
                 _pos, _title, asset) in enumerate(rows):
@@ -93,7 +90,7 @@ class VariationScreen(Screen[None]):
         from director_tui.media.ffmpeg import MediaError
 
         try:
-            return still_of(path, cache_dir(self.app.settings.home) / f"still-v{version_id}.png")
+            return still_of(path, cache_dir(self.ctx.settings.home) / f"still-v{version_id}.png")
         except MediaError:
             return None
 
@@ -110,7 +107,7 @@ class VariationScreen(Screen[None]):
             if self.is_attached:
                 self.dismiss(None)
 
-        self.app.review.pick_variation(self.group, version_id, n, then=picked)
+        self.ctx.review.pick_variation(self.group, version_id, n, then=picked)
 
     def action_close_grid(self) -> None:
         self.dismiss(None)

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Input, Label
 
 from director_tui.core.commands import SUGGESTIONS
 from director_tui.ui.bindings import PROMPT_LINE_BINDINGS
+from director_tui.ui.context import Context, context_of
 
 PLACEHOLDERS = {
     "filter": "words in titles, prompts or states — enter keeps it, esc clears",
@@ -78,24 +79,24 @@ class MentionSuggester(Suggester):
 PEOPLE_TTL_S = 60.0  # the workspace's people, read again at most once a minute
 
 
-def people_of(app: object) -> list[str]:
+def people_of(ctx: Context) -> list[str]:
+    """The workspace's people for @-completion: the names of the last read (at most a minute
+    old) now, and the list filled in place when a read off the loop is back (the store away
+    or locked: the line opens all the same, without names)."""
     import time
 
-    cached = getattr(app, "_people", None)
+    cached = ctx.people_seen
+    names = list(cached[1]) if cached is not None else []
     if cached is not None and time.monotonic() - cached[0] < PEOPLE_TTL_S:
-        return cached[1]
-    store = getattr(app, "store", None)
-    if store is None:
-        return []
+        return names
     from director_tui.core.mentions import people
 
-    try:
-        with store.read() as s:
-            found = people(s)
-    except Exception:  # the store away or locked: the line opens all the same, without names
-        return cached[1] if cached is not None else []
-    app._people = (time.monotonic(), found)  # type: ignore[attr-defined]
-    return found
+    def got(found: list[str]) -> None:
+        ctx.people_seen = (time.monotonic(), found)
+        names[:] = found
+
+    ctx.reader.read("people", people, got, on_error=lambda _exc: True)
+    return names
 
 
 class PromptLine(Input):
@@ -126,7 +127,7 @@ class PromptLine(Input):
         if mode == "command":
             self.suggester: Suggester | None = SuggestFromList(SUGGESTIONS, case_sensitive=False)
         elif mode in ("comment", "comment-video", "feedback"):  # @name tells that person
-            self.suggester = MentionSuggester(people_of(self.app))
+            self.suggester = MentionSuggester(people_of(context_of(self)))
         else:
             self.suggester = None
         self.placeholder = PLACEHOLDERS[mode]
