@@ -60,6 +60,7 @@ async def test_dailies_play_in_order_and_the_cursor_stands_on_the_last(store, se
     app = make_app(_settings(settings), store, "film", start_runner=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("colon", *"dailies", "enter")
+        await wait_for(pilot, lambda: app.screen.commands.last_dailies is not None, timeout=5)  # read off the loop
         run = app.screen.commands.last_dailies
         assert run is not None and [c.title.split(" —")[0] for c in run.clips] == ["#1 Shot 1", "#2 Shot 2",
                                                                                   "#3 Shot 3"]
@@ -73,6 +74,7 @@ async def test_quitting_midway_leaves_the_cursor_on_the_clip_being_watched(store
     app = make_app(_settings(settings), store, "film", start_runner=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("colon", *"dailies", "enter")
+        await wait_for(pilot, lambda: app.screen.commands.last_dailies is not None, timeout=5)  # read off the loop
         run = app.screen.commands.last_dailies
         await wait_for(pilot, lambda: run.watch.last == 1, timeout=20)  # the second clip is on
         with socket.socket(socket.AF_UNIX) as ipc:  # the director presses q
@@ -87,6 +89,7 @@ async def test_approved_dailies_play_only_approved_clips(store, settings, clips_
     app = make_app(_settings(settings), store, "film", start_runner=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("colon", *"dailies approved", "enter")
+        await wait_for(pilot, lambda: app.screen.commands.last_dailies is not None, timeout=5)
         run = app.screen.commands.last_dailies
         assert [c.title.split(" —")[0] for c in run.clips] == ["#1 Shot 1"]
         await wait_for(pilot, lambda: any("dailies ended at #1" in str(n.message) for n in app._notifications),

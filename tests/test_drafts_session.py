@@ -90,8 +90,8 @@ async def test_reopening_restores_the_draft_in_place_and_saving_clears_it(store,
         await wait_for(pilot, lambda: edit.display)
         assert edit.segment_id == s2.id and edit.field == "image"
         assert app.query_one("#quick-edit-input", Input).value == s2.image_prompt + " at night" + TRICKY
-        assert any("restored your unsaved image prompt of segment 2" in str(n.message) and "3 motion" in
-                   str(n.message) for n in app._notifications)
+        await wait_for(pilot, lambda: any("restored your unsaved image prompt of segment 2" in str(n.message)
+                                          and "3 motion" in str(n.message) for n in app._notifications), timeout=5)
         await pilot.press("enter")
         assert prompt_of(store, s2.id) == s2.image_prompt + " at night" + TRICKY
         await wait_for(pilot, lambda: [r[0] for r in draft_rows(store)] == [s3.id])

@@ -151,7 +151,8 @@ async def test_export_and_cleanup_from_the_command_line(store, settings, home, r
         await pilot.press("v")  # the version pane: v1 is only in the archive
         await wait_for(pilot, lambda: "archived" in version_decision(app, v1.id))
         await command(pilot, "restore 5 9")
-        assert any("segment 5 has no keyframe version 9" in m for m in messages(app))
+        await wait_for(pilot, lambda: any("segment 5 has no keyframe version 9" in m for m in messages(app)),
+                       timeout=10)  # (looked up in the job's thread, off the loop)
         await command(pilot, "restore 5 1 keyframe")
         await wait_for(pilot, lambda: any(m.startswith("restored segment 5's keyframe v1") for m in messages(app)))
         await wait_for(pilot, lambda: "restored" in version_decision(app, v1.id))

@@ -179,6 +179,8 @@ async def test_compare_side_by_side_with_flicker(store, settings, two_keyframes)
     app = make_app(settings, store, "film", start_runner=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("C")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.sides is not None,
+                       timeout=10)  # (read off the loop)
         screen = app.screen
         assert isinstance(screen, CompareScreen) and (screen.a.number, screen.b.number) == (1, 2)
         diff = str(screen.query_one("#compare-diff").render())
@@ -191,6 +193,8 @@ async def test_compare_side_by_side_with_flicker(store, settings, two_keyframes)
         await pilot.press("b")
         assert screen.query_one("#compare-pair").display
         await pilot.press("escape", "enter", "m", "j", "C")  # picked in the review screen's version list
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.sides is not None,
+                       timeout=10)
         assert isinstance(app.screen, CompareScreen) and {app.screen.a.number, app.screen.b.number} == {1, 2}
 
 
@@ -202,7 +206,8 @@ async def test_compare_clips_plays_them_side_by_side(store, settings, two_clips,
     app = make_app(settings, store, "film", start_runner=False)  # a player that is not mpv
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("l", "C")
-        assert isinstance(app.screen, CompareScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.sides is not None,
+                       timeout=10)  # (which two, and a clip's still, are found off the loop)
         await pilot.press("o")
         await wait_for(pilot, lambda: record.exists() and record.read_text().strip() != "")
     played = Path(json.loads(record.read_text().splitlines()[0])[0])

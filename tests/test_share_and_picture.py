@@ -57,7 +57,7 @@ async def test_O_serves_the_version_on_loopback_under_a_fresh_token(store, setti
             async with http.get(second) as r:
                 assert r.status == 200
             await pilot.press("C")  # compare: both on one page
-            await pilot.pause(0.5)
+            await wait_for(pilot, lambda: getattr(app.screen, "sides", None) is not None, timeout=10)
             await pilot.press("O")
             await wait_for(pilot, lambda: len(shares(app)) == 3, timeout=10)
             assert " and " in shares(app)[-1]

@@ -70,7 +70,7 @@ class DirectorApp(App[None]):
         waiting = WaitingBoard(self)
         writer = StoreWriter(self, gate, keys, waiting, settings.home, self._handle_exception)  # every UI write
         drafts = DraftKeeper(self, gate, settings.user, snapshot.stream_id)
-        tasks = TaskControl(self, settings, snapshot.stream_id, writer)  # generation work
+        tasks = TaskControl(self, settings, snapshot.stream_id, writer, self._handle_exception)  # generation work
         announcer = Announcer(self, tasks)
         decisions = DecisionQueue(self, settings, snapshot.stream_id, gate, drafts, lambda: self.main_screen.table,
                                   announcer, waiting, self._handle_exception)  # kept, shown pending, in order
@@ -78,7 +78,7 @@ class DirectorApp(App[None]):
         self.way_out.state_keepers.append(lambda wait_s: drafts.flush_now(wait_s))
         self.context = Context(
             settings=settings, snapshot=snapshot, gate=gate, keys=keys, waiting=waiting, writer=writer,
-            reader=StoreReader(self, lambda: gate.store, self._handle_exception),  # screens' reads, off the loop
+            reader=StoreReader(self, lambda: gate.store, self._handle_exception, keys.hold),  # screens' reads, off the loop
             drafts=drafts, decisions=decisions,
             review=ReviewService(self, settings, decisions, writer, announcer, self._show_variations),
             tasks=tasks, store_changes=StoreChanges(self), way_out=self.way_out, report_fault=self._handle_exception)

@@ -8,11 +8,12 @@ and a widget or screen can be run in a small test app that holds a context of it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.app import App
+from textual.dom import DOMNode
 from textual.message_pump import MessagePump
 
 from director_tui.config import Settings
@@ -92,3 +93,18 @@ class UsesContext:
         return context_of(cast(MessagePump, self))
 
 
+
+
+def run_reporting(node: DOMNode, work: Awaitable[object], group: str) -> None:
+    """Run `work` in a worker of `node`; a fault in it goes to the app's handler (a damaged
+    database: one line on the way out; a studio server away: a notice), as it would from an
+    action, rather than being dropped with the worker."""
+    ctx = context_of(node)
+
+    async def guarded() -> None:
+        try:
+            await work
+        except Exception as exc:
+            ctx.report_fault(exc)
+
+    node.run_worker(guarded(), group=group, exit_on_error=False)

@@ -87,6 +87,7 @@ class DecisionQueue:
         self._unkept = False  # the outbox could not be made (its folder is not ours, a full disk)
         self._trouble = ""
         self._ticker: Any = None
+        self._texts_pressed: set[tuple[int, str]] = set()  # draft keys of the notes pressed or replayed
         self.delivered = 0  # decisions confirmed by the store this session (tests, bench)
 
     # --- pressing ----------------------------------------------------------------------------
@@ -121,11 +122,15 @@ class DecisionQueue:
 
     def _drop_draft(self, pressed: Pressed) -> None:
         if pressed.draft_key is not None:
+            self._texts_pressed.add(pressed.draft_key)
             self.drafts.discard(*pressed.draft_key)
 
     def texts_on_their_way(self) -> set[tuple[int, str]]:
-        """(segment, draft field) of the notes and comments waiting to be delivered."""
-        return {p.draft_key for p in self.waiting if p.draft_key is not None}
+        """(segment, draft field) of the notes and comments pressed or replayed this session:
+        their text is in the outbox or the store, so a draft of it found at open is no draft.
+        (Those delivered count too: the drafts are read off the loop, and a replayed note can
+        be delivered before that read is back.)"""
+        return {p.draft_key for p in self.waiting if p.draft_key is not None} | self._texts_pressed
 
     def _queue(self, pressed: Pressed, then: Then = None) -> None:
         self.waiting.append(pressed)

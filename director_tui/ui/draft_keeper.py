@@ -106,17 +106,12 @@ class DraftKeeper:
             writer.start()
             writer.join(wait_s)
 
-    def load(self) -> list[DraftView]:
-        """The user's drafts in this stream (at open), most recent first."""
-        from director_tui.core import drafts
-
-        store = self.gate.store
-        if store is None:
-            return []
-        with store.read() as s:
-            found = drafts.for_stream(s, self.user, self.stream_id)
-        self.restored = {(d.segment_id, d.field): d for d in found}
-        self._stored |= set(self.restored)
+    def adopt(self, found: list[DraftView]) -> list[DraftView]:
+        """The user's drafts in this stream, read at open (most recent first): kept until the
+        edit that reopens each takes it."""
+        read = {(d.segment_id, d.field): d for d in found}
+        self._stored |= set(read)
+        self.restored = read | self.restored  # a note refused meanwhile (kept as a draft) is newer
         return found
 
     def take(self, segment_id: int, field: str) -> DraftView | None:

@@ -9,6 +9,11 @@ Harlequin's exclusive data workers do), so a slow answer never draws over a fres
 
 A read that meets a store that is away is handed to `on_error`, which says whether that was
 expected (the caller reads again later); anything else goes to `failed` (the app's handler).
+
+A read a key asked for, whose answer decides what the next keys act on (a screen just
+opened, the review screen on another segment), holds the keys typed meanwhile (`holds_keys`:
+ui/key_router.py) and hands them on once it is drawn: `P j space` in one burst chooses the
+second preset, as typed, instead of losing `j` and `space` to an empty table.
 """
 
 from __future__ import annotations
@@ -39,31 +44,36 @@ def _still_there(node: DOMNode) -> bool:
 
 
 class StoreReader:
-    def __init__(self, app: App[Any], store: Callable[[], Store | None], failed: Callable[[Exception], None]) -> None:
+    def __init__(self, app: App[Any], store: Callable[[], Store | None], failed: Callable[[Exception], None],
+                 hold_keys: Callable[[], Callable[[], None]]) -> None:
         self.app = app
         self._store = store
         self._failed = failed
+        self._hold_keys = hold_keys  # returns the release
         self._asked: defaultdict[str, int] = defaultdict(int)  # per group: the newest read asked
         self.pending = 0
 
     def read(self, group: str, work: Callable[[Session], T], apply: Callable[[T], None], *,
-             on_error: Callable[[Exception], bool] | None = None, owner: DOMNode | None = None) -> bool:
+             on_error: Callable[[Exception], bool] | None = None, owner: DOMNode | None = None,
+             holds_keys: bool = False) -> bool:
         """Run `work(session)` in a read session off the loop, then `apply(result)` on the
         loop unless a newer read of `group` was asked meanwhile, or `owner` (the screen the
-        result is for) has gone (the app quitting while the read was out). False when there
-        is no store yet (nothing was asked)."""
+        result is for) has gone (the app quitting while the read was out). `holds_keys`: the
+        keys typed meanwhile wait until it is applied (or has failed). False when there is no
+        store yet (nothing was asked)."""
         store = self._store()
         if store is None:
             return False
         self._asked[group] += 1
         self.pending += 1
-        self.app.run_worker(self._run(store, group, self._asked[group], work, apply, on_error, owner),
+        release = self._hold_keys() if holds_keys else None
+        self.app.run_worker(self._run(store, group, self._asked[group], work, apply, on_error, owner, release),
                             group=f"read-{group}", exit_on_error=False)
         return True
 
     async def _run(self, store: Store, group: str, asked: int, work: Callable[[Session], T],
                    apply: Callable[[T], None], on_error: Callable[[Exception], bool] | None,
-                   owner: DOMNode | None) -> None:
+                   owner: DOMNode | None, release: Callable[[], None] | None) -> None:
         try:
             try:
                 result = await asyncio.to_thread(_read, store, work)
@@ -80,6 +90,8 @@ class StoreReader:
                     self._failed(exc)
         finally:
             self.pending -= 1
+            if release is not None:
+                release()
 
     async def idle(self) -> None:
         """Until every read asked so far has been applied (tests)."""

@@ -6,24 +6,33 @@ browser instead: a new tab at full quality (textual-serve's download route)."""
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
 from director_tui.ui.context import context_of
 
+if TYPE_CHECKING:
+    from director_tui.core.store import Store
 
-def current_file(app: App[Any], segment_id: int, asset: str, position: int | None) -> tuple[str, Path] | None:
-    """(label, file) of the segment's current `asset`; None (and a notice) when there is none."""
+
+def _current(store: Store, segment_id: int, asset: str) -> tuple[int, str] | None:
     from director_tui.core.views import current_version_path
 
+    with store.read() as s:
+        return current_version_path(s, segment_id, asset)
+
+
+async def current_file(app: App[Any], segment_id: int, asset: str, position: int | None) -> tuple[str, Path] | None:
+    """(label, file) of the segment's current `asset`, read off the loop; None (and a notice)
+    when there is none."""
     ctx = context_of(app)
     store = ctx.store
     assert store is not None
-    with store.read() as s:
-        found = current_version_path(s, segment_id, asset)
+    found = await asyncio.to_thread(_current, store, segment_id, asset)
     if found is None:
         app.notify(f"segment {position} has no {asset} yet", severity="warning")
         return None

@@ -9,6 +9,8 @@ the rows whose tasks were queued here go up to the app as SegmentsChanged."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
@@ -27,8 +29,11 @@ RETRY_START_S = 3.0  # a studio's server away as the app starts: look again this
 
 
 class TaskControl:
-    def __init__(self, app: App[Any], settings: Settings, stream_id: int, writer: StoreWriter) -> None:
+    def __init__(self, app: App[Any], settings: Settings, stream_id: int, writer: StoreWriter,
+                 report_fault: Callable[[Exception], None]) -> None:
         self.app = app
+        self.report_fault = report_fault
+        self._stopped = False
         self.settings = settings
         self.stream_id = stream_id
         self.writer = writer
@@ -37,22 +42,35 @@ class TaskControl:
 
     def start(self, store: Store, run: bool) -> None:
         """Once the store is open: missing keyframes queued (when trusted), the refusal of an
-        untrusted generator said, and the runner started (`run`)."""
+        untrusted generator said, and the runner started (`run`). What that needs to know (the
+        stream's generators against this account's trust, the config's generators) is read
+        in a worker thread, never on the loop."""
+        self.app.run_worker(self._start(store, run), group="tasks-start", exit_on_error=False)
+
+    def _look(self, store: Store) -> tuple[dict[str, str], str | None]:
+        """In a worker thread: the untrusted generators, and what is wrong with the config's."""
+        from director_tui.jobs.generators import user_generators
+
+        untrusted = self.untrusted_generators(store)
+        _gens, config_error = user_generators()
+        return untrusted, config_error
+
+    async def _start(self, store: Store, run: bool) -> None:
         try:
-            untrusted = self.untrusted_generators(store)
+            untrusted, config_error = await asyncio.to_thread(self._look, store)
         except Exception as exc:
-            if not (store.shared_between_machines and store.is_transient(exc)):
-                raise
-            self.app.set_timer(RETRY_START_S, lambda: self.start(store, run))
+            if store.shared_between_machines and store.is_transient(exc):
+                self.app.set_timer(RETRY_START_S, lambda: self.start(store, run))
+            else:
+                self.report_fault(exc)
+            return
+        if self._stopped:  # the app went meanwhile: no runner after its end
             return
         if "keyframe" not in untrusted:
             self.queue_missing_keyframes()
         if untrusted:
             self.app.notify(untrusted["why"] + " — or :trust here; until then nothing of it runs",
                             severity="warning", timeout=15)
-        from director_tui.jobs.generators import user_generators
-
-        _gens, config_error = user_generators()
         if config_error is not None:  # `open` does not wait for this check before its first frame
             self.app.notify(f"{config_error} — your config's generators are not used until it is fixed",
                             severity="error", timeout=15)
@@ -135,6 +153,7 @@ class TaskControl:
             self.runner.trust_changed(self.stream_id, asset)
 
     async def stop(self, reason: str) -> None:
+        self._stopped = True
         if self.runner is not None:
             await self.runner.stop(reason)
 

@@ -129,7 +129,8 @@ async def test_a_comment_being_typed_comes_back_after_the_app_died(store, settin
         line = app.main_screen.query_one(PromptLine)
         await wait_for(pilot, lambda: line.value == "the gulls are too big", timeout=10)
         assert app.main_screen.table.current.position == 3 and line.mode == "comment"
-        assert any("restored your unsent comment on segment 3" in n for n in notices(app))
+        await wait_for(pilot, lambda: any("restored your unsent comment on segment 3" in n for n in notices(app)),
+                       timeout=5)  # (a notice reaches the app's list a turn after the line is filled)
         await pilot.press("enter")
         await wait_for(pilot, lambda: any(n == "comment added" for n in notices(app)), timeout=10)
     with store.read() as s:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from director_tui.ui.screens.screen_part import ScreenPart
 
 if TYPE_CHECKING:
-    pass
+    from director_tui.core.store import Store
 
 PRESETS_FILE_MAX = 1 << 20  # a presets file is a few KB; a larger one is not one
 
@@ -53,7 +53,7 @@ class CommandLine(ScreenPart):
         elif verb == "dailies":
             from director_tui.ui.screens.dailies_run import play_dailies
 
-            self.last_dailies = play_dailies(screen, command.text)
+            play_dailies(screen, command.text, lambda run: setattr(self, "last_dailies", run))
         else:
             by_position = {table.rows_by_id[i].position: i for i in table.all_order}
             seg_ids = [by_position[p] for p in command.positions if p in by_position]
@@ -88,36 +88,36 @@ class CommandLine(ScreenPart):
                                   refused=(prompts.PromptError,), what=f"the presets from {path.name}")
 
     def presets_file(self, direction: str, name: str) -> None:
-        """:presets export FILE / :presets import FILE (TOML)."""
-        from director_tui.core import prompts
-
+        """:presets export FILE / :presets import FILE (TOML). Both run in a worker thread: the
+        store's read, and a FIFO or a slow mount (issue 25), must not hold the screen."""
         store = self.ctx.store_or_later(lambda: self.presets_file(direction, name))
         if store is None:
             return
-        notify = self.screen.notify
         path = Path(name).expanduser()
+        work = (lambda: self._export_presets(store, path)) if direction == "export" else (lambda: self._import_presets(path))
+        self.app.run_worker(work, thread=True, group="presets-file", exit_on_error=False)
+
+    def _export_presets(self, store: Store, path: Path) -> None:
+        """In a worker thread."""
+        import tempfile
+
+        from director_tui.config import file_mode
+        from director_tui.core import prompts
+
+        def say(message: str, severity: str = "information") -> None:
+            self.app.call_from_thread(self.screen.notify, message, severity=severity,
+                                      timeout=3 if severity == "information" else 6)
+
         try:
-            if direction == "export":
-                with store.read() as s:
-                    text = prompts.presets_to_toml(prompts.list_presets(s))
-                import tempfile
-
-                from director_tui.config import file_mode
-
-                # a private file under a name no one can guess, never one planted as a link (issue 25)
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    out.write(text)
-                os.chmod(tmp, file_mode())
-                os.replace(tmp, path)
-                notify(f"presets exported to {path}", timeout=3)
-                return
-            # read off the loop: a FIFO or a slow mount must not hold the screen (issue 25)
-            self.app.run_worker(lambda: self._import_presets(path), thread=True, group="presets-file",
-                                exit_on_error=False)
+            with store.read() as s:
+                text = prompts.presets_to_toml(prompts.list_presets(s))
+            # a private file under a name no one can guess, never one planted as a link (issue 25)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.chmod(tmp, file_mode())
+            os.replace(tmp, path)
         except OSError as exc:
-            notify(f"{path}: {exc.strerror or exc}", severity="error", timeout=6)
-        except UnicodeDecodeError as exc:
-            notify(f"{path}: not UTF-8 text (byte {exc.start})", severity="error", timeout=6)
-        except prompts.PromptError as exc:
-            notify(str(exc), severity="error", timeout=6)
+            say(f"{path}: {exc.strerror or exc}", "error")
+            return
+        say(f"presets exported to {path}")

@@ -3,6 +3,7 @@ between them in place; `o` plays two clips side by side in one player."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from textual.widgets import Label
 from director_tui.core.states import Asset
 from director_tui.ui.bindings import COMPARE_BINDINGS
 from director_tui.ui.context import UsesContext, context_of
+from director_tui.ui.key_router import FirstDraw
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
 from director_tui.ui.widgets.prompt_diff import PromptDiff
@@ -66,34 +68,41 @@ def load_side(app: App[Any], version_id: int) -> Side:
 
 
 def open_compare(app: App[Any], segment_id: int, asset: str, picked: tuple[int, int] | None = None) -> None:
-    """The current version against the previous one, or the two picked."""
+    """The current version against the previous one, or the two picked. Which two is read
+    off the loop (ui/reader.py); the screen opens when the answer is back."""
+    if picked is not None:
+        app.push_screen(CompareScreen(*picked))
+        return
     from director_tui.core import streams
     from director_tui.core.models import Segment
 
-    ctx = context_of(app)
-    store = ctx.store
-    assert store is not None
-    if picked is None:
-        with store.read() as s:
-            seg = s.get(Segment, segment_id)
-            versions = streams.versions(s, segment_id, asset)
-        current = seg.keyframe_version_id if asset == Asset.KEYFRAME else seg.video_version_id  # type: ignore[union-attr]
+    def pair(s: Any) -> tuple[tuple[int, int] | None, int]:
+        seg = s.get(Segment, segment_id)
+        versions = streams.versions(s, segment_id, asset)
+        current = None if seg is None else seg.keyframe_version_id if asset == Asset.KEYFRAME else seg.video_version_id
         numbers = {v.id: v.number for v in versions}
         older = [v for v in versions if current is not None and v.number < numbers[current]]
-        if current is None or not older:
-            app.notify(f"only {len(versions)} {asset} version(s): nothing to compare yet", severity="warning")
-            return
-        picked = (int(older[0].id), current)  # type: ignore[arg-type]
-    app.push_screen(CompareScreen(*picked))
+        return ((int(older[0].id), current) if current is not None and older else None), len(versions)  # type: ignore[arg-type]
+
+    def found(answer: tuple[tuple[int, int] | None, int]) -> None:
+        two, count = answer
+        if two is None:
+            app.notify(f"only {count} {asset} version(s): nothing to compare yet", severity="warning")
+        else:
+            app.push_screen(CompareScreen(*two))
+
+    context_of(app).reader.read("compare", pair, found, holds_keys=True)
 
 
-class CompareScreen(UsesContext, Screen[None]):
+class CompareScreen(FirstDraw, UsesContext, Screen[None]):
     BINDINGS = COMPARE_BINDINGS  # type: ignore[assignment]
 
     def __init__(self, a_id: int, b_id: int) -> None:
         super().__init__(id="compare")
         self.a_id, self.b_id = a_id, b_id
         self.flicker_on: str | None = None  # "A" or "B" while flickering
+        self.sides: tuple[Side, Side] | None = None  # found in a worker thread (a read, a clip's still)
+        self.start_first_draw()
 
     def compose(self) -> ComposeResult:
         yield Label("", id="compare-title")
@@ -106,12 +115,51 @@ class CompareScreen(UsesContext, Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.a, self.b = load_side(self.app, self.a_id), load_side(self.app, self.b_id)
+        self.query_one("#compare-flicker").display = False
+        self.query_one("#compare-title", Label).update(Text("Compare: reading the two versions…", style="dim"))
+        self.run_worker(self._find_sides, thread=True, exclusive=True, group="compare", exit_on_error=False)
+
+    def _find_sides(self) -> None:
+        """In a worker thread: both versions read, a clip's still taken by ffmpeg (cached)."""
+        try:
+            sides = load_side(self.app, self.a_id), load_side(self.app, self.b_id)
+        except Exception as exc:  # the store away, a version gone: said, and the screen closes
+            with contextlib.suppress(RuntimeError):
+                self.app.call_from_thread(self._sides_failed, exc)
+            return
+        with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
+            self.app.call_from_thread(self._show_sides, sides)
+
+    def _sides_failed(self, exc: Exception) -> None:
+        self.first_drawn(self.ctx.keys)
+        if self.is_attached:
+            self.dismiss(None)
+        self.ctx.report_fault(exc)
+
+    @property
+    def a(self) -> Side:
+        assert self.sides is not None
+        return self.sides[0]
+
+    @property
+    def b(self) -> Side:
+        assert self.sides is not None
+        return self.sides[1]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Until both versions are found, only closing works (there is nothing to flicker yet)."""
+        return self.sides is not None or action == "close_compare"
+
+    def _show_sides(self, sides: tuple[Side, Side]) -> None:
+        if not self.is_attached:
+            return
+        self.sides = sides
+        self.refresh_bindings()
+        self.first_drawn(self.ctx.keys)  # `C f` in one burst flickers, as typed
         self.query_one("#compare-title", Label).update(
             Text(f"Compare {self.a.asset} v{self.a.number} (A) with v{self.b.number} (B)", style="bold"))
         self.query_one("#compare-a", Preview).show(self.a.picture, self.a.caption("A"))
         self.query_one("#compare-b", Preview).show(self.b.picture, self.b.caption("B"))
-        self.query_one("#compare-flicker").display = False
         self.query_one(PromptDiff).show(self.a.prompt, self.b.prompt, "prompt A → B:")
         self.query_one("#compare-seeds", Label).update(
             Text(f"seed A {self.a.seed} → B {self.b.seed}" + ("" if self.a.seed != self.b.seed else " (same seed)"),

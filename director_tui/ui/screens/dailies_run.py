@@ -6,6 +6,7 @@ terminal (the app suspends), as `o` does; with a display, in a window of its own
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from director_tui.core.states import Asset
@@ -15,17 +16,22 @@ if TYPE_CHECKING:
     from director_tui.ui.screens.main_host import MainHost
 
 
-def play_dailies(screen: MainHost, which: str) -> Dailies | None:
-    """Start the dailies; returns the run (tests follow it), None when there is nothing to play."""
+def play_dailies(screen: MainHost, which: str, started: Callable[[Dailies], object]) -> None:
+    """Start the dailies once their clips are read (off the loop: ui/reader.py); `started(run)`
+    is called with the run (tests follow it) unless there is nothing to play."""
     from director_tui.core.views import dailies
+
+    stream_id = screen.ctx.stream_id
+    screen.ctx.reader.read("dailies", lambda s: dailies(s, stream_id, which),
+                           lambda found: _play(screen, which, found, started), owner=screen)
+
+
+def _play(screen: MainHost, which: str, found: list[tuple[int, int, str, int, str]],
+          started: Callable[[Dailies], object]) -> None:
     from director_tui.media.dailies import Clip, Dailies
     from director_tui.media.player import PlayerError
 
     app, ctx = screen.app, screen.ctx
-    store = ctx.store
-    assert store is not None
-    with store.read() as s:
-        found = dailies(s, ctx.stream_id, which)
     clips = [Clip(seg_id, f"#{position} {title} — v{number}", ctx.settings.home / "media" / path)
              for seg_id, position, title, number, path in found]
     missing = [c for c in clips if not c.path.is_file()]
@@ -34,7 +40,7 @@ def play_dailies(screen: MainHost, which: str) -> Dailies | None:
         what = "approved clips" if which == "approved" else "clips"
         screen.notify(f"dailies: no {what} yet" + (f" ({len(missing)} files missing)" if missing else ""),
                       severity="warning", timeout=4)
-        return None
+        return
     settings = ctx.settings
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     in_terminal = settings.player_in_terminal == "always" or (settings.player_in_terminal == "auto"
@@ -43,7 +49,8 @@ def play_dailies(screen: MainHost, which: str) -> Dailies | None:
         run = Dailies(clips, settings.player, in_terminal and not app.is_headless)
     except PlayerError as exc:
         screen.notify(str(exc), severity="error", timeout=6)
-        return None
+        return
+    started(run)
     note = f"dailies: {len(clips)} {which} clip{'s' if len(clips) != 1 else ''}" + (
         f", {len(missing)} missing" if missing else "")
 
@@ -63,9 +70,9 @@ def play_dailies(screen: MainHost, which: str) -> Dailies | None:
                 last = run.run()
             except PlayerError as exc:
                 screen.notify(str(exc), severity="error", timeout=6)
-                return run
+                return
         ended(last)
-        return run
+        return
 
     def play() -> None:
         try:
@@ -77,4 +84,3 @@ def play_dailies(screen: MainHost, which: str) -> Dailies | None:
 
     screen.notify(note + " — playing", timeout=3)
     app.run_worker(play, thread=True, group="dailies", exit_on_error=False)
-    return run

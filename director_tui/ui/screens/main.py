@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Static
 from director_tui.core.rows import SegmentRow, VersionRow
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
+from director_tui.ui.context import run_reporting
 from director_tui.ui.messages import SegmentsChanged, ShowingSegment
 from director_tui.ui.screens.live_updates import LiveUpdates
 from director_tui.ui.screens.main_host import MainHost
@@ -143,12 +144,7 @@ class MainScreen(MainHost):
         """The store is open: keep in sync with what other instances (and headless workers)
         commit, and bring back what was left unsaved."""
         self.live.store_ready()
-        try:
-            self.prompts.restore_drafts()
-        except Exception as exc:  # the studio's server away as the app starts: the drafts stay stored
-            store = self.ctx.store
-            if store is None or not (store.shared_between_machines and store.is_transient(exc)):
-                raise
+        self.prompts.restore_drafts()
 
     def current_or_warn(self) -> SegmentRow | None:
         row = self.table.current
@@ -471,18 +467,18 @@ class MainScreen(MainHost):
     def action_edit_in_editor(self) -> None:
         self.prompts.in_editor()
 
-    def action_open_player(self) -> None:
+    async def action_open_player(self) -> None:
         from director_tui.ui.screens.main_decisions import open_player
 
-        row = self.current_with_store(self.action_open_player)
+        row = self.current_with_store(lambda: run_reporting(self, self.action_open_player(), "player"))
         if row is not None:
-            open_player(self.app, row.id, self.asset, row.position)
+            await open_player(self.app, row.id, self.asset, row.position)
 
     async def action_send_to_machine(self) -> None:
         from director_tui.ui.sharing import current_file, send_to_my_machine
 
-        row = self.current_with_store(self.action_send_to_machine)
-        if row is not None and (found := current_file(self.app, row.id, self.asset, row.position)) is not None:
+        row = self.current_with_store(lambda: run_reporting(self, self.action_send_to_machine(), "share"))
+        if row is not None and (found := await current_file(self.app, row.id, self.asset, row.position)) is not None:
             await send_to_my_machine(self.app, [found])
 
     def action_open_review(self) -> None:

@@ -88,7 +88,7 @@ class Decisions(ScreenPart):
                 self.app.push_screen(VariationScreen(group))
 
         self.ctx.reader.read("variation-group", lambda s: latest_variation_group(s, row.id, asset), then,
-                             owner=self.screen)
+                             owner=self.screen, holds_keys=True)  # 1-9 after A pick in the grid
 
     def journal(self, verb: str) -> None:
         """u / ctrl+r: once the store has it, the cursor goes to what it changed, unless the
@@ -125,7 +125,7 @@ class Decisions(ScreenPart):
         self.ctx.tasks.cancel(segment_ids=seg_ids)
 
 
-def open_player(app: App[Any], segment_id: int, asset: str, position: int | None,
+async def open_player(app: App[Any], segment_id: int, asset: str, position: int | None,
                 start: float | None = None) -> None:
     """The segment's current `asset` in the player (mpv, or the configured one): in this
     terminal (over SSH, suspended) or in a window of its own; a clip from `start` seconds."""
@@ -133,7 +133,7 @@ def open_player(app: App[Any], segment_id: int, asset: str, position: int | None
     from director_tui.ui.sharing import current_file, open_in_browser
 
     ctx = context_of(app)
-    found = current_file(app, segment_id, asset, position)  # None: it said why
+    found = await current_file(app, segment_id, asset, position)  # None: it said why
     if found is None:
         return
     label, path = found

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Label
 from director_tui.ui.bindings import MENTIONS_BINDINGS
 from director_tui.ui.cells import clip
 from director_tui.ui.context import UsesContext
+from director_tui.ui.key_router import FirstDraw
 from director_tui.ui.screens.timeline import local_time
 from director_tui.ui.table_cursor import step_cursor
 from director_tui.ui.widgets.key_footer import KeyFooter
@@ -25,11 +26,12 @@ if TYPE_CHECKING:
 SHOWN = 100  # unseen ones and the latest seen, together
 
 
-class MentionsScreen(UsesContext, Screen["int | None"]):
+class MentionsScreen(FirstDraw, UsesContext, Screen["int | None"]):
     BINDINGS = MENTIONS_BINDINGS  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__(id="mentions")
+        self.start_first_draw()  # keys typed before its first draw wait for it (ui/key_router.py)
         self.items: list[MentionView] = []
 
     def compose(self) -> ComposeResult:
@@ -54,6 +56,7 @@ class MentionsScreen(UsesContext, Screen["int | None"]):
                              self._show, owner=self)
 
     def _show(self, items: list[MentionView]) -> None:
+        self.first_drawn(self.ctx.keys)
         self.items = items
         self.items.sort(key=lambda m: (m.seen, -m.id))  # unseen first, each newest first
         table = self.query_one(DataTable)

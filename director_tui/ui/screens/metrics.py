@@ -18,6 +18,7 @@ from director_tui.core.timefmt import span
 from director_tui.ui.bindings import METRICS_BINDINGS
 from director_tui.ui.cells import clip
 from director_tui.ui.context import UsesContext
+from director_tui.ui.key_router import FirstDraw
 from director_tui.ui.table_cursor import step_cursor
 from director_tui.ui.widgets.key_footer import KeyFooter
 
@@ -51,11 +52,12 @@ def card(title: str, value: str, note: str = "") -> Text:
     return out
 
 
-class MetricsScreen(UsesContext, Screen["int | None"]):
+class MetricsScreen(FirstDraw, UsesContext, Screen["int | None"]):
     BINDINGS = METRICS_BINDINGS  # type: ignore[assignment]
 
     def __init__(self, now: datetime | None = None) -> None:
         super().__init__(id="metrics")
+        self.start_first_draw()  # keys typed before its first draw wait for it (ui/key_router.py)
         self.now = now  # fixed only by tests (snapshots); otherwise the current time
         self.metrics: Metrics | None = None
         self._newest: int | None = None
@@ -86,6 +88,7 @@ class MetricsScreen(UsesContext, Screen["int | None"]):
             table.add_column(label, key=key, width=width)
         table.focus()
         await self.reload()
+        self.first_drawn(self.ctx.keys)
         self.set_interval(REFRESH_S, self._refresh_if_new)
 
     def _read(self) -> tuple[Metrics, int | None]:

@@ -4,6 +4,7 @@ choose several for one variation each, create, edit, delete."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +15,7 @@ from textual.widgets import DataTable, Input, Label
 from director_tui.core.errors import NotFound
 from director_tui.ui.bindings import FORM_BINDINGS, PRESET_BINDINGS
 from director_tui.ui.context import UsesContext
+from director_tui.ui.key_router import FirstDraw
 from director_tui.ui.messages import SegmentsChanged
 from director_tui.ui.widgets.key_footer import KeyFooter
 
@@ -53,13 +55,17 @@ class PresetForm(UsesContext, ModalScreen["tuple[str, str, str] | None"]):
         self.dismiss(None)
 
 
-class PresetsScreen(UsesContext, Screen["list[tuple[int, str]] | None"]):
+class PresetsScreen(FirstDraw, UsesContext, Screen["list[tuple[int, str]] | None"]):
     BINDINGS = PRESET_BINDINGS  # type: ignore[assignment]
 
     def __init__(self, segment_ids: list[int], field: str, asset: str) -> None:
         super().__init__(id="presets")
+        self.start_first_draw()  # keys typed before its first draw wait for it (ui/key_router.py)
         self.segment_ids, self.field, self.asset = segment_ids, field, asset
         self.chosen: set[int] = set()
+        self.texts: dict[int, str] = {}  # the presets as last read, by id
+        self.names: dict[int, str] = {}
+        self.categories: dict[int, str] = {}
         self._delete_armed: tuple[int, float] | None = None
 
     def compose(self) -> ComposeResult:
@@ -82,17 +88,19 @@ class PresetsScreen(UsesContext, Screen["list[tuple[int, str]] | None"]):
         table.focus()
 
     def load(self) -> None:
+        """The presets, read off the loop (ui/reader.py), drawn when they are back."""
         from director_tui.core import prompts
 
-        store = self.ctx.store
-        assert store is not None
-        with store.read() as s:
-            presets = prompts.list_presets(s)
+        self.ctx.reader.read("presets", prompts.list_presets, self._show, owner=self)
+
+    def _show(self, presets: list[Any]) -> None:
+        self.first_drawn(self.ctx.keys)
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
-        self.texts = {int(p.id): p.text for p in presets}  # type: ignore[arg-type]
-        self.names = {int(p.id): p.name for p in presets}  # type: ignore[arg-type]
+        self.texts = {int(p.id): p.text for p in presets}
+        self.names = {int(p.id): p.name for p in presets}
+        self.categories = {int(p.id): p.category for p in presets}
         for p in presets:
             table.add_row("✓" if p.id in self.chosen else "", p.category, Text(p.name), Text(p.text), key=str(p.id))
         if presets:
@@ -154,17 +162,14 @@ class PresetsScreen(UsesContext, Screen["list[tuple[int, str]] | None"]):
         self.app.push_screen(PresetForm("New preset"), lambda v: self._save(v, None))
 
     def action_edit(self) -> None:
-        from director_tui.core.models import Preset
-
+        """The preset as the table shows it (read with the list; a colleague's later change
+        to it shows on the next read, and saving over it is the store's to check)."""
         preset_id = self._current()
-        store = self.ctx.store
-        if preset_id is None or store is None:
+        if preset_id is None or preset_id not in self.names:
             return
-        with store.read() as s:
-            p = s.get(Preset, preset_id)
-        if p is not None:
-            self.app.push_screen(PresetForm(f"Edit '{p.name}'", p.name, p.category, p.text),
-                                 lambda v: self._save(v, preset_id))
+        name = self.names[preset_id]
+        self.app.push_screen(PresetForm(f"Edit '{name}'", name, self.categories[preset_id], self.texts[preset_id]),
+                             lambda v: self._save(v, preset_id))
 
     def _save(self, values: tuple[str, str, str] | None, preset_id: int | None) -> None:
         from director_tui.core import prompts
@@ -182,8 +187,9 @@ class PresetsScreen(UsesContext, Screen["list[tuple[int, str]] | None"]):
             title = "New preset" if preset_id is None else "Edit preset"
             self.app.push_screen(PresetForm(title, *values), lambda v: self._save(v, preset_id))
 
+        user = self.ctx.settings.user
         self.ctx.writer.submit(
-            lambda s: prompts.save_preset(s, prompts.PresetData(*values), self.ctx.settings.user, preset_id).name,
+            lambda s: prompts.save_preset(s, prompts.PresetData(*values), user, preset_id).name,
             saved, refused=(prompts.PromptError, NotFound), on_refused=refused,
             on_failed=lambda _why: refused(Exception("the preset was not saved")), what="the preset")
 
@@ -207,7 +213,8 @@ class PresetsScreen(UsesContext, Screen["list[tuple[int, str]] | None"]):
                 self.load()
             self.notify(f"preset '{name}' deleted", timeout=2)
 
-        self.ctx.writer.submit(lambda s: prompts.delete_preset(s, preset_id, self.ctx.settings.user), deleted,
+        user = self.ctx.settings.user
+        self.ctx.writer.submit(lambda s: prompts.delete_preset(s, preset_id, user), deleted,
                                refused=(prompts.PromptError, NotFound), what="the preset's deletion")
 
     def action_close_presets(self) -> None:

@@ -77,9 +77,23 @@ class PromptEditing(ScreenPart):
     # --- what the app left unsaved last time ------------------------------------------------
     def restore_drafts(self) -> None:
         """At open: the edits left unsaved when the app last went come back, the most recent
-        one open where it was typed, the others on `e`."""
+        one open where it was typed, the others on `e`. Read off the loop; a studio's server
+        away as the app starts leaves them stored, for the next open."""
+        from director_tui.core import drafts
+
+        ctx = self.ctx
+        user, stream_id = ctx.settings.user, ctx.stream_id
+
+        def away(exc: Exception) -> bool:
+            store = ctx.store
+            return store is not None and store.shared_between_machines and store.is_transient(exc)
+
+        ctx.reader.read("drafts", lambda s: drafts.for_stream(s, user, stream_id),
+                        lambda found: self._drafts_found(ctx.drafts.adopt(found)), on_error=away, owner=self.screen)
+
+    def _drafts_found(self, found: list[DraftView]) -> None:
         on_their_way = self.ctx.decisions.texts_on_their_way()  # replayed from the outbox: not drafts
-        found = [d for d in self.ctx.drafts.load() if (d.segment_id, d.field) not in on_their_way]
+        found = [d for d in found if (d.segment_id, d.field) not in on_their_way]
         if not found:
             return
         first, screen = found[0], self.screen

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Label, Static
 from director_tui.ui.bindings import RECOMMEND_BINDINGS
 from director_tui.ui.cells import clip
 from director_tui.ui.context import UsesContext
+from director_tui.ui.key_router import FirstDraw
 from director_tui.ui.table_cursor import step_cursor
 from director_tui.ui.widgets.key_footer import KeyFooter
 
@@ -31,11 +32,12 @@ def rate_bar(rate: float, width: int = 20) -> Text:
     return Text("█" * n, style=style) + Text("░" * (width - n), style="dim")
 
 
-class RecommendScreen(UsesContext, Screen[None]):
+class RecommendScreen(FirstDraw, UsesContext, Screen[None]):
     BINDINGS = RECOMMEND_BINDINGS  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__(id="recommend")
+        self.start_first_draw()  # keys typed before its first draw wait for it (ui/key_router.py)
         self.field: str | None = None
         self.worst = False
         self.items: list[Recommendation] = []
@@ -53,6 +55,7 @@ class RecommendScreen(UsesContext, Screen[None]):
             table.add_column(label, key=key, width=width)
         table.focus()
         await self.reload()
+        self.first_drawn(self.ctx.keys)
 
     def _read(self) -> list[Recommendation]:
         from director_tui.core import insight

@@ -22,7 +22,8 @@ from textual.widgets import DataTable, Label, Static, TextArea
 
 from director_tui.core.states import Asset
 from director_tui.ui.bindings import REVIEW_BINDINGS
-from director_tui.ui.context import UsesContext
+from director_tui.ui.context import UsesContext, run_reporting
+from director_tui.ui.key_router import FirstDraw
 from director_tui.ui.messages import SegmentsChanged, ShowingSegment
 from director_tui.ui.screens.clip_stepping import ClipStepping
 from director_tui.ui.screens.prompt_saving import save_prompt_flow
@@ -42,11 +43,12 @@ if TYPE_CHECKING:
 SYNC_S = 0.5
 
 
-class ReviewScreen(UsesContext, Screen[None]):
+class ReviewScreen(FirstDraw, UsesContext, Screen[None]):
     BINDINGS = REVIEW_BINDINGS  # type: ignore[assignment]
 
     def __init__(self, segment_id: int, asset: str, order: SegmentOrder) -> None:
         super().__init__(id="review")
+        self.start_first_draw()  # keys typed before its first draw wait for it (ui/key_router.py)
         self.segment_id, self.asset, self.order = segment_id, asset, order
         self.seen: tuple[int | None, str] = (None, "")  # the version and state shown: a decision is about them
         self.saved = {"image": "", "motion": ""}  # what each editor started from
@@ -109,17 +111,23 @@ class ReviewScreen(UsesContext, Screen[None]):
                              lambda found: self._show(found, prompts_too=True), owner=self)
 
     def load(self, prompts_too: bool = False, replace: bool = False) -> None:
-        """`replace`: show the stored prompts even over an edit (another segment now)."""
+        """Read the segment again, off the loop (ui/reader.py: the last read asked is the one
+        drawn). `replace`: show the stored prompts even over an edit (another segment now).
+        Until the read is back, a decision binds to what the table shows of this row (the
+        version and state), as a decision pressed on the table does."""
         from director_tui.core import views
 
         store = self.ctx.store
         assert store is not None
+        if (shown := self.order.seen(self.segment_id, self.asset)) is not None:
+            self.seen = shown
         self._change_token = store.change_token()
-        with store.read() as s:
-            found = views.review_screen(s, self.segment_id, self.asset)
-        self._show(found, prompts_too, replace)
+        segment_id, asset = self.segment_id, self.asset
+        self.ctx.reader.read("review", lambda s: views.review_screen(s, segment_id, asset),
+                             lambda found: self._show(found, prompts_too, replace), owner=self, holds_keys=True)
 
     def _show(self, found: tuple[Any, ...], prompts_too: bool = False, replace: bool = False) -> None:
+        self.first_drawn(self.ctx.keys)
         from director_tui.ui.screens.compare import version_caption
 
         seg, versions, comments, context = found
@@ -325,9 +333,11 @@ class ReviewScreen(UsesContext, Screen[None]):
         self._play_from(None)
 
     def _play_from(self, start: float | None) -> None:
+        """The player on this segment's asset, as it is now (the file is read off the loop)."""
         from director_tui.ui.screens.main_decisions import open_player
 
-        open_player(self.app, self.segment_id, self.asset, self.order.position(self.segment_id), start=start)
+        run_reporting(self, open_player(self.app, self.segment_id, self.asset, self.order.position(self.segment_id),
+                                        start=start), "player")
 
     # --- a clip, frame by frame (screens/clip_stepping.py) ---------------------------------------
     def action_clip_frames(self, frames: int) -> None:
@@ -349,7 +359,7 @@ class ReviewScreen(UsesContext, Screen[None]):
     async def action_send_to_machine(self) -> None:
         from director_tui.ui.sharing import current_file, send_to_my_machine
 
-        found = current_file(self.app, self.segment_id, self.asset, self.order.position(self.segment_id))
+        found = await current_file(self.app, self.segment_id, self.asset, self.order.position(self.segment_id))
         if found is not None:
             await send_to_my_machine(self.app, [found])
 

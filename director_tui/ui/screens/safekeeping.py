@@ -157,14 +157,13 @@ class SafekeepingJobs(ScreenPart):
         assert store is not None  # run_command waits for the store (store_or_later)
         position, number = command.positions
         asset = command.asset or self.screen.asset
-        with store.read() as s:
-            version_id = version_at(s, self.ctx.stream_id, position, asset, number)
-        if version_id is None:
-            self.screen.notify(f"restore: segment {position} has no {asset} version {number}", severity="warning")
-            return
-        home, user = self.ctx.settings.home, self.ctx.settings.user
+        home, user, stream_id = self.ctx.settings.home, self.ctx.settings.user, self.ctx.stream_id
 
-        def job(progress: Callable[[int, int, str], None]) -> str:
+        def job(progress: Callable[[int, int, str], None]) -> str:  # in the job's thread: no read on the loop
+            with store.read() as s:
+                version_id = version_at(s, stream_id, position, asset, number)
+            if version_id is None:
+                raise ValueError(f"segment {position} has no {asset} version {number}")
             v, came_back = version_cleanup.restore(store, home, version_id, user)
             progress(1, 1, v.path)
             if not came_back:

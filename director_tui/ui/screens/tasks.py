@@ -15,6 +15,7 @@ from director_tui.core.states import TaskState
 from director_tui.ui.bindings import LOG_BINDINGS, TASKS_BINDINGS
 from director_tui.ui.cells import clip, short_reason
 from director_tui.ui.context import UsesContext
+from director_tui.ui.key_router import FirstDraw
 from director_tui.ui.widgets.key_footer import KeyFooter
 
 REFRESH_S = 0.5
@@ -58,11 +59,12 @@ def eta_seconds(elapsed: float, progress: float) -> float | None:
     return max(0.0, elapsed * (1 - progress) / progress)
 
 
-class TasksScreen(UsesContext, Screen[None]):
+class TasksScreen(FirstDraw, UsesContext, Screen[None]):
     BINDINGS = TASKS_BINDINGS  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__(id="tasks")
+        self.start_first_draw()  # keys typed before its first draw wait for it (ui/key_router.py)
         self._ids: list[int] = []
         self._shown: dict[int, list[Text | str]] = {}  # what each row shows, to update only changes
         self._logs: dict[int, str | None] = {}
@@ -114,6 +116,7 @@ class TasksScreen(UsesContext, Screen[None]):
         self.ctx.reader.read("tasks", lambda s: recent_tasks(s, stream_id, LIMIT), self._draw, owner=self)
 
     def _draw(self, found: list[Any]) -> None:
+        self.first_drawn(self.ctx.keys)
         table = self.query_one(DataTable)
         rows = self._rows(found)
         ids = [i for i, _ in rows]

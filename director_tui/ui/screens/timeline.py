@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Label
 from director_tui.ui.bindings import TIMELINE_BINDINGS
 from director_tui.ui.cells import clip
 from director_tui.ui.context import UsesContext
+from director_tui.ui.key_router import FirstDraw
 from director_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -52,11 +53,12 @@ def local_time(at: datetime) -> str:
     return at.replace(tzinfo=UTC).astimezone().strftime("%m-%d %H:%M:%S")
 
 
-class TimelineScreen(UsesContext, Screen["int | None"]):
+class TimelineScreen(FirstDraw, UsesContext, Screen["int | None"]):
     BINDINGS = TIMELINE_BINDINGS  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__(id="timeline")
+        self.start_first_draw()  # keys typed before its first draw wait for it (ui/key_router.py)
         self.filters: dict[str, str] = {}
         self._events: list[TimelineEvent] = []
         self._exhausted = False
@@ -104,6 +106,7 @@ class TimelineScreen(UsesContext, Screen["int | None"]):
         self.ctx.reader.read("timeline", work, lambda found: self._show_page(*found), owner=self)
 
     def _show_page(self, newest: int | None, events: list[TimelineEvent]) -> None:
+        self.first_drawn(self.ctx.keys)
         table = self.query_one(DataTable)
         keep = self.current.id if self.current else None
         self._events, self._exhausted = [], False

@@ -13,17 +13,25 @@ from director_tui.ui.context import context_of
 
 def review_trust(app: App[Any]) -> None:
     from director_tui.core.models import Stream
+
+    ctx = context_of(app)
+    if ctx.store_or_later(lambda: review_trust(app)) is None:
+        return
+    stream_id = ctx.stream_id
+
+    def definitions(s: Any) -> tuple[str, str]:
+        stream = s.get(Stream, stream_id)
+        return (stream.slug, stream.generators_json) if stream else ("?", "{}")
+
+    ctx.reader.read("trust", definitions, lambda found: _ask(app, *found), holds_keys=True)
+
+
+def _ask(app: App[Any], slug: str, generators: str) -> None:
+    """The definitions read: shown in full, and y trusts them."""
     from director_tui.core.trust import TrustError, TrustStore
     from director_tui.ui.screens.safekeeping import ConfirmScreen
 
     ctx = context_of(app)
-    store = ctx.store
-    if store is None:
-        ctx.store_or_later(lambda: review_trust(app))
-        return
-    with store.read() as s:
-        stream = s.get(Stream, ctx.stream_id)
-        slug, generators = (stream.slug, stream.generators_json) if stream else ("?", "{}")
     trust = TrustStore()
     try:
         untrusted = trust.untrusted(generators)

@@ -14,17 +14,19 @@ from textual.widgets import Label
 from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import VARIATION_BINDINGS
 from director_tui.ui.context import UsesContext
+from director_tui.ui.key_router import FirstDraw
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.preview import Preview
 
 REFRESH_S = 0.5
 
 
-class VariationScreen(UsesContext, Screen[None]):
+class VariationScreen(FirstDraw, UsesContext, Screen[None]):
     BINDINGS = VARIATION_BINDINGS  # type: ignore[assignment]
 
     def __init__(self, group: str) -> None:
         super().__init__(id="variations")
+        self.start_first_draw()  # keys typed before its first draw wait for it (ui/key_router.py)
         self.group = group
         self.cells: list[tuple[int, int | None]] = []  # (task id, version id) in queued order
         self._shown: list[object] = []
@@ -55,6 +57,7 @@ class VariationScreen(UsesContext, Screen[None]):
                              owner=self)
 
     def _draw(self, title: str, rows: list[tuple[Any, ...]]) -> None:
+        self.first_drawn(self.ctx.keys)
         if rows == self._shown:
             return
         grid = self.query_one(Grid)

@@ -332,3 +332,7 @@ class SegmentTable(DataTable[Text | str], inherit_bindings=False):
     def position(self, segment_id: int) -> int | None:
         row = self.rows_by_id.get(segment_id)
         return row.position if row is not None else None
+
+    def seen(self, segment_id: int, asset: str) -> tuple[int | None, str] | None:
+        row = self.rows_by_id.get(segment_id)
+        return (row.version_id(asset), row.state(asset)) if row is not None else None
