@@ -11,9 +11,9 @@ from textual.widgets import DataTable, Static
 
 from director_tui.core.models import Activity, Segment, Version
 from director_tui.ui.app import make_app
+from director_tui.ui.screens.confirm import ConfirmScreen
 from director_tui.ui.screens.metrics import MetricsScreen
 from director_tui.ui.screens.recommend import RecommendScreen
-from director_tui.ui.screens.safekeeping import ConfirmScreen
 from director_tui.ui.screens.timeline import TimelineScreen
 from director_tui.ui.widgets.prompt_hints import PromptHints
 from director_tui.ui.widgets.quick_edit import QuickEdit

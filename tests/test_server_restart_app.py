@@ -6,7 +6,7 @@ Textual ends a widget whose message handler raises, taking its children with it:
 on the loop that met the dropped connection (the segment reload after a delivered
 decision, the version pane on a cursor move) ended the main screen and its table, and every
 key after it was a traceback while the decisions waiting were never delivered. This test
-fails that way without the guards in ui/screens/live_updates.py and main.py."""
+fails that way without the guards in ui/screens/main/live.py and main/screen.py."""
 
 from __future__ import annotations
 

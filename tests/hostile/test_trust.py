@@ -20,7 +20,7 @@ from director_tui.core import queue
 from director_tui.core.models import Stream, Task, TaskState
 from director_tui.core.trust import TrustStore, trust_file
 from director_tui.ui.app import make_app
-from director_tui.ui.screens.safekeeping import ConfirmScreen
+from director_tui.ui.screens.confirm import ConfirmScreen
 from tests.conftest import PY, SIZE, gen, run_tasks, spec_dict, wait_for
 
 runner = CliRunner()

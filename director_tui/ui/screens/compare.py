@@ -211,7 +211,7 @@ class CompareScreen(FirstDraw, UsesContext, Screen[None]):
             self.notify(str(exc), severity="error", timeout=6)
 
     async def action_send_to_machine(self) -> None:
-        from director_tui.ui.sharing import send_to_my_machine
+        from director_tui.ui.media_actions import send_to_my_machine
 
         sides = [s for s in (self.a, self.b) if s.path.is_file()]
         if not sides:

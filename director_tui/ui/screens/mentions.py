@@ -1,7 +1,7 @@
 """Mentions (`@`): the comments that mention you, newest first, unseen ones marked; `enter`
 goes to the segment (in this stream; another stream's says how to open it) and marks it
 seen, `x` marks it seen without going. The notice that one arrived comes from the main
-screen's sync (screens/live_updates.py)."""
+screen's sync (screens/main/live.py)."""
 
 from __future__ import annotations
 

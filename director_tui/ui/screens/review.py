@@ -334,7 +334,7 @@ class ReviewScreen(FirstDraw, UsesContext, Screen[None]):
 
     def _play_from(self, start: float | None) -> None:
         """The player on this segment's asset, as it is now (the file is read off the loop)."""
-        from director_tui.ui.screens.main_decisions import open_player
+        from director_tui.ui.media_actions import open_player
 
         run_reporting(self, open_player(self.app, self.segment_id, self.asset, self.order.position(self.segment_id),
                                         start=start), "player")
@@ -357,7 +357,7 @@ class ReviewScreen(FirstDraw, UsesContext, Screen[None]):
             self.clip.play_from_here()
 
     async def action_send_to_machine(self) -> None:
-        from director_tui.ui.sharing import current_file, send_to_my_machine
+        from director_tui.ui.media_actions import current_file, send_to_my_machine
 
         found = await current_file(self.app, self.segment_id, self.asset, self.order.position(self.segment_id))
         if found is not None:

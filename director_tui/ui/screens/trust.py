@@ -29,7 +29,7 @@ def review_trust(app: App[Any]) -> None:
 def _ask(app: App[Any], slug: str, generators: str) -> None:
     """The definitions read: shown in full, and y trusts them."""
     from director_tui.core.trust import TrustError, TrustStore
-    from director_tui.ui.screens.safekeeping import ConfirmScreen
+    from director_tui.ui.screens.confirm import ConfirmScreen
 
     ctx = context_of(app)
     trust = TrustStore()

@@ -13,7 +13,7 @@ from director_tui.core.states import Asset
 
 if TYPE_CHECKING:
     from director_tui.media.dailies import Dailies
-    from director_tui.ui.screens.main_host import MainHost
+    from director_tui.ui.screens.main.host import MainHost
 
 
 def play_dailies(screen: MainHost, which: str, started: Callable[[Dailies], object]) -> None:

@@ -8,37 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Label, Static
 
-from director_tui.ui.bindings import CONFIRM_BINDINGS
-from director_tui.ui.screens.screen_part import ScreenPart
+from director_tui.ui.screens.confirm import ConfirmScreen
+from director_tui.ui.screens.main.part import ScreenPart
 from director_tui.ui.widgets.job_bar import JobBar
 
 if TYPE_CHECKING:
     from director_tui.core.commands import Command
-    from director_tui.ui.screens.main_host import MainHost
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; y confirms, n or esc declines."""
-
-    BINDINGS = CONFIRM_BINDINGS  # type: ignore[assignment]
-
-    def __init__(self, title: str, body: Text | str) -> None:
-        super().__init__(id="confirm")
-        self._title, self._body = title, body
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-box"):
-            yield Label(Text(self._title, style="bold"))
-            yield Static(self._body)
-            yield Label(Text("y: go ahead   n / esc: no", style="dim"))
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    from director_tui.ui.screens.main.host import MainHost
 
 
 QUIT_AGAIN_S = 5.0

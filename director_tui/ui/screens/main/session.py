@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 from director_tui.core.rows import VersionRow
 from director_tui.core.states import Asset
-from director_tui.ui.screens.screen_part import ScreenPart
+from director_tui.ui.screens.main.part import ScreenPart
 from director_tui.ui.widgets.task_log import TaskLog
 from director_tui.ui.widgets.version_pane import VersionPane
 
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from director_tui.ui.screens.main_host import MainHost
+    from director_tui.ui.screens.main.host import MainHost
 
 STATE_SAVE_DELAY_S = 1.5  # a burst of moves is one write
 

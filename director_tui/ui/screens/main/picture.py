@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from director_tui.ui.screens.screen_part import ScreenPart
+from director_tui.ui.screens.main.part import ScreenPart
 
 if TYPE_CHECKING:
     from director_tui.ui.widgets.preview import Preview

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from director_tui.core.rows import Totals
 from director_tui.core.states import TaskState
-from director_tui.ui.screens.screen_part import ScreenPart
+from director_tui.ui.screens.main.part import ScreenPart
 from director_tui.ui.widgets.status_header import StatusHeader
 from director_tui.ui.widgets.task_log import TaskLog
 
 if TYPE_CHECKING:
     from director_tui.jobs.runner import RunnerEvent
-    from director_tui.ui.screens.main_host import MainHost
+    from director_tui.ui.screens.main.host import MainHost
     from director_tui.ui.widgets.segment_table import SegmentTable
 
 FLUSH_INTERVAL_S = 0.2  # at most 5 UI updates a second, whatever the generators print (make bench: flood)

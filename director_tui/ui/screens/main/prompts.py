@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from director_tui.core.states import Asset
+from director_tui.ui.screens.main.part import ScreenPart
 from director_tui.ui.screens.prompt_saving import run_editor, save_prompt_flow
-from director_tui.ui.screens.screen_part import ScreenPart
 from director_tui.ui.widgets.quick_edit import QuickEdit
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from director_tui.ui.screens.screen_part import ScreenPart
+from director_tui.ui.screens.main.part import ScreenPart
 
 if TYPE_CHECKING:
     from director_tui.core.store import Store
@@ -51,7 +51,7 @@ class CommandLine(ScreenPart):
         elif verb in ("export", "cleanup", "restore"):
             getattr(screen.jobs, f"run_{verb}")(command)
         elif verb == "dailies":
-            from director_tui.ui.screens.dailies_run import play_dailies
+            from director_tui.ui.screens.main.dailies import play_dailies
 
             play_dailies(screen, command.text, lambda run: setattr(self, "last_dailies", run))
         else:

@@ -5,13 +5,9 @@ methods are one line each into here."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from textual.app import App
-
-from director_tui.core.states import Asset
-from director_tui.ui.context import context_of
-from director_tui.ui.screens.screen_part import ScreenPart
+from director_tui.ui.screens.main.part import ScreenPart
 
 if TYPE_CHECKING:
     from director_tui.core.operations import Outcome
@@ -123,32 +119,3 @@ class Decisions(ScreenPart):
         """Cancel the queued/running tasks of these segments (None: of the whole stream); the
         one line saying what was cancelled comes when the store has it."""
         self.ctx.tasks.cancel(segment_ids=seg_ids)
-
-
-async def open_player(app: App[Any], segment_id: int, asset: str, position: int | None,
-                start: float | None = None) -> None:
-    """The segment's current `asset` in the player (mpv, or the configured one): in this
-    terminal (over SSH, suspended) or in a window of its own; a clip from `start` seconds."""
-    from director_tui.media.player import PlayerError, launch_detached, plan_player, run_in_terminal
-    from director_tui.ui.sharing import current_file, open_in_browser
-
-    ctx = context_of(app)
-    found = await current_file(app, segment_id, asset, position)  # None: it said why
-    if found is None:
-        return
-    label, path = found
-    if app.is_web:  # a browser tab (`director-tui serve`): the file in a new tab, at full quality
-        open_in_browser(app, path)
-        return
-    settings = ctx.settings
-    try:
-        plan = plan_player(path, settings.player, settings.player_in_terminal, is_image=asset == Asset.KEYFRAME,
-                           start=start)
-        if plan.in_terminal and not app.is_headless:
-            with app.suspend():
-                run_in_terminal(plan)
-        else:
-            launch_detached(plan)
-            app.notify(f"opened {label.split(' ', 2)[-1]} in {plan.argv[0].rsplit('/', 1)[-1]}", timeout=2)
-    except PlayerError as exc:
-        app.notify(str(exc), severity="error", timeout=6)

@@ -22,9 +22,9 @@ from director_tui.core.states import Asset, TaskState
 from director_tui.ui.bindings import MAIN_BINDINGS
 from director_tui.ui.context import run_reporting
 from director_tui.ui.messages import SegmentsChanged, ShowingSegment
-from director_tui.ui.screens.live_updates import LiveUpdates
-from director_tui.ui.screens.main_host import MainHost
-from director_tui.ui.screens.session_state import SessionKeeper
+from director_tui.ui.screens.main.host import MainHost
+from director_tui.ui.screens.main.live import LiveUpdates
+from director_tui.ui.screens.main.session import SessionKeeper
 from director_tui.ui.widgets.job_bar import JobBar
 from director_tui.ui.widgets.key_footer import KeyFooter
 from director_tui.ui.widgets.prompt_line import PromptBar, PromptLine
@@ -35,11 +35,11 @@ from director_tui.ui.widgets.task_log import TaskLog
 from director_tui.ui.widgets.version_pane import VersionPane
 
 if TYPE_CHECKING:
-    from director_tui.ui.screens.command_line import CommandLine
-    from director_tui.ui.screens.main_decisions import Decisions
-    from director_tui.ui.screens.picture_pane import PicturePane
-    from director_tui.ui.screens.prompt_editing import PromptEditing
-    from director_tui.ui.screens.safekeeping import SafekeepingJobs
+    from director_tui.ui.screens.main.command_line import CommandLine
+    from director_tui.ui.screens.main.decisions import Decisions
+    from director_tui.ui.screens.main.picture import PicturePane
+    from director_tui.ui.screens.main.prompts import PromptEditing
+    from director_tui.ui.screens.main.safekeeping import SafekeepingJobs
 
 PAGE = 20
 
@@ -64,31 +64,31 @@ class MainScreen(MainHost):
     # the collaborators no first frame needs: made (and their modules imported) on first use
     @functools.cached_property
     def decisions(self) -> Decisions:
-        from director_tui.ui.screens.main_decisions import Decisions
+        from director_tui.ui.screens.main.decisions import Decisions
 
         return Decisions(self)
 
     @functools.cached_property
     def prompts(self) -> PromptEditing:
-        from director_tui.ui.screens.prompt_editing import PromptEditing
+        from director_tui.ui.screens.main.prompts import PromptEditing
 
         return PromptEditing(self)
 
     @functools.cached_property
     def commands(self) -> CommandLine:
-        from director_tui.ui.screens.command_line import CommandLine
+        from director_tui.ui.screens.main.command_line import CommandLine
 
         return CommandLine(self)
 
     @functools.cached_property
     def picture(self) -> PicturePane:
-        from director_tui.ui.screens.picture_pane import PicturePane
+        from director_tui.ui.screens.main.picture import PicturePane
 
         return PicturePane(self)
 
     @functools.cached_property
     def jobs(self) -> SafekeepingJobs:
-        from director_tui.ui.screens.safekeeping import SafekeepingJobs
+        from director_tui.ui.screens.main.safekeeping import SafekeepingJobs
 
         return SafekeepingJobs(self)
 
@@ -357,21 +357,14 @@ class MainScreen(MainHost):
         log.display = not log.display
         self.session.changed()
 
-    # screens over the table, each imported on first use (not on the first frame's path)
-    _OVERLAY_SCREENS = {"tasks": ("tasks", "TasksScreen"), "timeline": ("timeline", "TimelineScreen"),
-                         "metrics": ("metrics", "MetricsScreen"), "recommendations": ("recommend", "RecommendScreen"),
-                         "mentions": ("mentions", "MentionsScreen")}
-
     def action_open_screen(self, name: str) -> None:
-        import importlib
+        """A screen over the table (overlays.py); one that names a segment when it closes
+        (timeline, metrics: enter) sends the cursor there."""
+        from director_tui.ui.screens.main.overlays import OVERLAYS
 
-        if self.ctx.store is None:
-            self.ctx.store_or_later(lambda: self.action_open_screen(name))
+        if self.ctx.store_or_later(lambda: self.action_open_screen(name)) is None:
             return
-        module, cls = self._OVERLAY_SCREENS[name]
-        screen = getattr(importlib.import_module(f"director_tui.ui.screens.{module}"), cls)()
-        # a screen that names a segment when it closes (timeline, metrics: enter) sends us there
-        self.app.push_screen(screen, lambda segment_id: self.go_to_segment(segment_id)
+        self.app.push_screen(OVERLAYS[name](), lambda segment_id: self.go_to_segment(segment_id)
                              if isinstance(segment_id, int) else None)
 
     def on_segments_changed(self, event: SegmentsChanged) -> None:
@@ -468,14 +461,14 @@ class MainScreen(MainHost):
         self.prompts.in_editor()
 
     async def action_open_player(self) -> None:
-        from director_tui.ui.screens.main_decisions import open_player
+        from director_tui.ui.media_actions import open_player
 
         row = self.current_with_store(lambda: run_reporting(self, self.action_open_player(), "player"))
         if row is not None:
             await open_player(self.app, row.id, self.asset, row.position)
 
     async def action_send_to_machine(self) -> None:
-        from director_tui.ui.sharing import current_file, send_to_my_machine
+        from director_tui.ui.media_actions import current_file, send_to_my_machine
 
         row = self.current_with_store(lambda: run_reporting(self, self.action_send_to_machine(), "share"))
         if row is not None and (found := await current_file(self.app, row.id, self.asset, row.position)) is not None:
