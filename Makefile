@@ -24,7 +24,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/director-tui demo
 
-# the whole suite, on every core (pytest-xdist); tiers: -m unit / app / e2e (tests/conftest.py);
+# the whole suite, on every core (pytest-xdist); tiers by directory: tests/unit, tests/app, tests/e2e;
 # then the tests that burn every core on purpose (-m serial: a review under fire), alone
 test: $(TESTSTAMP)
 	$(BIN)/ruff check director_tui tests
@@ -37,7 +37,7 @@ test: $(TESTSTAMP)
 test-fast: $(TESTSTAMP)
 	$(BIN)/ruff check director_tui tests
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto -m unit
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto tests/unit
 
 bench: $(TESTSTAMP)
 	$(BIN)/python tests/perf/run_all.py

@@ -220,6 +220,19 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 60) ->
     raise AssertionError("condition not met in time")
 
 
+async def settled(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    """Until the work the keys so far asked for is done: the writes and decisions delivered,
+    the reads drawn, the screen in front drawn (FirstDraw), the keys held handed on, and the
+    messages that followed handled. What the tests wait for instead of a pause."""
+    for _ in range(3):  # a read's answer can ask for a write, a write's for a read
+        await app.decisions.idle()
+        await app.writer.idle()
+        await app.reader.idle()
+        await wait_for(pilot, lambda: getattr(app.screen, "drawing_since", None) is None
+                       and not app.context.keys.held, timeout=10)
+        await pilot.pause()
+
+
 @pytest.fixture
 def reviewed(store, home, make_stream):  # type: ignore[no-untyped-def]
     """6 segments: keyframes v1 made; 1-4 approved first time, 5 rejected then v2 approved,
@@ -279,36 +292,19 @@ def impatient(store: Store, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 # --- tiers -----------------------------------------------------------------------
-# unit: core and pure logic on a real SQLite file, no app, no generator process;
-# app: the real app under Pilot (snapshots too); e2e: real generators, ffmpeg, players,
-# rclone, pseudo-terminals, other processes. `make test-fast` runs the first tier.
-E2E_FIXTURES = {"generated_film", "reviewed", "with_clip", "two_clips", "two_keyframes", "like_another",
-                "hanging", "long_clip"}
-E2E_WORDS = ("run_tasks(", "subprocess", "Popen", "pty.", "Runner(", "cli(home, \"regen\"", "--wait", "ffmpeg",
-             "rclone", "mpv", "start_worker", "spawn_app", "open_app(", "one_task(")
+# The directory a test is in says its tier (issue 26, 8): tests/unit/ (core and pure
+# logic on a real SQLite file, no app, no generator process), tests/app/ (the real app
+# under Pilot, snapshots too), tests/e2e/ (real generators, ffmpeg, players, rclone,
+# pseudo-terminals, other processes, a PostgreSQL server). A module goes where its most
+# demanding test belongs. `make test-fast` runs the first tier.
+TIERS = ("unit", "app", "e2e")
 
 
 def tier_of(item: pytest.Item) -> str:
-    """A module's own TIER if it says, else what the test uses (fixtures, words, async)."""
-    import inspect
-
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None and callspec.params.get("store_kind") == "postgresql":
-        return "e2e"  # another process: the server
-    declared = getattr(getattr(item, "module", None), "TIER", None)
-    if declared in ("unit", "app", "e2e"):
-        return str(declared)
-    function = getattr(item, "function", None)
-    fixtures = set(getattr(item, "fixturenames", ()))
-    if function is not None and (inspect.iscoroutinefunction(function) or "snap_compare" in fixtures):
-        return "app"
-    try:
-        source = inspect.getsource(function) if function is not None else ""
-    except (OSError, TypeError):
-        source = ""
-    if fixtures & E2E_FIXTURES or any(word in source for word in E2E_WORDS):
-        return "e2e"
-    return "unit"
+    parts = Path(str(item.path)).resolve().relative_to(Path(__file__).resolve().parent).parts
+    if not parts or parts[0] not in TIERS:
+        raise pytest.UsageError(f"{item.nodeid}: a test lives in tests/unit, tests/app or tests/e2e")
+    return parts[0]
 
 
 def pytest_configure(config: pytest.Config) -> None:

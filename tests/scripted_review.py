@@ -4,7 +4,7 @@ one-line note each, driven key by key through the real app under Pilot.
 It counts the keys a director presses per decision (the note's text not counted) and
 checks, after every key and without waiting longer than one refresh, that the cursor
 stands where the director expects: on the next segment to review. Used by
-tests/test_keys_per_decision.py (the limit) and tests/perf/bench_keys.py (the figure).
+tests/app/test_keys_per_decision.py (the limit) and tests/perf/bench_keys.py (the figure).
 """
 
 from __future__ import annotations

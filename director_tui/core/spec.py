@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from director_tui.core.states import Asset
 
 if TYPE_CHECKING:  # the store's side is imported where it is used: `status` reads a stream's
-    # generators through stored_generators() without SQLAlchemy (tests/test_cli_reads.py)
+    # generators through stored_generators() without SQLAlchemy (tests/e2e/test_cli_reads.py)
     from sqlmodel import Session
 
     from director_tui.core.models import Stream
@@ -40,7 +40,7 @@ GENERATOR_PLACEHOLDERS = frozenset(
 )
 PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
 GENERATOR_KEYS = {"backend", "command", "timeout_s", "concurrency", "pace_s"}
-# the generator back ends jobs/backends/ registers (tests/test_backends.py keeps the two equal)
+# the generator back ends jobs/backends/ registers (tests/e2e/test_backends.py keeps the two equal)
 KNOWN_BACKENDS = ("comfyui", "procedural", "replicate", "subprocess")
 DEFAULT_CONCURRENCY = {Asset.KEYFRAME: 2, Asset.VIDEO: 1}
 DEFAULT_TIMEOUT_S = 600.0

@@ -4,7 +4,7 @@ Wide terminals get both prompts and the state words; below WIDE_MIN columns the 
 keeps one prompt column (the active asset's: image for keyframes, motion for videos) and
 shows each asset as its glyph and version (`✓ v2`), so that the Keyframe, Video, comment
 and Progress columns always fit — at 80 columns too — and `h`/`l` never point at a column
-off the edge. Pure arithmetic: tested on its own (tests/test_table_layout.py).
+off the edge. Pure arithmetic: tested on its own (tests/unit/test_first_hour_unit.py).
 """
 
 from __future__ import annotations

@@ -816,49 +816,49 @@ def _special_config(tmp: Path) -> None:
 # ---- faults reached only inside the app or against a stand-in server: counted by their tests
 
 TESTED_FAULTS: dict[str, list[str]] = {
-    "a ComfyUI server that is not there": ["tests/test_comfyui.py::test_an_unreachable_server_is_one_line"],
-    "ComfyUI's websocket dropping mid-run": ["tests/test_comfyui.py::test_the_websocket_dropping_mid_run_loses_nothing"],
+    "a ComfyUI server that is not there": ["tests/e2e/test_comfyui.py::test_an_unreachable_server_is_one_line"],
+    "ComfyUI's websocket dropping mid-run": ["tests/e2e/test_comfyui.py::test_the_websocket_dropping_mid_run_loses_nothing"],
     "a ComfyUI node failing on the server":
-        ["tests/test_comfyui.py::test_a_node_failing_on_the_server_fails_the_task_with_its_message"],
-    "a ComfyUI server dying mid-run": ["tests/test_comfyui.py::test_a_server_dying_mid_run_moves_its_task_to_another"],
+        ["tests/e2e/test_comfyui.py::test_a_node_failing_on_the_server_fails_the_task_with_its_message"],
+    "a ComfyUI server dying mid-run": ["tests/e2e/test_comfyui.py::test_a_server_dying_mid_run_moves_its_task_to_another"],
     "someone else interrupting the ComfyUI server, a prompt past its timeout": [
-        "tests/test_comfyui.py::test_someone_else_interrupting_the_server_and_a_timeout_are_one_line_each",
-        "tests/test_comfyui.py::test_a_prompt_past_its_timeout_is_stopped_on_the_server"],
-    "noise on ComfyUI's websocket": ["tests/test_comfyui.py::test_noise_on_the_websocket_is_ignored"],
+        "tests/e2e/test_comfyui.py::test_someone_else_interrupting_the_server_and_a_timeout_are_one_line_each",
+        "tests/e2e/test_comfyui.py::test_a_prompt_past_its_timeout_is_stopped_on_the_server"],
+    "noise on ComfyUI's websocket": ["tests/e2e/test_comfyui.py::test_noise_on_the_websocket_is_ignored"],
     "a hosted model's prediction failing, an unknown model version":
-        ["tests/test_replicate.py::test_a_failed_prediction_and_an_unknown_version_are_one_line"],
+        ["tests/e2e/test_replicate.py::test_a_failed_prediction_and_an_unknown_version_are_one_line"],
     "a hosted API token missing or wrong":
-        ["tests/test_replicate.py::test_a_missing_token_names_the_variable_and_a_wrong_one_is_never_shown"],
-    "a task row naming another server or secret (recovery)": ["tests/hostile/test_recovery_trust.py"],
+        ["tests/e2e/test_replicate.py::test_a_missing_token_names_the_variable_and_a_wrong_one_is_never_shown"],
+    "a task row naming another server or secret (recovery)": ["tests/e2e/hostile/test_recovery_trust.py"],
     "the PostgreSQL server restarting while the app reads":
-        ["tests/test_server_restart_app.py::test_a_server_restart_while_the_screen_reads_ends_nothing"],
+        ["tests/e2e/test_server_restart_app.py::test_a_server_restart_while_the_screen_reads_ends_nothing"],
     "the PostgreSQL server restarting during a review under load":
-        ["tests/test_review_under_fire.py::test_a_review_under_fire_on_postgresql"],
-    "SIGHUP to the app whatever it is doing": ["tests/hostile/test_signals.py::test_a_hang_up_ends_the_app_whatever_it_is_doing"],
+        ["tests/e2e/test_review_under_fire.py::test_a_review_under_fire_on_postgresql"],
+    "SIGHUP to the app whatever it is doing": ["tests/e2e/hostile/test_signals.py::test_a_hang_up_ends_the_app_whatever_it_is_doing"],
     "the terminal going away without a signal (an SSH drop)":
-        ["tests/hostile/test_signals.py::test_a_terminal_that_goes_away_without_a_signal_ends_the_app"],
-    "an app stuck on its event loop": ["tests/hostile/test_signals.py::test_the_backstop_ends_a_stuck_process_and_requeues_its_tasks"],
+        ["tests/e2e/hostile/test_signals.py::test_a_terminal_that_goes_away_without_a_signal_ends_the_app"],
+    "an app stuck on its event loop": ["tests/e2e/hostile/test_signals.py::test_the_backstop_ends_a_stuck_process_and_requeues_its_tasks"],
     "the write lock held while the director decides in the app": [
-        "tests/hostile/test_store_faults.py::test_a_locked_database_shows_it_waits_and_the_decision_lands_when_it_goes",
-        "tests/hostile/test_store_faults.py::test_a_lock_held_past_the_busy_timeout_keeps_the_typed_comment"],
+        "tests/e2e/hostile/test_store_faults.py::test_a_locked_database_shows_it_waits_and_the_decision_lands_when_it_goes",
+        "tests/e2e/hostile/test_store_faults.py::test_a_lock_held_past_the_busy_timeout_keeps_the_typed_comment"],
     "a full disk while the director types in the app":
-        ["tests/hostile/test_store_faults.py::test_a_full_disk_keeps_the_comment_waiting_and_nothing_typed_is_lost"],
+        ["tests/e2e/hostile/test_store_faults.py::test_a_full_disk_keeps_the_comment_waiting_and_nothing_typed_is_lost"],
     "the app killed while a comment is typed":
-        ["tests/hostile/test_store_faults.py::test_a_comment_being_typed_comes_back_after_the_app_died"],
+        ["tests/e2e/hostile/test_store_faults.py::test_a_comment_being_typed_comes_back_after_the_app_died"],
     "two directors deciding the same shot at once":
-        ["tests/hostile/test_store_faults.py::test_two_directors_deciding_at_once_the_later_is_refused_and_shown_why"],
+        ["tests/e2e/hostile/test_store_faults.py::test_two_directors_deciding_at_once_the_later_is_refused_and_shown_why"],
     "a state folder that cannot keep the outbox":
-        ["tests/hostile/test_store_faults.py::test_a_state_folder_that_cannot_keep_the_outbox_still_decides"],
-    "hostile text (escape sequences) in every field of every screen": ["tests/hostile/test_terminal_text.py"],
-    "a colleague's account planting links and fake tasks": ["tests/hostile/test_two_accounts.py"],
-    "bad preset files read in the app": ["tests/hostile/test_bad_input.py::test_bad_preset_files_in_the_app_are_a_notice"],
+        ["tests/e2e/hostile/test_store_faults.py::test_a_state_folder_that_cannot_keep_the_outbox_still_decides"],
+    "hostile text (escape sequences) in every field of every screen": ["tests/app/hostile/test_terminal_text.py"],
+    "a colleague's account planting links and fake tasks": ["tests/e2e/hostile/test_two_accounts.py"],
+    "bad preset files read in the app": ["tests/e2e/hostile/test_bad_input.py::test_bad_preset_files_in_the_app_are_a_notice"],
     "serve: requests without the token, and stopping with tabs open": [
-        "tests/test_serve.py::test_without_the_token_nothing_is_served",
-        "tests/test_serve.py::test_ctrl_c_with_tabs_open_stops_serve_and_every_tab_at_once"],
+        "tests/e2e/test_serve.py::test_without_the_token_nothing_is_served",
+        "tests/e2e/test_serve.py::test_ctrl_c_with_tabs_open_stops_serve_and_every_tab_at_once"],
     "an export, a cleanup or a cut killed half way": [
-        "tests/test_archive.py::test_export_killed_leaves_no_broken_zip",
-        "tests/test_archive.py::test_cleanup_killed_half_way_loses_nothing_and_finishes",
-        "tests/test_cut_stop.py"],
+        "tests/e2e/test_archive.py::test_export_killed_leaves_no_broken_zip",
+        "tests/e2e/test_archive.py::test_cleanup_killed_half_way_loses_nothing_and_finishes",
+        "tests/e2e/test_cut_stop.py"],
 }
 
 
