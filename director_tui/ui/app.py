@@ -6,7 +6,6 @@ CLI and the tests alike."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from director_tui.ui import terminal_safety
 from director_tui.ui.announcer import Announcer
 from director_tui.ui.appearance import Appearance
 from director_tui.ui.bindings import APP_BINDINGS, palette_entries
+from director_tui.ui.collector import Collector
 from director_tui.ui.context import Context
 from director_tui.ui.decision_queue import DecisionQueue
 from director_tui.ui.draft_keeper import DraftKeeper
@@ -41,7 +41,6 @@ from director_tui.ui.writer import StoreWriter
 if TYPE_CHECKING:
     from director_tui.core.store import Store
     from director_tui.jobs.runner import Runner
-    from director_tui.ui.config_follower import ConfigFollower
 
 
 def styles_dir() -> Path:
@@ -84,8 +83,7 @@ class DirectorApp(App[None]):
             tasks=tasks, store_changes=StoreChanges(self), way_out=self.way_out, report_fault=self._handle_exception)
         self.appearance = Appearance(self, settings)
         self.main_screen = MainScreen()
-        self.config_follower: ConfigFollower | None = None  # the config saved while running (on mount)
-        self._gc_threshold: tuple[int, int, int] | None = None  # the collector's, before ours
+        self.collector = Collector()  # frozen out of the way once the store is open (ui/collector.py)
 
     # what tests and the CLI look at: the context's parts (screens use `self.ctx`)
     settings = property(lambda self: self.context.settings)
@@ -98,6 +96,7 @@ class DirectorApp(App[None]):
     review = property(lambda self: self.context.review)
     tasks = property(lambda self: self.context.tasks)
     store_changes = property(lambda self: self.context.store_changes)
+    config_follower = property(lambda self: self.appearance.follower)
 
     @property
     def store(self) -> Store | None:
@@ -163,16 +162,6 @@ class DirectorApp(App[None]):
         else:
             self.call_after_refresh(self._store_ready, gate.store)
 
-    def _follow_config(self) -> None:
-        """The config saved while the app runs applies at once (ui/config_follower.py)."""
-        from director_tui.config import config_file
-        from director_tui.ui.config_follower import ConfigFollower
-
-        self.config_follower = ConfigFollower(
-            self.settings, self.settings.config_path or config_file(), self.appearance.config_changed,
-            lambda why: self.notify(why, severity="warning", timeout=10))
-        self.config_follower.start()
-
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette (ctrl+p): every key action of the screen it was opened on, by name,
         with its keys, then Textual's own (Theme, Keys, Screenshot)."""
@@ -200,21 +189,11 @@ class DirectorApp(App[None]):
         try:
             self.decisions.adopt_orphans()  # before the drafts: a note on its way is no draft
             self.store_changes.follow(store)
-            self._follow_config()  # after the first frame, as the store: its thread imports watchfiles
+            self.appearance.follow_config()  # after the first frame, as the store: its thread imports watchfiles
             self.context.gate.publish_opened()  # the main screen shows the server is away, if it is
             self.tasks.start(store, self.start_runner)
         finally:
-            self._settle_collector()
-
-    def _settle_collector(self) -> None:
-        """Everything built so far (modules, widgets, rows) lives as long as the app: keep it
-        out of the collector's full passes, which took 100-150 ms each here (a key pressed
-        then waited that long), and make those passes rarer (1 in 100 middle ones, not 10)."""
-        gc.freeze()
-        gc.enable()  # `director-tui open` starts with it off (launch.py)
-        if self._gc_threshold is None:
-            self._gc_threshold = gc.get_threshold()
-            gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], 100)
+            self.collector.settle()
 
     def exit(self, *args: object, **kwargs: object) -> None:
         self.way_out.arm()  # any way out (q too) arms the backstop
@@ -237,15 +216,12 @@ class DirectorApp(App[None]):
     async def on_unmount(self) -> None:
         self.way_out.closed()
         self.store_changes.stop()
-        if self.config_follower is not None:
-            self.config_follower.stop()
+        self.appearance.stop()
         self.decisions.close()  # what is still waiting stays in the outbox, for the next app
         if self.context.share_server is not None:  # what was shared stops being served with the app
             await self.context.share_server.stop()
         await self.tasks.stop(self.exit_message or "the app closed")
-        if self._gc_threshold is not None:  # another app may follow in this process (tests)
-            gc.unfreeze()
-            gc.set_threshold(*self._gc_threshold)
+        self.collector.restore()  # another app may follow in this process (tests)
 
 
 def make_app(settings: Settings, store: Store | None, slug: str, *,

@@ -5,18 +5,35 @@ is saved while the app runs (ui/config_follower.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
 from director_tui.config import Settings
 from director_tui.ui.bindings import check_keymap
 
+if TYPE_CHECKING:
+    from director_tui.ui.config_follower import ConfigFollower
+
 
 class Appearance:
     def __init__(self, app: App[Any], settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.follower: ConfigFollower | None = None  # the config saved while running (once the store is open)
+
+    def follow_config(self) -> None:
+        """The config saved while the app runs applies at once (ui/config_follower.py)."""
+        from director_tui.config import config_file
+        from director_tui.ui.config_follower import ConfigFollower
+
+        self.follower = ConfigFollower(self.settings, self.settings.config_path or config_file(), self.config_changed,
+                                       lambda why: self.app.notify(why, severity="warning", timeout=10))
+        self.follower.start()
+
+    def stop(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
 
     def apply(self) -> None:
         """At mount: the keymap and theme; then follow the palette's theme picks."""
