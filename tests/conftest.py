@@ -202,6 +202,24 @@ def generated_film(store, home, make_stream):  # type: ignore[no-untyped-def]
     return stream
 
 
+@pytest.fixture
+def forty(store, home, make_stream):  # type: ignore[no-untyped-def]
+    """40 segments: 30 first versions approved, 10 sent back with `r` (never rejected)."""
+    data = {"stream": "forty", "title": "Forty", "width": 320, "height": 180,
+            "segments": [{"title": f"Shot {i}", "image_prompt": f"a harbour at dawn, {'fog' if i > 30 else 'sun'}",
+                          "motion_prompt": "static", "duration": 1.0} for i in range(1, 41)]}
+    from tests.seed import seed_keyframes
+
+    stream = make_stream(data)
+    ids = seed_keyframes(store, home, stream.id)
+    with store.write() as s:
+        for seg_id in ids[:30]:
+            review.approve(s, seg_id, Asset.KEYFRAME, "tester")
+        for seg_id in ids[30:]:
+            review.send_back(s, seg_id, Asset.KEYFRAME, "tester", "too flat")
+    return stream
+
+
 def segs(store) -> list[Segment]:  # type: ignore[no-untyped-def]
     with store.read() as s:
         return list(s.execute(select(Segment).order_by(Segment.position)).scalars())

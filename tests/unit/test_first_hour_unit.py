@@ -20,24 +20,8 @@ from director_tui.core.rows import Totals
 from director_tui.ui.table_layout import layout_for, total_width
 from director_tui.ui.widgets.status_header import HeaderFigures, fit_header
 from tests.conftest import segs
-from tests.seed import seed_keyframes
-
 
 # --- metrics that count a regeneration --------------------------------------------------------
-@pytest.fixture
-def forty(store, home, make_stream):  # type: ignore[no-untyped-def]
-    """40 segments: 30 first versions approved, 10 sent back with `r` (never rejected)."""
-    data = {"stream": "forty", "title": "Forty", "width": 320, "height": 180,
-            "segments": [{"title": f"Shot {i}", "image_prompt": f"a harbour at dawn, {'fog' if i > 30 else 'sun'}",
-                          "motion_prompt": "static", "duration": 1.0} for i in range(1, 41)]}
-    stream = make_stream(data)
-    ids = seed_keyframes(store, home, stream.id)
-    with store.write() as s:
-        for seg_id in ids[:30]:
-            review.approve(s, seg_id, Asset.KEYFRAME, "tester")
-        for seg_id in ids[30:]:
-            review.send_back(s, seg_id, Asset.KEYFRAME, "tester", "too flat")
-    return stream
 
 
 # --- the layout at every width ----------------------------------------------------------

@@ -57,7 +57,9 @@ class ClipStepping:
             clip = self.clip
             self.screen.run_worker(lambda: self._prepare(clip), thread=True, group="filmstrip", exit_on_error=False)
         strip.set_clip(self.clip.duration, marks)
-        strip.set_time(self.at)
+        # the same clip drawn again (a sync after someone's commit): the time standing keeps
+        # its frame label, as the last step left it
+        strip.set_time(self.at, "" if self.at is None else f"frame {round(self.at * self.clip.fps) + 1}")
 
     def _prepare(self, clip: Clip) -> None:
         """In a worker: the frame rate, then the strip (made once, cached)."""
