@@ -9,7 +9,8 @@ running; `/api/jobs/{id}/cancel` exists on the newest servers only: `jobs_api`):
   reconnect while its prompt runs, `executing` {node} again. Execution events go to the
   submitting client id only (`send_sync(event, data, client_id)`).
 - POST /prompt {prompt, client_id, prompt_id?}: validate_prompt (unknown class_type, a
-  missing required input, a value not in its list, no output node) -> 400 {error,
+  missing required input, a value not in its list, a number outside its range with the
+  numbers in the message as v0.8.0's execution.py words it, no output node) -> 400 {error,
   node_errors}; else {prompt_id, number, node_errors: {}}.
 - Execution, one prompt at a time: `execution_start`, `execution_cached` {nodes: []}, then
   per node `executing` {node, display_node, prompt_id}, a sampler's `progress` {value, max,
@@ -46,9 +47,12 @@ LINK = "LINK"
 NODES: dict[str, dict[str, Any]] = {
     "CheckpointLoaderSimple": {"required": {"ckpt_name": ["sdxl_base.safetensors", "sd15.safetensors"]}},
     "CLIPTextEncode": {"required": {"text": "STRING", "clip": LINK}},
-    "EmptyLatentImage": {"required": {"width": "INT", "height": "INT", "batch_size": "INT"}},
+    # INT inputs with their range, as the nodes declare them (nodes.py: MAX_RESOLUTION 16384)
+    "EmptyLatentImage": {"required": {"width": ("INT", 16, 16384), "height": ("INT", 16, 16384),
+                                      "batch_size": ("INT", 1, 4096)}},
     "LoadImage": {"required": {"image": "INPUT_FILE"}},
-    "KSampler": {"required": {"model": LINK, "seed": "INT", "steps": "INT", "positive": LINK, "negative": LINK,
+    "KSampler": {"required": {"model": LINK, "seed": ("INT", 0, 0xFFFFFFFFFFFFFFFF), "steps": ("INT", 1, 10000),
+                              "positive": LINK, "negative": LINK,
                               "latent_image": LINK}},
     "VAEDecode": {"required": {"samples": LINK, "vae": LINK}},
     "SaveImage": {"required": {"images": LINK, "filename_prefix": "STRING"}, "output_node": True},
@@ -195,6 +199,13 @@ class StandIn:
                     errors.append({"type": "value_not_in_list", "message": "Value not in list",
                                    "details": f"{name}: '{value}' not in {kind}",
                                    "extra_info": {"input_name": name, "received_value": value}})
+                elif isinstance(kind, tuple) and isinstance(value, int) and not kind[1] <= value <= kind[2]:
+                    # execution.validate_inputs: the numbers in the message, the input's name in details
+                    low = value < kind[1]
+                    errors.append({"type": "value_smaller_than_min" if low else "value_bigger_than_max",
+                                   "message": f"Value {value} smaller than min of {kind[1]}" if low
+                                   else f"Value {value} bigger than max of {kind[2]}",
+                                   "details": name, "extra_info": {"input_name": name, "received_value": value}})
                 elif kind == "INPUT_FILE" and not (self.root / "input" / str(value)).is_file():
                     errors.append({"type": "custom_validation_failed", "message": "Custom validation failed for node",
                                    "details": f"{name} - Invalid image file: {value}",

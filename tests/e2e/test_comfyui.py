@@ -121,7 +121,21 @@ def test_a_refused_workflow_names_the_node_class_and_error(store, home, make_str
     [task] = tasks(store)
     assert task.state == TaskState.FAILED
     assert task.error.startswith("comfyui refused the workflow: node 4 (CheckpointLoaderSimple): value_not_in_list: "
-                                 "ckpt_name: 'missing_model.safetensors' not in")
+                                 "Value not in list: ckpt_name: 'missing_model.safetensors' not in")
+
+
+def test_a_value_out_of_range_keeps_the_servers_numbers(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 27, 4: the refusal kept only `value_bigger_than_max: steps`; ComfyUI's numbers are
+    in the message (execution.validate_inputs, checked in pollockjj/ComfyUI v0.8.0)."""
+    wf = workflow()
+    wf["3"]["inputs"]["steps"] = 20000
+    with running_standin(tmp_path / "comfy") as server:
+        stream = queued(store, make_stream, comfy([server.url], wf))
+        run_tasks(store, home, stream.id)
+    [task] = tasks(store)
+    assert task.state == TaskState.FAILED
+    assert task.error == ("comfyui refused the workflow: node 3 (KSampler): value_bigger_than_max: "
+                          "Value 20000 bigger than max of 10000: steps")
 
 
 def test_a_node_failing_on_the_server_fails_the_task_with_its_message(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -25,14 +25,17 @@ def fill_graph(workflow: dict[str, Any], inputs: dict[str, list[str]], values: d
 
 
 def node_errors_line(body: Any) -> str:
-    """A 400 from /prompt in one line: node id, class type and error type of each."""
+    """A 400 from /prompt in one line: node id, class type, error type, and the server's
+    message and details of each (ComfyUI puts the numbers in the message, "Value 20000
+    bigger than max of 10000", and the input's name in the details)."""
     if not isinstance(body, dict):
         return str(body)[:300]
     parts = []
     for node_id, info in (body.get("node_errors") or {}).items():
         for err in (info or {}).get("errors", []) or [{}]:
+            said = [str(err.get(key) or "") for key in ("message", "details")]
             parts.append(f"node {node_id} ({info.get('class_type', '?')}): {err.get('type', 'error')}: "
-                         f"{err.get('details') or err.get('message', '')}")
+                         + ": ".join(part for part in said if part))
     if not parts:
         error = body.get("error")
         if isinstance(error, dict):
