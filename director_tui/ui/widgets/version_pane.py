@@ -23,12 +23,25 @@ def archive_note(archived: bool, local: Path | None) -> str:
 
 
 def generator_name(version: VersionRow) -> str:
+    """What made the version, short enough for its column: a command's name, or a remote
+    back end's server as host:port and its workflow (`127.0.0.1:8188 sdxl`, not the
+    `comfyui:http://1` the column cut the whole URL to)."""
     import json
+    from urllib.parse import urlsplit
 
     try:
-        return str(json.loads(version.generator).get("name", ""))[:40]
-    except (ValueError, AttributeError):
+        recorded = json.loads(version.generator)
+    except ValueError:
         return version.generator[:40]
+    if not isinstance(recorded, dict):
+        return version.generator[:40]
+    name = str(recorded.get("name", ""))
+    server = recorded.get("server")
+    if isinstance(server, str) and server:
+        where = urlsplit(server).netloc or server
+        workflow = name.rsplit("/", 1)[-1] if name.startswith(f"comfyui:{server}/") else ""
+        return f"{where} {workflow}".strip()[:40]
+    return name[:40]
 
 
 class VersionPane(Vertical):
@@ -49,7 +62,7 @@ class VersionPane(Vertical):
         # the decision and where the file is are two columns: "✗ regenerate" and "restored"
         # side by side, neither cut
         for key, label, width in (("n", "v", 4), ("time", "Time", 11), ("seed", "Seed", 10),
-                                  ("decision", "Decision", 12), ("stored", "File", 8), ("gen", "Generator", 16)):
+                                  ("decision", "Decision", 12), ("stored", "File", 8), ("gen", "Generator", 24)):
             table.add_column(label, key=key, width=width)
 
     def show(self, title: str, versions: list[VersionRow], current_id: int | None,
