@@ -3,7 +3,9 @@
 It follows ComfyUI's published protocol message for message, as its server.py and
 execution.py have it (v0.3.x, 2025: POST /prompt takes the client's `prompt_id`,
 POST /interrupt takes a `prompt_id` and interrupts only that prompt when it is the one
-running; `/api/jobs/{id}/cancel` exists on the newest servers only: `jobs_api`):
+running; there is no route that cancels one job: v0.8.0 serves GET /api/jobs and
+/api/jobs/{id} only, read in pollockjj/ComfyUI's server.py; `requests` records every
+method and path asked, so a test can say nothing else was called):
 
 - GET /ws?clientId=: `status` {status: {exec_info: {queue_remaining}}, sid} on connect; on a
   reconnect while its prompt runs, `executing` {node} again. Execution events go to the
@@ -111,7 +113,6 @@ class Interrupted(Exception):
 @dataclass
 class Knobs:
     step_s: float = 0.02  # per sampler step
-    jobs_api: bool = False  # /api/jobs/{id}/cancel (the newest servers)
     own_prompt_ids: bool = False  # an older server: ignores the client's prompt_id
     drop_ws_at_step: int | None = None  # close the submitting client's websocket at this step, once
     noise: bool = False  # frames no client should trip on: not JSON, JSON not an object, binary previews
@@ -141,6 +142,7 @@ class StandIn:
     history: dict[str, dict[str, Any]] = field(default_factory=dict)
     received: list[dict[str, Any]] = field(default_factory=list)  # every POST /prompt body
     interrupts: list[dict[str, Any]] = field(default_factory=list)  # every POST /interrupt body
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) of every request
     uploads: list[str] = field(default_factory=list)
     number: int = 0
     spans: list[tuple[float, float]] = field(default_factory=list)  # when each prompt ran (perf_counter)
@@ -432,23 +434,19 @@ class StandIn:
             self._interrupt = True
         return web.Response(status=200)
 
-    async def cancel_job(self, request: web.Request) -> web.Response:
-        pid = request.match_info["prompt_id"]
-        if self.running is not None and self.running.prompt_id == pid:
-            self._interrupt = True
-        self.pending = [i for i in self.pending if i.prompt_id != pid]
-        return web.json_response({"prompt_id": pid, "cancelled": True})
-
     def app(self) -> web.Application:
-        app = web.Application()
+        @web.middleware
+        async def noting(request: web.Request, handler: Any) -> web.StreamResponse:
+            self.requests.append((request.method, request.path))
+            return await handler(request)
+
+        app = web.Application(middlewares=[noting])
         routes = [web.get("/ws", self.ws_handler), web.post("/prompt", self.post_prompt),
                   web.get("/history/{prompt_id}", self.get_history), web.get("/view", self.view),
                   web.post("/upload/image", self.upload_image), web.get("/queue", self.get_queue),
                   web.post("/queue", self.post_queue), web.post("/interrupt", self.post_interrupt)]
         for route in list(routes):  # server.py serves every route under /api too
             routes.append(web.route(route.method, "/api" + route.path, route.handler))
-        if self.knobs.jobs_api:
-            routes.append(web.post("/api/jobs/{prompt_id}/cancel", self.cancel_job))
         app.add_routes(routes)
         return app
 

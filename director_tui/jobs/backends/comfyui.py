@@ -6,7 +6,7 @@ first, then POST /prompt {prompt, client_id, prompt_id}; its events (`executing`
 `execution_interrupted`) come to that client id only. The result is read from
 /history/{prompt_id} and downloaded through /view. A reference picture (clips, `s`,
 variations) is uploaded through /upload/image under a name derived from its checksum.
-Cancel: /api/jobs/{id}/cancel where the server has it, else /interrupt with the prompt id
+Cancel: /interrupt with the prompt id
 (only that prompt, never another user's) when it runs and /queue {delete} when it waits.
 
 The server and prompt id are recorded on the task before anything is submitted, so an
@@ -351,16 +351,14 @@ class ComfyJob(Job):
 
 
 async def cancel_on_server(server: str, prompt_id: str) -> bool:
-    """Stop this prompt and no other: the jobs API where the server has it, else interrupt it
-    when it runs or take it off the queue when it waits. True when it was there."""
+    """Stop this prompt and no other: interrupt it when it runs, take it off the queue when it
+    waits. True when it was there. (ComfyUI has no cancel route for one job: v0.8.0's
+    server.py serves GET /api/jobs and /api/jobs/{id} only, and /interrupt takes a prompt id.)"""
     import aiohttp
 
     timeout = aiohttp.ClientTimeout(total=CONNECT_S * 2)
     with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
         async with aiohttp.ClientSession(timeout=timeout) as http:
-            async with http.post(f"{server}/api/jobs/{prompt_id}/cancel") as resp:
-                if resp.status == 200:
-                    return True
             async with http.get(f"{server}/queue") as resp:
                 queue = await resp.json() if resp.status == 200 else {}
             running = {str(item[1]) for item in queue.get("queue_running", []) if len(item) > 1}
