@@ -34,9 +34,13 @@ class TaskLog:
         self.error: OSError | None = None
 
     def write(self, text: str) -> int:
+        """Written through at once (one write per batch of lines, not per line): `T` `enter`
+        follows the log while the task runs, remote ones included (issue 27, 4)."""
         if self.error is None:
             try:
-                return self._fh.write(text)
+                written = self._fh.write(text)
+                self._fh.flush()
+                return written
             except (OSError, ValueError) as exc:  # ValueError: written after it was closed
                 self.error = exc if isinstance(exc, OSError) else OSError(str(exc))
         return 0

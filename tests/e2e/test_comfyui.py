@@ -177,6 +177,24 @@ def test_an_older_server_naming_the_prompt_itself(store, home, make_stream, tmp_
         assert json.loads(task.remote)["prompt_id"] != server.received[0]["prompt_id"]
 
 
+def test_the_task_log_follows_a_running_prompt(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 27, 4: a ComfyUI task's log stayed empty until it ended (its lines were buffered
+    and its progress never written); `T` `enter` follows it live now."""
+    with running_standin(tmp_path / "comfy", Knobs(step_s=0.2)) as server:
+        wf = workflow()
+        wf["3"]["inputs"]["steps"] = 50
+        stream = queued(store, make_stream, comfy([server.url], wf))
+        [task] = tasks(store)
+        log = home / "logs" / f"task-{task.id}.log"
+
+        def follows(runner) -> bool:  # type: ignore[no-untyped-def]
+            text = log.read_text() if log.exists() else ""
+            return bool(runner.running) and "submitted to" in text and "KSampler 3/50" in text
+
+        cancel_once_running(store, home, stream.id, follows)  # it gets there while the prompt runs
+    assert "progress 6% KSampler 3/50" in log.read_text()
+
+
 def test_cancel_while_running_interrupts_only_our_prompt(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Through /interrupt with our prompt id: ComfyUI has no route that cancels one job
     (issue 27, 4: /api/jobs/{id}/cancel answered 405 on a real v0.8.0 server)."""
