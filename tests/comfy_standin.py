@@ -8,7 +8,9 @@ running; there is no route that cancels one job: v0.8.0 serves GET /api/jobs and
 method and path asked, so a test can say nothing else was called):
 
 - GET /ws?clientId=: `status` {status: {exec_info: {queue_remaining}}, sid} on connect; on a
-  reconnect while its prompt runs, `executing` {node} again. Execution events go to the
+  reconnect while its prompt runs, `executing` {node} again. When a socket's handler ends
+  it unregisters its client id whoever holds it now, as v0.8.0's websocket_handler does:
+  a reconnect under the same id can be lost (`slow_socket_teardown_s`). Execution events go to the
   submitting client id only (`send_sync(event, data, client_id)`).
 - POST /prompt {prompt, client_id, prompt_id?}: validate_prompt (unknown class_type, a
   missing required input, a value not in its list, a number outside its range with the
@@ -115,6 +117,9 @@ class Knobs:
     step_s: float = 0.02  # per sampler step
     own_prompt_ids: bool = False  # an older server: ignores the client's prompt_id
     drop_ws_at_step: int | None = None  # close the submitting client's websocket at this step, once
+    # a closed socket's handler ends this much later (a server under load): its `finally`
+    # then unregisters the client id, as server.py does, even if that client has reconnected
+    slow_socket_teardown_s: float = 0.0
     noise: bool = False  # frames no client should trip on: not JSON, JSON not an object, binary previews
     bad_history: int = 0  # the first N answers of /history/{id} are a proxy's HTML page, or a JSON list
 
@@ -174,9 +179,10 @@ class StandIn:
             async for msg in ws:
                 if msg.type == WSMsgType.ERROR:
                     break
-        finally:
-            if self.sockets.get(sid) is ws:
-                self.sockets.pop(sid, None)
+        finally:  # server.py: the id is unregistered whoever holds it now (a reconnect with it is lost)
+            if self.knobs.slow_socket_teardown_s:
+                await asyncio.sleep(self.knobs.slow_socket_teardown_s)
+            self.sockets.pop(sid, None)
         return ws
 
     # --- POST /prompt: validate_prompt ---------------------------------------------------------
@@ -437,7 +443,7 @@ class StandIn:
     def app(self) -> web.Application:
         @web.middleware
         async def noting(request: web.Request, handler: Any) -> web.StreamResponse:
-            self.requests.append((request.method, request.path))
+            self.requests.append((request.method, request.path_qs))
             return await handler(request)
 
         app = web.Application(middlewares=[noting])

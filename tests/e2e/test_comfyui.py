@@ -167,6 +167,22 @@ def test_the_websocket_dropping_mid_run_loses_nothing(store, home, make_stream, 
     assert task.state == TaskState.SUCCEEDED, task.error
 
 
+def test_a_reconnect_takes_a_fresh_client_id_and_follows_the_prompt_by_its_id(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 27, 4: on a real server a reconnect under the same client id can be unregistered
+    by the old socket's late teardown and hear nothing more; the task then waited out its
+    five-second history poll. Now: a fresh id, and /history by the prompt's id."""
+    knobs = Knobs(step_s=0.05, drop_ws_at_step=2, slow_socket_teardown_s=0.3)
+    with running_standin(tmp_path / "comfy", knobs) as server:
+        stream = queued(store, make_stream, comfy([server.url]))
+        run_tasks(store, home, stream.id)
+        ids = [path.split("clientId=", 1)[1] for _m, path in server.requests if path.startswith("/ws?")]
+        polled = [path for _m, path in server.requests if path.startswith("/history/")]
+    [task] = tasks(store)
+    assert task.state == TaskState.SUCCEEDED, task.error
+    assert len(ids) == 2 and ids[0] != ids[1]
+    assert polled  # followed by its id
+
+
 def test_an_older_server_naming_the_prompt_itself(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with running_standin(tmp_path / "comfy", Knobs(own_prompt_ids=True)) as server:
         stream = queued(store, make_stream, comfy([server.url]))

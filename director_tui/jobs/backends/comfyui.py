@@ -237,12 +237,17 @@ class ComfyJob(Job):
                     return
             elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING,
                               aiohttp.WSMsgType.ERROR):
-                report.text([f"comfyui: the websocket to {self.server} dropped; reconnecting"])
-                try:
+                # A reconnect under the same client id can be lost: the server unregisters the
+                # id when the old socket's handler ends, which may come after the reconnect
+                # (server.py's websocket_handler, v0.8.0), and then nothing more arrives. So a
+                # fresh id (the server still knows it is there), and the prompt followed by its id.
+                report.text([f"comfyui: the websocket to {self.server} dropped; following the prompt by its id"])
+                self.client_id = uuid.uuid4().hex
+                with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+                    await ws.close()
                     ws = await http.ws_connect(f"{self.server}/ws?clientId={self.client_id}", heartbeat=30)
-                except (aiohttp.ClientError, OSError, TimeoutError):
-                    await self._poll_history(http, report)
-                    return
+                await self._poll_history(http, report)
+                return
             # binary messages are previews: not ours to show
 
     def _event(self, message: dict[str, Any], report: Reporter) -> bool:
