@@ -1,7 +1,7 @@
 """A stand-in ComfyUI server for the comfyui back end's tests (aiohttp, in a thread).
 
 It follows ComfyUI's published protocol message for message, as its server.py and
-execution.py have it (v0.3.x, 2025: POST /prompt takes the client's `prompt_id`,
+execution.py have it (v0.8.0: POST /prompt takes the client's `prompt_id`,
 POST /interrupt takes a `prompt_id` and interrupts only that prompt when it is the one
 running; there is no route that cancels one job: v0.8.0 serves GET /api/jobs and
 /api/jobs/{id} only, read in pollockjj/ComfyUI's server.py; `requests` records every
@@ -18,11 +18,16 @@ method and path asked, so a test can say nothing else was called):
   node_errors}; else {prompt_id, number, node_errors: {}}.
 - Execution, one prompt at a time: `execution_start`, `execution_cached` {nodes: []}, then
   per node `executing` {node, display_node, prompt_id}, a sampler's `progress` {value, max,
-  prompt_id, node}, an output node's `executed` {node, display_node, output, prompt_id};
-  then `execution_success` and `executing` {node: null}. A failing node: `execution_error`
-  {prompt_id, node_id, node_type, executed, exception_message, exception_type, traceback,
+  prompt_id, node} with `progress_state` {prompt_id, nodes: {id: {value, max, state, …}}}
+  (comfy_execution/progress.py), an output node's `executed` {node, display_node, output,
+  prompt_id}; then `execution_success`. A failing node: `execution_error` {prompt_id,
+  node_id, node_type, executed, exception_message, exception_type, traceback,
   current_inputs, current_outputs}; an interrupt: `execution_interrupted` {prompt_id,
-  node_id, node_type, executed}.
+  node_id, node_type, executed}. A branch blocked on purpose: `execution_error` of type
+  ExecutionBlocked, and the prompt goes on. Whatever the outcome, `executing` {node: null,
+  prompt_id} once the history is written (main.py's prompt_worker).
+  Followed: ComfyUI v0.8.0 (pollockjj/ComfyUI: server.py, execution.py, main.py,
+  comfy_execution/progress.py), read line by line against this file.
 - GET /history/{id}: {id: {prompt: [number, id, prompt, extra_data, outputs], outputs,
   status: {status_str, completed, messages}, meta}}; GET /view?filename&subfolder&type;
   POST /upload/image (multipart `image`, `overwrite`): {name, subfolder, type}; GET/POST
@@ -61,6 +66,9 @@ NODES: dict[str, dict[str, Any]] = {
     "VAEDecode": {"required": {"samples": LINK, "vae": LINK}},
     "SaveImage": {"required": {"images": LINK, "filename_prefix": "STRING"}, "output_node": True},
     "ExplodingNode": {"required": {"images": LINK}},  # raises when it runs (a model that fails)
+    # blocks its branch with a message (an ExecutionBlocker): execution.py sends an
+    # `execution_error` of type ExecutionBlocked, and the prompt goes on and succeeds
+    "BlockingNode": {"required": {"images": LINK}},
     # image to video (as Wan/LTXV's ImageToVideo nodes) and the VideoHelperSuite writer most
     # video workflows end with: its output is a list under "gifs", mp4 files included
     "ImageToVideo": {"required": {"start_image": LINK, "positive": LINK, "width": "INT", "height": "INT",
@@ -300,6 +308,13 @@ class StandIn:
             node = prompt[node_id]
             self.last_node = node_id
             await self.send("executing", {"node": node_id, "display_node": node_id, "prompt_id": pid}, sid)
+            if node["class_type"] == "BlockingNode":
+                await self.send("execution_error", {
+                    "prompt_id": pid, "node_id": node_id, "node_type": node["class_type"], "executed": executed,
+                    "exception_message": "Execution Blocked: nothing to save on this branch",
+                    "exception_type": "ExecutionBlocked", "traceback": [], "current_inputs": [],
+                    "current_outputs": []}, sid)
+                continue
             try:
                 output = await self.run_node(item, node_id, node)
             except Interrupted:
@@ -326,8 +341,8 @@ class StandIn:
                              "status": {"status_str": status, "completed": status == "success", "messages": messages},
                              "meta": {nid: {"node_id": nid, "display_node": nid, "parent_node": None, "real_node_id": nid}
                                       for nid in outputs}}
-        if status == "success":
-            await self.send("executing", {"node": None, "prompt_id": pid}, sid)
+        # main.py's prompt_worker: after the history is written, whatever the outcome
+        await self.send("executing", {"node": None, "prompt_id": pid}, sid)
 
     async def run_node(self, item: Item, node_id: str, node: dict[str, Any]) -> dict[str, Any] | None:
         kind, inputs = node["class_type"], node["inputs"]
@@ -339,6 +354,11 @@ class StandIn:
                     raise Interrupted
                 await self.send("progress", {"value": step, "max": steps, "prompt_id": item.prompt_id,
                                              "node": node_id}, item.extra_data.get("client_id"))
+                # comfy_execution/progress.py: every running node's state, beside `progress`
+                await self.send("progress_state", {"prompt_id": item.prompt_id, "nodes": {node_id: {
+                    "value": step, "max": steps, "state": "running", "node_id": node_id,
+                    "prompt_id": item.prompt_id, "display_node_id": node_id, "parent_node_id": None,
+                    "real_node_id": node_id}}}, item.extra_data.get("client_id"))
                 if self.knobs.drop_ws_at_step == step and not self._dropped:
                     self._dropped = True
                     ws = self.sockets.get(item.extra_data.get("client_id", ""))

@@ -124,6 +124,21 @@ def test_a_refused_workflow_names_the_node_class_and_error(store, home, make_str
                                  "Value not in list: ckpt_name: 'missing_model.safetensors' not in")
 
 
+def test_a_blocked_branch_is_said_and_the_prompt_goes_on(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 27, 4: ExecutionBlocked comes as an `execution_error` and does not end the prompt
+    on a real server; the back end failed the task on it. With progress_state messages and
+    the final `executing` null that v0.8.0 sends."""
+    wf = workflow()
+    wf["10"] = {"class_type": "BlockingNode", "inputs": {"images": ["8", 0]}, "_meta": {"title": "Gate"}}
+    with running_standin(tmp_path / "comfy") as server:
+        stream = queued(store, make_stream, comfy([server.url], wf))
+        run_tasks(store, home, stream.id)
+    [task] = tasks(store)
+    assert task.state == TaskState.SUCCEEDED, task.error
+    log = (home / "logs" / f"task-{task.id}.log").read_text()
+    assert "comfyui: node 10 (BlockingNode): Execution Blocked: nothing to save on this branch" in log
+
+
 def test_a_value_out_of_range_keeps_the_servers_numbers(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Issue 27, 4: the refusal kept only `value_bigger_than_max: steps`; ComfyUI's numbers are
     in the message (execution.validate_inputs, checked in pollockjj/ComfyUI v0.8.0)."""

@@ -268,6 +268,11 @@ class ComfyJob(Job):
             report.text([f"comfyui: {len(data['nodes'])} node(s) cached"])
         elif kind == "execution_success":
             return True
+        elif kind == "execution_error" and data.get("exception_type") == "ExecutionBlocked":
+            # a node blocked its branch on purpose (an ExecutionBlocker with a message): the
+            # prompt goes on, and ends in execution_success (execution.py, v0.8.0)
+            report.text([f"comfyui: node {data.get('node_id')} ({data.get('node_type')}): "
+                         f"{str(data.get('exception_message', ''))[:300]}"])
         elif kind == "execution_error":
             raise TaskFailed(node_failed(data))
         elif kind == "execution_interrupted":
