@@ -75,6 +75,10 @@ NODES: dict[str, dict[str, Any]] = {
                                   "length": "INT"}},
     "VHS_VideoCombine": {"required": {"images": LINK, "frame_rate": "INT", "filename_prefix": "STRING",
                                       "format": ["video/h264-mp4", "image/gif"]}, "output_node": True},
+    # ComfyUI's own (nodes.py): a clip saved as an animated WebP, listed under "images" with
+    # "animated": [true] beside it (its ui output)
+    "SaveAnimatedWEBP": {"required": {"images": LINK, "filename_prefix": "STRING", "fps": "FLOAT"},
+                         "output_node": True},
 }
 
 
@@ -379,6 +383,16 @@ class StandIn:
             return {"images": [{"filename": name, "subfolder": "", "type": "output"}]}
         if kind == "VHS_VideoCombine":
             return {"gifs": [await asyncio.to_thread(self._write_clip, item, inputs)]}
+        if kind == "SaveAnimatedWEBP":
+            size = next(n for n in item.prompt.values() if n["class_type"] == "ImageToVideo")["inputs"]
+            name = f"{inputs['filename_prefix']}_{self.number:05d}_.webp"
+            out = self.root / "output"
+            out.mkdir(parents=True, exist_ok=True)
+            frames = [Image.new("RGB", (int(size["width"]), int(size["height"])), (i * 20 % 256, 90, 160))
+                      for i in range(int(size["length"]))]
+            frames[0].save(out / name, save_all=True, append_images=frames[1:],
+                           duration=round(1000 / float(inputs["fps"])), loop=0, lossless=False, quality=80)
+            return {"images": [{"filename": name, "subfolder": "", "type": "output"}], "animated": [True]}
         return None
 
     def _write_clip(self, item: Item, inputs: dict[str, Any]) -> dict[str, Any]:

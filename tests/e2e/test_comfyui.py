@@ -509,6 +509,37 @@ def test_a_clip_from_the_approved_keyframe(store, home, make_stream, tmp_path) -
     assert clip.path.endswith(".mp4") and (clip.width, clip.height) == (320, 180) and clip.duration == pytest.approx(1.0)
 
 
+def test_a_clip_saved_as_an_animated_webp_is_encoded_and_recorded(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 27, 4: ComfyUI's own SaveAnimatedWEBP lists the clip under `images` (with
+    `animated`); ffmpeg reads no animated WebP and the version was refused as "no duration".
+    Now its frames (Pillow) are encoded into the mp4, and the version says so."""
+    from director_tui.core import review
+    from director_tui.core.models import Asset
+    from tests.comfy_standin import video_workflow
+
+    wf = video_workflow()
+    wf["13"] = {"class_type": "SaveAnimatedWEBP", "inputs": {"images": ["12", 0], "filename_prefix": "ComfyUI",
+                                                             "fps": 12.0}, "_meta": {"title": "Save Animated WEBP"}}
+    with running_standin(tmp_path / "comfy") as server:
+        gens = comfy([server.url])
+        gens["video"] = {"backend": "comfyui", "servers": [server.url], "workflow": wf,
+                         "inputs": {"prompt": ["title:Motion", "text"], "reference": ["title:Reference", "image"],
+                                    "width": ["12", "width"], "height": ["12", "height"]}}
+        stream = queued(store, make_stream, gens)
+        run_tasks(store, home, stream.id)
+        [seg] = [t.segment_id for t in tasks(store)]
+        with store.write() as s:
+            review.approve(s, seg, Asset.KEYFRAME, "tester", queue_video=True)
+        run_tasks(store, home, stream.id)
+    assert [t.state for t in tasks(store)] == [TaskState.SUCCEEDED] * 2, [t.error for t in tasks(store)]
+    with store.read() as s:
+        clip = s.execute(select(Version).where(Version.asset == Asset.VIDEO)).scalar_one()
+    assert clip.path.endswith(".mp4") and (clip.width, clip.height) == (320, 180)
+    assert clip.duration == pytest.approx(1.0, abs=0.1)  # 12 frames at 12 fps
+    assert json.loads(clip.generator)["converted"].endswith("(12 frames at 12 fps) encoded as H.264")
+    assert not list((home / "media").rglob("*-animated.webp"))  # the picture does not stay
+
+
 def test_a_user_config_generator_serves_streams_whose_spec_names_none(store, home, make_stream, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """[generators.keyframe] in the user's config: a studio's farm set once. The spec's own
     generator wins; a bad config section is one line naming the file and the field."""

@@ -338,11 +338,13 @@ class ComfyJob(Job):
         if not files:
             raise TaskFailed(f"comfyui: prompt {self.prompt_id} produced no file (its output nodes saved nothing)")
         chosen = files[0]
-        written = await download(http, self.server, chosen, self.ctx.output)
-        report.text([f"comfyui: downloaded {chosen['filename']} ({written:,} bytes)"])
+        written, converted = await fetch_result(http, self.server, chosen, self.ctx.task.asset, self.ctx.output)
+        report.text([f"comfyui: downloaded {chosen['filename']} ({written:,} bytes)"]
+                    + ([f"comfyui: {converted}"] if converted else []))
         report.progress(1.0, "done")
         self.generator = json.dumps({"name": f"comfyui:{self.server}/{self.workflow_name}", "backend": "comfyui",
                                      "server": self.server, "prompt_id": self.prompt_id,
+                                     **({"converted": converted} if converted else {}),
                                      "workflow_sha256": self.workflow_sha}, ensure_ascii=False)
 
     # --- stopping -----------------------------------------------------------------------------
@@ -391,6 +393,33 @@ async def download(http: Any, server: str, chosen: dict[str, Any], output: Any) 
     return await fetch_to(http, f"{server}/view", output, f"comfyui: {chosen['filename']}", params)
 
 
+async def fetch_result(http: Any, server: str, chosen: dict[str, Any], asset: str, output: Any) -> tuple[int, str]:
+    """The chosen output file into `output`; (its size, what was done to it). A clip saved as
+    an animated picture (SaveAnimatedWEBP, SaveAnimatedPNG, a GIF) is downloaded beside
+    `output` and encoded into it (media/animated.py): ffmpeg reads no animated WebP."""
+    from pathlib import Path
+
+    from director_tui.media.animated import ANIMATED_SUFFIXES, is_animated, to_clip
+    from director_tui.media.ffmpeg import MediaError
+
+    suffix = Path(str(chosen["filename"])).suffix.lower()
+    if asset != "video" or suffix not in ANIMATED_SUFFIXES:
+        return await download(http, server, chosen, output), ""
+    target = Path(output)
+    picture = target.with_name(f"{target.stem}-animated{suffix}")
+    try:
+        written = await download(http, server, chosen, picture)
+        if not await asyncio.to_thread(is_animated, picture):
+            raise TaskFailed(f"comfyui: {chosen['filename']} is a still picture, not a clip")
+        try:
+            frames, fps = await asyncio.to_thread(to_clip, picture, target)
+        except MediaError as exc:
+            raise TaskFailed(f"comfyui: {exc}") from None
+    finally:
+        picture.unlink(missing_ok=True)
+    return written, f"{chosen['filename']} ({frames} frames at {fps:g} fps) encoded as H.264"
+
+
 async def fetch_finished(server: str, prompt_id: str, asset: str, output: Any) -> str | None:
     """If `prompt_id` finished well on `server`, its result into `output`; the generator
     description, or None (still running, waiting, failed, unknown, or the server is gone)."""
@@ -406,11 +435,11 @@ async def fetch_finished(server: str, prompt_id: str, asset: str, output: Any) -
             files = outputs_of(entry, asset)
             if not files:
                 return None
-            await download(http, server, files[0], output)
+            _written, converted = await fetch_result(http, server, files[0], asset, output)
     except (aiohttp.ClientError, OSError, TimeoutError, ValueError, TaskFailed):
         return None
     return json.dumps({"name": f"comfyui:{server}", "backend": "comfyui", "server": server, "prompt_id": prompt_id,
-                       "salvaged": True}, ensure_ascii=False)
+                       "salvaged": True, **({"converted": converted} if converted else {})}, ensure_ascii=False)
 
 
 class ComfyBackend(Backend):
