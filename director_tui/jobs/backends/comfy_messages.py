@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 # the file suffixes an asset's output is found by, best first
+CONNECT_S = 10.0  # to connect to a ComfyUI server, or hear from it on a short request
 SUFFIXES = {"keyframe": (".png", ".jpg", ".jpeg", ".webp"), "video": (".mp4", ".webm", ".mov", ".mkv", ".gif")}
 
 
