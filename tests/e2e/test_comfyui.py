@@ -481,24 +481,33 @@ def test_a_prompt_past_its_timeout_is_stopped_on_the_server(store, home, make_st
         assert server.interrupts == [{"prompt_id": pid}]
 
 
+def keyframe_then_clip(store, home, make_stream, server, video_wf):  # type: ignore[no-untyped-def]
+    """A one-shot stream on the stand-in: its keyframe made, approved, then its clip made with
+    `video_wf` (the keyframe uploaded into the LoadImage titled Reference). The segment id."""
+    from director_tui.core import review
+    from director_tui.core.models import Asset
+
+    gens = comfy([server.url])
+    gens["video"] = {"backend": "comfyui", "servers": [server.url], "workflow": video_wf,
+                     "inputs": {"prompt": ["title:Motion", "text"], "reference": ["title:Reference", "image"],
+                                "width": ["12", "width"], "height": ["12", "height"]}}
+    stream = queued(store, make_stream, gens)
+    run_tasks(store, home, stream.id)
+    [seg] = [t.segment_id for t in tasks(store)]
+    with store.write() as s:
+        review.approve(s, seg, Asset.KEYFRAME, "tester", queue_video=True)
+    run_tasks(store, home, stream.id)
+    return seg
+
+
 def test_a_clip_from_the_approved_keyframe(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The video generator on ComfyUI: the approved keyframe uploaded into the mapped
     LoadImage, the clip read from the output list VideoHelperSuite writes (`gifs`), real mp4."""
-    from director_tui.core import review
     from director_tui.core.models import Asset, Segment
     from tests.comfy_standin import video_workflow
 
     with running_standin(tmp_path / "comfy") as server:
-        gens = comfy([server.url])
-        gens["video"] = {"backend": "comfyui", "servers": [server.url], "workflow": video_workflow(),
-                         "inputs": {"prompt": ["title:Motion", "text"], "reference": ["title:Reference", "image"],
-                                    "width": ["12", "width"], "height": ["12", "height"]}}
-        stream = queued(store, make_stream, gens)
-        run_tasks(store, home, stream.id)
-        [seg] = [t.segment_id for t in tasks(store)]
-        with store.write() as s:
-            review.approve(s, seg, Asset.KEYFRAME, "tester", queue_video=True)
-        run_tasks(store, home, stream.id)
+        seg = keyframe_then_clip(store, home, make_stream, server, video_workflow())
         assert [t.state for t in tasks(store)] == [TaskState.SUCCEEDED] * 2, [t.error for t in tasks(store)]
         clip_body = server.received[-1]
         assert clip_body["prompt"]["6"]["inputs"]["text"] == "slow pan left"
@@ -513,7 +522,6 @@ def test_a_clip_saved_as_an_animated_webp_is_encoded_and_recorded(store, home, m
     """Issue 27, 4: ComfyUI's own SaveAnimatedWEBP lists the clip under `images` (with
     `animated`); ffmpeg reads no animated WebP and the version was refused as "no duration".
     Now its frames (Pillow) are encoded into the mp4, and the version says so."""
-    from director_tui.core import review
     from director_tui.core.models import Asset
     from tests.comfy_standin import video_workflow
 
@@ -521,16 +529,7 @@ def test_a_clip_saved_as_an_animated_webp_is_encoded_and_recorded(store, home, m
     wf["13"] = {"class_type": "SaveAnimatedWEBP", "inputs": {"images": ["12", 0], "filename_prefix": "ComfyUI",
                                                              "fps": 12.0}, "_meta": {"title": "Save Animated WEBP"}}
     with running_standin(tmp_path / "comfy") as server:
-        gens = comfy([server.url])
-        gens["video"] = {"backend": "comfyui", "servers": [server.url], "workflow": wf,
-                         "inputs": {"prompt": ["title:Motion", "text"], "reference": ["title:Reference", "image"],
-                                    "width": ["12", "width"], "height": ["12", "height"]}}
-        stream = queued(store, make_stream, gens)
-        run_tasks(store, home, stream.id)
-        [seg] = [t.segment_id for t in tasks(store)]
-        with store.write() as s:
-            review.approve(s, seg, Asset.KEYFRAME, "tester", queue_video=True)
-        run_tasks(store, home, stream.id)
+        keyframe_then_clip(store, home, make_stream, server, wf)
     assert [t.state for t in tasks(store)] == [TaskState.SUCCEEDED] * 2, [t.error for t in tasks(store)]
     with store.read() as s:
         clip = s.execute(select(Version).where(Version.asset == Asset.VIDEO)).scalar_one()
