@@ -24,7 +24,8 @@ method and path asked, so a test can say nothing else was called):
   node_id, node_type, executed, exception_message, exception_type, traceback,
   current_inputs, current_outputs}; an interrupt: `execution_interrupted` {prompt_id,
   node_id, node_type, executed}. A branch blocked on purpose: `execution_error` of type
-  ExecutionBlocked, and the prompt goes on. Whatever the outcome, `executing` {node: null,
+  ExecutionBlocked, and the prompt goes on. The same prompt again: every node cached, the
+  output nodes' `executed` with their cached outputs, nothing run. Whatever the outcome, `executing` {node: null,
   prompt_id} once the history is written (main.py's prompt_worker).
   Followed: ComfyUI v0.8.0 (pollockjj/ComfyUI: server.py, execution.py, main.py,
   comfy_execution/progress.py), read line by line against this file.
@@ -160,6 +161,7 @@ class StandIn:
     received: list[dict[str, Any]] = field(default_factory=list)  # every POST /prompt body
     interrupts: list[dict[str, Any]] = field(default_factory=list)  # every POST /interrupt body
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) of every request
+    outputs_by_prompt: dict[str, dict[str, Any]] = field(default_factory=dict)  # the cache, by prompt
     uploads: list[str] = field(default_factory=list)
     number: int = 0
     spans: list[tuple[float, float]] = field(default_factory=list)  # when each prompt ran (perf_counter)
@@ -304,12 +306,23 @@ class StandIn:
                 await ws.send_str(junk)
             await ws.send_bytes(b"\x00\x00\x00\x01" + b"\xff\xd8 not really a jpeg")  # a PREVIEW_IMAGE frame
         await say("execution_start", {"prompt_id": pid, "timestamp": int(time.time() * 1000)})
-        await say("execution_cached", {"nodes": [], "prompt_id": pid, "timestamp": int(time.time() * 1000)})
+        # the same prompt again (a recall, a resubmission): every node is cached (execution.py's
+        # caches), and each output node sends `executed` with its cached output, nothing runs
+        key = json.dumps(prompt, sort_keys=True)
+        cached = self.outputs_by_prompt.get(key)
+        await say("execution_cached", {"nodes": list(prompt) if cached is not None else [], "prompt_id": pid,
+                                       "timestamp": int(time.time() * 1000)})
         outputs: dict[str, Any] = {}
         executed: list[str] = []
         status = "success"
         for node_id in self.order(prompt):
             node = prompt[node_id]
+            if cached is not None:
+                if node_id in cached:
+                    outputs[node_id] = cached[node_id]
+                    await self.send("executed", {"node": node_id, "display_node": node_id,
+                                                 "output": cached[node_id], "prompt_id": pid}, sid)
+                continue
             self.last_node = node_id
             await self.send("executing", {"node": node_id, "display_node": node_id, "prompt_id": pid}, sid)
             if node["class_type"] == "BlockingNode":
@@ -341,6 +354,8 @@ class StandIn:
                                              "prompt_id": pid}, sid)
         else:
             await say("execution_success", {"prompt_id": pid, "timestamp": int(time.time() * 1000)})
+        if status == "success":
+            self.outputs_by_prompt[key] = outputs
         self.history[pid] = {"prompt": item.as_list(), "outputs": outputs,
                              "status": {"status_str": status, "completed": status == "success", "messages": messages},
                              "meta": {nid: {"node_id": nid, "display_node": nid, "parent_node": None, "real_node_id": nid}

@@ -139,6 +139,29 @@ def test_a_blocked_branch_is_said_and_the_prompt_goes_on(store, home, make_strea
     assert "comfyui: node 10 (BlockingNode): Execution Blocked: nothing to save on this branch" in log
 
 
+def test_the_same_prompt_again_comes_from_the_servers_cache(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 27, 4: the same prompt resubmitted (same seed, same workflow: what a recall
+    sends) runs no node on a real server: every node is cached and the output nodes send
+    their cached outputs. It still makes a version, of the same picture."""
+    from director_tui.core import queue as task_queue
+
+    with running_standin(tmp_path / "comfy") as server:
+        stream = queued(store, make_stream, comfy([server.url]))
+        run_tasks(store, home, stream.id)
+        [first] = tasks(store)
+        with store.write() as s:
+            again = task_queue.enqueue(s, first.segment_id, "keyframe", "tester", regenerate=True)
+            again.seed = first.seed
+        run_tasks(store, home, stream.id)
+        second = server.received[-1]["prompt"]
+    assert [t.state for t in tasks(store)] == [TaskState.SUCCEEDED] * 2, [t.error for t in tasks(store)]
+    assert second == server.received[0]["prompt"]
+    assert "comfyui: 7 node(s) cached" in (home / "logs" / f"task-{tasks(store)[1].id}.log").read_text()
+    with store.read() as s:
+        sums = [v.checksum for v in s.execute(select(Version).order_by(Version.number)).scalars()]
+    assert len(sums) == 2 and sums[0] == sums[1]
+
+
 def test_a_value_out_of_range_keeps_the_servers_numbers(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Issue 27, 4: the refusal kept only `value_bigger_than_max: steps`; ComfyUI's numbers are
     in the message (execution.validate_inputs, checked in pollockjj/ComfyUI v0.8.0)."""
