@@ -4,6 +4,7 @@ a real SQLite store, real HTTP and websockets on loopback."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import time
@@ -384,7 +385,11 @@ def test_a_result_finished_after_its_instance_died_is_recorded_not_made_again(st
     assert after.state == TaskState.SUCCEEDED
     with store.read() as s:
         version = s.execute(select(Version)).scalar_one()
-    assert json.loads(version.generator)["prompt_id"] == f"p-{task.id}"
+    recorded = json.loads(version.generator)
+    assert recorded["prompt_id"] == f"p-{task.id}" and recorded["salvaged"]
+    # its workflow, recorded as a version made live records it (issue 27, 3: it was not)
+    assert recorded["name"] == f"comfyui:{server.url}/workflow"
+    assert recorded["workflow_sha256"] == hashlib.sha256(json.dumps(workflow(), sort_keys=True).encode()).hexdigest()
     with Image.open(home / "media" / version.path) as img:
         assert img.size == (320, 180)
 

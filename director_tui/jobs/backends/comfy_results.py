@@ -47,9 +47,11 @@ async def fetch_result(http: Any, server: str, chosen: dict[str, Any], asset: st
     return written, f"{chosen['filename']} ({frames} frames at {fps:g} fps) encoded as H.264"
 
 
-async def fetch_finished(server: str, prompt_id: str, asset: str, output: Any) -> str | None:
+async def fetch_finished(server: str, prompt_id: str, asset: str, output: Any, *, workflow_sha: str = "",
+                         workflow_name: str = "workflow") -> str | None:
     """If `prompt_id` finished well on `server`, its result into `output`; the generator
-    description, or None (still running, waiting, failed, unknown, or the server is gone)."""
+    description (named and with its workflow's checksum as a version made live is), or None
+    (still running, waiting, failed, unknown, or the server is gone)."""
     import aiohttp
 
     timeout = aiohttp.ClientTimeout(total=None, connect=CONNECT_S, sock_connect=CONNECT_S, sock_read=60)
@@ -65,5 +67,6 @@ async def fetch_finished(server: str, prompt_id: str, asset: str, output: Any) -
             _written, converted = await fetch_result(http, server, files[0], asset, output)
     except (aiohttp.ClientError, OSError, TimeoutError, ValueError, TaskFailed):
         return None
-    return json.dumps({"name": f"comfyui:{server}", "backend": "comfyui", "server": server, "prompt_id": prompt_id,
-                       "salvaged": True, **({"converted": converted} if converted else {})}, ensure_ascii=False)
+    return json.dumps({"name": f"comfyui:{server}/{workflow_name}", "backend": "comfyui", "server": server,
+                       "prompt_id": prompt_id, "salvaged": True, **({"converted": converted} if converted else {}),
+                       "workflow_sha256": workflow_sha}, ensure_ascii=False)

@@ -409,9 +409,8 @@ class ComfyBackend(Backend):
         except ValueError as exc:
             POOL.release(server)
             raise TaskFailed(f"comfyui inputs: {exc}") from None
-        sha = hashlib.sha256(json.dumps(workflow, sort_keys=True).encode()).hexdigest()
-        job = ComfyJob(ctx, servers, server, per_server, str(uuid.uuid4()), graph, inputs,
-                       sha, str(options.get("workflow_name") or "workflow"))
+        sha, name = workflow_identity(options)
+        job = ComfyJob(ctx, servers, server, per_server, str(uuid.uuid4()), graph, inputs, sha, name)
         job._record()  # before anything is submitted: a crash leaves the handle to reap
         ctx.log(f"comfyui: {server}, prompt {job.prompt_id}")
         return job
@@ -421,7 +420,8 @@ class ComfyBackend(Backend):
         found = trusted_handle(task, settings)
         if found is None:
             return None
-        return asyncio.run(fetch_finished(found[0], found[1], task.asset, output))
+        sha, name = workflow_identity(settings.options or {})  # recorded like any version's (issue 27, 3)
+        return asyncio.run(fetch_finished(found[0], found[1], task.asset, output, workflow_sha=sha, workflow_name=name))
 
     def reap(self, task: Any, settings: Any, grace_s: float) -> bool:
         """A dead instance's prompt: stopped on its server (it is queued again by recovery)."""
@@ -429,6 +429,13 @@ class ComfyBackend(Backend):
         if found is None:
             return False
         return asyncio.run(cancel_on_server(*found))
+
+
+def workflow_identity(options: dict[str, Any]) -> tuple[str, str]:
+    """(sha256, name) of a generator's workflow, as each of its versions records them."""
+    workflow = options.get("workflow")
+    return (hashlib.sha256(json.dumps(workflow, sort_keys=True).encode()).hexdigest(),
+            str(options.get("workflow_name") or "workflow"))
 
 
 PROMPT_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # ours are uuid4s; nothing that could reshape a URL
