@@ -59,10 +59,10 @@ class _Report:
         self.runner._handle_lines(self.run, lines, self.log)
 
     def progress(self, fraction: float, message: str) -> None:
-        run = self.run
+        run, fraction = self.run, max(0.0, min(1.0, fraction))
         if message and message != run.message:  # a remote job's steps (`KSampler 12/20`) in its log too
-            self.log.write(f"progress {max(0.0, min(1.0, fraction)):.0%} {message}\n")
-        run.progress, run.message, run.dirty = max(0.0, min(1.0, fraction)), message, True
+            self.log.write(f"progress {fraction:.0%} {message}\n")
+        run.progress, run.message, run.dirty = fraction, message, True
         self.runner._emit(run, "progress", state=TaskState.RUNNING, progress=run.progress, message=message)
 
 

@@ -109,7 +109,7 @@ class ReviewService:
         from director_tui.core.operations import REFUSED
 
         def done(outcome: Outcome) -> None:
-            self.announce(outcome)
+            self.announcer.announce(outcome)
             self.host.notify(outcome.message, severity="warning" if outcome.problems else "information",
                             timeout=timeout)
             if then is not None:
@@ -124,8 +124,3 @@ class ReviewService:
 
         self.writer.submit(work, done, refused=REFUSED, on_refused=refused,
                                on_failed=(lambda _why: keep()) if keep is not None else None, what=what)
-
-    def announce(self, outcome: Outcome) -> None:
-        """Tell the main screen (it redraws the rows and counts, shows what was queued) and
-        the runner (queued work, or cancels to look at)."""
-        self.announcer.announce(outcome)

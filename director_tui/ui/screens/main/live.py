@@ -59,6 +59,15 @@ class LiveUpdates(ScreenPart):
         self._stream_id = self.ctx.stream_id
         self.screen.set_interval(FLUSH_INTERVAL_S, self.flush_events)
 
+    def waiting_changed(self, change: tuple[str | None, str, str | None]) -> None:
+        """What waits for the database (ui/waiting.py): in the header; a change the writer waits
+        to save also as a notice while another screen covers the header."""
+        said, slot, what = change
+        for header in self.screen.query(StatusHeader):
+            header.set_waiting(said)
+        if slot == "writer" and what is not None and self.app.screen is not self.screen:
+            self.screen.notify(f"waiting for the database to save {what}…", timeout=2)
+
     def store_ready(self) -> None:
         """The store is open: from now on, follow what other instances commit."""
         from director_tui.core.models import utcnow

@@ -112,7 +112,7 @@ class MainScreen(MainHost):
     def on_mount(self) -> None:
         ctx = self.ctx
         ctx.tasks.events.subscribe(self, self.live.runner_event, immediate=True)
-        ctx.waiting.changed.subscribe(self, self._waiting_changed, immediate=True)
+        ctx.waiting.changed.subscribe(self, self.live.waiting_changed, immediate=True)
         # an export or cleanup still running asks once before q; the session state is kept on any way out
         ctx.way_out.quit_guards.append(lambda: self.jobs.may_quit())
         ctx.way_out.state_keepers.append(lambda wait_s: self.session.save(wait_s=wait_s))
@@ -127,15 +127,6 @@ class MainScreen(MainHost):
         table.focus()
         self.live.start()
         ctx.gate.when_open(self, lambda _store: self.store_ready())  # the Signal, or now if it is open
-
-    def _waiting_changed(self, change: tuple[str | None, str, str | None]) -> None:
-        """What waits for the database (ui/waiting.py): in the header; a change the writer waits
-        to save also as a notice while another screen covers the header."""
-        said, slot, what = change
-        for header in self.query(StatusHeader):
-            header.set_waiting(said)
-        if slot == "writer" and what is not None and self.app.screen is not self:
-            self.notify(f"waiting for the database to save {what}…", timeout=2)
 
     def reload_segments(self, ids: list[int]) -> None:
         self.live.reload_segments(ids)
