@@ -43,6 +43,15 @@ def tasks(store) -> list[Task]:  # type: ignore[no-untyped-def]
         return list(s.execute(select(Task).order_by(Task.id)).scalars())
 
 
+def run_one(store, home, make_stream, tmp_path, wf):  # type: ignore[no-untyped-def]
+    """One keyframe task of `wf` run on a fresh stand-in, to its end; the task as it ended."""
+    with running_standin(tmp_path / "comfy") as server:
+        stream = queued(store, make_stream, comfy([server.url], wf))
+        run_tasks(store, home, stream.id)
+    [task] = tasks(store)
+    return task
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -116,10 +125,7 @@ def test_a_keyframe_made_by_comfyui(store, home, make_stream, tmp_path) -> None:
 def test_a_refused_workflow_names_the_node_class_and_error(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
     wf = workflow()
     wf["4"]["inputs"]["ckpt_name"] = "missing_model.safetensors"
-    with running_standin(tmp_path / "comfy") as server:
-        stream = queued(store, make_stream, comfy([server.url], wf))
-        run_tasks(store, home, stream.id)
-    [task] = tasks(store)
+    task = run_one(store, home, make_stream, tmp_path, wf)
     assert task.state == TaskState.FAILED
     assert task.error.startswith("comfyui refused the workflow: node 4 (CheckpointLoaderSimple): value_not_in_list: "
                                  "Value not in list: ckpt_name: 'missing_model.safetensors' not in")
@@ -131,10 +137,7 @@ def test_a_blocked_branch_is_said_and_the_prompt_goes_on(store, home, make_strea
     the final `executing` null that v0.8.0 sends."""
     wf = workflow()
     wf["10"] = {"class_type": "BlockingNode", "inputs": {"images": ["8", 0]}, "_meta": {"title": "Gate"}}
-    with running_standin(tmp_path / "comfy") as server:
-        stream = queued(store, make_stream, comfy([server.url], wf))
-        run_tasks(store, home, stream.id)
-    [task] = tasks(store)
+    task = run_one(store, home, make_stream, tmp_path, wf)
     assert task.state == TaskState.SUCCEEDED, task.error
     log = (home / "logs" / f"task-{task.id}.log").read_text()
     assert "comfyui: node 10 (BlockingNode): Execution Blocked: nothing to save on this branch" in log
@@ -168,10 +171,7 @@ def test_a_value_out_of_range_keeps_the_servers_numbers(store, home, make_stream
     in the message (execution.validate_inputs, checked in pollockjj/ComfyUI v0.8.0)."""
     wf = workflow()
     wf["3"]["inputs"]["steps"] = 20000
-    with running_standin(tmp_path / "comfy") as server:
-        stream = queued(store, make_stream, comfy([server.url], wf))
-        run_tasks(store, home, stream.id)
-    [task] = tasks(store)
+    task = run_one(store, home, make_stream, tmp_path, wf)
     assert task.state == TaskState.FAILED
     assert task.error == ("comfyui refused the workflow: node 3 (KSampler): value_bigger_than_max: "
                           "Value 20000 bigger than max of 10000: steps")
@@ -180,10 +180,7 @@ def test_a_value_out_of_range_keeps_the_servers_numbers(store, home, make_stream
 def test_a_node_failing_on_the_server_fails_the_task_with_its_message(store, home, make_stream, tmp_path) -> None:  # type: ignore[no-untyped-def]
     wf = workflow()
     wf["10"] = {"class_type": "ExplodingNode", "inputs": {"images": ["8", 0]}, "_meta": {"title": "Upscale"}}
-    with running_standin(tmp_path / "comfy") as server:
-        stream = queued(store, make_stream, comfy([server.url], wf))
-        run_tasks(store, home, stream.id)
-    [task] = tasks(store)
+    task = run_one(store, home, make_stream, tmp_path, wf)
     assert (task.state, task.error) == (TaskState.FAILED, "comfyui: node 10 (ExplodingNode) failed: "
                                         "builtins.RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB")
     log = Path(task.log_path) if Path(task.log_path).is_absolute() else home / task.log_path
